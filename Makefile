@@ -1,0 +1,124 @@
+# tsnatd - see README.md. `make help` lists the targets.
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+DESTDIR    ?=
+
+CC      ?= cc
+PKG_CONFIG ?= pkg-config
+CFLAGS  ?= -O2 -g
+FUZZ_SECONDS ?= 60
+
+# Each compiler/sanitizer combination builds into its own folder, so that
+# `make`, `make CC=clang` and `make ASAN=1 UBSAN=1` never mix objects.
+VARIANT := $(notdir $(CC))$(if $(filter 1,$(ASAN)),-asan)$(if $(filter 1,$(UBSAN)),-ubsan)
+B       := build/$(VARIANT)
+
+WARN := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wpointer-arith -Wundef -Wvla -Werror
+SAN  := $(if $(filter 1,$(ASAN)),-fsanitize=address -fno-omit-frame-pointer) \
+	$(if $(filter 1,$(UBSAN)),-fsanitize=undefined -fno-sanitize-recover=all)
+
+PKGS      := libnetfilter_queue libnfnetlink libmnl libconfig libsystemd
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) cmocka)
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
+CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka)
+
+ALL_CPPFLAGS := -D_GNU_SOURCE -Iinclude $(CPPFLAGS)
+ALL_CFLAGS    = $(WARN) $(SAN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
+ALL_LDFLAGS  := $(SAN) $(LDFLAGS)
+
+# The pure packet path: no syscalls, no globals; shared by the daemon, the
+# tests, the fuzzer, the legacy-server emulator and the benchmarks.
+CORE   := csum packet tsopt policy
+DAEMON := $(CORE) conf log process engine rules stats main
+LEGACY := csum packet legacy_model legacy_main
+
+CORE_OBJ   := $(CORE:%=$(B)/obj/%.o)
+DAEMON_OBJ := $(DAEMON:%=$(B)/obj/%.o)
+LEGACY_OBJ := $(B)/obj/csum.o $(B)/obj/packet.o $(B)/obj/legacy_model.o $(B)/obj/legacy_main.o
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(filter-out tests/unit/pktbuild.c,$(wildcard tests/unit/test_*.c)))
+UNIT_BINS  := $(UNIT_TESTS:%=$(B)/tests/%)
+# Test programs link what they test; process/conf need the logger too.
+UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/log.o $(B)/obj/process.o \
+	      $(B)/obj/rules.o $(B)/obj/legacy_model.o $(B)/tests/pktbuild.o
+
+.PHONY: all unit fuzz check e2e demo bench install uninstall clean help
+all: $(B)/tsnatd $(B)/tsnatd-legacy build/tsnatd build/tsnatd-legacy
+
+# build/tsnatd always points at the last built variant: scripts use it.
+build/tsnatd: $(B)/tsnatd
+	ln -sf $(VARIANT)/tsnatd $@
+build/tsnatd-legacy: $(B)/tsnatd-legacy
+	ln -sf $(VARIANT)/tsnatd-legacy $@
+
+$(B)/tsnatd: $(DAEMON_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+$(B)/tsnatd-legacy: $(LEGACY_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/obj/%.o: daemon/%.c | $(B)/obj
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+$(B)/obj/%.o: tests/legacy/%.c | $(B)/obj
+	$(CC) $(ALL_CPPFLAGS) -Itests/legacy $(ALL_CFLAGS) -c -o $@ $<
+$(B)/tests/%.o: tests/unit/%.c | $(B)/tests
+	$(CC) $(ALL_CPPFLAGS) -Itests/unit -Itests/legacy $(ALL_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+$(B)/tests/test_%: $(B)/tests/test_%.o $(UNIT_DEPS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS) -lpthread
+
+$(B)/obj $(B)/tests build/bench:
+	mkdir -p $@
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+# libFuzzer needs clang; the target runs the parse/strip/rewrite path.
+FUZZ_BIN := build/fuzz/fuzz_packet
+fuzz: $(FUZZ_BIN)
+	mkdir -p build/fuzz/corpus
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=1600 \
+		-print_final_stats=1 build/fuzz/corpus tests/fuzz/seeds
+$(FUZZ_BIN): tests/fuzz/fuzz_packet.c $(CORE:%=daemon/%.c)
+	mkdir -p build/fuzz
+	clang $(ALL_CPPFLAGS) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ $^
+
+e2e: all
+	tests/e2e/run.sh
+
+demo: all
+	tests/e2e/demo.sh
+
+bench: all
+	tests/bench/run.sh
+
+check: all unit e2e
+
+install: all
+	install -D -m 0755 $(B)/tsnatd $(DESTDIR)$(SBINDIR)/tsnatd
+	install -D -m 0644 conf/tsnatd.conf $(DESTDIR)$(SYSCONFDIR)/tsnatd/tsnatd.conf.example
+	test -e $(DESTDIR)$(SYSCONFDIR)/tsnatd/tsnatd.conf || \
+		install -m 0644 conf/tsnatd.conf $(DESTDIR)$(SYSCONFDIR)/tsnatd/tsnatd.conf
+	sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/tsnatd.service.in \
+		> $(B)/tsnatd.service
+	install -D -m 0644 $(B)/tsnatd.service $(DESTDIR)$(UNITDIR)/tsnatd.service
+	install -D -m 0644 doc/tsnatd.8 $(DESTDIR)$(MANDIR)/man8/tsnatd.8
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/tsnatd $(DESTDIR)$(UNITDIR)/tsnatd.service \
+		$(DESTDIR)$(MANDIR)/man8/tsnatd.8 \
+		$(DESTDIR)$(SYSCONFDIR)/tsnatd/tsnatd.conf.example
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/tsnatd/tsnatd.conf (your configuration)"
+
+clean:
+	rm -rf build
+
+help:
+	@echo "make [CC=clang] [ASAN=1] [UBSAN=1]  build into build/<variant>/"
+	@echo "make unit | fuzz FUZZ_SECONDS=N | e2e | check | demo | bench"
+	@echo "make install|uninstall [DESTDIR=..] [PREFIX=..]"
+
+-include $(wildcard $(B)/obj/*.d $(B)/tests/*.d)

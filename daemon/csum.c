@@ -1,0 +1,71 @@
+/* csum.c - Internet checksum: full (RFC 1071) and incremental (RFC 1624). */
+#include "csum.h"
+
+uint64_t
+csum_add(uint64_t sum, const uint8_t *p, size_t len)
+{
+	/* 32-bit big-endian chunks into a 64-bit accumulator: the carries are
+	 * folded once at the end, which is the same one's complement sum. */
+	while (len >= 4) {
+		sum += ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+		       ((uint32_t)p[2] << 8) | p[3];
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		sum += ((uint32_t)p[0] << 8) | p[1];
+		p += 2;
+		len -= 2;
+	}
+	if (len)
+		sum += (uint32_t)p[0] << 8;
+	return sum;
+}
+
+uint16_t
+csum_fold(uint64_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+uint16_t
+csum_span(const uint8_t *base, size_t off, size_t len)
+{
+	/* Widen to the enclosing 16-bit words so that a change at an odd offset
+	 * is summed in the same byte lanes as the checksum itself. */
+	size_t start = off & ~(size_t)1;
+	size_t end = (off + len + 1) & ~(size_t)1;
+
+	return csum_fold(csum_add(0, base + start, end - start));
+}
+
+void
+csum_replace(uint8_t *check, uint16_t old_sum, uint16_t new_sum)
+{
+	uint64_t hc = (uint16_t)~(((unsigned)check[0] << 8) | check[1]);
+	uint16_t res;
+
+	hc += (uint16_t)~old_sum;
+	hc += new_sum;
+	res = (uint16_t)~csum_fold(hc);
+	check[0] = (uint8_t)(res >> 8);
+	check[1] = (uint8_t)res;
+}
+
+uint16_t
+csum_tcp(const uint8_t *saddr, const uint8_t *daddr, size_t addr_len,
+	 const uint8_t *tcp, size_t tcp_len)
+{
+	uint64_t sum = 0;
+
+	sum = csum_add(sum, saddr, addr_len);
+	sum = csum_add(sum, daddr, addr_len);
+	sum += 6;			/* IPPROTO_TCP, zero-padded */
+	sum += (uint32_t)tcp_len;	/* IPv4: 16-bit length; IPv6: 32-bit */
+	sum = csum_add(sum, tcp, 16);	/* header up to the checksum field */
+	if (tcp_len > 18)
+		sum = csum_add(sum, tcp + 18, tcp_len - 18);
+	return (uint16_t)~csum_fold(sum);
+}

@@ -1,0 +1,131 @@
+/* policy.c - CIDR matching; the first matching policy wins. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy.h"
+
+static const char *const mode_names[] = {
+	[MODE_PASS] = "pass",
+	[MODE_STRIP] = "strip",
+	[MODE_REWRITE] = "rewrite",
+	[MODE_OBSERVE] = "observe",
+};
+
+const char *
+policy_mode_name(enum policy_mode m)
+{
+	return (unsigned)m < sizeof(mode_names) / sizeof(mode_names[0]) ?
+	       mode_names[m] : "?";
+}
+
+int
+policy_mode_parse(const char *s, enum policy_mode *m)
+{
+	for (size_t i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++) {
+		if (strcmp(s, mode_names[i]) == 0) {
+			*m = (enum policy_mode)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+cidr_parse(const char *s, struct cidr *c, char *err, size_t errlen)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(s, '/');
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned max;
+	long pfx;
+
+	memset(c, 0, sizeof(*c));
+	if (alen == 0 || alen >= sizeof(addr)) {
+		snprintf(err, errlen, "'%s' is not an address or CIDR", s);
+		return -1;
+	}
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, c->addr) == 1) {
+		c->family = 4;
+		max = 32;
+	} else if (inet_pton(AF_INET6, addr, c->addr) == 1) {
+		c->family = 6;
+		max = 128;
+	} else {
+		snprintf(err, errlen, "'%s' is not an address or CIDR", s);
+		return -1;
+	}
+	pfx = max;
+	if (slash) {
+		char *end;
+
+		pfx = strtol(slash + 1, &end, 10);
+		if (slash[1] == '\0' || *end != '\0' || pfx < 0 || pfx > (long)max) {
+			snprintf(err, errlen, "'%s': prefix length must be 0..%u", s, max);
+			return -1;
+		}
+	}
+	c->prefix = (uint8_t)pfx;
+	for (unsigned bit = (unsigned)pfx; bit < max; bit++) {
+		if (c->addr[bit / 8] & (0x80 >> (bit % 8))) {
+			snprintf(err, errlen, "'%s' has host bits set under /%ld", s, pfx);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+cidr_format(const struct cidr *c, char *out, size_t outlen)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(c->family == 4 ? AF_INET : AF_INET6, c->addr, a, sizeof(a));
+	snprintf(out, outlen, "%s/%u", a, c->prefix);
+}
+
+bool
+cidr_contains(const struct cidr *c, int family, const uint8_t *addr)
+{
+	unsigned full = c->prefix / 8, rest = c->prefix % 8;
+
+	if (c->family != family)
+		return false;
+	if (memcmp(c->addr, addr, full) != 0)
+		return false;
+	if (rest) {
+		uint8_t mask = (uint8_t)(0xff00 >> rest);
+
+		return (addr[full] & mask) == c->addr[full];
+	}
+	return true;
+}
+
+static bool
+cidr_set_contains(const struct cidr *set, size_t n, int family,
+		  const uint8_t *addr)
+{
+	for (size_t i = 0; i < n; i++)
+		if (cidr_contains(&set[i], family, addr))
+			return true;
+	return false;
+}
+
+const struct policy *
+policy_match(const struct policy *pol, size_t npol, int family,
+	     const uint8_t *saddr, const uint8_t *daddr)
+{
+	for (size_t i = 0; i < npol; i++) {
+		const struct policy *p = &pol[i];
+
+		if (!cidr_set_contains(p->dst, p->ndst, family, daddr))
+			continue;
+		if (p->nsrc && !cidr_set_contains(p->src, p->nsrc, family, saddr))
+			continue;
+		return p;
+	}
+	return NULL;
+}

@@ -1,0 +1,54 @@
+/* policy.h - CIDR sets and first-match policy lookup. Pure. */
+#ifndef TSNATD_POLICY_H
+#define TSNATD_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum policy_mode {
+	MODE_PASS = 0,
+	MODE_STRIP,
+	MODE_REWRITE,
+	MODE_OBSERVE,
+};
+
+struct cidr {
+	uint8_t family;		/* 4 or 6 */
+	uint8_t prefix;		/* 0..32 or 0..128 */
+	uint8_t addr[16];	/* network order, host bits zero */
+};
+
+struct policy {
+	char name[64];
+	enum policy_mode mode;
+	struct cidr *dst;	/* required, ndst >= 1 */
+	size_t ndst;
+	struct cidr *src;	/* empty: any source */
+	size_t nsrc;
+	bool ts_auto;		/* translated_source = "auto" */
+	struct cidr *tsrc;	/* explicit translated source(s), /32 or /128 */
+	size_t ntsrc;
+};
+
+/* Parse "198.51.100.0/24", "2001:db8::/32" or a bare address (full-length
+ * prefix). Host bits set under the prefix are an error (the operator meant
+ * something else). Returns 0, or -1 with a message in err. */
+int cidr_parse(const char *s, struct cidr *c, char *err, size_t errlen);
+
+/* Print a CIDR as "addr/len". */
+void cidr_format(const struct cidr *c, char *out, size_t outlen);
+
+/* Does the address (4 or 16 bytes, per family) fall inside c? */
+bool cidr_contains(const struct cidr *c, int family, const uint8_t *addr);
+
+/* The first policy whose destinations contain daddr and whose sources (if
+ * any) contain saddr, or NULL. */
+const struct policy *policy_match(const struct policy *pol, size_t npol,
+				  int family, const uint8_t *saddr,
+				  const uint8_t *daddr);
+
+const char *policy_mode_name(enum policy_mode m);
+int policy_mode_parse(const char *s, enum policy_mode *m);
+
+#endif
