@@ -1,0 +1,290 @@
+/* main.c - command line, startup order, signals -> the control loop.
+ *
+ * Startup: parse and validate the config, bind every queue (so that "queue
+ * busy" is an immediate exit 1), start the workers, then tell systemd READY.
+ * Signals are blocked in every thread and read from a signalfd here: the
+ * handlers do nothing, all work happens in this loop. */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "engine.h"
+#include "log.h"
+#include "rules.h"
+
+#ifndef TSNATD_VERSION
+#define TSNATD_VERSION "0.1.0"
+#endif
+
+static _Atomic(struct conf *) current;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: tsnatd [-c FILE]                 run in the foreground\n"
+		"       tsnatd -t [-c FILE]              check the configuration\n"
+		"       tsnatd --print-rules iptables|ip6tables|nft [-c FILE]\n"
+		"       tsnatd -h | -V\n"
+		"default FILE: " CONF_DEFAULT_PATH "\n"
+		"signals: HUP reload, USR1 log counters, TERM/INT drain and exit\n");
+}
+
+/* Load a config; on failure log every error line and return NULL. */
+static struct conf *
+load_logged(const char *path)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *errs = open_memstream(&text, &len);
+	struct conf *c;
+
+	if (!errs)
+		fatal("open_memstream");
+	c = conf_load(path, errs);
+	fclose(errs);
+	if (!c) {
+		for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+			log_warnx("%s", line);
+	}
+	free(text);
+	return c;
+}
+
+static void
+log_policies(const struct conf *c)
+{
+	log_info("%s; %zu polic%s; queues %u..%u", c->enabled ? "enabled" : "disabled (all new flows pass)",
+		 c->npol, c->npol == 1 ? "y" : "ies", c->queue_first,
+		 c->queue_first + c->queue_count - 1);
+	for (size_t i = 0; i < c->npol; i++)
+		log_info("policy '%s': mode %s, %zu destination(s), %s",
+			 c->pol[i].name, policy_mode_name(c->pol[i].mode), c->pol[i].ndst,
+			 c->pol[i].nsrc ? "listed sources" : "any source");
+	if (c->enabled && (conf_modes(c) & (1u << MODE_STRIP)))
+		log_info("strip: servers on 4.0-4.11 / RHEL7 kernels that saw timestamped "
+			 "connections from this gateway in the last 60 s may still drop "
+			 "SYNs without timestamps until that minute has passed");
+}
+
+static void
+log_counters(const struct engine *e)
+{
+	struct stats total = { 0 }, s;
+	char line[1024];
+
+	for (unsigned i = 0; i < engine_nworkers(e); i++) {
+		engine_stats(e, i, &s);
+		stats_add(&total, &s);
+		stats_format(&s, line, sizeof(line));
+		log_info("queue %u: %s", engine_queue(e, i), line);
+	}
+	stats_format(&total, line, sizeof(line));
+	log_info("total: %s", line);
+}
+
+/* Wait until every worker has finished a batch begun after the swap, so
+ * that nobody still reads old; then free it. Workers tick every 250 ms. */
+static void
+retire(const struct engine *e, struct conf *old)
+{
+	unsigned n = engine_nworkers(e), seen[64];
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+	for (unsigned i = 0; i < n; i++)
+		seen[i] = engine_epoch(e, i);
+	for (unsigned i = 0; i < n; i++)
+		while (engine_epoch(e, i) == seen[i])
+			nanosleep(&ts, NULL);
+	conf_free(old);
+}
+
+static void
+reload(const struct engine *e, const char *path)
+{
+	struct conf *old = atomic_load(&current), *c;
+
+	log_info("reloading %s", path);
+	c = load_logged(path);
+	if (!c) {
+		log_warnx("reload failed: keeping the running configuration");
+		return;
+	}
+	if (c->queue_first != old->queue_first || c->queue_count != old->queue_count ||
+	    c->queue_maxlen != old->queue_maxlen) {
+		log_warnx("queue settings changed: they apply after a restart; "
+			  "keeping queues %u..%u", old->queue_first,
+			  old->queue_first + old->queue_count - 1);
+		c->queue_first = old->queue_first;
+		c->queue_count = old->queue_count;
+		c->queue_maxlen = old->queue_maxlen;
+	}
+	log_set_level(c->log_level);
+	atomic_store_explicit(&current, c, memory_order_release);
+	retire(e, old);
+	log_policies(c);
+	sd_notify(0, "RELOADING=0\nREADY=1\nSTATUS=configuration reloaded");
+}
+
+/* Ping the watchdog only while every worker is still turning. */
+static void
+watchdog(const struct engine *e, unsigned *last)
+{
+	for (unsigned i = 0; i < engine_nworkers(e); i++) {
+		unsigned ep = engine_epoch(e, i);
+
+		if (ep == last[i])
+			return;
+		last[i] = ep;
+	}
+	sd_notify(0, "WATCHDOG=1");
+}
+
+static int
+run(const char *path)
+{
+	struct conf *c = atomic_load(&current);
+	unsigned wd_last[64] = { 0 };
+	uint64_t wd_usec = 0;
+	struct engine *e;
+	sigset_t set;
+	int sfd, timeout = -1;
+	bool stop = false;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGPIPE);
+	/* Block before any thread exists so that every thread inherits it. */
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		fatal("sigprocmask");
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0)
+		fatal("signalfd");
+
+	e = engine_open(c);
+	if (!e)
+		return 1;
+	if (engine_start(e, &current) < 0) {
+		engine_stop(e);
+		engine_free(e);
+		return 1;
+	}
+	log_info("tsnatd %s running (config %s)", TSNATD_VERSION, path);
+	log_policies(c);
+	if (sd_watchdog_enabled(0, &wd_usec) > 0)
+		timeout = (int)(wd_usec / 2000);
+	sd_notify(0, "READY=1\nSTATUS=processing packets");
+
+	while (!stop) {
+		struct pollfd pfd = { .fd = sfd, .events = POLLIN };
+		struct signalfd_siginfo si;
+
+		if (wd_usec)
+			watchdog(e, wd_last);
+		if (poll(&pfd, 1, timeout) <= 0)
+			continue;
+		if (read(sfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			sd_notify(0, "RELOADING=1");
+			reload(e, path);
+			break;
+		case SIGUSR1:
+			log_counters(e);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			stop = true;
+			break;
+		}
+	}
+	sd_notify(0, "STOPPING=1\nSTATUS=draining queues");
+	log_info("stopping: draining queued packets");
+	engine_stop(e);
+	log_counters(e);
+	engine_free(e);
+	conf_free(atomic_load(&current));
+	log_info("stopped");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "test", no_argument, NULL, 't' },
+		{ "print-rules", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = CONF_DEFAULT_PATH;
+	int ch, rules = -1;
+	bool test = false;
+	struct conf *c;
+
+	log_init(LOG_INFO);
+	while ((ch = getopt_long(argc, argv, "c:thV", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 't':
+			test = true;
+			break;
+		case 'r':
+			if ((rules = rules_kind_parse(optarg)) < 0) {
+				fprintf(stderr, "tsnatd: --print-rules takes iptables, ip6tables or nft\n");
+				return 1;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("tsnatd %s\n", TSNATD_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 1;
+	}
+
+	c = conf_load(path, stderr);
+	if (!c) {
+		fprintf(stderr, "tsnatd: %s: configuration has errors\n", path);
+		return 1;
+	}
+	if (test) {
+		printf("%s: configuration OK\n", path);
+		conf_free(c);
+		return 0;
+	}
+	if (rules >= 0) {
+		rules_print(c, (enum rules_kind)rules, path, stdout);
+		conf_free(c);
+		return 0;
+	}
+	log_set_level(c->log_level);
+	atomic_store(&current, c);
+	return run(path);
+}

@@ -1,0 +1,37 @@
+/* engine.h - the NFQUEUE I/O engine: one netlink socket and one worker
+ * thread per queue; batched receive (recvmmsg), in-place processing, and all
+ * verdicts of a batch in one sendmsg. */
+#ifndef TSNATD_ENGINE_H
+#define TSNATD_ENGINE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "conf.h"
+#include "stats.h"
+
+struct engine;
+
+/* Open and bind queues c->queue_first .. +queue_count-1: copy mode, maxlen
+ * and FAIL_OPEN|GSO in one acknowledged config message per queue. Returns
+ * NULL after logging why (e.g. the queue is bound by another process). */
+struct engine *engine_open(const struct conf *c);
+
+/* Start the workers. Each reads *confp once per batch. Returns 0 or -1. */
+int engine_start(struct engine *e, _Atomic(struct conf *) *confp);
+
+/* Stop taking packets (queue maxlen 0: the kernel fails open), give every
+ * packet already queued its verdict, join the workers, close the sockets. */
+void engine_stop(struct engine *e);
+
+/* Free a stopped engine (its counters stay readable until then). */
+void engine_free(struct engine *e);
+
+unsigned engine_nworkers(const struct engine *e);
+/* Worker i's batch counter: it moves at least every 250 ms while the worker
+ * runs, so a changed value proves the worker no longer uses an older conf. */
+unsigned engine_epoch(const struct engine *e, unsigned i);
+unsigned engine_queue(const struct engine *e, unsigned i);
+void engine_stats(const struct engine *e, unsigned i, struct stats *out);
+
+#endif

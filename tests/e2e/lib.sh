@@ -1,0 +1,140 @@
+# tests/e2e/lib.sh - network namespaces for tsnatd tests (sourced).
+#
+#   c1 192.0.2.2/26 --\                       /-- srv 198.51.100.10 (policy)
+#                      gw (MASQUERADE) 198.51.100.1
+#   c2 192.0.2.66/26 -/                       \-- srv 198.51.100.20 (no policy)
+#
+# Only documentation ranges. Everything created here is removed by
+# tn_cleanup, which callers install as an EXIT trap.
+
+TN_ID=${TN_ID:-$$}
+TN_C1=tsn-c1-$TN_ID
+TN_C2=tsn-c2-$TN_ID
+TN_GW=tsn-gw-$TN_ID
+TN_SRV=tsn-srv-$TN_ID
+TN_DIR=$(mktemp -d /tmp/tsnatd-e2e.XXXXXX)
+TN_PIDS=""
+SRV_IP=198.51.100.10
+SRV_IP_UNMATCHED=198.51.100.20
+GW_WAN=198.51.100.1
+
+in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# Remember a background PID so that cleanup stops it (by PID, never by name).
+tn_track() { TN_PIDS="$TN_PIDS $1"; }
+
+tn_cleanup() {
+	local pid ns
+	for pid in $TN_PIDS; do kill -TERM "$pid" 2>/dev/null; done
+	sleep 0.3
+	for pid in $TN_PIDS; do kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+	TN_PIDS=""
+	for ns in $TN_C1 $TN_C2 $TN_GW $TN_SRV; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	[ -n "${TN_KEEP:-}" ] || rm -rf "$TN_DIR"
+}
+
+tn_link() { # ns1 if1 ns2 if2
+	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3"
+	in_ns "$1" ip link set "$2" up
+	in_ns "$3" ip link set "$4" up
+}
+
+tn_setup() {
+	local ns
+	for ns in $TN_C1 $TN_C2 $TN_GW $TN_SRV; do
+		ip netns add "$ns"
+		in_ns "$ns" ip link set lo up
+	done
+	tn_link "$TN_C1" eth0 "$TN_GW" lan1
+	tn_link "$TN_C2" eth0 "$TN_GW" lan2
+	tn_link "$TN_GW" wan "$TN_SRV" eth0
+	in_ns "$TN_C1" ip addr add 192.0.2.2/26 dev eth0
+	in_ns "$TN_C1" ip route add default via 192.0.2.1
+	in_ns "$TN_C2" ip addr add 192.0.2.66/26 dev eth0
+	in_ns "$TN_C2" ip route add default via 192.0.2.65
+	in_ns "$TN_GW" ip addr add 192.0.2.1/26 dev lan1
+	in_ns "$TN_GW" ip addr add 192.0.2.65/26 dev lan2
+	in_ns "$TN_GW" ip addr add $GW_WAN/24 dev wan
+	in_ns "$TN_SRV" ip addr add $SRV_IP/24 dev eth0
+	in_ns "$TN_SRV" ip addr add $SRV_IP_UNMATCHED/24 dev eth0
+	in_ns "$TN_GW" sysctl -qw net.ipv4.ip_forward=1
+	in_ns "$TN_GW" iptables -t nat -A POSTROUTING -o wan -j MASQUERADE
+	for ns in $TN_C1 $TN_C2 $TN_SRV; do
+		in_ns "$ns" sysctl -qw net.ipv4.tcp_timestamps=1
+	done
+}
+
+# A real HTTP/1.0 server (the server closes every connection first).
+tn_http_server() {
+	mkdir -p "$TN_DIR/www"
+	head -c 2000 /dev/zero | tr '\0' x > "$TN_DIR/www/index.html"
+	# ip netns exec execs the program: $! is the server's own PID.
+	ip netns exec "$TN_SRV" python3 -m http.server 80 --bind 0.0.0.0 \
+		--directory "$TN_DIR/www" >"$TN_DIR/http.log" 2>&1 </dev/null &
+	tn_track $!
+	local i
+	for i in $(seq 50); do
+		in_ns "$TN_SRV" bash -c 'exec 3<>/dev/tcp/127.0.0.1/80' 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "HTTP server did not start" >&2
+	return 1
+}
+
+# tn_curl NS URL: prints "connect_seconds exit_code" for one request.
+tn_curl() {
+	local out rc
+	out=$(in_ns "$1" curl -s -o /dev/null --connect-timeout 2 --max-time 5 \
+		-w '%{time_connect}' "$2")
+	rc=$?
+	echo "${out:-0} $rc"
+}
+
+# Start tsnatd in the gateway: tn_daemon CONF LOG. Sets TN_DAEMON_PID.
+tn_daemon() {
+	ip netns exec "$TN_GW" "$TSNATD" -c "$1" >"$2" 2>&1 </dev/null &
+	TN_DAEMON_PID=$!
+	tn_track $TN_DAEMON_PID
+	local i
+	for i in $(seq 50); do
+		grep -q "running" "$2" 2>/dev/null && return 0
+		kill -0 $TN_DAEMON_PID 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "tsnatd did not start:" >&2
+	cat "$2" >&2
+	return 1
+}
+
+tn_load_rules() { # CONF
+	"$TSNATD" -c "$1" --print-rules iptables | in_ns "$TN_GW" iptables-restore --noflush
+}
+
+# Capture SYNs arriving at the server: tn_capture FILE. Sets TN_CAP_PID.
+tn_capture() {
+	ip netns exec "$TN_SRV" tcpdump -i eth0 -nn -U -w "$1" \
+		'tcp[tcpflags] & tcp-syn != 0 and tcp[tcpflags] & tcp-ack == 0' \
+		>/dev/null 2>&1 </dev/null &
+	TN_CAP_PID=$!
+	tn_track $TN_CAP_PID
+	sleep 0.5
+}
+
+# Stop a tracked process by PID and wait for it.
+tn_stop() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null; true; }
+
+# SYNs in a capture to DST: "total with_timestamp"
+tn_syn_counts() {
+	tcpdump -r "$1" -nn -v "dst host $2" 2>/dev/null | awk '
+		/Flags \[S\]/ { n++; if ($0 ~ /TS val/) ts++ }
+		END { printf "%d %d\n", n, ts }'
+}
+
+# Counter from /proc/net/{snmp,netstat} inside a namespace: tn_counter NS Tcp InCsumErrors
+tn_counter() {
+	in_ns "$1" awk -v grp="$2:" -v key="$3" '
+		$1 == grp && !hdr { for (i = 2; i <= NF; i++) col[$i] = i; hdr = 1; next }
+		$1 == grp && hdr { print $(col[key]); exit }' /proc/net/snmp /proc/net/netstat
+}
