@@ -38,7 +38,7 @@ log_level_parse(const char *s)
 	return -1;
 }
 
-static void
+static void LOGF(2, 0)
 vlog(int pri, const char *fmt, va_list ap, int errnum)
 {
 	static const char *const tag[] = {

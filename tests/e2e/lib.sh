@@ -138,3 +138,28 @@ tn_counter() {
 		$1 == grp && !hdr { for (i = 2; i <= NF; i++) col[$i] = i; hdr = 1; next }
 		$1 == grp && hdr { print $(col[key]); exit }' /proc/net/snmp /proc/net/netstat
 }
+
+# The legacy tw_recycle server: tn_legacy VARIANT LOG. Sets TN_LEGACY_PID.
+tn_legacy() {
+	in_ns "$TN_SRV" iptables -A INPUT -p tcp --dport 80 -j NFQUEUE --queue-num 7 --queue-bypass
+	in_ns "$TN_SRV" iptables -A OUTPUT -p tcp --sport 80 -j NFQUEUE --queue-num 7 --queue-bypass
+	ip netns exec "$TN_SRV" "$TSNATD_LEGACY" --variant "$1" --queue 7 >"$2" 2>&1 </dev/null &
+	TN_LEGACY_PID=$!
+	tn_track $TN_LEGACY_PID
+	local i
+	for i in $(seq 50); do
+		grep -q "ready" "$2" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "legacy emulator did not start" >&2
+	cat "$2" >&2
+	return 1
+}
+
+# Stop the emulator and its rules; print its final counter line.
+tn_legacy_stop() {
+	tn_stop "$TN_LEGACY_PID"
+	in_ns "$TN_SRV" iptables -D INPUT -p tcp --dport 80 -j NFQUEUE --queue-num 7 --queue-bypass
+	in_ns "$TN_SRV" iptables -D OUTPUT -p tcp --sport 80 -j NFQUEUE --queue-num 7 --queue-bypass
+	grep "^legacy variant" "$1" | tail -1
+}

@@ -16,7 +16,7 @@ static uint8_t buf[PB_MAX];
 static enum pkt_status
 parse_exact(const uint8_t *b, size_t len, struct pkt *p)
 {
-	uint8_t *copy = malloc(len ? len : 1);
+	uint8_t *copy = calloc(1, len ? len : 1);
 	enum pkt_status st;
 
 	memcpy(copy, b, len);
