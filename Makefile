@@ -10,6 +10,7 @@ CC      ?= cc
 PKG_CONFIG ?= pkg-config
 CFLAGS  ?= -O2 -g
 FUZZ_SECONDS ?= 60
+CHECK_FUZZ_SECONDS ?= 20
 
 # Each compiler/sanitizer combination builds into its own folder, so that
 # `make`, `make CC=clang` and `make ASAN=1 UBSAN=1` never mix objects.
@@ -86,16 +87,23 @@ $(FUZZ_BIN): tests/fuzz/fuzz_packet.c $(CORE:%=daemon/%.c)
 	clang $(ALL_CPPFLAGS) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -o $@ $^
 
+RUN_ENV = TSNATD=$(CURDIR)/$(B)/tsnatd TSNATD_LEGACY=$(CURDIR)/$(B)/tsnatd-legacy
+
 e2e: all
-	tests/e2e/run.sh
+	$(RUN_ENV) tests/e2e/run.sh
 
 demo: all
-	tests/e2e/demo.sh
+	$(RUN_ENV) tests/e2e/demo.sh
 
 bench: all
-	tests/bench/run.sh
+	$(RUN_ENV) tests/bench/run.sh
 
-check: all unit e2e
+# Everything: the unit tests plain and under ASan+UBSan, a short fuzz run,
+# and the end-to-end tests in network namespaces (root).
+check: all unit
+	$(MAKE) --no-print-directory ASAN=1 UBSAN=1 unit
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
+	$(MAKE) --no-print-directory e2e
 
 install: all
 	install -D -m 0755 $(B)/tsnatd $(DESTDIR)$(SBINDIR)/tsnatd

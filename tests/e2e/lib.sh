@@ -1,8 +1,11 @@
 # tests/e2e/lib.sh - network namespaces for tsnatd tests (sourced).
 #
-#   c1 192.0.2.2/26 --\                       /-- srv 198.51.100.10 (policy)
+#   c1 192.0.2.2/26 --\                       /-- srv 198.51.100.10 (in the policy)
 #                      gw (MASQUERADE) 198.51.100.1
-#   c2 192.0.2.66/26 -/                       \-- srv 198.51.100.20 (no policy)
+#   c2 192.0.2.66/26 -/                       \-- srv 203.0.113.10 (no policy)
+#
+# The default config (conf/tsnatd.conf: strip 198.51.100.0/24 for clients in
+# 192.0.2.0/24) fits this layout as it is.
 #
 # Only documentation ranges. Everything created here is removed by
 # tn_cleanup, which callers install as an EXIT trap.
@@ -15,7 +18,7 @@ TN_SRV=tsn-srv-$TN_ID
 TN_DIR=$(mktemp -d /tmp/tsnatd-e2e.XXXXXX)
 TN_PIDS=""
 SRV_IP=198.51.100.10
-SRV_IP_UNMATCHED=198.51.100.20
+SRV_IP_UNMATCHED=203.0.113.10
 GW_WAN=198.51.100.1
 
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
@@ -59,11 +62,13 @@ tn_setup() {
 	in_ns "$TN_GW" ip addr add $GW_WAN/24 dev wan
 	in_ns "$TN_SRV" ip addr add $SRV_IP/24 dev eth0
 	in_ns "$TN_SRV" ip addr add $SRV_IP_UNMATCHED/24 dev eth0
+	in_ns "$TN_GW" ip route add 203.0.113.0/24 dev wan
 	in_ns "$TN_GW" sysctl -qw net.ipv4.ip_forward=1
 	in_ns "$TN_GW" iptables -t nat -A POSTROUTING -o wan -j MASQUERADE
 	for ns in $TN_C1 $TN_C2 $TN_SRV; do
 		in_ns "$ns" sysctl -qw net.ipv4.tcp_timestamps=1
 	done
+	tn_count_setup
 }
 
 # A real HTTP/1.0 server (the server closes every connection first).
@@ -112,6 +117,16 @@ tn_load_rules() { # CONF
 	"$TSNATD" -c "$1" --print-rules iptables | in_ns "$TN_GW" iptables-restore --noflush
 }
 
+# No tsnatd at all: empty its chain.
+tn_rules_off() { in_ns "$TN_GW" iptables -t mangle -F TSNATD 2>/dev/null; true; }
+
+# Counters from the daemon's last SIGUSR1 "total:" line: tn_daemon_counter LOG NAME
+tn_daemon_counter() {
+	kill -USR1 "$TN_DAEMON_PID" 2>/dev/null
+	sleep 0.3
+	grep "total:" "$1" | tail -1 | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
 # Capture SYNs arriving at the server: tn_capture FILE. Sets TN_CAP_PID.
 tn_capture() {
 	ip netns exec "$TN_SRV" tcpdump -i eth0 -nn -U -w "$1" \
@@ -124,6 +139,28 @@ tn_capture() {
 
 # Stop a tracked process by PID and wait for it.
 tn_stop() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null; true; }
+
+# Stop a capture once the kernel has handed it everything: tcpdump exits on
+# SIGTERM without draining its ring, so give it a moment first.
+tn_capture_stop() { sleep 1; tn_stop "$TN_CAP_PID"; }
+
+# SYN counters at the server, before anything else sees the packet (raw
+# PREROUTING): per destination, all SYNs and SYNs with a timestamp option.
+tn_count_setup() {
+	local dst
+	for dst in $SRV_IP $SRV_IP_UNMATCHED; do
+		in_ns "$TN_SRV" iptables -t raw -A PREROUTING -p tcp --syn -d "$dst"
+		in_ns "$TN_SRV" iptables -t raw -A PREROUTING -p tcp --syn -d "$dst" \
+			-m tcp --tcp-option 8
+	done
+}
+tn_count_zero() { in_ns "$TN_SRV" iptables -t raw -Z PREROUTING; }
+# tn_count DST: "total with_timestamp"
+tn_count() {
+	in_ns "$TN_SRV" iptables -t raw -L PREROUTING -v -n -x | awk -v d="$1" '
+		/flags:/ && $8 == d { if ($0 ~ /tcp option=8/) ts = $1; else n = $1 }
+		END { printf "%d %d\n", n, ts }'
+}
 
 # SYNs in a capture to DST: "total with_timestamp"
 tn_syn_counts() {
