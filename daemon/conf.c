@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "flow.h"
 #include "log.h"
 
 /* The one place where defaults live. */
@@ -17,6 +18,7 @@ static const struct conf conf_defaults = {
 	.flows_max = 262144,
 	.flows_idle_timeout = 600,
 	.flows_on_full = ON_FULL_STRIP,
+	.state_dir = "/run/tsnatd",
 };
 
 struct loader {
@@ -184,6 +186,9 @@ load_policy(struct loader *L, const config_setting_t *g, struct policy *p)
 	else if (policy_mode_parse(str, &p->mode) < 0)
 		conf_err(L, config_setting_get_member(g, "mode"),
 			 "mode '%s' is not one of strip, rewrite, observe, pass", str);
+	else if (p->mode == MODE_OBSERVE)
+		conf_err(L, config_setting_get_member(g, "mode"),
+			 "mode 'observe' is not implemented in this version");
 
 	s = config_setting_get_member(g, "destinations");
 	if (!s)
@@ -232,7 +237,7 @@ static void
 load_root(struct loader *L, const config_setting_t *root, struct conf *c)
 {
 	static const char *const keys[] = { "enabled", "log_level", "queue",
-		"flows", "policies", NULL };
+		"flows", "policies", "state_dir", NULL };
 	static const char *const qkeys[] = { "first", "count", "maxlen", NULL };
 	static const char *const fkeys[] = { "max", "idle_timeout", "on_full", NULL };
 	static const char *const on_full[] = { "strip", "pass", "evict-idle" };
@@ -266,7 +271,7 @@ load_root(struct loader *L, const config_setting_t *root, struct conf *c)
 		} else {
 			check_keys(L, g, "flows", fkeys);
 			get_uint(L, g, "max", 1024, 1u << 26, &c->flows_max);
-			get_uint(L, g, "idle_timeout", 10, 7 * 86400, &c->flows_idle_timeout);
+			get_uint(L, g, "idle_timeout", 10, FLOW_TIMEOUT_MAX, &c->flows_idle_timeout);
 			if ((str = get_string(L, g, "on_full"))) {
 				size_t i;
 
@@ -279,6 +284,15 @@ load_root(struct loader *L, const config_setting_t *root, struct conf *c)
 					c->flows_on_full = (enum flows_on_full)i;
 			}
 		}
+	}
+
+	if ((str = get_string(L, root, "state_dir"))) {
+		if (str[0] != '/' || strlen(str) >= sizeof(c->state_dir))
+			conf_err(L, config_setting_get_member(root, "state_dir"),
+				 "state_dir must be an absolute path shorter than %zu",
+				 sizeof(c->state_dir));
+		else
+			strcpy(c->state_dir, str);
 	}
 
 	if ((g = config_setting_get_member(root, "policies")))

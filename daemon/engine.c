@@ -30,12 +30,14 @@
 #define ENG_SNDBUF (8u << 20)
 #define ENG_SEND_MAX (1u << 20)		/* flush a sendmsg before it grows past this */
 #define ENG_TIMEOUT_MS 250
+#define ENG_CLOSING_TIMEOUT 30		/* seconds a flow lives after both FINs:
+					 * the last ACKs still need their TSecr */
 
 struct pending {
 	uint32_t id;
 	uint8_t *payload;
 	uint16_t len;
-	bool modified;
+	uint8_t result;		/* enum proc_result */
 };
 
 struct worker {
@@ -54,6 +56,8 @@ struct worker {
 	uint8_t batchmsg[ENG_VHDR];
 	struct iovec tx[ENG_BATCH * 3 + 1];
 	const struct conf *conf;
+	struct proc_state ps;
+	struct proc_notes notes;
 	uint32_t last_id;		/* highest packet id seen */
 	bool seen_any;
 	struct stats st;
@@ -64,6 +68,7 @@ struct worker {
 struct engine {
 	unsigned n;
 	unsigned maxlen;
+	struct domains *domains;
 	_Atomic(struct conf *) *confp;
 	_Atomic bool stop;
 	struct worker *w;
@@ -200,13 +205,18 @@ worker_open(struct worker *w, unsigned maxlen)
 }
 
 struct engine *
-engine_open(const struct conf *c)
+engine_open(const struct conf *c, struct domains *domains, uint32_t seed)
 {
 	struct engine *e = calloc(1, sizeof(*e));
+	uint32_t per_worker;
 
 	if (!e)
 		fatal("calloc");
+	e->domains = domains;
 	e->n = c->queue_count;
+	per_worker = c->flows_max / c->queue_count;
+	if (per_worker < 1024)
+		per_worker = 1024;
 	e->maxlen = c->queue_maxlen;
 	e->w = calloc(e->n, sizeof(*e->w));
 	if (!e->w)
@@ -217,6 +227,14 @@ engine_open(const struct conf *c)
 		w->eng = e;
 		w->idx = i;
 		w->queue = c->queue_first + i;
+		w->ps.worker = i;
+		w->ps.domains = domains;
+		w->ps.notes = &w->notes;
+		/* Always there: a reload may turn a policy to rewrite. Pages
+		 * are only touched as flows are created. */
+		w->ps.flows = flow_table_new(per_worker, seed + i);
+		if (!w->ps.flows)
+			fatal("flow table of %u flows", per_worker);
 		if (worker_open(w, c->queue_maxlen) < 0) {
 			engine_stop(e);
 			engine_free(e);
@@ -258,7 +276,7 @@ verdicts_flush(struct worker *w)
 		size_t pad;
 
 		maxid = pd->id;
-		if (!pd->modified) {
+		if (pd->result == PROC_PASS) {
 			untouched++;
 			continue;
 		}
@@ -268,6 +286,13 @@ verdicts_flush(struct worker *w)
 			bytes = 0;
 		}
 		nlh = nfq_nlmsg_put((char *)w->vhdr[i], NFQNL_MSG_VERDICT, w->queue);
+		if (pd->result == PROC_DROP) {
+			nfq_nlmsg_verdict_put(nlh, (int)pd->id, NF_DROP);
+			w->tx[niov].iov_base = nlh;
+			w->tx[niov++].iov_len = nlh->nlmsg_len;
+			bytes += nlh->nlmsg_len;
+			continue;
+		}
 		nfq_nlmsg_verdict_put(nlh, (int)pd->id, NF_ACCEPT);
 		pa = mnl_nlmsg_put_extra_header(nlh, sizeof(*pa));
 		pa->nla_type = NFQA_PAYLOAD;
@@ -317,7 +342,7 @@ on_packet(const struct nlmsghdr *nlh, void *data)
 	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
 	pd = &w->pend[w->npend++];
 	pd->id = ntohl(ph->packet_id);
-	pd->modified = false;
+	pd->result = PROC_PASS;
 	note_id(w, pd->id);
 	w->st.packets++;
 	if (!attr[NFQA_PAYLOAD]) {
@@ -331,8 +356,10 @@ on_packet(const struct nlmsghdr *nlh, void *data)
 	pk.truncated = cap_len > pk.len;
 	if (attr[NFQA_SKB_INFO])
 		pk.skb_info = ntohl(mnl_attr_get_u32(attr[NFQA_SKB_INFO]));
-	if (process_packet(w->conf, &pk, &w->st) == PROC_MODIFIED) {
-		pd->modified = true;
+	if (attr[NFQA_IFINDEX_OUTDEV])
+		pk.outdev = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_OUTDEV]));
+	pd->result = (uint8_t)process_packet(w->conf, &w->ps, &pk, &w->st);
+	if (pd->result == PROC_MODIFIED) {
 		pd->payload = pk.buf;
 		pd->len = (uint16_t)pk.len;
 	}
@@ -366,6 +393,31 @@ static mnl_cb_t ctl_cb[NLMSG_MIN_TYPE] = {
 	[NLMSG_OVERRUN] = on_noop,
 };
 
+/* The clocks, read once per batch (vDSO, no syscall). */
+static void
+engine_clock(struct worker *w)
+{
+	struct timespec mono, real;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	w->ps.now = (uint32_t)mono.tv_sec;
+	w->ps.now_ms = (uint32_t)((uint64_t)real.tv_sec * 1000 + (uint64_t)real.tv_nsec / 1000000);
+}
+
+/* Idle and closed flows leave the table a few at a time, between batches. */
+static void
+worker_expire(struct worker *w)
+{
+	const struct conf *c = atomic_load_explicit(w->eng->confp, memory_order_acquire);
+
+	if (!w->ps.flows || flow_count(w->ps.flows) == 0)
+		return;
+	engine_clock(w);
+	w->st.flows_expired += flow_expire(w->ps.flows, w->ps.now, c->flows_idle_timeout,
+					   ENG_CLOSING_TIMEOUT, 256);
+}
+
 /* Receive one batch (blocking up to the socket timeout unless dontwait),
  * process it, send its verdicts. Returns the number of datagrams, or -1 on
  * timeout/EAGAIN. */
@@ -382,6 +434,7 @@ worker_batch(struct worker *w, bool dontwait)
 	}
 	w->conf = atomic_load_explicit(w->eng->confp, memory_order_acquire);
 	w->st.batches++;
+	engine_clock(w);
 	for (int i = 0; i < n; i++) {
 		/* A datagram cut by MSG_TRUNC fails mnl's length checks and is
 		 * skipped; the batch verdict accepts its packet unmodified. */
@@ -401,6 +454,7 @@ worker_main(void *arg)
 
 	while (!atomic_load_explicit(&e->stop, memory_order_relaxed)) {
 		worker_batch(w, false);
+		worker_expire(w);
 		stats_publish(&w->pub, &w->st);
 		atomic_fetch_add_explicit(&w->epoch, 1, memory_order_release);
 	}
@@ -471,8 +525,10 @@ engine_free(struct engine *e)
 {
 	if (!e)
 		return;
-	for (unsigned i = 0; i < e->n; i++)
+	for (unsigned i = 0; i < e->n; i++) {
 		free(e->w[i].slots);
+		flow_table_free(e->w[i].ps.flows);
+	}
 	free(e->w);
 	free(e);
 }
@@ -499,4 +555,23 @@ void
 engine_stats(const struct engine *e, unsigned i, struct stats *out)
 {
 	stats_read(&e->w[i].pub, out);
+}
+
+struct flow_table *
+engine_flows(const struct engine *e, unsigned i)
+{
+	return e->w[i].ps.flows;
+}
+
+bool
+engine_note(struct engine *e, unsigned i, struct proc_note *out)
+{
+	struct proc_notes *n = &e->w[i].notes;
+	uint32_t tail = atomic_load_explicit(&n->tail, memory_order_relaxed);
+
+	if (tail == atomic_load_explicit(&n->head, memory_order_acquire))
+		return false;
+	*out = n->ring[tail % PROC_NOTES];
+	atomic_store_explicit(&n->tail, tail + 1, memory_order_release);
+	return true;
 }

@@ -17,16 +17,71 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <sys/random.h>
+
 #include "conf.h"
+#include "domain.h"
 #include "engine.h"
 #include "log.h"
+#include "rtnl.h"
 #include "rules.h"
+#include "state.h"
 
 #ifndef TSNATD_VERSION
 #define TSNATD_VERSION "0.1.0"
 #endif
 
 static _Atomic(struct conf *) current;
+static struct domains *domains;
+
+/* Explicit translated sources (one address or an SNAT pool) are one clock
+ * domain each, named by their first address. Before the conf is published. */
+static void
+bind_domains(struct conf *c)
+{
+	for (size_t i = 0; i < c->npol; i++) {
+		struct policy *p = &c->pol[i];
+
+		if (!p->ts_auto && p->ntsrc)
+			p->domain = domains_intern(domains, p->tsrc[0].family, p->tsrc[0].addr);
+	}
+}
+
+/* SYNs without timestamp in rewrite policies: once per (domain, server). */
+static void
+log_notes(struct engine *e)
+{
+	static struct { uint16_t dom; uint8_t server[16]; } seen[256];
+	static unsigned nseen;
+	struct proc_note n;
+
+	for (unsigned i = 0; i < engine_nworkers(e); i++) {
+		while (engine_note(e, i, &n)) {
+			char srv[INET6_ADDRSTRLEN], src[INET6_ADDRSTRLEN] = "unknown";
+			uint8_t addr[16];
+			int fam;
+			unsigned k;
+
+			for (k = 0; k < nseen; k++)
+				if (seen[k].dom == n.domain && !memcmp(seen[k].server, n.server, 16))
+					break;
+			if (k < nseen)
+				continue;
+			if (nseen < 256) {
+				seen[nseen].dom = n.domain;
+				memcpy(seen[nseen++].server, n.server, 16);
+			}
+			inet_ntop(n.family == 4 ? AF_INET : AF_INET6, n.server, srv, sizeof(srv));
+			if (n.domain != DOMAIN_SHARED && domains_get(domains, n.domain, &fam, addr))
+				inet_ntop(fam == 4 ? AF_INET : AF_INET6, addr, src, sizeof(src));
+			log_warnx("policy '%s': SYNs without timestamp from translated source %s "
+				  "to %s pass untouched: rewrite cannot protect them (a V4X server "
+				  "drops them after timestamped connections); use strip for those "
+				  "clients", n.policy, src, srv);
+		}
+	}
+}
 
 static void
 usage(FILE *f)
@@ -130,6 +185,7 @@ reload(const struct engine *e, const char *path)
 		c->queue_maxlen = old->queue_maxlen;
 	}
 	log_set_level(c->log_level);
+	bind_domains(c);
 	atomic_store_explicit(&current, c, memory_order_release);
 	retire(e, old);
 	log_policies(c);
@@ -157,8 +213,11 @@ run(const char *path)
 	unsigned wd_last[64] = { 0 };
 	uint64_t wd_usec = 0;
 	struct engine *e;
+	struct rtnl *rt;
 	sigset_t set;
-	int sfd, timeout = -1;
+	int sfd, timeout = 1000;
+	uint32_t seed = 0;
+	long nflows;
 	bool stop = false;
 
 	sigemptyset(&set);
@@ -174,9 +233,19 @@ run(const char *path)
 	if (sfd < 0)
 		fatal("signalfd");
 
-	e = engine_open(c);
+	domains = domains_new(c->queue_count);
+	if (!domains)
+		fatal("domains");
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = (uint32_t)time(NULL);
+	e = engine_open(c, domains, seed);
 	if (!e)
 		return 1;
+	nflows = state_restore(c->state_dir, e, domains, c->flows_idle_timeout);
+	if (nflows > 0)
+		log_info("restored %ld rewritten flows from %s", nflows, c->state_dir);
+	bind_domains(c);
+	rt = rtnl_open(domains);
 	if (engine_start(e, &current) < 0) {
 		engine_stop(e);
 		engine_free(e);
@@ -184,19 +253,23 @@ run(const char *path)
 	}
 	log_info("tsnatd %s running (config %s)", TSNATD_VERSION, path);
 	log_policies(c);
-	if (sd_watchdog_enabled(0, &wd_usec) > 0)
+	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec / 2000 < (uint64_t)timeout)
 		timeout = (int)(wd_usec / 2000);
 	sd_notify(0, "READY=1\nSTATUS=processing packets");
 
 	while (!stop) {
-		struct pollfd pfd = { .fd = sfd, .events = POLLIN };
+		struct pollfd pfd[2] = { { .fd = sfd, .events = POLLIN },
+					 { .fd = rt ? rtnl_fd(rt) : -1, .events = POLLIN } };
 		struct signalfd_siginfo si;
 
 		if (wd_usec)
 			watchdog(e, wd_last);
-		if (poll(&pfd, 1, timeout) <= 0)
+		log_notes(e);
+		if (poll(pfd, 2, timeout) <= 0)
 			continue;
-		if (read(sfd, &si, sizeof(si)) != sizeof(si))
+		if (pfd[1].revents & POLLIN)
+			rtnl_event(rt);
+		if (!(pfd[0].revents & POLLIN) || read(sfd, &si, sizeof(si)) != sizeof(si))
 			continue;
 		switch (si.ssi_signo) {
 		case SIGHUP:
@@ -215,8 +288,14 @@ run(const char *path)
 	sd_notify(0, "STOPPING=1\nSTATUS=draining queues");
 	log_info("stopping: draining queued packets");
 	engine_stop(e);
+	nflows = state_save(atomic_load(&current)->state_dir, e, domains);
+	if (nflows >= 0)
+		log_info("saved %ld rewritten flows to %s", nflows,
+			 atomic_load(&current)->state_dir);
 	log_counters(e);
 	engine_free(e);
+	rtnl_close(rt);
+	domains_free(domains);
 	conf_free(atomic_load(&current));
 	log_info("stopped");
 	return 0;

@@ -1,17 +1,25 @@
-/* process.c - one packet: parse -> policy -> strip/rewrite -> result. */
+/* process.c - one packet: parse -> flow or policy -> strip/rewrite. */
+#include <string.h>
+
 #include "packet.h"
 #include "policy.h"
 #include "process.h"
 #include "tsopt.h"
 
+/* Never mangle what we did not receive whole: a verdict payload shorter
+ * than the packet would cut it. */
+static bool
+whole(const struct pkt *p, const struct proc_pkt *in)
+{
+	return !in->truncated && p->complete;
+}
+
 static enum proc_result
-process_strip(const struct pkt *p, struct proc_pkt *in, struct stats *s)
+do_strip(const struct pkt *p, struct proc_pkt *in, struct stats *s)
 {
 	if (p->ts_count == 0)
 		return PROC_PASS;
-	/* A verdict payload shorter than the packet would cut it: never
-	 * mangle what we did not receive whole. */
-	if (in->truncated || !p->complete) {
+	if (!whole(p, in)) {
 		s->truncated++;
 		return PROC_PASS;
 	}
@@ -21,10 +29,145 @@ process_strip(const struct pkt *p, struct proc_pkt *in, struct stats *s)
 	return PROC_MODIFIED;
 }
 
+static void
+note_syn_without_ts(struct proc_state *ps, const struct policy *pol,
+		    uint16_t dom, const struct pkt *p)
+{
+	struct proc_notes *n = ps->notes;
+	uint32_t head, h = dom * 31u + p->daddr[p->addr_len - 1] * 7u + p->daddr[0];
+	struct proc_note *slot;
+
+	if (!n || n->seen[h & 255])
+		return;
+	n->seen[h & 255] = 1;
+	head = atomic_load_explicit(&n->head, memory_order_relaxed);
+	if (head - atomic_load_explicit(&n->tail, memory_order_acquire) >= PROC_NOTES)
+		return;
+	slot = &n->ring[head % PROC_NOTES];
+	slot->domain = dom;
+	slot->family = p->family;
+	memcpy(slot->server, p->daddr, p->addr_len);
+	slot->policy = pol->name;
+	atomic_store_explicit(&n->head, head + 1, memory_order_release);
+}
+
+static uint16_t
+domain_of(const struct policy *pol, const struct proc_state *ps,
+	  const struct proc_pkt *in, int family)
+{
+	if (!pol->ts_auto)
+		return pol->domain;
+	return domains_for_ifindex(ps->domains, family, in->outdev);
+}
+
+/* Apply the flow's offset to a packet in either direction. */
+static enum proc_result
+rewrite_flow(struct proc_state *ps, struct flow *f, bool from_client,
+	     const struct pkt *p, struct proc_pkt *in, struct stats *s)
+{
+	uint32_t add = 0, sub = 0;
+	enum proc_result res = PROC_PASS;
+
+	flow_touch(ps->flows, f, ps->now);
+	if (p->ts_count && from_client) {
+		/* TSval-0 SYN: rebase on the flow's first non-zero TSval so
+		 * that it continues from the SYN's TSval' (held in offset). */
+		if ((f->flags & FLOW_REBASE) && p->tsval != 0 &&
+		    !(p->tcp_flags & TCPF_SYN)) {
+			f->offset -= p->tsval;
+			f->flags &= (uint8_t)~FLOW_REBASE;
+		}
+		f->last_raw = p->tsval;
+		add = f->offset;
+	} else if (p->ts_count && p->tsecr != 0 && f->offset != 0 &&
+		   !(f->flags & FLOW_REBASE) && !from_client) {
+		/* The server echoes a raw value we never sent (packets passed
+		 * unrewritten, e.g. while tsnatd restarted or the queue failed
+		 * open): it now holds the client's own clock, so rewriting
+		 * further would only make its PAWS drop us. Go raw. */
+		if ((int32_t)((p->tsecr - f->offset) - f->last_raw) > 0 &&
+		    (int32_t)(p->tsecr - f->last_raw) <= 0) {
+			f->offset = 0;
+			s->flows_resynced++;
+		}
+		sub = f->offset;
+	} else if (p->ts_count && p->tsecr != 0) {
+		sub = f->offset;
+	}
+
+	if (add || sub) {
+		if (!whole(p, in)) {
+			/* Passing it unshifted would let the server's PAWS drop
+			 * the rest of the flow; a drop is retransmitted. */
+			s->truncated++;
+			s->dropped++;
+			return PROC_DROP;
+		}
+		if (tsopt_shift(in->buf, p, add, sub, tsopt_csum_mode(in->skb_info)) > 0) {
+			s->rewritten++;
+			res = PROC_MODIFIED;
+		}
+	}
+	if (from_client && p->ts_count)
+		domains_note(ps->domains, ps->worker, f->domain, p->tsval + add);
+	if (p->tcp_flags & TCPF_RST)
+		flow_remove(ps->flows, f);
+	else if (p->tcp_flags & TCPF_FIN)
+		flow_fin(ps->flows, f, from_client, ps->now);
+	return res;
+}
+
+static enum proc_result
+rewrite_syn(const struct conf *c, const struct policy *pol, struct proc_state *ps,
+	    const struct pkt *p, struct proc_pkt *in, struct stats *s)
+{
+	uint16_t dom = domain_of(pol, ps, in, p->family);
+	struct flow *f;
+	uint32_t v;
+
+	if (p->ts_count == 0) {
+		/* Only strip could keep the invariant for such a client. */
+		s->syn_without_ts++;
+		note_syn_without_ts(ps, pol, dom, p);
+		return PROC_PASS;
+	}
+	if (!whole(p, in)) {
+		s->truncated++;
+		return PROC_PASS;
+	}
+	f = flow_insert(ps->flows, p, ps->now);
+	if (!f) {
+		s->flows_full++;
+		switch (c->flows_on_full) {
+		case ON_FULL_STRIP:
+			return do_strip(p, in, s);
+		case ON_FULL_PASS:
+			return PROC_PASS;
+		case ON_FULL_EVICT_IDLE:
+			if (flow_evict_idle(ps->flows))
+				s->flows_evicted++;
+			f = flow_insert(ps->flows, p, ps->now);
+			if (!f)
+				return PROC_PASS;
+			break;
+		}
+	}
+	s->flows_created++;
+	f->domain = dom;
+	v = domains_next_tsval(ps->domains, dom, ps->now_ms);
+	f->offset = v - p->tsval;
+	if (p->tsval == 0)
+		f->flags |= FLOW_REBASE;
+	return rewrite_flow(ps, f, true, p, in, s);
+}
+
 enum proc_result
-process_packet(const struct conf *c, struct proc_pkt *in, struct stats *s)
+process_packet(const struct conf *c, struct proc_state *ps, struct proc_pkt *in,
+	       struct stats *s)
 {
 	const struct policy *pol;
+	bool client_syn, from_client;
+	struct flow *f;
 	struct pkt p;
 
 	switch (pkt_parse(in->buf, in->len, &p)) {
@@ -40,10 +183,16 @@ process_packet(const struct conf *c, struct proc_pkt *in, struct stats *s)
 		s->malformed++;
 		return PROC_PASS;
 	}
+	client_syn = (p.tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN;
 
-	/* Strip acts on the client's SYN only; a SYN-ACK or any later
-	 * segment of such a flow has nothing to strip. */
-	if (!c->enabled || (p.tcp_flags & (TCPF_SYN | TCPF_ACK)) != TCPF_SYN)
+	/* Flows already rewritten keep their offset until they end, whatever
+	 * the configuration says now (turning tsnatd off breaks nothing). */
+	if (ps && ps->flows && (f = flow_lookup(ps->flows, &p, &from_client))) {
+		if (!(client_syn && from_client && (f->flags & (FLOW_FIN_CLIENT | FLOW_FIN_SERVER))))
+			return rewrite_flow(ps, f, from_client, &p, in, s);
+		flow_remove(ps->flows, f);	/* the tuple is reused by a new SYN */
+	}
+	if (!c->enabled || !client_syn)
 		return PROC_PASS;
 	pol = policy_match(c->pol, c->npol, p.family, p.saddr, p.daddr);
 	if (!pol) {
@@ -52,9 +201,12 @@ process_packet(const struct conf *c, struct proc_pkt *in, struct stats *s)
 	}
 	switch (pol->mode) {
 	case MODE_STRIP:
-		return process_strip(&p, in, s);
-	case MODE_PASS:
+		return do_strip(&p, in, s);
 	case MODE_REWRITE:
+		if (ps && ps->flows)
+			return rewrite_syn(c, pol, ps, &p, in, s);
+		return PROC_PASS;
+	case MODE_PASS:
 	case MODE_OBSERVE:
 		break;
 	}

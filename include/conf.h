@@ -25,6 +25,7 @@ struct conf {
 	unsigned flows_max;
 	unsigned flows_idle_timeout;	/* seconds */
 	enum flows_on_full flows_on_full;
+	char state_dir[256];		/* flow state across restarts */
 	struct policy *pol;
 	size_t npol;
 	unsigned gen;			/* bumped by every successful load */

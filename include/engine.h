@@ -8,14 +8,18 @@
 #include <stdbool.h>
 
 #include "conf.h"
+#include "domain.h"
+#include "flow.h"
+#include "process.h"
 #include "stats.h"
 
 struct engine;
 
-/* Open and bind queues c->queue_first .. +queue_count-1: copy mode, maxlen
+/* Open and bind queues; each worker gets a flow table of
+ * c->flows_max / queue_count flows (hash seeded with seed) and uses domains. c->queue_first .. +queue_count-1: copy mode, maxlen
  * and FAIL_OPEN|GSO in one acknowledged config message per queue. Returns
  * NULL after logging why (e.g. the queue is bound by another process). */
-struct engine *engine_open(const struct conf *c);
+struct engine *engine_open(const struct conf *c, struct domains *domains, uint32_t seed);
 
 /* Start the workers. Each reads *confp once per batch. Returns 0 or -1. */
 int engine_start(struct engine *e, _Atomic(struct conf *) *confp);
@@ -33,5 +37,11 @@ unsigned engine_nworkers(const struct engine *e);
 unsigned engine_epoch(const struct engine *e, unsigned i);
 unsigned engine_queue(const struct engine *e, unsigned i);
 void engine_stats(const struct engine *e, unsigned i, struct stats *out);
+
+/* Worker i's flow table: only while the workers are stopped (save/restore). */
+struct flow_table *engine_flows(const struct engine *e, unsigned i);
+
+/* Main thread: the next "SYN without timestamp" note of worker i. */
+bool engine_note(struct engine *e, unsigned i, struct proc_note *out);
 
 #endif

@@ -29,6 +29,7 @@ struct policy {
 	bool ts_auto;		/* translated_source = "auto" */
 	struct cidr *tsrc;	/* explicit translated source(s), /32 or /128 */
 	size_t ntsrc;
+	uint16_t domain;	/* clock domain of tsrc (set by the daemon) */
 };
 
 /* Parse "198.51.100.0/24", "2001:db8::/32" or a bare address (full-length

@@ -19,6 +19,12 @@
 	X(not_tcp, "not TCP, or IP fragments")				\
 	X(unmatched, "SYNs matching no policy")			\
 	X(syn_without_ts, "SYNs without timestamp in a rewrite policy")	\
+	X(flows_created, "rewrite flows created")			\
+	X(flows_expired, "rewrite flows expired (idle or closed)")	\
+	X(flows_full, "new flows while the table was full (fallback)")	\
+	X(flows_evicted, "idle flows evicted for a new one")		\
+	X(flows_resynced, "flows whose server adopted raw timestamps")	\
+	X(dropped, "rewrite-flow packets dropped (truncated)")		\
 	X(verdict_errors, "verdicts the kernel refused")		\
 	X(enobufs, "receive buffer overruns (ENOBUFS)")			\
 	X(send_errors, "failed verdict sends")

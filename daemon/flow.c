@@ -1,0 +1,372 @@
+/* flow.c - fixed-size flow table: arena + open-addressed index + LRU lists. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow.h"
+
+enum { LIST_OPEN, LIST_CLOSING };
+
+struct lru {
+	uint32_t head, tail;	/* arena index + 1; head = least recent */
+};
+
+struct flow_table {
+	uint32_t max, count, nslots, seed;
+	uint32_t free_head;	/* recycled entries, linked through flow.next */
+	uint32_t fresh;		/* entries [fresh, max) were never used */
+	uint32_t *slots;	/* arena index + 1, 0 = empty */
+	struct flow *arena;
+	struct lru lists[2];
+};
+
+static uint32_t
+mix32(uint32_t h, uint32_t v)
+{
+	v *= 0xcc9e2d51u;
+	v = (v << 15) | (v >> 17);
+	v *= 0x1b873593u;
+	h ^= v;
+	h = (h << 13) | (h >> 19);
+	return h * 5 + 0xe6546b64u;
+}
+
+static uint32_t
+key_hash(const struct flow_table *t, uint8_t family, const uint8_t *a,
+	 const uint8_t *b, uint16_t pa, uint16_t pb)
+{
+	uint32_t h = t->seed ^ family;
+	size_t n = family == 4 ? 4 : 16;
+
+	for (size_t i = 0; i < n; i += 4) {
+		uint32_t wa, wb;
+
+		memcpy(&wa, a + i, 4);
+		memcpy(&wb, b + i, 4);
+		h = mix32(h, wa);
+		h = mix32(h, wb);
+	}
+	h = mix32(h, ((uint32_t)pa << 16) | pb);
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	return h;
+}
+
+/* Map a hash onto [0, nslots) without a division (Lemire's reduction). */
+static uint32_t
+slot_of(const struct flow_table *t, uint32_t h)
+{
+	return (uint32_t)(((uint64_t)h * t->nslots) >> 32);
+}
+
+/* Canonical (a, pa) < (b, pb) from a packet; returns true if the packet's
+ * source is side a. */
+static bool
+canon(const struct pkt *p, const uint8_t **a, const uint8_t **b, uint16_t *pa,
+      uint16_t *pb)
+{
+	int c = memcmp(p->saddr, p->daddr, p->addr_len);
+
+	if (c < 0 || (c == 0 && p->sport <= p->dport)) {
+		*a = p->saddr, *b = p->daddr, *pa = p->sport, *pb = p->dport;
+		return true;
+	}
+	*a = p->daddr, *b = p->saddr, *pa = p->dport, *pb = p->sport;
+	return false;
+}
+
+struct flow_table *
+flow_table_new(uint32_t max, uint32_t seed)
+{
+	struct flow_table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->max = max;
+	t->seed = seed;
+	/* Load at most 80%: linear probing stays short, the index costs
+	 * 5 bytes per flow. */
+	t->nslots = max + max / 4 + 1;
+	t->slots = calloc(t->nslots, sizeof(*t->slots));
+	t->arena = calloc(max, sizeof(*t->arena));
+	if (!t->slots || !t->arena) {
+		flow_table_free(t);
+		return NULL;
+	}
+	/* Entries are taken in order and recycled through a free list, so
+	 * calloc's untouched pages stay unused until the table fills. */
+	return t;
+}
+
+void
+flow_table_free(struct flow_table *t)
+{
+	if (!t)
+		return;
+	free(t->slots);
+	free(t->arena);
+	free(t);
+}
+
+static struct flow *
+at(const struct flow_table *t, uint32_t ref)
+{
+	return &t->arena[ref - 1];
+}
+
+static uint32_t
+ref_of(const struct flow_table *t, const struct flow *f)
+{
+	return (uint32_t)(f - t->arena) + 1;
+}
+
+static void
+lru_unlink(struct flow_table *t, struct flow *f)
+{
+	struct lru *l = &t->lists[(f->flags & FLOW_CLOSING) ? LIST_CLOSING : LIST_OPEN];
+
+	if (f->prev)
+		at(t, f->prev)->next = f->next;
+	else
+		l->head = f->next;
+	if (f->next)
+		at(t, f->next)->prev = f->prev;
+	else
+		l->tail = f->prev;
+	f->prev = f->next = 0;
+}
+
+static void
+lru_append(struct flow_table *t, struct flow *f)
+{
+	struct lru *l = &t->lists[(f->flags & FLOW_CLOSING) ? LIST_CLOSING : LIST_OPEN];
+	uint32_t r = ref_of(t, f);
+
+	f->prev = l->tail;
+	f->next = 0;
+	if (l->tail)
+		at(t, l->tail)->next = r;
+	else
+		l->head = r;
+	l->tail = r;
+}
+
+static bool
+key_eq(const struct flow *f, uint8_t family, const uint8_t *a, const uint8_t *b,
+       uint16_t pa, uint16_t pb, size_t n)
+{
+	return flow_family(f) == family && f->pa == pa && f->pb == pb &&
+	       memcmp(f->a, a, n) == 0 && memcmp(f->b, b, n) == 0;
+}
+
+/* The index slot holding key, or the empty slot where it would go. */
+static uint32_t
+find_slot(const struct flow_table *t, uint8_t family, const uint8_t *a,
+	  const uint8_t *b, uint16_t pa, uint16_t pb)
+{
+	size_t n = family == 4 ? 4 : 16;
+	uint32_t i = slot_of(t, key_hash(t, family, a, b, pa, pb));
+
+	for (;;) {
+		uint32_t r = t->slots[i];
+
+		if (r == 0 || key_eq(at(t, r), family, a, b, pa, pb, n))
+			return i;
+		if (++i == t->nslots)
+			i = 0;
+	}
+}
+
+struct flow *
+flow_lookup(struct flow_table *t, const struct pkt *p, bool *from_client)
+{
+	const uint8_t *a, *b;
+	uint16_t pa, pb;
+	bool src_is_a = canon(p, &a, &b, &pa, &pb);
+	uint32_t r;
+
+	if (t->count == 0)
+		return NULL;
+	r = t->slots[find_slot(t, p->family, a, b, pa, pb)];
+	if (!r)
+		return NULL;
+	*from_client = src_is_a == !!(at(t, r)->flags & FLOW_CLIENT_IS_A);
+	return at(t, r);
+}
+
+static struct flow *
+insert_key(struct flow_table *t, uint8_t family, const uint8_t *a, const uint8_t *b,
+	   uint16_t pa, uint16_t pb, uint32_t now)
+{
+	uint32_t i = find_slot(t, family, a, b, pa, pb), r;
+	struct flow *f;
+
+	if (t->slots[i])
+		return NULL;
+	if (t->free_head) {
+		r = t->free_head;
+		t->free_head = at(t, r)->next;
+	} else if (t->fresh < t->max) {
+		r = ++t->fresh;
+	} else {
+		return NULL;
+	}
+	f = at(t, r);
+	memset(f, 0, sizeof(*f));
+	f->flags = family == 6 ? FLOW_V6 : 0;
+	memcpy(f->a, a, family == 4 ? 4 : 16);
+	memcpy(f->b, b, family == 4 ? 4 : 16);
+	f->pa = pa;
+	f->pb = pb;
+	f->last = (uint16_t)now;
+	t->slots[i] = r;
+	t->count++;
+	lru_append(t, f);
+	return f;
+}
+
+struct flow *
+flow_insert(struct flow_table *t, const struct pkt *p, uint32_t now)
+{
+	const uint8_t *a, *b;
+	uint16_t pa, pb;
+	bool src_is_a = canon(p, &a, &b, &pa, &pb);
+	struct flow *f = insert_key(t, p->family, a, b, pa, pb, now);
+
+	if (f && src_is_a)
+		f->flags |= FLOW_CLIENT_IS_A;
+	return f;
+}
+
+bool
+flow_restore(struct flow_table *t, const struct flow *saved, uint32_t now)
+{
+	struct flow *f = insert_key(t, (uint8_t)flow_family(saved), saved->a, saved->b,
+				    saved->pa, saved->pb, now);
+
+	if (!f)
+		return false;
+	lru_unlink(t, f);
+	f->offset = saved->offset;
+	f->last_raw = saved->last_raw;
+	f->domain = saved->domain;
+	f->flags = saved->flags;	/* includes FLOW_V6, as inserted */
+	lru_append(t, f);
+	return true;
+}
+
+void
+flow_remove(struct flow_table *t, struct flow *f)
+{
+	uint32_t i = find_slot(t, (uint8_t)flow_family(f), f->a, f->b, f->pa, f->pb), j = i;
+
+	lru_unlink(t, f);
+	/* Backward-shift deletion keeps linear probing free of tombstones. */
+	t->slots[i] = 0;
+	for (;;) {
+		uint32_t r, home;
+		struct flow *g;
+
+		if (++j == t->nslots)
+			j = 0;
+		r = t->slots[j];
+		if (!r)
+			break;
+		g = at(t, r);
+		home = slot_of(t, key_hash(t, (uint8_t)flow_family(g), g->a, g->b, g->pa, g->pb));
+		/* move g back to i unless its home lies cyclically in (i, j] */
+		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
+			t->slots[i] = r;
+			t->slots[j] = 0;
+			i = j;
+		}
+	}
+	f->next = t->free_head;
+	t->free_head = ref_of(t, f);
+	t->count--;
+}
+
+bool
+flow_evict_idle(struct flow_table *t)
+{
+	uint32_t r = t->lists[LIST_CLOSING].head ? t->lists[LIST_CLOSING].head :
+		     t->lists[LIST_OPEN].head;
+
+	if (!r)
+		return false;
+	flow_remove(t, at(t, r));
+	return true;
+}
+
+void
+flow_touch(struct flow_table *t, struct flow *f, uint32_t now)
+{
+	f->last = (uint16_t)now;
+	if (t->lists[(f->flags & FLOW_CLOSING) ? LIST_CLOSING : LIST_OPEN].tail !=
+	    ref_of(t, f)) {
+		lru_unlink(t, f);
+		lru_append(t, f);
+	}
+}
+
+void
+flow_fin(struct flow_table *t, struct flow *f, bool from_client, uint32_t now)
+{
+	f->flags |= from_client ? FLOW_FIN_CLIENT : FLOW_FIN_SERVER;
+	if ((f->flags & (FLOW_FIN_CLIENT | FLOW_FIN_SERVER)) ==
+	    (FLOW_FIN_CLIENT | FLOW_FIN_SERVER) && !(f->flags & FLOW_CLOSING)) {
+		lru_unlink(t, f);
+		f->flags |= FLOW_CLOSING;
+		lru_append(t, f);
+	}
+	f->last = (uint16_t)now;
+}
+
+uint32_t
+flow_expire(struct flow_table *t, uint32_t now, uint32_t idle, uint32_t closing,
+	    uint32_t limit)
+{
+	uint32_t n = 0;
+
+	for (int l = LIST_OPEN; l <= LIST_CLOSING; l++) {
+		uint32_t timeout = l == LIST_OPEN ? idle : closing;
+
+		while (n < limit && t->lists[l].head) {
+			struct flow *f = at(t, t->lists[l].head);
+
+			if ((uint16_t)(now - f->last) < timeout)
+				break;
+			flow_remove(t, f);
+			n++;
+		}
+	}
+	return n;
+}
+
+uint32_t
+flow_count(const struct flow_table *t)
+{
+	return t->count;
+}
+
+uint32_t
+flow_capacity(const struct flow_table *t)
+{
+	return t->max;
+}
+
+size_t
+flow_table_bytes(const struct flow_table *t)
+{
+	return sizeof(*t) + (size_t)t->nslots * sizeof(*t->slots) +
+	       (size_t)t->max * sizeof(*t->arena);
+}
+
+void
+flow_foreach(const struct flow_table *t, void (*fn)(const struct flow *f, void *arg),
+	     void *arg)
+{
+	for (int l = LIST_OPEN; l <= LIST_CLOSING; l++)
+		for (uint32_t r = t->lists[l].head; r; r = at(t, r)->next)
+			fn(at(t, r), arg);
+}

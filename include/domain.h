@@ -1,0 +1,46 @@
+/* domain.h - clock domains: one per translated (post-SNAT) source address
+ * or SNAT pool, each with a high-water mark hwm = the highest TSval' sent
+ * from it. The registry is append-only and written by the main thread only;
+ * the marks are per worker (each writes its own, plain relaxed stores) and
+ * a SYN takes the maximum over all workers. No lock on the packet path. */
+#ifndef TSNATD_DOMAIN_H
+#define TSNATD_DOMAIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define DOMAIN_MAX 1024
+#define DOMAIN_SHARED 0		/* translated source unknown: one shared domain */
+#define DOMAIN_IFINDEX_MAX 4096
+
+struct domains;
+
+struct domains *domains_new(unsigned nworkers);
+void domains_free(struct domains *d);
+
+/* Main thread: the domain of address addr (family 4 or 6), created on first
+ * use. DOMAIN_SHARED when the registry is full. */
+uint16_t domains_intern(struct domains *d, int family, const uint8_t *addr);
+
+/* Main thread: packets leaving through ifindex (family) now belong to dom
+ * (DOMAIN_SHARED: unknown). Visible to the workers at once. */
+void domains_set_ifindex(struct domains *d, int family, uint32_t ifindex, uint16_t dom);
+
+/* Workers: the domain for the outbound interface (DOMAIN_SHARED if unknown). */
+uint16_t domains_for_ifindex(const struct domains *d, int family, uint32_t ifindex);
+
+/* Workers: TSval' for a new SYN in dom at clock now_ms:
+ * max(now_ms, hwm + 1) in 32-bit serial arithmetic, never 0. */
+uint32_t domains_next_tsval(const struct domains *d, uint16_t dom, uint32_t now_ms);
+
+/* Worker w sent tsval from dom: raise its mark. */
+void domains_note(struct domains *d, unsigned w, uint16_t dom, uint32_t tsval);
+
+/* The mark of dom over all workers; false if nothing was sent yet. */
+bool domains_hwm(const struct domains *d, uint16_t dom, uint32_t *hwm);
+
+/* Registry contents, for saving and logging. Returns false past the end. */
+bool domains_get(const struct domains *d, uint16_t dom, int *family, uint8_t *addr);
+uint16_t domains_count(const struct domains *d);
+
+#endif

@@ -1,0 +1,87 @@
+/* flow.h - the per-worker flow table of rewrite mode. Pure: no syscalls, no
+ * locks (one table per worker thread), no allocation after flow_table_new().
+ *
+ * Flows are keyed by the TCP 4-tuple as seen in FORWARD (both directions
+ * carry the client's own address), stored in canonical order so that either
+ * direction finds them. Entries live in a fixed arena; an open-addressed
+ * index maps the key hash to them; two LRU lists (open, closing) give O(1)
+ * expiry and eviction of the longest-idle flow. */
+#ifndef TSNATD_FLOW_H
+#define TSNATD_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "packet.h"
+
+#define FLOW_CLIENT_IS_A 0x01	/* the SYN came from side a */
+#define FLOW_FIN_CLIENT 0x02
+#define FLOW_FIN_SERVER 0x04
+#define FLOW_REBASE 0x08	/* SYN had TSval 0: offset holds its TSval' */
+#define FLOW_CLOSING 0x10	/* both FINs seen: short timeout */
+#define FLOW_V6 0x20		/* IPv6 addresses */
+#define FLOW_USED 0x40		/* (not stored: flags has 6 bits) */
+
+#define FLOW_TIMEOUT_MAX 43200	/* seconds; "last" is 16 bits */
+
+/* 56 bytes: with the index, under 64 bytes per flow. */
+struct flow {
+	uint8_t a[16], b[16];	/* canonical order: (a,pa) < (b,pb) */
+	uint16_t pa, pb;
+	uint32_t offset;	/* TSval' - TSval (client -> server) */
+	uint32_t last_raw;	/* the client's latest TSval before rewrite */
+	uint32_t prev, next;	/* LRU list links (arena index + 1, 0 = none) */
+	uint16_t last;		/* last packet, monotonic seconds mod 2^16 */
+	uint16_t domain : 10;	/* clock domain of the translated source */
+	uint16_t flags : 6;	/* FLOW_* */
+};
+
+static inline int
+flow_family(const struct flow *f)
+{
+	return (f->flags & FLOW_V6) ? 6 : 4;
+}
+
+struct flow_table;
+
+/* A table for at most max flows; seed keys the hash. NULL if out of memory. */
+struct flow_table *flow_table_new(uint32_t max, uint32_t seed);
+void flow_table_free(struct flow_table *t);
+
+/* The flow of p in either direction, or NULL; *from_client says whether p
+ * travels client -> server. */
+struct flow *flow_lookup(struct flow_table *t, const struct pkt *p, bool *from_client);
+
+/* A new flow whose client is p's source. NULL when the table is full. */
+struct flow *flow_insert(struct flow_table *t, const struct pkt *p, uint32_t now);
+
+/* Drop the longest-idle flow to make room; false if the table is empty. */
+bool flow_evict_idle(struct flow_table *t);
+
+/* A packet of f was seen at now: it becomes the most recently used. */
+void flow_touch(struct flow_table *t, struct flow *f, uint32_t now);
+
+/* Record a FIN; after both, the flow moves to the closing list. */
+void flow_fin(struct flow_table *t, struct flow *f, bool from_client, uint32_t now);
+
+void flow_remove(struct flow_table *t, struct flow *f);
+
+/* Remove open flows idle for idle seconds and closing flows idle for
+ * closing seconds, at most limit of them. Returns how many. */
+uint32_t flow_expire(struct flow_table *t, uint32_t now, uint32_t idle,
+		     uint32_t closing, uint32_t limit);
+
+uint32_t flow_count(const struct flow_table *t);
+uint32_t flow_capacity(const struct flow_table *t);
+/* Bytes the table occupies (arena + index), for the memory figures. */
+size_t flow_table_bytes(const struct flow_table *t);
+
+/* Call fn for every flow (for saving state). */
+void flow_foreach(const struct flow_table *t,
+		  void (*fn)(const struct flow *f, void *arg), void *arg);
+
+/* Insert a flow as saved (restoring state); false when full or present. */
+bool flow_restore(struct flow_table *t, const struct flow *f, uint32_t now);
+
+#endif

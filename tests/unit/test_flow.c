@@ -1,0 +1,278 @@
+/* test_flow.c - the rewrite flow table. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "flow.h"
+#include "packet.h"
+#include "pktbuild.h"
+
+static uint8_t buf[PB_MAX];
+
+/* The parsed packet client:cport -> server:80 (or the reverse). */
+static struct pkt
+P(int family, unsigned client, uint16_t cport, bool reply)
+{
+	char c[64], s[64];
+	struct pkt p;
+	size_t n;
+
+	if (family == 4) {
+		snprintf(c, sizeof(c), "192.0.2.%u", client);
+		snprintf(s, sizeof(s), "198.51.100.10");
+	} else {
+		snprintf(c, sizeof(c), "2001:db8::%x", client);
+		snprintf(s, sizeof(s), "2001:db8:1::10");
+	}
+	n = pb_build(buf, &(struct pb_spec){ .family = family,
+		.saddr = reply ? s : c, .daddr = reply ? c : s,
+		.sport = reply ? 80 : cport, .dport = reply ? cport : 80 });
+	assert_int_equal(pkt_parse(buf, n, &p), PKT_OK);
+	return p;
+}
+
+static void
+lookup_finds_a_flow_in_both_directions(void **state)
+{
+	struct flow_table *t = flow_table_new(16, 1);
+	struct pkt out = P(4, 5, 40000, false), back = P(4, 5, 40000, true);
+	struct flow *f;
+	bool fc = false;
+	(void)state;
+
+	f = flow_insert(t, &out, 100);
+	assert_non_null(f);
+	assert_ptr_equal(flow_lookup(t, &out, &fc), f);
+	assert_true(fc);
+	assert_ptr_equal(flow_lookup(t, &back, &fc), f);
+	assert_false(fc);
+	flow_table_free(t);
+}
+
+static void
+client_side_is_kept_when_client_sorts_after_server(void **state)
+{
+	struct flow_table *t = flow_table_new(16, 1);
+	struct pkt out = P(4, 5, 40000, false), back = P(4, 5, 40000, true);
+	bool fc = true;
+	(void)state;
+
+	/* insert from the server's side: that side is then the "client" */
+	assert_non_null(flow_insert(t, &back, 100));
+	flow_lookup(t, &back, &fc);
+	assert_true(fc);
+	flow_lookup(t, &out, &fc);
+	assert_false(fc);
+	flow_table_free(t);
+}
+
+static void
+ipv6_flows_are_separate_by_port(void **state)
+{
+	struct flow_table *t = flow_table_new(16, 1);
+	struct pkt a = P(6, 5, 40000, false), b = P(6, 5, 40001, false);
+	bool fc;
+	(void)state;
+
+	assert_non_null(flow_insert(t, &a, 1));
+	assert_null(flow_lookup(t, &b, &fc));
+	assert_non_null(flow_insert(t, &b, 1));
+	assert_int_equal(flow_count(t), 2);
+	flow_table_free(t);
+}
+
+static void
+inserting_an_existing_flow_fails(void **state)
+{
+	struct flow_table *t = flow_table_new(16, 1);
+	struct pkt a = P(4, 5, 40000, false);
+	(void)state;
+
+	assert_non_null(flow_insert(t, &a, 1));
+	assert_null(flow_insert(t, &a, 1));
+	flow_table_free(t);
+}
+
+static void
+full_table_refuses_new_flows(void **state)
+{
+	struct flow_table *t = flow_table_new(8, 1);
+	(void)state;
+
+	for (unsigned i = 0; i < 8; i++) {
+		struct pkt p = P(4, 1 + i, 1000, false);
+
+		assert_non_null(flow_insert(t, &p, 1));
+	}
+	struct pkt extra = P(4, 100, 1000, false);
+	assert_null(flow_insert(t, &extra, 1));
+	assert_int_equal(flow_count(t), 8);
+	flow_table_free(t);
+}
+
+static void
+evict_idle_removes_the_least_recently_used(void **state)
+{
+	struct flow_table *t = flow_table_new(3, 1);
+	struct pkt a = P(4, 1, 1, false), b = P(4, 2, 1, false), c = P(4, 3, 1, false),
+		   d = P(4, 4, 1, false);
+	bool fc;
+	(void)state;
+
+	flow_insert(t, &a, 1);
+	flow_insert(t, &b, 2);
+	flow_insert(t, &c, 3);
+	flow_touch(t, flow_lookup(t, &a, &fc), 4);	/* b is now the oldest */
+	assert_true(flow_evict_idle(t));
+	assert_null(flow_lookup(t, &b, &fc));
+	assert_non_null(flow_lookup(t, &a, &fc));
+	assert_non_null(flow_insert(t, &d, 5));
+	flow_table_free(t);
+}
+
+static void
+idle_flows_expire_and_active_ones_stay(void **state)
+{
+	struct flow_table *t = flow_table_new(16, 1);
+	struct pkt a = P(4, 1, 1, false), b = P(4, 2, 1, false);
+	bool fc;
+	(void)state;
+
+	flow_insert(t, &a, 100);
+	flow_insert(t, &b, 100);
+	flow_touch(t, flow_lookup(t, &b, &fc), 650);
+	assert_int_equal(flow_expire(t, 701, 600, 30, 100), 1);
+	assert_null(flow_lookup(t, &a, &fc));
+	assert_non_null(flow_lookup(t, &b, &fc));
+	flow_table_free(t);
+}
+
+static void
+closed_flows_expire_after_the_short_timeout(void **state)
+{
+	struct flow_table *t = flow_table_new(16, 1);
+	struct pkt a = P(4, 1, 1, false);
+	struct flow *f;
+	bool fc;
+	(void)state;
+
+	f = flow_insert(t, &a, 100);
+	flow_fin(t, f, true, 100);
+	assert_int_equal(flow_expire(t, 140, 600, 30, 100), 0);	/* one FIN only */
+	flow_fin(t, f, false, 110);
+	assert_true(f->flags & FLOW_CLOSING);
+	assert_int_equal(flow_expire(t, 139, 600, 30, 100), 0);
+	assert_int_equal(flow_expire(t, 140, 600, 30, 100), 1);
+	assert_null(flow_lookup(t, &a, &fc));
+	flow_table_free(t);
+}
+
+static void
+expire_respects_its_limit(void **state)
+{
+	struct flow_table *t = flow_table_new(64, 1);
+	(void)state;
+
+	for (unsigned i = 0; i < 50; i++) {
+		struct pkt p = P(4, 1 + i, 7, false);
+
+		flow_insert(t, &p, 0);
+	}
+	assert_int_equal(flow_expire(t, 1000, 600, 30, 20), 20);
+	assert_int_equal(flow_count(t), 30);
+	flow_table_free(t);
+}
+
+/* Many inserts and removals in a small table: every remaining flow must
+ * still be found (backward-shift deletion keeps probe chains intact). */
+static void
+removals_keep_every_other_flow_reachable(void **state)
+{
+	struct flow_table *t = flow_table_new(200, 7);
+	bool present[200] = { false }, fc;
+	uint32_t x = 12345;
+	(void)state;
+
+	for (int round = 0; round < 5000; round++) {
+		unsigned i;
+		struct pkt p;
+		struct flow *f;
+
+		x = x * 1103515245u + 12345u;
+		i = (x >> 8) % 200;
+		p = P(4, 1 + i % 250, (uint16_t)(1000 + i), false);
+		f = flow_lookup(t, &p, &fc);
+		assert_int_equal(f != NULL, present[i]);
+		if (f)
+			flow_remove(t, f);
+		else
+			assert_non_null(flow_insert(t, &p, (uint32_t)round));
+		present[i] = !present[i];
+	}
+	for (unsigned i = 0; i < 200; i++) {
+		struct pkt p = P(4, 1 + i % 250, (uint16_t)(1000 + i), false);
+
+		assert_int_equal(flow_lookup(t, &p, &fc) != NULL, present[i]);
+	}
+	flow_table_free(t);
+}
+
+static void
+restore_recreates_a_saved_flow(void **state)
+{
+	struct flow_table *t = flow_table_new(16, 1), *t2 = flow_table_new(16, 99);
+	struct pkt a = P(4, 1, 1, false), back = P(4, 1, 1, true);
+	struct flow *f, saved, *g;
+	bool fc = true;
+	(void)state;
+
+	f = flow_insert(t, &a, 1);
+	f->offset = 0xdeadbeef;
+	f->domain = 3;
+	saved = *f;
+	assert_true(flow_restore(t2, &saved, 50));
+	g = flow_lookup(t2, &back, &fc);
+	assert_non_null(g);
+	assert_false(fc);
+	assert_int_equal(g->offset, 0xdeadbeef);
+	assert_int_equal(g->domain, 3);
+	flow_table_free(t);
+	flow_table_free(t2);
+}
+
+static void
+flow_costs_at_most_64_bytes(void **state)
+{
+	struct flow_table *t = flow_table_new(100000, 1);
+	(void)state;
+
+	assert_true(sizeof(struct flow) <= 56);
+	/* arena + index per flow, the memory target is 64 */
+	assert_true(flow_table_bytes(t) / 100000 <= 64);
+	flow_table_free(t);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(lookup_finds_a_flow_in_both_directions),
+		cmocka_unit_test(client_side_is_kept_when_client_sorts_after_server),
+		cmocka_unit_test(ipv6_flows_are_separate_by_port),
+		cmocka_unit_test(inserting_an_existing_flow_fails),
+		cmocka_unit_test(full_table_refuses_new_flows),
+		cmocka_unit_test(evict_idle_removes_the_least_recently_used),
+		cmocka_unit_test(idle_flows_expire_and_active_ones_stay),
+		cmocka_unit_test(closed_flows_expire_after_the_short_timeout),
+		cmocka_unit_test(expire_respects_its_limit),
+		cmocka_unit_test(removals_keep_every_other_flow_reachable),
+		cmocka_unit_test(restore_recreates_a_saved_flow),
+		cmocka_unit_test(flow_costs_at_most_64_bytes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

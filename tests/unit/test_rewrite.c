@@ -1,0 +1,501 @@
+/* test_rewrite.c - rewrite mode through process_packet(). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+
+#include "confutil.h"
+#include "packet.h"
+#include "pktbuild.h"
+#include "process.h"
+
+#define NOW_MS 1000000u
+#define CLIENT "192.0.2.5"
+#define SERVER "198.51.100.10"
+
+static struct conf *conf;
+static struct domains *doms;
+static struct proc_notes notes;
+static struct proc_state ps;
+static struct stats st;
+static uint8_t buf[PB_MAX], orig[PB_MAX];
+static size_t len;
+static uint16_t dom_explicit, dom_if5;
+
+static int
+setup_n(uint32_t max, const char *on_full)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+		 "flows = { max = 1024; on_full = \"%s\"; };\n"
+		 "policies = (\n"
+		 " { name = \"legacy\"; mode = \"rewrite\"; destinations = \"198.51.100.0/24\";"
+		 "   translated_source = \"198.51.100.1\"; },\n"
+		 " { name = \"auto\"; mode = \"rewrite\"; destinations = [ \"203.0.113.0/24\", \"2001:db8:1::/64\" ]; } );\n",
+		 on_full);
+	conf = conf_from_text(text, NULL);
+	doms = domains_new(1);
+	if (!conf || !doms)
+		return -1;
+	dom_explicit = domains_intern(doms, 4, conf->pol[0].tsrc[0].addr);
+	conf->pol[0].domain = dom_explicit;
+	dom_if5 = domains_intern(doms, 4, (const uint8_t[]){ 203, 0, 113, 1 });
+	domains_set_ifindex(doms, 4, 5, dom_if5);
+	memset(&notes, 0, sizeof(notes));
+	memset(&st, 0, sizeof(st));
+	ps = (struct proc_state){ .flows = flow_table_new(max, 42), .domains = doms,
+		.notes = &notes, .now = 100, .now_ms = NOW_MS };
+	return ps.flows ? 0 : -1;
+}
+
+static int setup(void **state) { (void)state; return setup_n(1024, "strip"); }
+static int setup_small_strip(void **state) { (void)state; return setup_n(2, "strip"); }
+static int setup_small_pass(void **state) { (void)state; return setup_n(2, "pass"); }
+static int setup_small_evict(void **state) { (void)state; return setup_n(2, "evict-idle"); }
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	flow_table_free(ps.flows);
+	domains_free(doms);
+	conf_free(conf);
+	return 0;
+}
+
+struct seg {
+	bool reply;			/* server -> client */
+	uint8_t flags;
+	uint16_t cport;
+	uint32_t tsval, tsecr;
+	bool no_ts;
+	const char *client, *server;
+	int family;
+	uint32_t outdev, skb_info;
+	bool truncated;
+};
+
+static enum proc_result
+send(const struct seg *g)
+{
+	struct pb_opts o = {0};
+	const char *c = g->client ? g->client : CLIENT, *s = g->server ? g->server : SERVER;
+	struct proc_pkt in;
+
+	if (!g->no_ts) {
+		pb_nop(&o);
+		pb_nop(&o);
+		pb_ts(&o, g->tsval, g->tsecr);
+	}
+	len = pb_build(buf, &(struct pb_spec){ .family = g->family, .opts = &o,
+		.flags = g->flags ? g->flags : TCPF_ACK,
+		.saddr = g->reply ? s : c, .daddr = g->reply ? c : s,
+		.sport = g->reply ? 80 : (g->cport ? g->cport : 40000),
+		.dport = g->reply ? (g->cport ? g->cport : 40000) : 80,
+		.payload = g->flags == TCPF_SYN ? 0 : 20 });
+	if (g->skb_info & NFQA_SKB_CSUMNOTREADY)
+		pb_make_partial(buf, len);
+	memcpy(orig, buf, len);
+	in = (struct proc_pkt){ .buf = buf, .len = len, .outdev = g->outdev,
+		.skb_info = g->skb_info, .truncated = g->truncated };
+	return process_packet(conf, &ps, &in, &st);
+}
+
+static struct pkt
+now_pkt(void)
+{
+	struct pkt p;
+
+	assert_int_equal(pkt_parse(buf, len, &p), PKT_OK);
+	return p;
+}
+
+static uint32_t
+syn(uint16_t cport, uint32_t tsval)
+{
+	assert_int_equal(send(&(struct seg){ .flags = TCPF_SYN, .cport = cport, .tsval = tsval }), PROC_MODIFIED);
+	assert_true(pb_tcp_csum_ok(buf, len));
+	return now_pkt().tsval;
+}
+
+static void
+first_syn_takes_the_wall_clock(void **state)
+{
+	(void)state;
+	assert_int_equal(syn(40000, 5), NOW_MS);
+	assert_int_equal(st.flows_created, 1);
+	assert_int_equal(st.rewritten, 1);
+}
+
+static void
+next_syn_in_the_same_millisecond_goes_one_higher(void **state)
+{
+	(void)state;
+	assert_int_equal(syn(40000, 5), NOW_MS);
+	assert_int_equal(syn(40001, 3000000000u), NOW_MS + 1);
+	assert_int_equal(syn(40002, 1), NOW_MS + 2);
+}
+
+static void
+later_client_packets_keep_the_offset(void **state)
+{
+	(void)state;
+	syn(40000, 5);
+	ps.now_ms += 5000;	/* the clock must not matter now */
+	assert_int_equal(send(&(struct seg){ .tsval = 105, .tsecr = 777 }), PROC_MODIFIED);
+	assert_int_equal(now_pkt().tsval, NOW_MS + 100);
+	assert_int_equal(now_pkt().tsecr, 777);		/* the server's clock: untouched */
+	assert_true(pb_tcp_csum_ok(buf, len));
+}
+
+static void
+server_tsecr_maps_back_to_the_clients_clock(void **state)
+{
+	(void)state;
+	syn(40000, 5);
+	assert_int_equal(send(&(struct seg){ .reply = true, .flags = TCPF_SYN | TCPF_ACK,
+		.tsval = 4242, .tsecr = NOW_MS }), PROC_MODIFIED);
+	assert_int_equal(now_pkt().tsecr, 5);
+	assert_int_equal(now_pkt().tsval, 4242);
+	assert_true(pb_tcp_csum_ok(buf, len));
+}
+
+static void
+server_tsecr_zero_stays_zero(void **state)
+{
+	(void)state;
+	syn(40000, 5);
+	assert_int_equal(send(&(struct seg){ .reply = true, .tsval = 1, .tsecr = 0 }), PROC_PASS);
+	assert_memory_equal(buf, orig, len);
+}
+
+static void
+retransmitted_syn_keeps_the_offset(void **state)
+{
+	uint32_t first;
+	(void)state;
+
+	first = syn(40000, 5);
+	ps.now_ms += 1000;
+	assert_int_equal(syn(40000, 1005), first + 1000);
+	assert_int_equal(st.flows_created, 1);
+}
+
+static void
+syn_with_tsval_zero_is_rebased_on_the_first_nonzero(void **state)
+{
+	uint32_t v;
+	(void)state;
+
+	v = syn(40000, 0);
+	assert_int_equal(v, NOW_MS);
+	/* SYN-ACK echoes TSval' of the SYN: it maps back to 0 */
+	send(&(struct seg){ .reply = true, .flags = TCPF_SYN | TCPF_ACK, .tsval = 9, .tsecr = v });
+	assert_int_equal(now_pkt().tsecr, 0);
+	send(&(struct seg){ .tsval = 777, .tsecr = 9 });
+	assert_int_equal(now_pkt().tsval, v);
+	send(&(struct seg){ .tsval = 787, .tsecr = 9 });
+	assert_int_equal(now_pkt().tsval, v + 10);
+	send(&(struct seg){ .reply = true, .tsval = 10, .tsecr = v + 10 });
+	assert_int_equal(now_pkt().tsecr, 787);
+}
+
+static void
+offsets_wrap_around_two_to_the_32(void **state)
+{
+	(void)state;
+	assert_int_equal(syn(40000, 0xfffffff0u), NOW_MS);
+	send(&(struct seg){ .tsval = 0x10, .tsecr = 1 });
+	assert_int_equal(now_pkt().tsval, NOW_MS + 0x20);
+	send(&(struct seg){ .reply = true, .tsval = 2, .tsecr = NOW_MS + 0x20 });
+	assert_int_equal(now_pkt().tsecr, 0x10);
+}
+
+static void
+offsets_across_two_to_the_31(void **state)
+{
+	(void)state;
+	ps.now_ms = 0x80000005u;
+	assert_int_equal(syn(40000, 0x7ffffff0u), 0x80000005u);
+	send(&(struct seg){ .tsval = 0x80000000u, .tsecr = 1 });
+	assert_int_equal(now_pkt().tsval, 0x80000015u);
+}
+
+static void
+flow_whose_syn_was_not_seen_passes_untouched(void **state)
+{
+	(void)state;
+	assert_int_equal(send(&(struct seg){ .tsval = 100, .tsecr = 5 }), PROC_PASS);
+	assert_memory_equal(buf, orig, len);
+	assert_int_equal(send(&(struct seg){ .reply = true, .tsval = 100, .tsecr = 5 }), PROC_PASS);
+	assert_memory_equal(buf, orig, len);
+}
+
+static void
+syn_without_timestamp_passes_and_is_noted(void **state)
+{
+	(void)state;
+	assert_int_equal(send(&(struct seg){ .flags = TCPF_SYN, .no_ts = true }), PROC_PASS);
+	assert_memory_equal(buf, orig, len);
+	assert_int_equal(st.syn_without_ts, 1);
+	assert_int_equal(atomic_load(&notes.head), 1);
+	assert_int_equal(notes.ring[0].domain, dom_explicit);
+	assert_string_equal(notes.ring[0].policy, "legacy");
+	/* the same server and domain again: counted, not noted twice */
+	send(&(struct seg){ .flags = TCPF_SYN, .no_ts = true, .cport = 2 });
+	assert_int_equal(st.syn_without_ts, 2);
+	assert_int_equal(atomic_load(&notes.head), 1);
+}
+
+static void
+turning_off_keeps_existing_flows_rewritten(void **state)
+{
+	(void)state;
+	syn(40000, 5);
+	conf->enabled = false;
+	assert_int_equal(send(&(struct seg){ .tsval = 6, .tsecr = 1 }), PROC_MODIFIED);
+	assert_int_equal(now_pkt().tsval, NOW_MS + 1);
+	assert_int_equal(send(&(struct seg){ .flags = TCPF_SYN, .cport = 41000, .tsval = 5 }), PROC_PASS);
+	assert_memory_equal(buf, orig, len);
+}
+
+static void
+full_table_falls_back_to_strip(void **state)
+{
+	(void)state;
+	syn(1, 5);
+	syn(2, 5);
+	assert_int_equal(send(&(struct seg){ .flags = TCPF_SYN, .cport = 3, .tsval = 5 }), PROC_MODIFIED);
+	assert_int_equal(now_pkt().ts_count, 0);
+	assert_true(pb_tcp_csum_ok(buf, len));
+	assert_int_equal(st.flows_full, 1);
+	assert_int_equal(st.stripped, 1);
+}
+
+static void
+full_table_falls_back_to_pass(void **state)
+{
+	(void)state;
+	syn(1, 5);
+	syn(2, 5);
+	assert_int_equal(send(&(struct seg){ .flags = TCPF_SYN, .cport = 3, .tsval = 5 }), PROC_PASS);
+	assert_memory_equal(buf, orig, len);
+	assert_int_equal(st.flows_full, 1);
+}
+
+static void
+full_table_evicts_the_idle_flow(void **state)
+{
+	(void)state;
+	syn(1, 5);
+	ps.now = 200;
+	syn(2, 5);
+	ps.now = 300;
+	assert_int_equal(syn(3, 5), NOW_MS + 2);
+	assert_int_equal(st.flows_evicted, 1);
+	/* flow 1 is gone: its packets pass untouched now */
+	assert_int_equal(send(&(struct seg){ .cport = 1, .tsval = 6 }), PROC_PASS);
+	assert_int_equal(send(&(struct seg){ .cport = 2, .tsval = 6 }), PROC_MODIFIED);
+}
+
+static void
+rst_ends_the_flow(void **state)
+{
+	(void)state;
+	syn(40000, 5);
+	assert_int_equal(send(&(struct seg){ .flags = TCPF_RST | TCPF_ACK, .tsval = 6 }), PROC_MODIFIED);
+	assert_int_equal(flow_count(ps.flows), 0);
+}
+
+static void
+new_syn_after_both_fins_starts_a_new_flow(void **state)
+{
+	(void)state;
+	syn(40000, 5);
+	send(&(struct seg){ .reply = true, .flags = TCPF_FIN | TCPF_ACK, .tsval = 9, .tsecr = NOW_MS });
+	send(&(struct seg){ .flags = TCPF_FIN | TCPF_ACK, .tsval = 6, .tsecr = 9 });
+	assert_int_equal(flow_count(ps.flows), 1);
+	ps.now_ms += 10;
+	assert_int_equal(syn(40000, 50000), NOW_MS + 10);
+	assert_int_equal(st.flows_created, 2);
+}
+
+static void
+auto_source_uses_the_outbound_interface_domain(void **state)
+{
+	uint32_t hwm;
+	(void)state;
+
+	send(&(struct seg){ .flags = TCPF_SYN, .server = "203.0.113.7", .outdev = 5, .tsval = 1 });
+	assert_true(domains_hwm(doms, dom_if5, &hwm));
+	assert_int_equal(hwm, NOW_MS);
+	assert_false(domains_hwm(doms, DOMAIN_SHARED, &hwm));
+	assert_false(domains_hwm(doms, dom_explicit, &hwm));
+}
+
+static void
+auto_source_on_unknown_interface_uses_the_shared_domain(void **state)
+{
+	uint32_t hwm;
+	(void)state;
+
+	send(&(struct seg){ .flags = TCPF_SYN, .server = "203.0.113.7", .outdev = 9, .tsval = 1 });
+	assert_true(domains_hwm(doms, DOMAIN_SHARED, &hwm));
+	assert_false(domains_hwm(doms, dom_if5, &hwm));
+}
+
+static void
+domains_are_independent(void **state)
+{
+	(void)state;
+	ps.now_ms = 10;
+	domains_note(doms, 0, dom_if5, 999999);
+	assert_int_equal(syn(40000, 5), 10);	/* explicit domain: the clock */
+}
+
+/* Many flows with random client clock offsets, interleaved data whose
+ * client clocks advance, a slow gateway clock: every SYN's TSval' is above
+ * every TSval' the domain has sent (the invariant). */
+static void
+syns_stay_above_everything_sent_across_many_flows(void **state)
+{
+	static uint32_t raw[500];
+	uint32_t x = 99, highest = 0;
+	bool any = false;
+	(void)state;
+
+	for (unsigned i = 0; i < 3000; i++) {
+		unsigned k;
+		uint32_t v;
+		struct pkt p;
+
+		x = x * 1664525u + 1013904223u;
+		k = (x >> 8) % 500;
+		if (i % 3 == 2)
+			ps.now_ms += x % 3;
+		if (raw[k] && i % 2) {
+			raw[k] += 1 + (x >> 20) % 50;	/* this client's clock */
+			send(&(struct seg){ .cport = (uint16_t)(1000 + k), .tsval = raw[k] });
+			p = now_pkt();
+			if (!any || (int32_t)(p.tsval - highest) > 0)
+				highest = p.tsval, any = true;
+			continue;
+		}
+		if (raw[k]) {	/* the old connection ends: RST at its clock */
+			send(&(struct seg){ .flags = TCPF_RST, .cport = (uint16_t)(1000 + k),
+				.tsval = raw[k] + 1 });
+			p = now_pkt();
+			if ((int32_t)(p.tsval - highest) > 0)
+				highest = p.tsval;
+		}
+		raw[k] = x | 1;		/* a new connection: a random clock offset */
+		v = syn((uint16_t)(1000 + k), raw[k]);
+		if (any)
+			assert_true((int32_t)(v - highest) > 0);
+		highest = v;
+		any = true;
+	}
+}
+
+static void
+server_echoing_raw_values_switches_the_flow_to_raw(void **state)
+{
+	uint32_t raw = NOW_MS + 5000000;	/* client clock ahead: negative offset */
+	(void)state;
+
+	syn(40000, raw);
+	send(&(struct seg){ .tsval = raw + 100, .tsecr = 1 });
+	/* a packet passed unrewritten (tsnatd restarting) and the server now
+	 * echoes the client's own clock */
+	assert_int_equal(send(&(struct seg){ .reply = true, .tsval = 2, .tsecr = raw + 90 }), PROC_PASS);
+	assert_int_equal(now_pkt().tsecr, raw + 90);
+	assert_int_equal(st.flows_resynced, 1);
+	assert_int_equal(send(&(struct seg){ .tsval = raw + 200, .tsecr = 2 }), PROC_PASS);
+	assert_int_equal(now_pkt().tsval, raw + 200);
+}
+
+static void
+normal_echo_does_not_resync(void **state)
+{
+	uint32_t raw = NOW_MS + 5000000;
+	(void)state;
+
+	syn(40000, raw);
+	send(&(struct seg){ .tsval = raw + 100, .tsecr = 1 });
+	send(&(struct seg){ .reply = true, .tsval = 2, .tsecr = NOW_MS + 100 });
+	assert_int_equal(now_pkt().tsecr, raw + 100);
+	assert_int_equal(st.flows_resynced, 0);
+}
+
+static void
+truncated_rewrite_packet_is_dropped_not_passed(void **state)
+{
+	(void)state;
+	syn(40000, 5);
+	assert_int_equal(send(&(struct seg){ .tsval = 6, .truncated = true }), PROC_DROP);
+	assert_memory_equal(buf, orig, len);
+	assert_int_equal(st.dropped, 1);
+}
+
+static void
+ipv6_flow_is_rewritten(void **state)
+{
+	(void)state;
+	assert_int_equal(send(&(struct seg){ .family = 6, .flags = TCPF_SYN, .client = "2001:db8::5",
+		.server = "2001:db8:1::10", .tsval = 5 }), PROC_MODIFIED);
+	assert_int_equal(now_pkt().tsval, NOW_MS);
+	assert_true(pb_tcp_csum_ok(buf, len));
+	send(&(struct seg){ .family = 6, .reply = true, .client = "2001:db8::5",
+		.server = "2001:db8:1::10", .tsval = 1, .tsecr = NOW_MS });
+	assert_int_equal(now_pkt().tsecr, 5);
+	assert_true(pb_tcp_csum_ok(buf, len));
+}
+
+static void
+partial_checksum_is_completed_on_rewrite(void **state)
+{
+	(void)state;
+	assert_int_equal(send(&(struct seg){ .flags = TCPF_SYN, .tsval = 5,
+		.skb_info = NFQA_SKB_CSUMNOTREADY }), PROC_MODIFIED);
+	assert_true(pb_tcp_csum_ok(buf, len));
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(first_syn_takes_the_wall_clock),
+		T(next_syn_in_the_same_millisecond_goes_one_higher),
+		T(later_client_packets_keep_the_offset),
+		T(server_tsecr_maps_back_to_the_clients_clock),
+		T(server_tsecr_zero_stays_zero),
+		T(retransmitted_syn_keeps_the_offset),
+		T(syn_with_tsval_zero_is_rebased_on_the_first_nonzero),
+		T(offsets_wrap_around_two_to_the_32),
+		T(offsets_across_two_to_the_31),
+		T(flow_whose_syn_was_not_seen_passes_untouched),
+		T(syn_without_timestamp_passes_and_is_noted),
+		T(turning_off_keeps_existing_flows_rewritten),
+		cmocka_unit_test_setup_teardown(full_table_falls_back_to_strip, setup_small_strip, teardown),
+		cmocka_unit_test_setup_teardown(full_table_falls_back_to_pass, setup_small_pass, teardown),
+		cmocka_unit_test_setup_teardown(full_table_evicts_the_idle_flow, setup_small_evict, teardown),
+		T(rst_ends_the_flow),
+		T(new_syn_after_both_fins_starts_a_new_flow),
+		T(auto_source_uses_the_outbound_interface_domain),
+		T(auto_source_on_unknown_interface_uses_the_shared_domain),
+		T(domains_are_independent),
+		T(syns_stay_above_everything_sent_across_many_flows),
+		T(server_echoing_raw_values_switches_the_flow_to_raw),
+		T(normal_echo_does_not_resync),
+		T(truncated_rewrite_packet_is_dropped_not_passed),
+		T(ipv6_flow_is_rewritten),
+		T(partial_checksum_is_completed_on_rewrite),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
