@@ -200,3 +200,45 @@ tn_legacy_stop() {
 	in_ns "$TN_SRV" iptables -D OUTPUT -p tcp --sport 80 -j NFQUEUE --queue-num 7 --queue-bypass
 	grep "^legacy variant" "$1" | tail -1
 }
+
+# A rewrite-mode config derived from the shipped default one.
+tn_rewrite_conf() { # OUT
+	sed -e 's/mode = "strip";/mode = "rewrite";/' \
+	    -e "s|^enabled = true;|enabled = true;\nstate_dir = \"$TN_DIR/state\";|" \
+	    conf/tsnatd.conf >"$1"
+}
+
+# Wall clock in milliseconds mod 2^32: what rewritten TSvals start from.
+tn_now_ms() { echo $(( $(date +%s%3N) % 4294967296 )); }
+
+# TSvals of the first packets to port 5201 seen by the server (capture of
+# COUNT packets, at most 10 s): one per line.
+tn_server_tsvals() { # COUNT OUTFILE
+	timeout 10 ip netns exec "$TN_SRV" tcpdump -i eth0 -nn -c "$1" -v \
+		'tcp dst port 5201 and tcp[tcpflags] & tcp-ack != 0' 2>/dev/null |
+		sed -n 's/.*TS val \([0-9]*\).*/\1/p' >"$2"
+}
+
+# iperf3 from client NS to the server for SECONDS; prints "gbits retransmits
+# exit_code". Bounded by iperf3's own -t and a hard timeout.
+tn_iperf() { # NS SECONDS [STREAMS]
+	local out=$TN_DIR/iperf.$RANDOM rc
+	timeout $(( $2 + 20 )) ip netns exec "$1" iperf3 -c "$SRV_IP" -t "$2" \
+		-P "${3:-1}" -J >"$out" 2>&1
+	rc=$?
+	python3 - "$out" "$rc" <<'PY'
+import json, sys
+try:
+    j = json.load(open(sys.argv[1]))
+    s = j["end"]["sum_sent"]
+    print("%.2f %d %s" % (s["bits_per_second"] / 1e9, s.get("retransmits", 0), sys.argv[2]))
+except Exception:
+    print("0 0 %s" % (sys.argv[2] if sys.argv[2] != "0" else "1"))
+PY
+}
+
+tn_iperf_server() {
+	ip netns exec "$TN_SRV" iperf3 -s -p 5201 >"$TN_DIR/iperf-server.log" 2>&1 </dev/null &
+	tn_track $!
+	sleep 0.5
+}

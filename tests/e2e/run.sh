@@ -128,18 +128,33 @@ set -- $(tn_load 5 "http://$SRV_IP/" "$TN_C1")
 check "traffic flows with no daemon (bypass)" eq "$3" 0
 
 echo "# the failure and its fix, against the legacy tw_recycle emulator"
+RWCONF=$TN_DIR/rewrite.conf
+tn_rewrite_conf "$RWCONF"
+paws_active() { echo $(( $(tn_counter "$TN_C1" TcpExt PAWSActive) + $(tn_counter "$TN_C2" TcpExt PAWSActive) )); }
 tn_table_header
 declare -A PASSIVE SLOWFAIL
 for variant in 310 4x; do
 	tn_rules_off
 	tn_scenario none "$variant" 12 "$TN_C1" "$TN_C2"
 	PASSIVE[none.$variant]=$SC_PASSIVE SLOWFAIL[none.$variant]=$((SC_SLOW + SC_FAILED))
-	tn_load_rules "$CONF"
-	tn_daemon "$CONF" "$TN_DIR/daemon.$variant.log"
-	tn_scenario strip "$variant" 12 "$TN_C1" "$TN_C2"
-	check "strip, $variant: no SYN dropped, no estab drop, none slow or failed" \
-		eq "$((SC_PASSIVE + SC_ESTAB + SC_SLOW + SC_FAILED))" 0
-	tn_stop "$TN_DAEMON_PID"
+	for mode in strip rewrite; do
+		conf=$CONF; [ "$mode" = rewrite ] && conf=$RWCONF
+		tn_rules_off
+		tn_load_rules "$conf"
+		tn_daemon "$conf" "$TN_DIR/daemon.$mode.$variant.log"
+		tn_count_zero
+		pa_before=$(paws_active)
+		tn_scenario "$mode" "$variant" 12 "$TN_C1" "$TN_C2"
+		check "$mode, $variant: no SYN dropped, no estab drop, none slow or failed" \
+			eq "$((SC_PASSIVE + SC_ESTAB + SC_SLOW + SC_FAILED))" 0
+		set -- $(tn_count "$SRV_IP")
+		if [ "$mode" = rewrite ]; then
+			check "rewrite, $variant: every SYN at the server has a timestamp ($2 of $1)" \
+				eq "$(($1 >= 24 ? $2 : -1))" "$1"
+			check "rewrite, $variant: clients' PAWSActive stays 0" eq "$(paws_active)" "$pa_before"
+		fi
+		tn_stop "$TN_DAEMON_PID"
+	done
 done
 for variant in 310 4x; do
 	check "no tsnatd, $variant: the emulator drops SYNs (${PASSIVE[none.$variant]})" gt "${PASSIVE[none.$variant]}" 0
@@ -155,7 +170,69 @@ tn_scenario "strip, c2 without TS" 4x 12 "$TN_C1" "$TN_C2"
 check "mixed, strip, 4x: nothing dropped, slow or failed" \
 	eq "$((SC_PASSIVE + SC_ESTAB + SC_SLOW + SC_FAILED))" 0
 tn_stop "$TN_DAEMON_PID"
+tn_rules_off
+tn_load_rules "$RWCONF"
+tn_daemon "$RWCONF" "$TN_DIR/daemon.mixed-rw.log"
+tn_scenario "rewrite, c2 without TS" 4x 12 "$TN_C1" "$TN_C2"
+check "mixed, rewrite, 4x: the daemon warns that rewrite cannot protect c2" \
+	has "$TN_DIR/daemon.mixed-rw.log" "SYNs without timestamp"
+tn_stop "$TN_DAEMON_PID"
 in_ns "$TN_C2" sysctl -qw net.ipv4.tcp_timestamps=1
+check "server TcpInCsumErrors still 0" eq "$(tn_counter "$TN_SRV" Tcp InCsumErrors)" 0
+
+echo "# rewrite mode with a bulk transfer (iperf3)"
+tn_rules_off
+tn_iperf_server
+set -- $(tn_iperf "$TN_C1" 3)
+none_gbps=$1 none_retr=$2
+check "iperf3 without tsnatd completes" eq "$3" 0
+tn_load_rules "$RWCONF"
+tn_daemon "$RWCONF" "$TN_DIR/daemon.iperf.log"
+estab_before=$(tn_counter "$TN_SRV" TcpExt PAWSEstab)
+tn_server_tsvals 40 "$TN_DIR/tsvals" &
+capture=$!
+set -- $(tn_iperf "$TN_C1" 3)
+rw_gbps=$1 rw_retr=$2
+check "iperf3 through tsnatd rewrite completes" eq "$3" 0
+wait "$capture"
+now=$(tn_now_ms)
+near=$(awk -v now="$now" '{ d = now - $1; if (d < 0) d = -d; if (d < 60000) n++ } END { print n + 0 }' "$TN_DIR/tsvals")
+check "the server sees rewritten TSvals (near the gateway clock): $near of $(wc -l <"$TN_DIR/tsvals")" \
+	eq "$(($(wc -l <"$TN_DIR/tsvals") >= 20 ? near : -1))" "$(wc -l <"$TN_DIR/tsvals")"
+check "no PAWS drop at the server during the transfer" eq "$(tn_counter "$TN_SRV" TcpExt PAWSEstab)" "$estab_before"
+echo "  iperf3 1 stream: without tsnatd $none_gbps Gbit/s ($none_retr retransmits), rewrite $rw_gbps Gbit/s ($rw_retr retransmits)"
+echo "  daemon: $(tn_daemon_counter "$TN_DIR/daemon.iperf.log" rewritten) packets rewritten"
+
+echo "# rewrite: switching tsnatd off during a transfer"
+(tn_iperf "$TN_C1" 4 >"$TN_DIR/toggle.iperf") &
+loadpid=$!
+sleep 1.5
+sed 's/^enabled = true;/enabled = false;/' "$RWCONF" >"$RWCONF.off"
+cp "$RWCONF" "$RWCONF.on"; cp "$RWCONF.off" "$RWCONF"
+kill -HUP "$TN_DAEMON_PID"
+sleep 0.5
+rw_at_toggle=$(tn_daemon_counter "$TN_DIR/daemon.iperf.log" rewritten)
+wait "$loadpid"
+set -- $(cat "$TN_DIR/toggle.iperf")
+check "the transfer completes after enabled = false ($1 Gbit/s)" eq "$3" 0
+check "its flow kept being rewritten after the toggle" \
+	gt "$(tn_daemon_counter "$TN_DIR/daemon.iperf.log" rewritten)" "$((rw_at_toggle + 1000))"
+cp "$RWCONF.on" "$RWCONF"
+kill -HUP "$TN_DAEMON_PID"; sleep 0.3
+
+echo "# rewrite: restarting tsnatd during a transfer"
+(tn_iperf "$TN_C1" 5 >"$TN_DIR/restart.iperf") &
+loadpid=$!
+sleep 1.5
+kill -TERM "$TN_DAEMON_PID"; wait "$TN_DAEMON_PID" 2>/dev/null
+check "the stopping daemon saved its flows" has "$TN_DIR/daemon.iperf.log" "saved [1-9][0-9]* rewritten flows"
+tn_daemon "$RWCONF" "$TN_DIR/daemon.restarted.log"
+check "the new daemon restored them" has "$TN_DIR/daemon.restarted.log" "restored [1-9][0-9]* rewritten flows"
+wait "$loadpid"
+set -- $(cat "$TN_DIR/restart.iperf")
+check "the transfer completes across the restart ($1 Gbit/s, $2 retransmits)" eq "$3" 0
+echo "  daemon after restart: $(tn_daemon_counter "$TN_DIR/daemon.restarted.log" rewritten) rewritten, $(tn_daemon_counter "$TN_DIR/daemon.restarted.log" flows_resynced) resynced"
+tn_stop "$TN_DAEMON_PID"
 
 echo
 echo "e2e: $PASS passed, $FAIL failed"
