@@ -98,8 +98,18 @@ e2e: all
 demo: all
 	$(RUN_ENV) tests/e2e/demo.sh
 
-bench: all
-	$(RUN_ENV) tests/bench/run.sh
+BENCH_BINS := build/bench/replay build/bench/syngen build/bench/nf-queue
+build/bench/replay: tests/bench/replay.c $(filter-out $(B)/obj/main.o,$(DAEMON_OBJ)) $(B)/tests/pktbuild.o | build/bench
+	$(CC) $(ALL_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $^ $(PKG_LIBS) -lpthread
+build/bench/syngen: tests/bench/syngen.c | build/bench
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $<
+# The consumer that ships with libnetfilter_queue, built unmodified.
+NFQ_EXAMPLE := /usr/share/doc/libnetfilter-queue-dev/examples/nf-queue.c
+build/bench/nf-queue: $(NFQ_EXAMPLE) | build/bench
+	$(CC) -O2 -o $@ $< $(shell $(PKG_CONFIG) --cflags --libs libnetfilter_queue libmnl)
+
+bench: all $(BENCH_BINS)
+	$(RUN_ENV) BENCH_DIR=$(CURDIR)/build/bench tests/bench/run.sh
 
 # Everything: the unit tests plain and under ASan+UBSan, a short fuzz run,
 # and the end-to-end tests in network namespaces (root).

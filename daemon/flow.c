@@ -59,13 +59,28 @@ slot_of(const struct flow_table *t, uint32_t h)
 	return (uint32_t)(((uint64_t)h * t->nslots) >> 32);
 }
 
+/* memcmp for the two address sizes, without a libc call. */
+static int
+addr_cmp(const uint8_t *x, const uint8_t *y, size_t n)
+{
+	uint32_t a, b;
+
+	for (size_t i = 0; i < n; i += 4) {
+		memcpy(&a, x + i, 4);
+		memcpy(&b, y + i, 4);
+		if (a != b)
+			return __builtin_bswap32(a) < __builtin_bswap32(b) ? -1 : 1;
+	}
+	return 0;
+}
+
 /* Canonical (a, pa) < (b, pb) from a packet; returns true if the packet's
  * source is side a. */
 static bool
 canon(const struct pkt *p, const uint8_t **a, const uint8_t **b, uint16_t *pa,
       uint16_t *pb)
 {
-	int c = memcmp(p->saddr, p->daddr, p->addr_len);
+	int c = addr_cmp(p->saddr, p->daddr, p->addr_len);
 
 	if (c < 0 || (c == 0 && p->sport <= p->dport)) {
 		*a = p->saddr, *b = p->daddr, *pa = p->sport, *pb = p->dport;
@@ -156,7 +171,7 @@ key_eq(const struct flow *f, uint8_t family, const uint8_t *a, const uint8_t *b,
        uint16_t pa, uint16_t pb, size_t n)
 {
 	return flow_family(f) == family && f->pa == pa && f->pb == pb &&
-	       memcmp(f->a, a, n) == 0 && memcmp(f->b, b, n) == 0;
+	       addr_cmp(f->a, a, n) == 0 && addr_cmp(f->b, b, n) == 0;
 }
 
 /* The index slot holding key, or the empty slot where it would go. */
@@ -182,11 +197,12 @@ flow_lookup(struct flow_table *t, const struct pkt *p, bool *from_client)
 {
 	const uint8_t *a, *b;
 	uint16_t pa, pb;
-	bool src_is_a = canon(p, &a, &b, &pa, &pb);
+	bool src_is_a;
 	uint32_t r;
 
 	if (t->count == 0)
 		return NULL;
+	src_is_a = canon(p, &a, &b, &pa, &pb);
 	r = t->slots[find_slot(t, p->family, a, b, pa, pb)];
 	if (!r)
 		return NULL;

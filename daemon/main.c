@@ -288,10 +288,13 @@ run(const char *path)
 	sd_notify(0, "STOPPING=1\nSTATUS=draining queues");
 	log_info("stopping: draining queued packets");
 	engine_stop(e);
-	nflows = state_save(atomic_load(&current)->state_dir, e, domains);
-	if (nflows >= 0)
-		log_info("saved %ld rewritten flows to %s", nflows,
-			 atomic_load(&current)->state_dir);
+	c = atomic_load(&current);
+	/* Only rewrite needs state: a strip-only daemon leaves nothing. */
+	if ((conf_modes(c) & (1u << MODE_REWRITE)) || engine_flow_count(e)) {
+		nflows = state_save(c->state_dir, e, domains);
+		if (nflows >= 0)
+			log_info("saved %ld rewritten flows to %s", nflows, c->state_dir);
+	}
 	log_counters(e);
 	engine_free(e);
 	rtnl_close(rt);

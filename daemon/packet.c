@@ -48,12 +48,38 @@ tcp_next_ts(const uint8_t *tcp, size_t hlen, size_t *pos, size_t *ts_at)
 	return 0;
 }
 
+/* The two layouts Linux itself sends, recognised whole: every option byte
+ * is checked, so the result is what the full walk would give. */
+static bool
+tcp_linux_layout(const uint8_t *tcp, size_t hlen, struct pkt *p)
+{
+	size_t at;
+
+	if (hlen == 32 && tcp[20] == TCPOPT_NOP && tcp[21] == TCPOPT_NOP &&
+	    tcp[22] == TCPOPT_TIMESTAMP && tcp[23] == TCPOLEN_TIMESTAMP)
+		at = 22;	/* NOP NOP TS: every segment after the SYNs */
+	else if (hlen == 40 && tcp[20] == 2 && tcp[21] == 4 && tcp[24] == 4 &&
+		 tcp[25] == 2 && tcp[26] == TCPOPT_TIMESTAMP &&
+		 tcp[27] == TCPOLEN_TIMESTAMP && tcp[36] == TCPOPT_NOP &&
+		 tcp[37] == 3 && tcp[38] == 3)
+		at = 26;	/* MSS SACK_PERM TS NOP WS: SYN and SYN-ACK */
+	else
+		return false;
+	p->ts_count = 1;
+	p->ts_off = (uint16_t)at;
+	p->tsval = pkt_get32(tcp + at + 2);
+	p->tsecr = pkt_get32(tcp + at + 6);
+	return true;
+}
+
 static bool
 tcp_walk_options(const uint8_t *tcp, size_t hlen, struct pkt *p)
 {
 	size_t pos = TCP_HDRLEN, at;
 	int r;
 
+	if (tcp_linux_layout(tcp, hlen, p))
+		return true;
 	p->ts_count = 0;
 	p->ts_off = 0;
 	while ((r = tcp_next_ts(tcp, hlen, &pos, &at)) > 0) {

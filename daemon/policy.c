@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "packet.h"
 #include "policy.h"
 
 static const char *const mode_names[] = {
@@ -94,6 +95,12 @@ cidr_contains(const struct cidr *c, int family, const uint8_t *addr)
 
 	if (c->family != family)
 		return false;
+	if (family == 4) {	/* one masked 32-bit compare */
+		uint32_t a = pkt_get32(addr), n = pkt_get32(c->addr);
+		uint32_t mask = c->prefix ? ~0u << (32 - c->prefix) : 0;
+
+		return (a & mask) == n;
+	}
 	if (memcmp(c->addr, addr, full) != 0)
 		return false;
 	if (rest) {

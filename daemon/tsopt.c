@@ -1,5 +1,6 @@
 /* tsopt.c - strip and rewrite the TCP timestamp option in place. */
 #include <linux/netfilter/nfnetlink_queue.h>
+#include <string.h>
 
 #include "csum.h"
 #include "tsopt.h"
@@ -21,36 +22,53 @@ struct ts_edit {
 	uint32_t val_add, ecr_sub;
 };
 
+/* The 16-bit words of a 32-bit value, summed. */
+static inline uint32_t
+words(uint32_t v)
+{
+	return (v >> 16) + (v & 0xffff);
+}
+
+/* RFC 1624 update from sums we already hold as values; a field at an odd
+ * offset sums in swapped byte lanes (RFC 1071 2.(B)): swap both sums. */
+static inline void
+csum_fix(uint8_t *tcp, size_t off, uint32_t old_sum, uint32_t new_sum)
+{
+	uint16_t o = csum_fold(old_sum), n = csum_fold(new_sum);
+
+	if (off & 1) {
+		o = (uint16_t)(o << 8 | o >> 8);
+		n = (uint16_t)(n << 8 | n >> 8);
+	}
+	csum_replace(tcp + TCP_CHECK_OFF, o, n);
+}
+
 static void
 ts_strip_one(uint8_t *tcp, size_t off, void *arg)
 {
 	const struct ts_edit *e = arg;
-	uint16_t old = 0;
 
-	if (e->mode == CSUM_INCREMENTAL)
-		old = csum_span(tcp, off, TCPOLEN_TIMESTAMP);
-	for (size_t i = 0; i < TCPOLEN_TIMESTAMP; i++)
-		tcp[off + i] = TCPOPT_NOP;
-	if (e->mode == CSUM_INCREMENTAL)
-		csum_replace(tcp + TCP_CHECK_OFF, old,
-			     csum_span(tcp, off, TCPOLEN_TIMESTAMP));
+	if (e->mode == CSUM_INCREMENTAL)	/* kind+len, TSval, TSecr -> 5 x NOP NOP */
+		csum_fix(tcp, off,
+			 (TCPOPT_TIMESTAMP << 8 | TCPOLEN_TIMESTAMP) +
+			 words(pkt_get32(tcp + off + 2)) + words(pkt_get32(tcp + off + 6)),
+			 5 * (TCPOPT_NOP << 8 | TCPOPT_NOP));
+	memset(tcp + off, TCPOPT_NOP, TCPOLEN_TIMESTAMP);
 }
 
 static void
 ts_shift_one(uint8_t *tcp, size_t off, void *arg)
 {
 	const struct ts_edit *e = arg;
-	uint8_t *val = tcp + off + 2, *ecr = tcp + off + 6;
-	uint32_t tsecr = pkt_get32(ecr);
-	uint16_t old = 0;
+	uint8_t *vals = tcp + off + 2;
+	uint32_t tsval = pkt_get32(vals), tsecr = pkt_get32(vals + 4);
+	uint32_t nval = tsval + e->val_add;
+	uint32_t necr = tsecr ? tsecr - e->ecr_sub : 0;	/* 0: "no echo", stays 0 */
 
 	if (e->mode == CSUM_INCREMENTAL)
-		old = csum_span(tcp, off + 2, 8);
-	pkt_put32(val, pkt_get32(val) + e->val_add);
-	if (tsecr != 0)		/* 0 means "no echo": it must stay 0 */
-		pkt_put32(ecr, tsecr - e->ecr_sub);
-	if (e->mode == CSUM_INCREMENTAL)
-		csum_replace(tcp + TCP_CHECK_OFF, old, csum_span(tcp, off + 2, 8));
+		csum_fix(tcp, off + 2, words(tsval) + words(tsecr), words(nval) + words(necr));
+	pkt_put32(vals, nval);
+	pkt_put32(vals + 4, necr);
 }
 
 static int
@@ -65,7 +83,12 @@ ts_apply(uint8_t *buf, const struct pkt *p, struct ts_edit *e,
 		return 0;
 	if (e->mode == CSUM_FULL && !p->complete)
 		return -1;
-	n = pkt_foreach_ts(tcp, p->tcp_hlen, fn, e);
+	if (p->ts_count == 1) {		/* the parser already found it */
+		fn(tcp, p->ts_off, e);
+		n = 1;
+	} else {
+		n = pkt_foreach_ts(tcp, p->tcp_hlen, fn, e);
+	}
 	if (e->mode == CSUM_FULL) {
 		sum = csum_tcp(p->saddr, p->daddr, p->addr_len, tcp, p->tcp_len);
 		tcp[TCP_CHECK_OFF] = (uint8_t)(sum >> 8);

@@ -21,6 +21,15 @@ struct engine;
  * NULL after logging why (e.g. the queue is bound by another process). */
 struct engine *engine_open(const struct conf *c, struct domains *domains, uint32_t seed);
 
+/* Benchmarks: an engine whose one worker has no socket and no thread;
+ * engine_replay() runs a received datagram (NFQUEUE packet messages)
+ * through exactly the batch path (parse, process, verdict messages) but
+ * sends nothing. Returns the number of packets handled. */
+struct engine *engine_offline(const struct conf *c, struct domains *domains, uint32_t seed);
+unsigned engine_replay(struct engine *e, _Atomic(struct conf *) *confp, void *buf, size_t len);
+/* Make an offline engine's counters readable through engine_stats(). */
+void engine_offline_publish(struct engine *e);
+
 /* Start the workers. Each reads *confp once per batch. Returns 0 or -1. */
 int engine_start(struct engine *e, _Atomic(struct conf *) *confp);
 
@@ -40,6 +49,9 @@ void engine_stats(const struct engine *e, unsigned i, struct stats *out);
 
 /* Worker i's flow table: only while the workers are stopped (save/restore). */
 struct flow_table *engine_flows(const struct engine *e, unsigned i);
+
+/* Flows in all tables (workers stopped, or an estimate while running). */
+unsigned long engine_flow_count(const struct engine *e);
 
 /* Main thread: the next "SYN without timestamp" note of worker i. */
 bool engine_note(struct engine *e, unsigned i, struct proc_note *out);

@@ -27,7 +27,7 @@ tn_setup
 tn_http_server
 tn_table_header
 RWCONF=$TN_DIR/rewrite.conf
-tn_rewrite_conf "$RWCONF"
+tn_rewrite_conf "$RWCONF" || { echo "cannot derive the rewrite config"; exit 1; }
 for variant in 310 4x; do
 	tn_rules_off
 	tn_scenario none "$variant" "$N" "$TN_C1" "$TN_C2"
@@ -35,7 +35,7 @@ for variant in 310 4x; do
 		mode=strip; [ "$conf" = "$RWCONF" ] && mode=rewrite
 		tn_rules_off
 		tn_load_rules "$conf"
-		tn_daemon "$conf" "$TN_DIR/daemon.$mode.$variant.log"
+		tn_daemon "$conf" "$TN_DIR/daemon.$mode.$variant.log" || exit 1
 		tn_scenario "tsnatd $mode" "$variant" "$N" "$TN_C1" "$TN_C2"
 		tn_stop "$TN_DAEMON_PID"
 	done

@@ -204,8 +204,9 @@ tn_legacy_stop() {
 # A rewrite-mode config derived from the shipped default one.
 tn_rewrite_conf() { # OUT
 	sed -e 's/mode = "strip";/mode = "rewrite";/' \
-	    -e "s|^enabled = true;|enabled = true;\nstate_dir = \"$TN_DIR/state\";|" \
+	    -e "s|^state_dir = .*|state_dir = \"$TN_DIR/state\";|" \
 	    conf/tsnatd.conf >"$1"
+	grep -q "^state_dir = \"$TN_DIR/state\";" "$1"
 }
 
 # Wall clock in milliseconds mod 2^32: what rewritten TSvals start from.

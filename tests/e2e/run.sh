@@ -30,7 +30,7 @@ has() { grep -q -- "$2" "$1"; }
 [ -x "$TSNATD" ] && [ -x "$TSNATD_LEGACY" ] || { echo "build first: make"; exit 1; }
 
 CONF=$TN_DIR/tsnatd.conf
-cp conf/tsnatd.conf "$CONF"
+sed "s|^state_dir = .*|state_dir = \"$TN_DIR/state\";|" conf/tsnatd.conf >"$CONF"
 N=${E2E_REQUESTS:-40}
 
 echo "# configuration checks"
@@ -47,6 +47,7 @@ tn_setup
 tn_http_server
 tn_load_rules "$CONF"
 tn_daemon "$CONF" "$TN_DIR/daemon.log"
+check "tsnatd starts with the shipped config" eq $? 0
 tn_capture "$TN_DIR/strip.pcap"
 tn_count_zero
 set -- $(tn_load "$N" "http://$SRV_IP/" "$TN_C1" "$TN_C2")
@@ -129,7 +130,9 @@ check "traffic flows with no daemon (bypass)" eq "$3" 0
 
 echo "# the failure and its fix, against the legacy tw_recycle emulator"
 RWCONF=$TN_DIR/rewrite.conf
-tn_rewrite_conf "$RWCONF"
+check "a rewrite config is derived from the shipped one" tn_rewrite_conf "$RWCONF"
+"$TSNATD" -t -c "$RWCONF" >"$TN_DIR/t.out" 2>&1
+check "and it is valid" eq $? 0
 paws_active() { echo $(( $(tn_counter "$TN_C1" TcpExt PAWSActive) + $(tn_counter "$TN_C2" TcpExt PAWSActive) )); }
 tn_table_header
 declare -A PASSIVE SLOWFAIL
@@ -142,6 +145,7 @@ for variant in 310 4x; do
 		tn_rules_off
 		tn_load_rules "$conf"
 		tn_daemon "$conf" "$TN_DIR/daemon.$mode.$variant.log"
+		check "tsnatd ($mode) starts" eq $? 0
 		tn_count_zero
 		pa_before=$(paws_active)
 		tn_scenario "$mode" "$variant" 12 "$TN_C1" "$TN_C2"
@@ -188,6 +192,7 @@ none_gbps=$1 none_retr=$2
 check "iperf3 without tsnatd completes" eq "$3" 0
 tn_load_rules "$RWCONF"
 tn_daemon "$RWCONF" "$TN_DIR/daemon.iperf.log"
+check "tsnatd (rewrite) starts" eq $? 0
 estab_before=$(tn_counter "$TN_SRV" TcpExt PAWSEstab)
 tn_server_tsvals 40 "$TN_DIR/tsvals" &
 capture=$!

@@ -559,6 +559,55 @@ foreach_visits_every_timestamp_in_order(void **state)
 	assert_int_equal(seen[2], 39);
 }
 
+/* The Linux layouts are recognised in one step; a layout that differs in
+ * one option byte must still get the exact walk. */
+static void
+linux_layouts_parse_like_the_walk(void **state)
+{
+	struct pb_opts syn = {0}, data = {0}, odd = {0};
+	struct pkt p;
+	(void)state;
+
+	pb_mss(&syn, 1460);
+	pb_sackok(&syn);
+	pb_ts(&syn, 11, 0);
+	pb_nop(&syn);
+	pb_ws(&syn, 7);
+	assert_int_equal(build_and_parse(&(struct pb_spec){ .opts = &syn }, &p, NULL), PKT_OK);
+	assert_int_equal(p.ts_count, 1);
+	assert_int_equal(p.ts_off, 26);
+	assert_int_equal(p.tsval, 11);
+	pb_nop(&data);
+	pb_nop(&data);
+	pb_ts(&data, 12, 13);
+	assert_int_equal(build_and_parse(&(struct pb_spec){ .opts = &data, .flags = TCPF_ACK }, &p, NULL), PKT_OK);
+	assert_int_equal(p.ts_off, 22);
+	assert_int_equal(p.tsecr, 13);
+	/* SYN shape, but the WS slot holds a second, bogus, kind 8 option */
+	pb_mss(&odd, 1460);
+	pb_sackok(&odd);
+	pb_ts(&odd, 11, 0);
+	pb_nop(&odd);
+	pb_raw(&odd, TCPOPT_TIMESTAMP, 3, 1);
+	assert_int_equal(build_and_parse(&(struct pb_spec){ .opts = &odd }, &p, NULL), PKT_OK);
+	assert_int_equal(p.ts_count, 1);
+}
+
+static void
+linux_syn_shape_with_bad_length_is_malformed(void **state)
+{
+	struct pb_opts o = {0};
+	struct pkt p;
+	(void)state;
+
+	pb_mss(&o, 1460);
+	pb_sackok(&o);
+	pb_ts(&o, 11, 0);
+	pb_nop(&o);
+	pb_raw(&o, 3, 4, 1);	/* WS claiming 4 bytes, 3 left */
+	assert_int_equal(build_and_parse(&(struct pb_spec){ .opts = &o }, &p, NULL), PKT_MALFORMED);
+}
+
 int
 main(void)
 {
@@ -601,6 +650,8 @@ main(void)
 		cmocka_unit_test(ipv6_with_extensions_truncated_at_every_byte),
 		cmocka_unit_test(bytes_beyond_ip_length_are_ignored),
 		cmocka_unit_test(foreach_visits_every_timestamp_in_order),
+		cmocka_unit_test(linux_layouts_parse_like_the_walk),
+		cmocka_unit_test(linux_syn_shape_with_bad_length_is_malformed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
