@@ -330,6 +330,8 @@ conf_load(const char *path, FILE *errs)
 		return NULL;
 	}
 	c->gen = ++generation;
+	for (size_t i = 0; i < c->npol; i++)
+		c->modes |= 1u << c->pol[i].mode;
 	return c;
 }
 
@@ -350,11 +352,7 @@ conf_free(struct conf *c)
 unsigned
 conf_modes(const struct conf *c)
 {
-	unsigned m = 0;
-
-	for (size_t i = 0; i < c->npol; i++)
-		m |= 1u << c->pol[i].mode;
-	return m;
+	return c->modes;
 }
 
 const char *

@@ -88,8 +88,8 @@ cidr_format(const struct cidr *c, char *out, size_t outlen)
 	snprintf(out, outlen, "%s/%u", a, c->prefix);
 }
 
-bool
-cidr_contains(const struct cidr *c, int family, const uint8_t *addr)
+static inline bool
+cidr_has(const struct cidr *c, int family, const uint8_t *addr)
 {
 	unsigned full = c->prefix / 8, rest = c->prefix % 8;
 
@@ -111,12 +111,18 @@ cidr_contains(const struct cidr *c, int family, const uint8_t *addr)
 	return true;
 }
 
-static bool
+bool
+cidr_contains(const struct cidr *c, int family, const uint8_t *addr)
+{
+	return cidr_has(c, family, addr);
+}
+
+static inline bool
 cidr_set_contains(const struct cidr *set, size_t n, int family,
 		  const uint8_t *addr)
 {
 	for (size_t i = 0; i < n; i++)
-		if (cidr_contains(&set[i], family, addr))
+		if (cidr_has(&set[i], family, addr))
 			return true;
 	return false;
 }

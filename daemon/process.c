@@ -187,7 +187,8 @@ process_packet(const struct conf *c, struct proc_state *ps, struct proc_pkt *in,
 
 	/* Flows already rewritten keep their offset until they end, whatever
 	 * the configuration says now (turning tsnatd off breaks nothing). */
-	if (ps && ps->flows && (f = flow_lookup(ps->flows, &p, &from_client))) {
+	if (ps && ps->flows && flow_count(ps->flows) &&
+	    (f = flow_lookup(ps->flows, &p, &from_client))) {
 		if (!(client_syn && from_client && (f->flags & (FLOW_FIN_CLIENT | FLOW_FIN_SERVER))))
 			return rewrite_flow(ps, f, from_client, &p, in, s);
 		flow_remove(ps->flows, f);	/* the tuple is reused by a new SYN */

@@ -71,7 +71,7 @@ ts_shift_one(uint8_t *tcp, size_t off, void *arg)
 	pkt_put32(vals + 4, necr);
 }
 
-static int
+static inline int
 ts_apply(uint8_t *buf, const struct pkt *p, struct ts_edit *e,
 	 void (*fn)(uint8_t *, size_t, void *))
 {

@@ -29,6 +29,7 @@ struct conf {
 	struct policy *pol;
 	size_t npol;
 	unsigned gen;			/* bumped by every successful load */
+	unsigned modes;			/* 1 << MODE_x of every policy */
 };
 
 /* Load and validate path. On any error every problem found is written to

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""tests/bench/report.py RAW.tsv CLK_TCK OUT.json - tables and JSON for make bench."""
+import json
+import statistics
+import sys
+
+raw, hz, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+syn, bulk, instr, mem = {}, {}, {}, {}
+for line in open(raw):
+    f = line.rstrip("\n").split("\t")
+    if f[0] == "syn":
+        cfg, sent, secs, n, ts, ticks = f[1], int(f[3] or 0), float(f[4] or 1), int(f[5]), int(f[6]), int(f[7])
+        syn.setdefault(cfg, []).append(dict(offered=sent / secs, delivered=n / secs,
+                                            with_ts=ts, delivered_n=n, sent=sent,
+                                            cpu_ns=(ticks / hz) * 1e9 / n if n and ticks else 0.0))
+    elif f[0] == "bulk":
+        bulk.setdefault((f[1], int(f[2])), []).append(dict(gbps=float(f[4]), retr=int(f[5]),
+                                                           cpu_s=int(f[6]) / hz))
+    elif f[0] == "instr":
+        instr[(f[1], f[2])] = int(f[3]) / int(f[4])
+    elif f[0] == "mem":
+        mem = dict(kv.split("=") for kv in f[1].split())
+
+
+def med(xs):
+    return statistics.median(xs) if xs else 0.0
+
+
+def rng(xs, fmt):
+    return (fmt % min(xs)) + "-" + (fmt % max(xs)) if xs else "-"
+
+
+strip_like = {"kernel-strip", "tsnatd-strip"}
+result = {"syn": {}, "bulk": {}, "instructions_per_packet": {}, "memory": mem}
+print("\nSYN rate (median of %d, min-max)" % max(len(v) for v in syn.values()))
+print("%-15s %12s %12s %20s %12s %8s %14s" % ("config", "offered pps", "delivered", "(min-max)",
+                                                "correct pps", "loss %", "CPU ns/packet"))
+for cfg in ["none", "kernel-strip", "nfq-example", "tsnatd-strip", "tsnatd-rewrite"]:
+    runs = syn.get(cfg, [])
+    if not runs:
+        continue
+    for r in runs:
+        if cfg in strip_like:
+            r["correct"] = (r["delivered_n"] - r["with_ts"]) / (r["delivered_n"] / r["delivered"]) if r["delivered_n"] else 0
+        elif cfg == "tsnatd-rewrite":
+            r["correct"] = r["with_ts"] / (r["delivered_n"] / r["delivered"]) if r["delivered_n"] else 0
+        else:
+            r["correct"] = r["delivered"]
+        r["loss"] = 100.0 * (1 - r["delivered_n"] / r["sent"]) if r["sent"] else 0
+    row = {k: med([r[k] for r in runs]) for k in ("offered", "delivered", "correct", "loss", "cpu_ns")}
+    row["delivered_range"] = [min(r["delivered"] for r in runs), max(r["delivered"] for r in runs)]
+    row["with_ts_total"] = sum(r["with_ts"] for r in runs)
+    result["syn"][cfg] = row
+    print("%-15s %12.0f %12.0f %20s %12.0f %8.2f %14.0f" % (
+        cfg, row["offered"], row["delivered"], rng([r["delivered"] for r in runs], "%.0f"),
+        row["correct"], row["loss"], row["cpu_ns"]))
+
+print("\nBulk TCP, iperf3, every packet queued both ways (median, min-max)")
+print("%-15s %8s %10s %16s %12s" % ("config", "streams", "Gbit/s", "(min-max)", "retransmits"))
+for streams in (1, 4):
+    for cfg in ["none", "nfq-example", "tsnatd-rewrite"]:
+        runs = bulk.get((cfg, streams), [])
+        if not runs:
+            continue
+        row = dict(gbps=med([r["gbps"] for r in runs]), retr=med([r["retr"] for r in runs]),
+                   gbps_range=[min(r["gbps"] for r in runs), max(r["gbps"] for r in runs)])
+        result["bulk"]["%s/%d" % (cfg, streams)] = row
+        print("%-15s %8d %10.2f %16s %12.0f" % (cfg, streams, row["gbps"],
+                                               rng([r["gbps"] for r in runs], "%.2f"), row["retr"]))
+
+print("\nUserspace instructions per packet (callgrind)")
+print("%-12s %22s %28s" % ("packet", "process_packet (core)", "whole batch path (+netlink)"))
+for w, label in (("strip", "stripped SYN (NIC, final csum)"), ("strip-veth", "stripped SYN (veth, partial csum)"),
+                 ("rewrite", "rewritten data segment"), ("untouched", "untouched segment")):
+    core, whole = instr.get((w, "process_packet"), 0), instr.get((w, "bench_loop"), 0)
+    result["instructions_per_packet"][w] = dict(core=core, whole_path=whole)
+    print("%-34s %10.0f %16.0f" % (label, core, whole))
+
+if mem:
+    print("\nMemory: %s flows, %s bytes per flow (entry %s), resident %s MB" % (
+        mem.get("flows"), mem.get("bytes_per_flow"), mem.get("entry_bytes"), mem.get("rss_mb")))
+
+json.dump(result, open(out, "w"), indent=2)
+print("\nJSON: %s" % out)

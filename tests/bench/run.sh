@@ -1,0 +1,140 @@
+#!/bin/bash
+# tests/bench/run.sh - make bench (root). What tsnatd costs the traffic, side
+# by side with the kernel alone, the kernel's TCPOPTSTRIP and the NFQUEUE
+# example that ships with libnetfilter_queue. Every configuration runs in the
+# same invocation, alternating, BENCH_REPS times; tables show the median and
+# min-max; JSON goes to build/bench/results.json. Bounded: each run lasts
+# BENCH_SECONDS, the whole harness a few minutes. Namespaces are removed on
+# exit. Traffic stays inside them (documentation addresses only).
+set -u
+cd "$(dirname "$0")/../.."
+: "${TSNATD:=$PWD/build/tsnatd}"
+: "${TSNATD_LEGACY:=$PWD/build/tsnatd-legacy}"
+: "${BENCH_DIR:=$PWD/build/bench}"
+REPS=${BENCH_REPS:-3}
+SECS=${BENCH_SECONDS:-3}
+. tests/e2e/lib.sh
+trap tn_cleanup EXIT
+trap 'exit 130' INT TERM
+[ "$(id -u)" = 0 ] || { echo "make bench needs root (network namespaces)"; exit 1; }
+for b in replay syngen nf-queue; do
+	[ -x "$BENCH_DIR/$b" ] || { echo "missing $BENCH_DIR/$b: run make bench"; exit 1; }
+done
+RAW=$BENCH_DIR/raw.tsv
+: >"$RAW"
+HZ=$(getconf CLK_TCK)
+
+tn_setup
+for i in 3 4 5 6 7 8 9; do in_ns "$TN_C1" ip addr add 192.0.2.$i/26 dev eth0; done
+# the sink counts SYNs (tn_count_setup) and drops them: no replies to pace
+in_ns "$TN_SRV" iptables -t raw -A PREROUTING -p tcp --syn -d "$SRV_IP" --dport 80 -j DROP
+STRIPCONF=$TN_DIR/strip.conf RWCONF=$TN_DIR/rewrite.conf
+# separate state: a strip daemon must not restore the rewrite runs' flows
+sed "s|^state_dir = .*|state_dir = \"$TN_DIR/state-strip\";|" conf/tsnatd.conf >"$STRIPCONF"
+tn_rewrite_conf "$RWCONF"
+sed -i 's/^flows = .*/flows = { max = 1048576; idle_timeout = 600; on_full = "strip"; };/' "$RWCONF"
+# the chain the rules live in; flushed between configurations
+"$TSNATD" -c "$STRIPCONF" --print-rules iptables | grep -v '^-A TSNATD' |
+	in_ns "$TN_GW" iptables-restore --noflush
+CONSUMER_PID=""
+
+cpu_ticks() { # PID -> utime+stime
+	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# configure NAME SELECTION: rules and consumer for one configuration.
+# SELECTION: syn (client SYNs) or all (every packet, both directions).
+configure() {
+	local name=$1 sel=$2 conf=$STRIPCONF
+	[ "$sel" = all ] && conf=$RWCONF
+	[ -n "$CONSUMER_PID" ] && tn_stop "$CONSUMER_PID"
+	CONSUMER_PID=""
+	in_ns "$TN_GW" iptables -t mangle -F TSNATD
+	case $name in
+	none) ;;
+	kernel-strip)
+		in_ns "$TN_GW" iptables -t mangle -A TSNATD -p tcp --syn -d "$SRV_IP" \
+			-j TCPOPTSTRIP --strip-options timestamp ;;
+	nfq-example)
+		"$TSNATD" -c "$conf" --print-rules iptables | grep '^-A TSNATD' |
+			sed 's/^/-t mangle /' | while read -r rule; do
+				in_ns "$TN_GW" iptables $rule; done
+		ip netns exec "$TN_GW" "$BENCH_DIR/nf-queue" 0 >/dev/null 2>&1 </dev/null &
+		CONSUMER_PID=$!
+		tn_track $CONSUMER_PID
+		sleep 0.5
+		taskset -a -p -c 1 "$CONSUMER_PID" >/dev/null ;;
+	tsnatd-strip|tsnatd-rewrite)
+		[ "$name" = tsnatd-rewrite ] && conf=$RWCONF
+		"$TSNATD" -c "$conf" --print-rules iptables | grep '^-A TSNATD' |
+			sed 's/^/-t mangle /' | while read -r rule; do
+				in_ns "$TN_GW" iptables $rule; done
+		tn_daemon "$conf" "$TN_DIR/daemon.$name.log" || exit 1
+		CONSUMER_PID=$TN_DAEMON_PID
+		taskset -a -p -c 1 "$CONSUMER_PID" >/dev/null ;;
+	esac
+}
+
+syn_run() { # CONFIG REP
+	local cfg=$1 rep=$2 c0=0 c1=0 out sent secs n ts
+	configure "$cfg" syn
+	sleep 0.3
+	tn_count_zero
+	[ -n "$CONSUMER_PID" ] && c0=$(cpu_ticks "$CONSUMER_PID")
+	# two cores: the generator (and the gateway's receive softirq it
+	# triggers) on CPU 0, the queue consumer on CPU 1
+	out=$(ip netns exec "$TN_C1" taskset -c 0 "$BENCH_DIR/syngen" "$SRV_IP" 192.0.2.2 8 "$SECS")
+	sleep 0.5
+	[ -n "$CONSUMER_PID" ] && c1=$(cpu_ticks "$CONSUMER_PID")
+	sent=$(echo "$out" | sed -n 's/.*sent=\([0-9]*\).*/\1/p')
+	secs=$(echo "$out" | sed -n 's/.*seconds=\([0-9.]*\).*/\1/p')
+	set -- $(tn_count "$SRV_IP")
+	n=$1 ts=$2
+	printf "syn\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$cfg" "$rep" "$sent" "$secs" "$n" "$ts" \
+		"$((c1 - c0))" >>"$RAW"
+}
+
+bulk_run() { # CONFIG STREAMS REP
+	local cfg=$1 streams=$2 rep=$3 c0=0 c1=0
+	configure "$cfg" all
+	[ -n "$CONSUMER_PID" ] && taskset -a -p -c 0-1 "$CONSUMER_PID" >/dev/null
+	sleep 0.3
+	[ -n "$CONSUMER_PID" ] && c0=$(cpu_ticks "$CONSUMER_PID")
+	set -- $(tn_iperf "$TN_C1" "$SECS" "$streams")
+	[ -n "$CONSUMER_PID" ] && c1=$(cpu_ticks "$CONSUMER_PID")
+	printf "bulk\t%s\t%s\t%s\t%s\t%s\t%s\n" "$cfg" "$streams" "$rep" "$1" "$2" \
+		"$((c1 - c0))" >>"$RAW"
+}
+
+echo "== SYN rate: syngen (raw socket, sendmmsg, 8 sources x 1024 ports, MSS/SACK/TS/WS) for ${SECS}s, $REPS reps"
+for rep in $(seq "$REPS"); do
+	for cfg in none kernel-strip nfq-example tsnatd-strip tsnatd-rewrite; do
+		syn_run "$cfg" "$rep"
+	done
+done
+echo "== bulk: iperf3 through the gateway, every packet queued both ways, ${SECS}s, $REPS reps"
+tn_iperf_server
+for streams in 1 4; do
+	for rep in $(seq "$REPS"); do
+		for cfg in none nfq-example tsnatd-rewrite; do
+			bulk_run "$cfg" "$streams" "$rep"
+		done
+	done
+done
+configure none syn
+
+echo "== hot path instructions (callgrind over a replay of NFQUEUE messages)"
+for w in strip strip-veth rewrite untouched; do
+	for fn in bench_loop process_packet; do
+		valgrind --tool=callgrind --callgrind-out-file="$BENCH_DIR/callgrind.$w.$fn" \
+			--collect-atstart=no --toggle-collect=$fn \
+			"$BENCH_DIR/replay" calls "$w" 20000 >/dev/null 2>&1
+		ir=$(callgrind_annotate "$BENCH_DIR/callgrind.$w.$fn" 2>/dev/null |
+			awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
+		printf "instr\t%s\t%s\t%s\t20000\n" "$w" "$fn" "${ir:-0}" >>"$RAW"
+	done
+done
+echo "== memory"
+printf "mem\t%s\n" "$("$BENCH_DIR/replay" mem 1000000)" >>"$RAW"
+
+python3 tests/bench/report.py "$RAW" "$HZ" "$BENCH_DIR/results.json"
