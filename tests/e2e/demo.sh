@@ -5,13 +5,8 @@
 # default config. Prints a before/after table and removes everything it made.
 set -u
 cd "$(dirname "$0")/../.."
-: "${TSNATD:=$PWD/build/tsnatd}"
-: "${TSNATD_LEGACY:=$PWD/build/tsnatd-legacy}"
 . tests/e2e/lib.sh
-. tests/e2e/load.sh
-trap tn_cleanup EXIT
-trap 'exit 130' INT TERM
-[ "$(id -u)" = 0 ] || { echo "the demo needs root (network namespaces)"; exit 1; }
+tn_start "the demo needs root"
 N=${DEMO_REQUESTS:-12}
 
 cat <<TXT

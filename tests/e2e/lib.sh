@@ -10,6 +10,18 @@
 # Only documentation ranges. Everything created here is removed by
 # tn_cleanup, which callers install as an EXIT trap.
 
+# The common start of every script here: strict mode is the caller's; this
+# fills in the binaries, loads the helpers and installs the cleanup.
+# tn_start "WHAT needs root" (call it right after sourcing this file)
+tn_start() {
+	: "${TSNATD:=$PWD/build/tsnatd}"
+	: "${TSNATD_LEGACY:=$PWD/build/tsnatd-legacy}"
+	. tests/e2e/load.sh
+	trap tn_cleanup EXIT
+	trap 'exit 130' INT TERM
+	[ "$(id -u)" = 0 ] || { echo "$1 (network namespaces)"; exit 1; }
+}
+
 TN_ID=${TN_ID:-$$}
 TN_C1=tsn-c1-$TN_ID
 TN_C2=tsn-c2-$TN_ID

@@ -5,12 +5,8 @@
 # on exit, also on failure or interruption.
 set -u
 cd "$(dirname "$0")/../.."
-: "${TSNATD:=$PWD/build/tsnatd}"
-: "${TSNATD_LEGACY:=$PWD/build/tsnatd-legacy}"
 . tests/e2e/lib.sh
-. tests/e2e/load.sh
-trap tn_cleanup EXIT
-trap 'exit 130' INT TERM
+tn_start "e2e tests need root"
 
 PASS=0 FAIL=0
 check() { # DESCRIPTION COMMAND...
@@ -26,7 +22,6 @@ gt() { [ "$1" -gt "$2" ]; }
 ge() { [ "$1" -ge "$2" ]; }
 has() { grep -q -- "$2" "$1"; }
 
-[ "$(id -u)" = 0 ] || { echo "e2e tests need root (network namespaces)"; exit 1; }
 [ -x "$TSNATD" ] && [ -x "$TSNATD_LEGACY" ] || { echo "build first: make"; exit 1; }
 
 CONF=$TN_DIR/tsnatd.conf

@@ -158,6 +158,21 @@ conn_find(struct legacy *l, const struct legacy_seg *s)
 	return NULL;
 }
 
+/* A fresh connection for s's 4-tuple in slot c (new, or a closed one whose
+ * tuple a new SYN reuses). */
+static struct conn *
+conn_init(struct conn *c, const struct legacy_seg *s)
+{
+	memset(c, 0, sizeof(*c));
+	c->used = true;
+	c->family = s->family;
+	memcpy(c->local, s->local, 16);
+	memcpy(c->peer, s->peer, 16);
+	c->lport = s->lport;
+	c->pport = s->pport;
+	return c;
+}
+
 static struct conn *
 conn_new(struct legacy *l, const struct legacy_seg *s)
 {
@@ -166,16 +181,8 @@ conn_new(struct legacy *l, const struct legacy_seg *s)
 	for (size_t n = 0; n < MAX_CONNS; n++) {
 		struct conn *c = &l->conns[(h + n) % MAX_CONNS];
 
-		if (!c->used) {
-			memset(c, 0, sizeof(*c));
-			c->used = true;
-			c->family = s->family;
-			memcpy(c->local, s->local, 16);
-			memcpy(c->peer, s->peer, 16);
-			c->lport = s->lport;
-			c->pport = s->pport;
-			return c;
-		}
+		if (!c->used)
+			return conn_init(c, s);
 	}
 	return NULL;
 }
@@ -198,17 +205,9 @@ on_syn(struct legacy *l, const struct legacy_seg *s, struct conn *c, uint32_t no
 		return LEGACY_DROP_PASSIVE;
 	}
 accept:
-	if (c) {			/* reuse of a closed connection's tuple */
-		bool used = c->used;
-
-		memset(c, 0, sizeof(*c));
-		c->used = used;
-		c->family = s->family;
-		memcpy(c->local, s->local, 16);
-		memcpy(c->peer, s->peer, 16);
-		c->lport = s->lport;
-		c->pport = s->pport;
-	} else if (!(c = conn_new(l, s))) {
+	if (c)				/* reuse of a closed connection's tuple */
+		conn_init(c, s);
+	else if (!(c = conn_new(l, s))) {
 		return LEGACY_ACCEPT;
 	}
 	c->used_ts = s->has_ts;
