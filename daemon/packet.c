@@ -112,8 +112,8 @@ parse_ipv4(const uint8_t *buf, size_t len, struct pkt *p, size_t *ip_end)
 		return PKT_TRUNCATED;
 	p->family = 4;
 	p->addr_len = 4;
-	memcpy(p->saddr, buf + 12, 4);
-	memcpy(p->daddr, buf + 16, 4);
+	p->saddr = buf + 12;
+	p->daddr = buf + 16;
 	p->l4_off = (uint16_t)ihl;
 	*ip_end = tot;
 	return PKT_OK;
@@ -148,8 +148,8 @@ parse_ipv6(const uint8_t *buf, size_t len, struct pkt *p, size_t *ip_end)
 	}
 	p->family = 6;
 	p->addr_len = 16;
-	memcpy(p->saddr, buf + 8, 16);
-	memcpy(p->daddr, buf + 24, 16);
+	p->saddr = buf + 8;
+	p->daddr = buf + 24;
 	p->l4_off = (uint16_t)off;
 	*ip_end = IPV6_HDRLEN + plen;
 	return PKT_OK;

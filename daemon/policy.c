@@ -70,6 +70,10 @@ cidr_parse(const char *s, struct cidr *c, char *err, size_t errlen)
 		}
 	}
 	c->prefix = (uint8_t)pfx;
+	if (c->family == 4) {
+		c->mask4 = pfx ? ~0u << (32 - pfx) : 0;
+		c->net4 = pkt_get32(c->addr);
+	}
 	for (unsigned bit = (unsigned)pfx; bit < max; bit++) {
 		if (c->addr[bit / 8] & (0x80 >> (bit % 8))) {
 			snprintf(err, errlen, "'%s' has host bits set under /%ld", s, pfx);
@@ -95,12 +99,8 @@ cidr_has(const struct cidr *c, int family, const uint8_t *addr)
 
 	if (c->family != family)
 		return false;
-	if (family == 4) {	/* one masked 32-bit compare */
-		uint32_t a = pkt_get32(addr), n = pkt_get32(c->addr);
-		uint32_t mask = c->prefix ? ~0u << (32 - c->prefix) : 0;
-
-		return (a & mask) == n;
-	}
+	if (family == 4)	/* one masked 32-bit compare */
+		return (pkt_get32(addr) & c->mask4) == c->net4;
 	if (memcmp(c->addr, addr, full) != 0)
 		return false;
 	if (rest) {

@@ -43,7 +43,7 @@ csum_fix(uint8_t *tcp, size_t off, uint32_t old_sum, uint32_t new_sum)
 	csum_replace(tcp + TCP_CHECK_OFF, o, n);
 }
 
-static void
+static inline void
 ts_strip_one(uint8_t *tcp, size_t off, void *arg)
 {
 	const struct ts_edit *e = arg;
@@ -56,7 +56,7 @@ ts_strip_one(uint8_t *tcp, size_t off, void *arg)
 	memset(tcp + off, TCPOPT_NOP, TCPOLEN_TIMESTAMP);
 }
 
-static void
+static inline void
 ts_shift_one(uint8_t *tcp, size_t off, void *arg)
 {
 	const struct ts_edit *e = arg;

@@ -39,7 +39,8 @@ struct pkt {
 	bool complete;		/* the whole segment is in the buffer */
 	uint16_t sport, dport;
 	uint32_t tsval, tsecr;	/* of the option at ts_off, host order */
-	uint8_t saddr[16], daddr[16];
+	const uint8_t *saddr;	/* into the parsed buffer: addr_len bytes */
+	const uint8_t *daddr;
 };
 
 /* Parse the IP packet buf[0..len) (as NFQUEUE delivers it: no link header).

@@ -17,6 +17,7 @@ struct cidr {
 	uint8_t family;		/* 4 or 6 */
 	uint8_t prefix;		/* 0..32 or 0..128 */
 	uint8_t addr[16];	/* network order, host bits zero */
+	uint32_t net4, mask4;	/* IPv4: host order, for one masked compare */
 };
 
 struct policy {

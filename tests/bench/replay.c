@@ -183,8 +183,8 @@ mem(unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		/* distinct 4-tuples: 2^16 ports x sources in 10.0.0.0/8-like
 		 * space (documentation ranges are too small for a million) */
-		p.saddr[0] = 192, p.saddr[1] = (uint8_t)(i >> 24), p.saddr[2] = (uint8_t)(i >> 16);
-		p.saddr[3] = 2;
+		pkt[12] = 192, pkt[13] = (uint8_t)(i >> 24), pkt[14] = (uint8_t)(i >> 16);
+		pkt[15] = 2;	/* the source address p.saddr points at */
 		p.sport = (uint16_t)i;
 		if (!flow_insert(t, &p, 1)) {
 			fprintf(stderr, "insert %u failed\n", i);

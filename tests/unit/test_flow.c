@@ -11,12 +11,14 @@
 #include "packet.h"
 #include "pktbuild.h"
 
-static uint8_t buf[PB_MAX];
-
-/* The parsed packet client:cport -> server:80 (or the reverse). */
+/* The parsed packet client:cport -> server:80 (or the reverse). A parsed
+ * packet points into its buffer: each of the last 16 has its own. */
 static struct pkt
 P(int family, unsigned client, uint16_t cport, bool reply)
 {
+	static uint8_t bufs[16][PB_MAX];
+	static unsigned next;
+	uint8_t *buf = bufs[next++ % 16];
 	char c[64], s[64];
 	struct pkt p;
 	size_t n;
