@@ -30,17 +30,6 @@ csum_fold(uint64_t sum)
 	return (uint16_t)sum;
 }
 
-uint16_t
-csum_span(const uint8_t *base, size_t off, size_t len)
-{
-	/* Widen to the enclosing 16-bit words so that a change at an odd offset
-	 * is summed in the same byte lanes as the checksum itself. */
-	size_t start = off & ~(size_t)1;
-	size_t end = (off + len + 1) & ~(size_t)1;
-
-	return csum_fold(csum_add(0, base + start, end - start));
-}
-
 void
 csum_replace(uint8_t *check, uint16_t old_sum, uint16_t new_sum)
 {

@@ -13,10 +13,6 @@ uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t len);
 /* Fold a running sum to 16 bits (one's complement addition, no complement). */
 uint16_t csum_fold(uint64_t sum);
 
-/* Folded sum of the 16-bit words, aligned to base, that cover the bytes
- * [off, off+len). Used before and after an in-place change for csum_replace(). */
-uint16_t csum_span(const uint8_t *base, size_t off, size_t len);
-
 /* RFC 1624 eqn. 3: the checksum field at check (big-endian, 2 bytes) covered a
  * region whose words summed to old_sum; they now sum to new_sum. */
 void csum_replace(uint8_t *check, uint16_t old_sum, uint16_t new_sum);

@@ -20,8 +20,7 @@
 #define FLOW_FIN_SERVER 0x04
 #define FLOW_REBASE 0x08	/* SYN had TSval 0: offset holds its TSval' */
 #define FLOW_CLOSING 0x10	/* both FINs seen: short timeout */
-#define FLOW_V6 0x20		/* IPv6 addresses */
-#define FLOW_USED 0x40		/* (not stored: flags has 6 bits) */
+#define FLOW_V6 0x20		/* IPv6 addresses (flags has 6 bits) */
 
 #define FLOW_TIMEOUT_MAX 43200	/* seconds; "last" is 16 bits */
 
