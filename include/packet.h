@@ -51,6 +51,10 @@ struct pkt {
  * PKT_MALFORMED, a timestamp counts only with length 10, the last one wins. */
 enum pkt_status pkt_parse(const uint8_t *buf, size_t len, struct pkt *p);
 
+/* pkt_parse() without its fast path for the common IPv4 case: the tests
+ * check that both give the same answer. */
+enum pkt_status pkt_parse_general(const uint8_t *buf, size_t len, struct pkt *p);
+
 /* Call fn(tcp, off, arg) for every timestamp option of length 10 in the TCP
  * header tcp[0..hlen), off being the offset of its kind byte. The header must
  * have been accepted by pkt_parse(). Returns the number of calls. */

@@ -155,6 +155,78 @@ full_mode_from_partial_equals_reference(void **state)
 	}
 }
 
+static void
+expect_same_parse(const uint8_t *buf, size_t n)
+{
+	struct pkt a, b;
+	enum pkt_status sa, sb;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	sa = pkt_parse(buf, n, &a);
+	sb = pkt_parse_general(buf, n, &b);
+	assert_int_equal(sa, sb);
+	if (sa != PKT_OK)
+		return;
+	assert_int_equal(a.family, b.family);
+	assert_int_equal(a.addr_len, b.addr_len);
+	assert_int_equal(a.tcp_flags, b.tcp_flags);
+	assert_int_equal(a.ts_count, b.ts_count);
+	assert_int_equal(a.l4_off, b.l4_off);
+	assert_int_equal(a.tcp_hlen, b.tcp_hlen);
+	assert_int_equal(a.tcp_len, b.tcp_len);
+	assert_int_equal(a.ts_off, b.ts_off);
+	assert_int_equal(a.complete, b.complete);
+	assert_int_equal(a.sport, b.sport);
+	assert_int_equal(a.dport, b.dport);
+	if (a.ts_count) {
+		assert_int_equal(a.tsval, b.tsval);
+		assert_int_equal(a.tsecr, b.tsecr);
+	}
+	assert_ptr_equal(a.saddr, b.saddr);
+	assert_ptr_equal(a.daddr, b.daddr);
+}
+
+/* The fast path must agree with the general parser on everything: random
+ * packets (Linux layouts included), every truncation, and random damage. */
+static void
+fast_parse_path_agrees_with_the_general_one(void **state)
+{
+	static uint8_t buf[PB_MAX];
+	struct pb_spec s;
+	struct pb_opts o;
+	uint8_t ext[4];
+	(void)state;
+
+	for (int i = 0; i < RUNS; i++) {
+		size_t n;
+
+		random_spec(&s, &o, ext);
+		if (i % 2) {		/* a Linux layout */
+			memset(&o, 0, sizeof(o));
+			if (i % 4 == 1) {
+				pb_mss(&o, (uint16_t)rnd());
+				pb_sackok(&o);
+				pb_ts(&o, rnd(), rnd());
+				pb_nop(&o);
+				pb_ws(&o, (uint8_t)rnd());
+			} else {
+				pb_nop(&o);
+				pb_nop(&o);
+				pb_ts(&o, rnd(), rnd());
+			}
+			s.family = 4;
+			s.ip_opts = rnd() % 4 ? 0 : 4;
+		}
+		n = pb_build(buf, &s);
+		expect_same_parse(buf, n);
+		expect_same_parse(buf, rnd() % (n + 1));	/* cut */
+		buf[rnd() % n] ^= (uint8_t)(1u << (rnd() % 8));	/* damage */
+		expect_same_parse(buf, n);
+		expect_same_parse(buf, n + rnd() % 8);		/* trailing bytes */
+	}
+}
+
 int
 main(void)
 {
@@ -162,6 +234,7 @@ main(void)
 		cmocka_unit_test(incremental_strip_equals_full_recomputation),
 		cmocka_unit_test(incremental_shift_equals_full_recomputation),
 		cmocka_unit_test(full_mode_from_partial_equals_reference),
+		cmocka_unit_test(fast_parse_path_agrees_with_the_general_one),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
