@@ -302,7 +302,6 @@ load_root(struct loader *L, const config_setting_t *root, struct conf *c)
 struct conf *
 conf_load(const char *path, FILE *errs)
 {
-	static unsigned generation;
 	struct loader L = { .path = path, .errs = errs };
 	struct conf *c;
 	config_t cfg;
@@ -329,7 +328,6 @@ conf_load(const char *path, FILE *errs)
 		conf_free(c);
 		return NULL;
 	}
-	c->gen = ++generation;
 	for (size_t i = 0; i < c->npol; i++)
 		c->modes |= 1u << c->pol[i].mode;
 	return c;
@@ -353,12 +351,4 @@ unsigned
 conf_modes(const struct conf *c)
 {
 	return c->modes;
-}
-
-const char *
-conf_on_full_name(enum flows_on_full f)
-{
-	static const char *const n[] = { "strip", "pass", "evict-idle" };
-
-	return (unsigned)f < 3 ? n[f] : "?";
 }

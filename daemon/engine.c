@@ -45,7 +45,7 @@ struct pending {
 
 struct worker {
 	struct engine *eng;
-	unsigned idx, queue;
+	unsigned queue;
 	bool offline;			/* benchmarks: no socket, nothing sent */
 	struct mnl_socket *nl;
 	int fd;
@@ -71,7 +71,6 @@ struct worker {
 
 struct engine {
 	unsigned n;
-	unsigned maxlen;
 	struct domains *domains;
 	_Atomic(struct conf *) *confp;
 	_Atomic bool stop;
@@ -236,7 +235,6 @@ engine_new(const struct conf *c, struct domains *domains, uint32_t seed, bool of
 	per_worker = c->flows_max / c->queue_count;
 	if (per_worker < 1024)
 		per_worker = 1024;
-	e->maxlen = c->queue_maxlen;
 	e->w = calloc(e->n, sizeof(*e->w));
 	if (!e->w)
 		fatal("calloc");
@@ -244,7 +242,6 @@ engine_new(const struct conf *c, struct domains *domains, uint32_t seed, bool of
 		struct worker *w = &e->w[i];
 
 		w->eng = e;
-		w->idx = i;
 		w->queue = c->queue_first + i;
 		w->ps.worker = i;
 		w->ps.domains = domains;
@@ -429,15 +426,18 @@ engine_clock(struct worker *w)
 	w->ps.now_ms = (uint32_t)((uint64_t)real.tv_sec * 1000 + (uint64_t)real.tv_nsec / 1000000);
 }
 
-/* Idle and closed flows leave the table a few at a time, between batches. */
+/* Idle and closed flows leave the table a few at a time, between batches.
+ * got: what worker_batch() returned; after a batch its clock is fresh, after
+ * a receive timeout it must be read here or idle flows would never age. */
 static void
-worker_expire(struct worker *w)
+worker_expire(struct worker *w, int got)
 {
 	const struct conf *c = atomic_load_explicit(w->eng->confp, memory_order_acquire);
 
 	if (!w->ps.flows || flow_count(w->ps.flows) == 0)
 		return;
-	engine_clock(w);
+	if (got < 0)
+		engine_clock(w);
 	w->st.flows_expired += flow_expire(w->ps.flows, w->ps.now, c->flows_idle_timeout,
 					   ENG_CLOSING_TIMEOUT, 256);
 }
@@ -500,8 +500,10 @@ worker_main(void *arg)
 	/* the pause is short: ask for a precise timer, not 50 us of slack */
 	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	while (!atomic_load_explicit(&e->stop, memory_order_relaxed)) {
-		worker_coalesce(w, worker_batch(w, false));
-		worker_expire(w);
+		int got = worker_batch(w, false);
+
+		worker_coalesce(w, got);
+		worker_expire(w, got);
 		stats_publish(&w->pub, &w->st);
 		atomic_fetch_add_explicit(&w->epoch, 1, memory_order_release);
 	}

@@ -365,12 +365,6 @@ flow_count(const struct flow_table *t)
 	return t->count;
 }
 
-uint32_t
-flow_capacity(const struct flow_table *t)
-{
-	return t->max;
-}
-
 size_t
 flow_table_bytes(const struct flow_table *t)
 {

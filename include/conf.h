@@ -28,7 +28,6 @@ struct conf {
 	char state_dir[256];		/* flow state across restarts */
 	struct policy *pol;
 	size_t npol;
-	unsigned gen;			/* bumped by every successful load */
 	unsigned modes;			/* 1 << MODE_x of every policy */
 };
 
@@ -40,7 +39,5 @@ void conf_free(struct conf *c);
 
 /* Modes used by any policy (bit 1 << MODE_x). */
 unsigned conf_modes(const struct conf *c);
-
-const char *conf_on_full_name(enum flows_on_full f);
 
 #endif

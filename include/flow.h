@@ -72,7 +72,6 @@ uint32_t flow_expire(struct flow_table *t, uint32_t now, uint32_t idle,
 		     uint32_t closing, uint32_t limit);
 
 uint32_t flow_count(const struct flow_table *t);
-uint32_t flow_capacity(const struct flow_table *t);
 /* Bytes the table occupies (arena + index), for the memory figures. */
 size_t flow_table_bytes(const struct flow_table *t);
 
