@@ -23,27 +23,6 @@ csum_add(uint64_t sum, const uint8_t *p, size_t len)
 }
 
 uint16_t
-csum_fold(uint64_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-void
-csum_replace(uint8_t *check, uint16_t old_sum, uint16_t new_sum)
-{
-	uint64_t hc = (uint16_t)~(((unsigned)check[0] << 8) | check[1]);
-	uint16_t res;
-
-	hc += (uint16_t)~old_sum;
-	hc += new_sum;
-	res = (uint16_t)~csum_fold(hc);
-	check[0] = (uint8_t)(res >> 8);
-	check[1] = (uint8_t)res;
-}
-
-uint16_t
 csum_tcp(const uint8_t *saddr, const uint8_t *daddr, size_t addr_len,
 	 const uint8_t *tcp, size_t tcp_len)
 {

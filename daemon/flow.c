@@ -1,4 +1,5 @@
 /* flow.c - fixed-size flow table: arena + open-addressed index + LRU lists. */
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +12,9 @@ struct lru {
 };
 
 struct flow_table {
-	uint32_t max, count, nslots, seed;
+	struct flow_table_head h;	/* first: flow_count() reads it */
+	uint32_t max, nslots;
+	uint64_t seed;
 	uint32_t free_head;	/* recycled entries, linked through flow.next */
 	uint32_t fresh;		/* entries [fresh, max) were never used */
 	uint32_t *slots;	/* arena index + 1, 0 = empty */
@@ -19,37 +22,50 @@ struct flow_table {
 	struct lru lists[2];
 };
 
-static uint32_t
-mix32(uint32_t h, uint32_t v)
+/* Two rounds of 64-bit multiply and xor-shift over the canonical key, keyed
+ * by the table's random seed; the high half of the product is the
+ * well-mixed one. IPv4 keys (the common case) take one 64-bit word. */
+static inline uint64_t
+mix64(uint64_t k, uint64_t v)
 {
-	v *= 0xcc9e2d51u;
-	v = (v << 15) | (v >> 17);
-	v *= 0x1b873593u;
-	h ^= v;
-	h = (h << 13) | (h >> 19);
-	return h * 5 + 0xe6546b64u;
+	k = (k ^ v) * 0x9e3779b97f4a7c15ull;
+	return k ^ (k >> 32);
+}
+
+static inline uint32_t
+hash_end(uint64_t k, uint16_t pa, uint16_t pb)
+{
+	k = (k ^ ((uint32_t)pa << 16 | pb)) * 0xd6e8feb86659fd93ull;
+	return (uint32_t)(k >> 32);
+}
+
+static inline uint32_t
+key_hash4(const struct flow_table *t, uint32_t wa, uint32_t wb, uint16_t pa, uint16_t pb)
+{
+	return hash_end(mix64(t->seed, (uint64_t)wa << 32 | wb), pa, pb);
 }
 
 static uint32_t
 key_hash(const struct flow_table *t, uint8_t family, const uint8_t *a,
 	 const uint8_t *b, uint16_t pa, uint16_t pb)
 {
-	uint32_t h = t->seed ^ family;
-	size_t n = family == 4 ? 4 : 16;
+	uint64_t k = t->seed ^ 6;
 
-	for (size_t i = 0; i < n; i += 4) {
+	if (family == 4) {
+		uint32_t wa, wb;
+
+		memcpy(&wa, a, 4);
+		memcpy(&wb, b, 4);
+		return key_hash4(t, wa, wb, pa, pb);
+	}
+	for (size_t i = 0; i < 16; i += 4) {
 		uint32_t wa, wb;
 
 		memcpy(&wa, a + i, 4);
 		memcpy(&wb, b + i, 4);
-		h = mix32(h, wa);
-		h = mix32(h, wb);
+		k = mix64(k, (uint64_t)wa << 32 | wb);
 	}
-	h = mix32(h, ((uint32_t)pa << 16) | pb);
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	return h;
+	return hash_end(k, pa, pb);
 }
 
 /* Map a hash onto [0, nslots) without a division (Lemire's reduction). */
@@ -98,7 +114,7 @@ flow_table_new(uint32_t max, uint32_t seed)
 	if (!t)
 		return NULL;
 	t->max = max;
-	t->seed = seed;
+	t->seed = ((uint64_t)seed << 32 | seed) * 0xff51afd7ed558ccdull;
 	/* Load at most 80%: linear probing stays short, the index costs
 	 * 5 bytes per flow. */
 	t->nslots = max + max / 4 + 1;
@@ -192,6 +208,42 @@ find_slot(const struct flow_table *t, uint8_t family, const uint8_t *a,
 	}
 }
 
+/* flow_lookup() for IPv4, the common case, without the per-family loops:
+ * the same canonical order, hash and probe sequence as find_slot(). */
+static struct flow *
+lookup4(struct flow_table *t, const struct pkt *p, bool *from_client)
+{
+	uint32_t s, d, wa, wb, i, r;
+	uint16_t pa, pb;
+	bool src_is_a;
+
+	memcpy(&s, p->saddr, 4);
+	memcpy(&d, p->daddr, 4);
+	src_is_a = ntohl(s) < ntohl(d) || (s == d && p->sport <= p->dport);
+	wa = src_is_a ? s : d;
+	wb = src_is_a ? d : s;
+	pa = src_is_a ? p->sport : p->dport;
+	pb = src_is_a ? p->dport : p->sport;
+	i = slot_of(t, key_hash4(t, wa, wb, pa, pb));
+	for (;;) {
+		struct flow *f;
+		uint32_t fa, fb;
+
+		if ((r = t->slots[i]) == 0)
+			return NULL;
+		f = at(t, r);
+		memcpy(&fa, f->a, 4);
+		memcpy(&fb, f->b, 4);
+		if (fa == wa && fb == wb && f->pa == pa && f->pb == pb &&
+		    !(f->flags & FLOW_V6)) {
+			*from_client = src_is_a == !!(f->flags & FLOW_CLIENT_IS_A);
+			return f;
+		}
+		if (++i == t->nslots)
+			i = 0;
+	}
+}
+
 struct flow *
 flow_lookup(struct flow_table *t, const struct pkt *p, bool *from_client)
 {
@@ -200,8 +252,10 @@ flow_lookup(struct flow_table *t, const struct pkt *p, bool *from_client)
 	bool src_is_a;
 	uint32_t r;
 
-	if (t->count == 0)
+	if (t->h.count == 0)
 		return NULL;
+	if (p->family == 4)
+		return lookup4(t, p, from_client);
 	src_is_a = canon(p, &a, &b, &pa, &pb);
 	r = t->slots[find_slot(t, p->family, a, b, pa, pb)];
 	if (!r)
@@ -236,7 +290,7 @@ insert_key(struct flow_table *t, uint8_t family, const uint8_t *a, const uint8_t
 	f->pb = pb;
 	f->last = (uint16_t)now;
 	t->slots[i] = r;
-	t->count++;
+	t->h.count++;
 	lru_append(t, f);
 	return f;
 }
@@ -299,7 +353,7 @@ flow_remove(struct flow_table *t, struct flow *f)
 	}
 	f->next = t->free_head;
 	t->free_head = ref_of(t, f);
-	t->count--;
+	t->h.count--;
 }
 
 bool
@@ -317,6 +371,10 @@ flow_evict_idle(struct flow_table *t)
 void
 flow_touch(struct flow_table *t, struct flow *f, uint32_t now)
 {
+	/* The lists stay ordered by "last": a flow already touched this
+	 * second sits among the others of this second, at the tail end. */
+	if (f->last == (uint16_t)now)
+		return;
 	f->last = (uint16_t)now;
 	if (t->lists[(f->flags & FLOW_CLOSING) ? LIST_CLOSING : LIST_OPEN].tail !=
 	    ref_of(t, f)) {
@@ -357,12 +415,6 @@ flow_expire(struct flow_table *t, uint32_t now, uint32_t idle, uint32_t closing,
 		}
 	}
 	return n;
-}
-
-uint32_t
-flow_count(const struct flow_table *t)
-{
-	return t->count;
 }
 
 size_t

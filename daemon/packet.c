@@ -48,37 +48,13 @@ tcp_next_ts(const uint8_t *tcp, size_t hlen, size_t *pos, size_t *ts_at)
 	return 0;
 }
 
-/* The two layouts Linux itself sends, recognised whole: every option byte
- * is checked, so the result is what the full walk would give. */
-static bool
-tcp_linux_layout(const uint8_t *tcp, size_t hlen, struct pkt *p)
-{
-	size_t at;
-
-	if (hlen == 32 && tcp[20] == TCPOPT_NOP && tcp[21] == TCPOPT_NOP &&
-	    tcp[22] == TCPOPT_TIMESTAMP && tcp[23] == TCPOLEN_TIMESTAMP)
-		at = 22;	/* NOP NOP TS: every segment after the SYNs */
-	else if (hlen == 40 && tcp[20] == 2 && tcp[21] == 4 && tcp[24] == 4 &&
-		 tcp[25] == 2 && tcp[26] == TCPOPT_TIMESTAMP &&
-		 tcp[27] == TCPOLEN_TIMESTAMP && tcp[36] == TCPOPT_NOP &&
-		 tcp[37] == 3 && tcp[38] == 3)
-		at = 26;	/* MSS SACK_PERM TS NOP WS: SYN and SYN-ACK */
-	else
-		return false;
-	p->ts_count = 1;
-	p->ts_off = (uint16_t)at;
-	p->tsval = pkt_get32(tcp + at + 2);
-	p->tsecr = pkt_get32(tcp + at + 6);
-	return true;
-}
-
 static bool
 tcp_walk_options(const uint8_t *tcp, size_t hlen, struct pkt *p)
 {
 	size_t pos = TCP_HDRLEN, at;
 	int r;
 
-	if (tcp_linux_layout(tcp, hlen, p))
+	if (pkt_linux_layout(tcp, hlen, p))
 		return true;
 	p->ts_count = 0;
 	p->ts_off = 0;
@@ -153,46 +129,6 @@ parse_ipv6(const uint8_t *buf, size_t len, struct pkt *p, size_t *ip_end)
 	p->l4_off = (uint16_t)off;
 	*ip_end = IPV6_HDRLEN + plen;
 	return PKT_OK;
-}
-
-/* The common case in one pass: IPv4 without options or fragments, the
- * whole segment present, TCP options in a Linux layout. Every check of the
- * general path below is made, in the order that decides the result; false
- * means "not this case", and the general path decides. */
-static bool
-parse_fast4(const uint8_t *buf, size_t len, struct pkt *p)
-{
-	const uint8_t *tcp = buf + 20;
-	size_t tot, hlen;
-
-	if (len < 40 || buf[0] != 0x45 || buf[9] != NH_TCP ||
-	    (pkt_get16(buf + 6) & 0x3fff))
-		return false;
-	tot = pkt_get16(buf + 2);
-	hlen = (size_t)(tcp[12] >> 4) * 4;
-	if (tot > len || hlen < TCP_HDRLEN || tot < 20 + hlen ||
-	    !tcp_linux_layout(tcp, hlen, p))
-		return false;
-	p->family = 4;
-	p->addr_len = 4;
-	p->saddr = buf + 12;
-	p->daddr = buf + 16;
-	p->l4_off = 20;
-	p->tcp_hlen = (uint16_t)hlen;
-	p->tcp_len = (uint16_t)(tot - 20);
-	p->tcp_flags = tcp[13];
-	p->sport = pkt_get16(tcp);
-	p->dport = pkt_get16(tcp + 2);
-	p->complete = true;
-	return true;
-}
-
-enum pkt_status
-pkt_parse(const uint8_t *buf, size_t len, struct pkt *p)
-{
-	if (parse_fast4(buf, len, p))
-		return PKT_OK;
-	return pkt_parse_general(buf, len, p);
 }
 
 enum pkt_status

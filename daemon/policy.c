@@ -128,8 +128,8 @@ cidr_set_contains(const struct cidr *set, size_t n, int family,
 }
 
 const struct policy *
-policy_match(const struct policy *pol, size_t npol, int family,
-	     const uint8_t *saddr, const uint8_t *daddr)
+policy_match_general(const struct policy *pol, size_t npol, int family,
+		     const uint8_t *saddr, const uint8_t *daddr)
 {
 	for (size_t i = 0; i < npol; i++) {
 		const struct policy *p = &pol[i];

@@ -14,7 +14,7 @@ whole(const struct pkt *p, const struct proc_pkt *in)
 	return !in->truncated && p->complete;
 }
 
-static enum proc_result
+static inline enum proc_result
 do_strip(const struct pkt *p, struct proc_pkt *in, struct stats *s)
 {
 	if (p->ts_count == 0)

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "packet.h"
+
 enum policy_mode {
 	MODE_PASS = 0,
 	MODE_STRIP,
@@ -44,11 +46,43 @@ void cidr_format(const struct cidr *c, char *out, size_t outlen);
 /* Does the address (4 or 16 bytes, per family) fall inside c? */
 bool cidr_contains(const struct cidr *c, int family, const uint8_t *addr);
 
+/* policy_match() for any family, one CIDR at a time. */
+const struct policy *policy_match_general(const struct policy *pol, size_t npol,
+					  int family, const uint8_t *saddr,
+					  const uint8_t *daddr);
+
+/* IPv4: one masked compare per CIDR. */
+static inline bool
+policy_cidr4_in(const struct cidr *set, size_t n, uint32_t addr)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i].family == 4 && (addr & set[i].mask4) == set[i].net4)
+			return true;
+	return false;
+}
+
 /* The first policy whose destinations contain daddr and whose sources (if
- * any) contain saddr, or NULL. */
-const struct policy *policy_match(const struct policy *pol, size_t npol,
-				  int family, const uint8_t *saddr,
-				  const uint8_t *daddr);
+ * any) contain saddr, or NULL. Inline for IPv4, the per-SYN case, with the
+ * addresses loaded once. */
+static inline const struct policy *
+policy_match(const struct policy *pol, size_t npol, int family,
+	     const uint8_t *saddr, const uint8_t *daddr)
+{
+	uint32_t s, d;
+
+	if (family != 4)
+		return policy_match_general(pol, npol, family, saddr, daddr);
+	s = pkt_get32(saddr);
+	d = pkt_get32(daddr);
+	for (size_t i = 0; i < npol; i++) {
+		const struct policy *p = &pol[i];
+
+		if (policy_cidr4_in(p->dst, p->ndst, d) &&
+		    (!p->nsrc || policy_cidr4_in(p->src, p->nsrc, s)))
+			return p;
+	}
+	return NULL;
+}
 
 const char *policy_mode_name(enum policy_mode m);
 int policy_mode_parse(const char *s, enum policy_mode *m);
