@@ -22,11 +22,13 @@ struct engine;
 struct engine *engine_open(const struct conf *c, struct domains *domains, uint32_t seed);
 
 /* Benchmarks: an engine whose one worker has no socket and no thread;
- * engine_replay() runs a received datagram (NFQUEUE packet messages)
- * through exactly the batch path (parse, process, verdict messages) but
- * sends nothing. Returns the number of packets handled. */
+ * engine_replay() runs n received datagrams (NFQUEUE packet messages) as
+ * one batch, as recvmmsg() would have returned them, through exactly the
+ * batch path (parse, process, verdict messages) but sends nothing.
+ * Returns the number of packets handled. */
 struct engine *engine_offline(const struct conf *c, struct domains *domains, uint32_t seed);
-unsigned engine_replay(struct engine *e, _Atomic(struct conf *) *confp, void *buf, size_t len);
+unsigned engine_replay(struct engine *e, _Atomic(struct conf *) *confp,
+		       void *const *bufs, const size_t *lens, unsigned n);
 /* Make an offline engine's counters readable through engine_stats(). */
 void engine_offline_publish(struct engine *e);
 

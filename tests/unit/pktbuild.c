@@ -1,5 +1,10 @@
 /* pktbuild.c - test packet construction and a reference checksum. */
 #include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_ether.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_queue.h>
 #include <assert.h>
 #include <string.h>
 
@@ -216,4 +221,36 @@ pb_build(uint8_t *buf, const struct pb_spec *s)
 	tcp[16] = (uint8_t)(ck >> 8);
 	tcp[17] = (uint8_t)ck;
 	return total;
+}
+
+size_t
+pb_nfq_msg(uint8_t *buf, const struct pb_nfq *m, const uint8_t *pkt, size_t len)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+	struct nfqnl_msg_packet_hdr ph = { .packet_id = htonl(m->id),
+		.hw_protocol = htons(ETH_P_IP), .hook = NF_INET_FORWARD };
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_INET;
+	nfg->version = NFNETLINK_V0;
+	if (!m->no_hdr)
+		mnl_attr_put(nlh, NFQA_PACKET_HDR, sizeof(ph), &ph);
+	if (m->unknown_attrs) {
+		mnl_attr_put_u32(nlh, NFQA_MARK, htonl(7));
+		mnl_attr_put_u32(nlh, NFQA_UID, htonl(1000));
+		mnl_attr_put_u32(nlh, NFQA_MAX + 5, 0);
+	}
+	mnl_attr_put_u32(nlh, NFQA_IFINDEX_INDEV, htonl(2));
+	mnl_attr_put_u32(nlh, NFQA_IFINDEX_OUTDEV, htonl(3));
+	if (m->short_skb_info)
+		mnl_attr_put_u16(nlh, NFQA_SKB_INFO, 0);
+	else if (m->skb_info)
+		mnl_attr_put_u32(nlh, NFQA_SKB_INFO, htonl(m->skb_info));
+	if (m->cap_len)
+		mnl_attr_put_u32(nlh, NFQA_CAP_LEN, htonl(m->cap_len));
+	if (!m->no_payload)
+		mnl_attr_put(nlh, NFQA_PAYLOAD, len, pkt);
+	return nlh->nlmsg_len;
 }

@@ -56,4 +56,21 @@ void pb_make_partial(uint8_t *buf, size_t len);
 /* Offset of the TCP header in a packet built by pb_build(). */
 size_t pb_l4(const uint8_t *buf);
 
+/* An NFQUEUE packet message (NFQNL_MSG_PACKET) as the kernel sends one:
+ * packet header, in/out interfaces, optional attributes, payload. */
+struct pb_nfq {
+	uint32_t id;
+	uint32_t skb_info;	/* NFQA_SKB_INFO when non-zero */
+	uint32_t cap_len;	/* NFQA_CAP_LEN when non-zero */
+	bool no_hdr;		/* leave out NFQA_PACKET_HDR */
+	bool no_payload;	/* leave out NFQA_PAYLOAD */
+	bool short_skb_info;	/* NFQA_SKB_INFO of 2 bytes: malformed */
+	bool unknown_attrs;	/* add NFQA_MARK, NFQA_UID and a type past
+				 * NFQA_MAX, which a consumer must skip */
+};
+
+/* Write the message for pkt[0..len) into buf (PB_MAX + 256 bytes); returns
+ * its length. */
+size_t pb_nfq_msg(uint8_t *buf, const struct pb_nfq *m, const uint8_t *pkt, size_t len);
+
 #endif
