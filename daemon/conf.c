@@ -305,6 +305,7 @@ conf_load(const char *path, FILE *errs)
 	struct loader L = { .path = path, .errs = errs };
 	struct conf *c;
 	config_t cfg;
+	long n;
 
 	c = malloc(sizeof(*c));
 	if (!c)
@@ -330,6 +331,10 @@ conf_load(const char *path, FILE *errs)
 	}
 	for (size_t i = 0; i < c->npol; i++)
 		c->modes |= 1u << c->pol[i].mode;
+	n = policy_dst4_build(c->pol, c->npol, &c->dst4);
+	if (n < 0)
+		fatal("malloc");
+	c->ndst4 = (size_t)n;
 	return c;
 }
 
@@ -344,6 +349,7 @@ conf_free(struct conf *c)
 		free(c->pol[i].tsrc);
 	}
 	free(c->pol);
+	free(c->dst4);
 	free(c);
 }
 

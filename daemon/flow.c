@@ -1,5 +1,6 @@
 /* flow.c - fixed-size flow table: arena + open-addressed index + LRU lists. */
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -208,40 +209,38 @@ find_slot(const struct flow_table *t, uint8_t family, const uint8_t *a,
 	}
 }
 
-/* flow_lookup() for IPv4, the common case, without the per-family loops:
- * the same canonical order, hash and probe sequence as find_slot(). */
-static struct flow *
-lookup4(struct flow_table *t, const struct pkt *p, bool *from_client)
+/* flow_lookup4() compares both ports in one 32-bit load. */
+_Static_assert(offsetof(struct flow, pb) == offsetof(struct flow, pa) + 2,
+	       "pa and pb adjacent");
+
+struct flow *
+flow_lookup4(struct flow_table *t, uint32_t saddr, uint32_t daddr, uint16_t sport,
+	     uint16_t dport, bool *from_client)
 {
-	uint32_t s, d, wa, wb, i, r;
-	uint16_t pa, pb;
-	bool src_is_a;
+	/* the canonical order of canon(), on the addresses' numeric values */
+	bool src_is_a = ntohl(saddr) < ntohl(daddr) || (saddr == daddr && sport <= dport);
+	uint32_t wa = src_is_a ? saddr : daddr, wb = src_is_a ? daddr : saddr;
+	struct { uint16_t pa, pb; } ports = { src_is_a ? sport : dport,
+					      src_is_a ? dport : sport };
+	uint32_t i = slot_of(t, key_hash4(t, wa, wb, ports.pa, ports.pb)), r, kp;
 
-	memcpy(&s, p->saddr, 4);
-	memcpy(&d, p->daddr, 4);
-	src_is_a = ntohl(s) < ntohl(d) || (s == d && p->sport <= p->dport);
-	wa = src_is_a ? s : d;
-	wb = src_is_a ? d : s;
-	pa = src_is_a ? p->sport : p->dport;
-	pb = src_is_a ? p->dport : p->sport;
-	i = slot_of(t, key_hash4(t, wa, wb, pa, pb));
-	for (;;) {
-		struct flow *f;
-		uint32_t fa, fb;
+	memcpy(&kp, &ports, sizeof(kp));
+	/* An empty table has only empty slots: no count check needed. */
+	while ((r = t->slots[i]) != 0) {
+		struct flow *f = at(t, r);
+		uint32_t fa, fb, fp;
 
-		if ((r = t->slots[i]) == 0)
-			return NULL;
-		f = at(t, r);
 		memcpy(&fa, f->a, 4);
 		memcpy(&fb, f->b, 4);
-		if (fa == wa && fb == wb && f->pa == pa && f->pb == pb &&
-		    !(f->flags & FLOW_V6)) {
+		memcpy(&fp, &f->pa, 4);		/* pa and pb, adjacent */
+		if (fa == wa && fb == wb && fp == kp && !(f->flags & FLOW_V6)) {
 			*from_client = src_is_a == !!(f->flags & FLOW_CLIENT_IS_A);
 			return f;
 		}
 		if (++i == t->nslots)
 			i = 0;
 	}
+	return NULL;
 }
 
 struct flow *
@@ -255,7 +254,8 @@ flow_lookup(struct flow_table *t, const struct pkt *p, bool *from_client)
 	if (t->h.count == 0)
 		return NULL;
 	if (p->family == 4)
-		return lookup4(t, p, from_client);
+		return flow_lookup4(t, pkt_raw32(p->saddr), pkt_raw32(p->daddr), p->sport,
+				    p->dport, from_client);
 	src_is_a = canon(p, &a, &b, &pa, &pb);
 	r = t->slots[find_slot(t, p->family, a, b, pa, pb)];
 	if (!r)
@@ -369,12 +369,8 @@ flow_evict_idle(struct flow_table *t)
 }
 
 void
-flow_touch(struct flow_table *t, struct flow *f, uint32_t now)
+flow_touch_move(struct flow_table *t, struct flow *f, uint32_t now)
 {
-	/* The lists stay ordered by "last": a flow already touched this
-	 * second sits among the others of this second, at the tail end. */
-	if (f->last == (uint16_t)now)
-		return;
 	f->last = (uint16_t)now;
 	if (t->lists[(f->flags & FLOW_CLOSING) ? LIST_CLOSING : LIST_OPEN].tail !=
 	    ref_of(t, f)) {

@@ -142,3 +142,25 @@ policy_match_general(const struct policy *pol, size_t npol, int family,
 	}
 	return NULL;
 }
+
+long
+policy_dst4_build(const struct policy *pol, size_t npol, struct policy_dst4 **out)
+{
+	size_t n = 0, k = 0;
+
+	*out = NULL;
+	for (size_t i = 0; i < npol; i++)
+		for (size_t j = 0; j < pol[i].ndst; j++)
+			n += pol[i].dst[j].family == 4;
+	if (n == 0)
+		return 0;
+	*out = calloc(n, sizeof(**out));
+	if (!*out)
+		return -1;
+	for (size_t i = 0; i < npol; i++)
+		for (size_t j = 0; j < pol[i].ndst; j++)
+			if (pol[i].dst[j].family == 4)
+				(*out)[k++] = (struct policy_dst4){ .net = pol[i].dst[j].net4,
+					.mask = pol[i].dst[j].mask4, .pol = &pol[i] };
+	return (long)n;
+}

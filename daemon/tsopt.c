@@ -1,6 +1,6 @@
-/* tsopt.c - strip and rewrite the TCP timestamp option in place: the cases
- * the inline functions of tsopt.h hand over (several options, a checksum
- * computed whole or left to segmentation). */
+/* tsopt.c - strip and rewrite the TCP timestamp option in place: headers
+ * with several timestamp options, which the inline functions of tsopt.h
+ * hand over. */
 #include <stdbool.h>
 #include <string.h>
 
@@ -55,12 +55,7 @@ tsopt_edit(uint8_t *buf, const struct pkt *p, enum csum_mode mode, bool strip,
 		return 0;
 	if (mode == CSUM_FULL && !p->complete)
 		return -1;
-	if (p->ts_count == 1) {		/* the parser already found it */
-		(strip ? ts_strip_one : ts_shift_one)(tcp, p->ts_off, &e);
-		n = 1;
-	} else {
-		n = pkt_foreach_ts(tcp, p->tcp_hlen, strip ? ts_strip_one : ts_shift_one, &e);
-	}
+	n = pkt_foreach_ts(tcp, p->tcp_hlen, strip ? ts_strip_one : ts_shift_one, &e);
 	if (mode == CSUM_FULL) {
 		sum = csum_tcp(p->saddr, p->daddr, p->addr_len, tcp, p->tcp_len);
 		tcp[TSOPT_CHECK_OFF] = (uint8_t)(sum >> 8);

@@ -28,6 +28,8 @@ struct conf {
 	char state_dir[256];		/* flow state across restarts */
 	struct policy *pol;
 	size_t npol;
+	struct policy_dst4 *dst4;	/* pol's IPv4 destinations, flattened */
+	size_t ndst4;
 	unsigned modes;			/* 1 << MODE_x of every policy */
 };
 

@@ -52,14 +52,28 @@ void flow_table_free(struct flow_table *t);
  * travels client -> server. */
 struct flow *flow_lookup(struct flow_table *t, const struct pkt *p, bool *from_client);
 
+/* flow_lookup() for an IPv4 packet given by its fields: addresses as they
+ * lie in the packet (network order), ports in host order. */
+struct flow *flow_lookup4(struct flow_table *t, uint32_t saddr, uint32_t daddr,
+			  uint16_t sport, uint16_t dport, bool *from_client);
+
 /* A new flow whose client is p's source. NULL when the table is full. */
 struct flow *flow_insert(struct flow_table *t, const struct pkt *p, uint32_t now);
 
 /* Drop the longest-idle flow to make room; false if the table is empty. */
 bool flow_evict_idle(struct flow_table *t);
 
-/* A packet of f was seen at now: it becomes the most recently used. */
-void flow_touch(struct flow_table *t, struct flow *f, uint32_t now);
+/* A packet of f was seen at now: it becomes the most recently used. The
+ * lists stay ordered by "last": a flow already touched this second sits
+ * among the others of this second, at the tail end, and stays. */
+void flow_touch_move(struct flow_table *t, struct flow *f, uint32_t now);
+
+static inline void
+flow_touch(struct flow_table *t, struct flow *f, uint32_t now)
+{
+	if (f->last != (uint16_t)now)
+		flow_touch_move(t, f, now);
+}
 
 /* Record a FIN; after both, the flow moves to the closing list. */
 void flow_fin(struct flow_table *t, struct flow *f, bool from_client, uint32_t now);

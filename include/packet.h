@@ -126,11 +126,12 @@ pkt_parse_fast4(const uint8_t *buf, size_t len, struct pkt *p)
 	const uint8_t *tcp = buf + 20;
 	size_t tot, hlen;
 
-	if (len < 40 || buf[0] != 0x45 || buf[9] != 6 /* TCP */ ||
-	    (pkt_raw32(buf + 4) & htobe32(0x3fff)))	/* MF, fragment offset */
+	/* bytes 6-9: MF and fragment offset zero, protocol TCP (6) */
+	if (len < 40 || buf[0] != 0x45 ||
+	    (pkt_raw32(buf + 6) & htobe32(0x3fff00ff)) != htobe32(6))
 		return false;
 	tot = pkt_get16(buf + 2);
-	hlen = (size_t)(tcp[12] >> 4) * 4;
+	hlen = (size_t)(tcp[12] & 0xf0) >> 2;	/* data offset x 4 */
 	/* (a Linux layout has hlen 32 or 40: no check for hlen < 20) */
 	if (tot > len || tot < 20 + hlen || !pkt_linux_layout(tcp, hlen, p))
 		return false;

@@ -61,6 +61,36 @@ policy_cidr4_in(const struct cidr *set, size_t n, uint32_t addr)
 	return false;
 }
 
+/* The IPv4 destinations of a policy list, flattened in policy order, so
+ * that matching a SYN is one masked compare per entry. */
+struct policy_dst4 {
+	uint32_t net, mask;		/* host order */
+	const struct policy *pol;
+};
+
+/* The table for pol[0..npol): *out is allocated (free() it; NULL when no
+ * policy has an IPv4 destination). Returns the number of entries, or -1 if
+ * out of memory. */
+long policy_dst4_build(const struct policy *pol, size_t npol, struct policy_dst4 **out);
+
+/* policy_match() for IPv4 over the flattened table: the same first match,
+ * since entries keep the policies' order and a policy's sources are
+ * checked as before. Addresses in host order. */
+static inline const struct policy *
+policy_match4(const struct policy_dst4 *t, size_t n, uint32_t saddr, uint32_t daddr)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct policy *p;
+
+		if ((daddr & t[i].mask) != t[i].net)
+			continue;
+		p = t[i].pol;
+		if (!p->nsrc || policy_cidr4_in(p->src, p->nsrc, saddr))
+			return p;
+	}
+	return NULL;
+}
+
 /* The first policy whose destinations contain daddr and whose sources (if
  * any) contain saddr, or NULL. Inline for IPv4, the per-SYN case, with the
  * addresses loaded once. */

@@ -47,7 +47,7 @@ struct proc_notes {
 
 /* What the worker owns; times are set by the engine once per batch. */
 struct proc_state {
-	struct flow_table *flows;	/* NULL: no rewrite */
+	struct flow_table *flows;	/* NULL: no rewrite (strip-only tests) */
 	struct domains *domains;
 	struct proc_notes *notes;	/* may be NULL */
 	unsigned worker;
@@ -59,5 +59,10 @@ struct proc_state {
  * in s; buf is left untouched whenever PROC_PASS is returned. */
 enum proc_result process_packet(const struct conf *c, struct proc_state *ps,
 				struct proc_pkt *in, struct stats *s);
+
+/* process_packet() without its fast path for the common IPv4 packets: the
+ * tests check that both make the same decisions. */
+enum proc_result process_packet_general(const struct conf *c, struct proc_state *ps,
+					struct proc_pkt *in, struct stats *s);
 
 #endif

@@ -15,6 +15,7 @@ static struct conf *conf;
 static uint8_t buf[PB_MAX], orig[PB_MAX];
 static size_t len;
 static struct stats st;
+static struct proc_state no_flows;	/* strip only: no flow table */
 
 static int
 setup(void **state)
@@ -55,7 +56,7 @@ run(const struct pb_spec *s, uint32_t skb_info, bool truncated)
 	memcpy(orig, buf, len);
 	in = (struct proc_pkt){ .buf = buf, .len = len, .skb_info = skb_info,
 		.truncated = truncated };
-	return process_packet(conf, NULL, &in, &st);
+	return process_packet(conf, &no_flows, &in, &st);
 }
 
 static bool
@@ -103,7 +104,7 @@ syn_with_partial_checksum_gets_a_final_one(void **state)
 	len = pb_build(buf, &(struct pb_spec){ .opts = &o });
 	pb_make_partial(buf, len);
 	in = (struct proc_pkt){ .buf = buf, .len = len, .skb_info = NFQA_SKB_CSUMNOTREADY };
-	assert_int_equal(process_packet(conf, NULL, &in, &st), PROC_MODIFIED);
+	assert_int_equal(process_packet(conf, &no_flows, &in, &st), PROC_MODIFIED);
 	assert_true(pb_tcp_csum_ok(buf, len));
 }
 
@@ -201,7 +202,7 @@ short_buffer_is_never_mangled(void **state)
 	len = pb_build(buf, &(struct pb_spec){ .opts = &o, .payload = 40 });
 	memcpy(orig, buf, len);
 	in = (struct proc_pkt){ .buf = buf, .len = len - 10 };
-	assert_int_equal(process_packet(conf, NULL, &in, &st), PROC_PASS);
+	assert_int_equal(process_packet(conf, &no_flows, &in, &st), PROC_PASS);
 	assert_memory_equal(buf, orig, len);
 	assert_int_equal(st.truncated, 1);
 }
@@ -235,7 +236,7 @@ headers_cut_short_pass_and_are_counted(void **state)
 
 	len = pb_build(buf, &(struct pb_spec){ 0 });
 	in = (struct proc_pkt){ .buf = buf, .len = 30 };
-	assert_int_equal(process_packet(conf, NULL, &in, &st), PROC_PASS);
+	assert_int_equal(process_packet(conf, &no_flows, &in, &st), PROC_PASS);
 	assert_int_equal(st.truncated, 1);
 }
 
