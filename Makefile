@@ -47,7 +47,7 @@ UNIT_BINS  := $(UNIT_TESTS:%=$(B)/tests/%)
 UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/stats.o $(B)/obj/log.o $(B)/obj/process.o $(B)/obj/engine.o \
 	      $(B)/obj/rules.o $(B)/obj/legacy_model.o $(B)/tests/pktbuild.o
 
-.PHONY: all unit fuzz check e2e demo bench install uninstall clean help
+.PHONY: all unit fuzz check e2e demo bench bench-smoke install uninstall clean help
 all: $(B)/tsnatd $(B)/tsnatd-legacy build/tsnatd build/tsnatd-legacy
 
 # build/tsnatd always points at the last built variant: scripts use it.
@@ -111,12 +111,22 @@ build/bench/nf-queue: $(NFQ_EXAMPLE) | build/bench
 bench: all $(BENCH_BINS)
 	$(RUN_ENV) BENCH_DIR=$(CURDIR)/build/bench tests/bench/run.sh
 
+# The harness end to end in about a minute, figures not judged (make check).
+bench-smoke: all $(BENCH_BINS)
+	mkdir -p build/bench-smoke
+	$(RUN_ENV) BENCH_DIR=$(CURDIR)/build/bench BENCH_OUT=$(CURDIR)/build/bench-smoke \
+		BENCH_REPS=1 BENCH_SECONDS=1 BENCH_CALLS=2000 tests/bench/run.sh >build/bench-smoke/tables.txt
+	python3 -c 'import json, sys; r = json.load(open("build/bench-smoke/results.json")); \
+		sys.exit(0 if len(r["syn"]) == 6 and len(r["bulk"]) == 8 and r["memory"] else 1)'
+	@echo "bench-smoke: the harness ran every part; tables in build/bench-smoke/tables.txt"
+
 # Everything: the unit tests plain and under ASan+UBSan, a short fuzz run,
 # and the end-to-end tests in network namespaces (root).
 check: all unit
 	$(MAKE) --no-print-directory ASAN=1 UBSAN=1 unit
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	$(MAKE) --no-print-directory e2e
+	$(MAKE) --no-print-directory bench-smoke
 
 install: all
 	install -D -m 0755 $(B)/tsnatd $(DESTDIR)$(SBINDIR)/tsnatd

@@ -10,9 +10,12 @@ for line in open(raw):
     f = line.rstrip("\n").split("\t")
     if f[0] == "syn":
         cfg, sent, secs, n, ts, ticks = f[1], int(f[3] or 0), float(f[4] or 1), int(f[5]), int(f[6]), int(f[7])
+        busy0, busy1, steal = (int(x) for x in f[8:11])
         syn.setdefault(cfg, []).append(dict(offered=sent / secs, delivered=n / secs,
                                             with_ts=ts, delivered_n=n, sent=sent,
-                                            cpu_ns=(ticks / hz) * 1e9 / n if n and ticks else 0.0))
+                                            cpu_ns=(ticks / hz) * 1e9 / n if n and ticks else 0.0,
+                                            cpu0=100.0 * busy0 / hz / secs, cpu1=100.0 * busy1 / hz / secs,
+                                            steal=steal))
     elif f[0] == "bulk":
         bulk.setdefault((f[1], int(f[2])), []).append(dict(gbps=float(f[4]), retr=int(f[5]),
                                                            cpu_s=int(f[6]) / hz))
@@ -32,10 +35,10 @@ def rng(xs, fmt):
 
 strip_like = {"kernel-strip", "tsnatd-strip"}
 result = {"syn": {}, "bulk": {}, "instructions_per_packet": {}, "memory": mem}
-print("\nSYN rate (median of %d, min-max)" % max(len(v) for v in syn.values()))
-print("%-15s %12s %12s %20s %12s %8s %14s" % ("config", "offered pps", "delivered", "(min-max)",
-                                                "correct pps", "loss %", "CPU ns/packet"))
-for cfg in ["none", "kernel-strip", "nfq-example", "tsnatd-strip", "tsnatd-rewrite"]:
+print("\nSYN rate (median of %d, min-max)" % max([len(v) for v in syn.values()] or [0]))
+print("%-15s %12s %12s %20s %12s %7s %14s %6s %6s" % ("config", "offered pps", "delivered", "(min-max)",
+                                                      "correct pps", "loss %", "CPU ns/packet", "cpu0%", "cpu1%"))
+for cfg in ["none", "kernel-strip", "nfq-example", "tsnatd-accept", "tsnatd-strip", "tsnatd-rewrite"]:
     runs = syn.get(cfg, [])
     if not runs:
         continue
@@ -47,18 +50,21 @@ for cfg in ["none", "kernel-strip", "nfq-example", "tsnatd-strip", "tsnatd-rewri
         else:
             r["correct"] = r["delivered"]
         r["loss"] = 100.0 * (1 - r["delivered_n"] / r["sent"]) if r["sent"] else 0
-    row = {k: med([r[k] for r in runs]) for k in ("offered", "delivered", "correct", "loss", "cpu_ns")}
+    row = {k: med([r[k] for r in runs]) for k in ("offered", "delivered", "correct", "loss", "cpu_ns",
+                                                   "cpu0", "cpu1")}
+    row["steal_ticks"] = sum(r["steal"] for r in runs)
+    row["runs"] = [{k: r[k] for k in ("offered", "delivered", "correct", "cpu_ns", "cpu0", "cpu1")} for r in runs]
     row["delivered_range"] = [min(r["delivered"] for r in runs), max(r["delivered"] for r in runs)]
     row["with_ts_total"] = sum(r["with_ts"] for r in runs)
     result["syn"][cfg] = row
-    print("%-15s %12.0f %12.0f %20s %12.0f %8.2f %14.0f" % (
+    print("%-15s %12.0f %12.0f %20s %12.0f %7.2f %14.0f %6.0f %6.0f" % (
         cfg, row["offered"], row["delivered"], rng([r["delivered"] for r in runs], "%.0f"),
-        row["correct"], row["loss"], row["cpu_ns"]))
+        row["correct"], row["loss"], row["cpu_ns"], row["cpu0"], row["cpu1"]))
 
 print("\nBulk TCP, iperf3, every packet queued both ways (median, min-max)")
 print("%-15s %8s %10s %16s %12s" % ("config", "streams", "Gbit/s", "(min-max)", "retransmits"))
 for streams in (1, 4):
-    for cfg in ["none", "nfq-example", "tsnatd-rewrite"]:
+    for cfg in ["none", "nfq-example", "tsnatd-accept", "tsnatd-rewrite"]:
         runs = bulk.get((cfg, streams), [])
         if not runs:
             continue
@@ -79,6 +85,51 @@ for w, label in (("strip", "stripped SYN (NIC, final csum)"), ("strip-veth", "st
 if mem:
     print("\nMemory: %s flows, %s bytes per flow (entry %s), resident %s MB" % (
         mem.get("flows"), mem.get("bytes_per_flow"), mem.get("entry_bytes"), mem.get("rss_mb")))
+
+# The issue's targets, judged on the medians of this run.
+S, B, I = result["syn"], result["bulk"], result["instructions_per_packet"]
+
+
+def ratio(a, b):
+    return a / b if b else 0.0
+
+
+checks = []
+if "none" in S and "tsnatd-strip" in S:
+    st = S["tsnatd-strip"]
+    checks.append(("strip delivers >= 95% of none", ratio(st["delivered"], S["none"]["delivered"]) >= 0.95,
+                   "%.0f%%" % (100 * ratio(st["delivered"], S["none"]["delivered"]))))
+    checks.append(("strip: 0 SYNs with a timestamp, 0 lost", st["with_ts_total"] == 0 and st["loss"] == 0,
+                   "%d with TS, %.2f%% lost" % (st["with_ts_total"], st["loss"])))
+    if "nfq-example" in S:
+        checks.append(("strip CPU/packet <= 0.6x nf-queue example",
+                       ratio(st["cpu_ns"], S["nfq-example"]["cpu_ns"]) <= 0.6,
+                       "%.2fx" % ratio(st["cpu_ns"], S["nfq-example"]["cpu_ns"])))
+if "none" in S and "tsnatd-rewrite" in S:
+    checks.append(("rewrite SYN rate >= 90% of none",
+                   ratio(S["tsnatd-rewrite"]["delivered"], S["none"]["delivered"]) >= 0.90,
+                   "%.0f%%" % (100 * ratio(S["tsnatd-rewrite"]["delivered"], S["none"]["delivered"]))))
+for streams in (1, 4):
+    rw, no, nq = (B.get("%s/%d" % (c, streams)) for c in ("tsnatd-rewrite", "none", "nfq-example"))
+    if rw and no:
+        checks.append(("rewrite bulk %d stream(s) >= 40%% of none" % streams,
+                       ratio(rw["gbps"], no["gbps"]) >= 0.40, "%.0f%%" % (100 * ratio(rw["gbps"], no["gbps"]))))
+        checks.append(("rewrite bulk %d stream(s) retransmits <= none" % streams, rw["retr"] <= no["retr"],
+                       "%.0f vs %.0f" % (rw["retr"], no["retr"])))
+    if rw and nq:
+        checks.append(("rewrite bulk %d stream(s) >= nf-queue example" % streams, rw["gbps"] >= nq["gbps"],
+                       "%.2f vs %.2f Gbit/s" % (rw["gbps"], nq["gbps"])))
+if I:
+    checks.append(("<= 150 instructions per stripped SYN", 0 < I["strip"]["core"] <= 150, "%.0f" % I["strip"]["core"]))
+    checks.append(("<= 250 instructions per rewritten packet", 0 < I["rewrite"]["core"] <= 250,
+                   "%.0f" % I["rewrite"]["core"]))
+if mem:
+    checks.append(("<= 64 bytes per flow", float(mem["bytes_per_flow"]) <= 64, mem["bytes_per_flow"]))
+    checks.append(("1,000,000 flows in <= 100 MB resident", float(mem["rss_mb"]) <= 100, mem["rss_mb"] + " MB"))
+print("\nTargets (medians of this run)")
+for name, ok, val in checks:
+    print("  %-4s %-48s %s" % ("met" if ok else "MISS", name, val))
+result["targets"] = [dict(target=n, met=ok, value=v) for n, ok, v in checks]
 
 json.dump(result, open(out, "w"), indent=2)
 print("\nJSON: %s" % out)

@@ -8,15 +8,23 @@
 # exit. Traffic stays inside them (documentation addresses only).
 set -u
 cd "$(dirname "$0")/../.."
-: "${BENCH_DIR:=$PWD/build/bench}"
+: "${BENCH_DIR:=$PWD/build/bench}"		# the programs
+: "${BENCH_OUT:=$BENCH_DIR}"			# raw figures, JSON, profiles
+mkdir -p "$BENCH_OUT"
 REPS=${BENCH_REPS:-3}
 SECS=${BENCH_SECONDS:-3}
+# subsets, for looking into one thing: parts and configurations to run
+PARTS=${BENCH_PARTS:-syn bulk instr mem}
+SYN_CONFIGS=${BENCH_SYN_CONFIGS:-none kernel-strip nfq-example tsnatd-accept tsnatd-strip tsnatd-rewrite}
+BULK_CONFIGS=${BENCH_BULK_CONFIGS:-none nfq-example tsnatd-accept tsnatd-rewrite}
+CALLS=${BENCH_CALLS:-20000}	# packets replayed under callgrind
+part() { case " $PARTS " in *" $1 "*) return 0;; esac; return 1; }
 . tests/e2e/lib.sh
 tn_start "make bench needs root"
 for b in replay syngen nf-queue; do
 	[ -x "$BENCH_DIR/$b" ] || { echo "missing $BENCH_DIR/$b: run make bench"; exit 1; }
 done
-RAW=$BENCH_DIR/raw.tsv
+RAW=$BENCH_OUT/raw.tsv
 : >"$RAW"
 HZ=$(getconf CLK_TCK)
 
@@ -37,6 +45,11 @@ sed -i 's/maxlen = 8192;/maxlen = 65536;/' "$STRIPCONF" "$RWCONF"
 "$TSNATD" -c "$STRIPCONF" --print-rules iptables | grep -v '^-A TSNATD' |
 	in_ns "$TN_GW" iptables-restore --noflush
 CONSUMER_PID=""
+
+# CPU N's busy ticks (user+nice+system+irq+softirq) and steal ticks
+cpu_stat() {
+	awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8, $9 }' /proc/stat
+}
 
 cpu_ticks() { # PID -> utime+stime
 	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
@@ -64,34 +77,48 @@ configure() {
 		tn_track $CONSUMER_PID
 		sleep 0.5
 		taskset -a -p -c 1 "$CONSUMER_PID" >/dev/null ;;
-	tsnatd-strip|tsnatd-rewrite)
+	tsnatd-accept|tsnatd-strip|tsnatd-rewrite)
 		[ "$name" = tsnatd-rewrite ] && conf=$RWCONF
 		"$TSNATD" -c "$conf" --print-rules iptables | grep '^-A TSNATD' |
 			sed 's/^/-t mangle /' | while read -r rule; do
 				in_ns "$TN_GW" iptables $rule; done
-		tn_daemon "$conf" "$TN_DIR/daemon.$name.log" || exit 1
+		if [ "$name" = tsnatd-accept ]; then
+			# the same packets queued, every policy in mode pass:
+			# received, parsed, matched, accepted in batch. On bulk,
+			# without the pause that only strip-like configs take.
+			sed 's/mode = "[a-z]*"/mode = "pass"/' "$conf" >"$TN_DIR/accept.conf"
+			conf=$TN_DIR/accept.conf
+		fi
+		if [ "$name" = tsnatd-accept ] && [ "$sel" = all ]; then
+			TSNATD_COALESCE_US=0 tn_daemon "$conf" "$TN_DIR/daemon.$name.log" || exit 1
+		else
+			tn_daemon "$conf" "$TN_DIR/daemon.$name.log" || exit 1
+		fi
 		CONSUMER_PID=$TN_DAEMON_PID
 		taskset -a -p -c 1 "$CONSUMER_PID" >/dev/null ;;
 	esac
 }
 
 syn_run() { # CONFIG REP
-	local cfg=$1 rep=$2 c0=0 c1=0 out sent secs n ts
+	local cfg=$1 rep=$2 c0=0 c1=0 out sent secs n ts s0 s1 e0 e1
 	configure "$cfg" syn
 	sleep 0.3
 	tn_count_zero
 	[ -n "$CONSUMER_PID" ] && c0=$(cpu_ticks "$CONSUMER_PID")
+	s0=$(cpu_stat 0) s1=$(cpu_stat 1)
 	# two cores: the generator (and the gateway's receive softirq it
 	# triggers) on CPU 0, the queue consumer on CPU 1
 	out=$(ip netns exec "$TN_C1" taskset -c 0 "$BENCH_DIR/syngen" "$SRV_IP" 192.0.2.2 8 "$SECS")
+	e0=$(cpu_stat 0) e1=$(cpu_stat 1)
 	sleep 0.5
 	[ -n "$CONSUMER_PID" ] && c1=$(cpu_ticks "$CONSUMER_PID")
 	sent=$(echo "$out" | sed -n 's/.*sent=\([0-9]*\).*/\1/p')
 	secs=$(echo "$out" | sed -n 's/.*seconds=\([0-9.]*\).*/\1/p')
 	set -- $(tn_count "$SRV_IP")
 	n=$1 ts=$2
-	printf "syn\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$cfg" "$rep" "$sent" "$secs" "$n" "$ts" \
-		"$((c1 - c0))" >>"$RAW"
+	set -- $s0 $s1 $e0 $e1	# busy0 steal0 busy1 steal1, before then after
+	printf "syn\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$cfg" "$rep" "$sent" "$secs" \
+		"$n" "$ts" "$((c1 - c0))" "$(($5 - $1))" "$(($7 - $3))" "$(($6 - $2 + $8 - $4))" >>"$RAW"
 }
 
 bulk_run() { # CONFIG STREAMS REP
@@ -106,35 +133,43 @@ bulk_run() { # CONFIG STREAMS REP
 		"$((c1 - c0))" >>"$RAW"
 }
 
-echo "== SYN rate: syngen (raw socket, sendmmsg, 8 sources x 1024 ports, MSS/SACK/TS/WS) for ${SECS}s, $REPS reps"
-for rep in $(seq "$REPS"); do
-	for cfg in none kernel-strip nfq-example tsnatd-strip tsnatd-rewrite; do
-		syn_run "$cfg" "$rep"
-	done
-done
-echo "== bulk: iperf3 through the gateway, every packet queued both ways, ${SECS}s, $REPS reps"
-tn_iperf_server
-for streams in 1 4; do
+if part syn; then
+	echo "== SYN rate: syngen (raw socket, sendmmsg, 8 sources x 1024 ports, MSS/SACK/TS/WS) for ${SECS}s, $REPS reps"
 	for rep in $(seq "$REPS"); do
-		for cfg in none nfq-example tsnatd-rewrite; do
-			bulk_run "$cfg" "$streams" "$rep"
+		for cfg in $SYN_CONFIGS; do
+			syn_run "$cfg" "$rep"
 		done
 	done
-done
+fi
+if part bulk; then
+	echo "== bulk: iperf3 through the gateway, every packet queued both ways, ${SECS}s, $REPS reps"
+	tn_iperf_server
+	for streams in 1 4; do
+		for rep in $(seq "$REPS"); do
+			for cfg in $BULK_CONFIGS; do
+				bulk_run "$cfg" "$streams" "$rep"
+			done
+		done
+	done
+fi
 configure none syn
 
-echo "== hot path instructions (callgrind over a replay of NFQUEUE messages)"
-for w in strip strip-veth rewrite untouched; do
-	for fn in bench_loop process_packet; do
-		valgrind --tool=callgrind --callgrind-out-file="$BENCH_DIR/callgrind.$w.$fn" \
-			--collect-atstart=no --toggle-collect=$fn \
-			"$BENCH_DIR/replay" calls "$w" 20000 >/dev/null 2>&1
-		ir=$(callgrind_annotate "$BENCH_DIR/callgrind.$w.$fn" 2>/dev/null |
-			awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
-		printf "instr\t%s\t%s\t%s\t20000\n" "$w" "$fn" "${ir:-0}" >>"$RAW"
+if part instr; then
+	echo "== hot path instructions (callgrind over a replay of NFQUEUE messages)"
+	for w in strip strip-veth rewrite untouched; do
+		for fn in bench_loop process_packet; do
+			valgrind --tool=callgrind --callgrind-out-file="$BENCH_OUT/callgrind.$w.$fn" \
+				--collect-atstart=no --toggle-collect=$fn \
+				"$BENCH_DIR/replay" calls "$w" "$CALLS" >/dev/null 2>&1
+			ir=$(callgrind_annotate "$BENCH_OUT/callgrind.$w.$fn" 2>/dev/null |
+				awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
+			printf "instr\t%s\t%s\t%s\t%s\n" "$w" "$fn" "${ir:-0}" "$CALLS" >>"$RAW"
+		done
 	done
-done
-echo "== memory"
-printf "mem\t%s\n" "$("$BENCH_DIR/replay" mem 1000000)" >>"$RAW"
+fi
+if part mem; then
+	echo "== memory"
+	printf "mem\t%s\n" "$("$BENCH_DIR/replay" mem 1000000)" >>"$RAW"
+fi
 
-python3 tests/bench/report.py "$RAW" "$HZ" "$BENCH_DIR/results.json"
+python3 tests/bench/report.py "$RAW" "$HZ" "$BENCH_OUT/results.json"
