@@ -1,4 +1,4 @@
-/* csum.c - Internet checksum: full (RFC 1071) and incremental (RFC 1624). */
+/* csum.c - the Internet checksum over a buffer and the TCP pseudo-header (RFC 1071). */
 #include "csum.h"
 
 uint64_t

@@ -1,4 +1,4 @@
-/* csum.h - Internet checksum helpers (RFC 1071, RFC 1624). Pure functions. */
+/* csum.h - Internet checksum helpers (RFC 1071). Pure functions. */
 #ifndef TSNATD_CSUM_H
 #define TSNATD_CSUM_H
 
@@ -11,28 +11,13 @@
 uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t len);
 
 /* Fold a running sum to 16 bits (one's complement addition, no complement).
- * Inline with csum_replace(): they are the whole per-packet checksum cost. */
+ * (The incremental update of a changed field is tsopt_csum_fix().) */
 static inline uint16_t
 csum_fold(uint64_t sum)
 {
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)sum;
-}
-
-/* RFC 1624 eqn. 3: the checksum field at check (big-endian, 2 bytes) covered a
- * region whose words summed to old_sum; they now sum to new_sum. */
-static inline void
-csum_replace(uint8_t *check, uint16_t old_sum, uint16_t new_sum)
-{
-	uint32_t hc = (uint16_t)~(((unsigned)check[0] << 8) | check[1]);
-	uint16_t res;
-
-	hc += (uint16_t)~old_sum;
-	hc += new_sum;
-	res = (uint16_t)~csum_fold(hc);
-	check[0] = (uint8_t)(res >> 8);
-	check[1] = (uint8_t)res;
 }
 
 /* Full TCP checksum (the value to store) of the segment tcp[0..tcp_len) with the

@@ -108,6 +108,9 @@ syn_run() { # CONFIG REP
 	s0=$(cpu_stat 0) s1=$(cpu_stat 1)
 	# two cores: the generator (and the gateway's receive softirq it
 	# triggers) on CPU 0, the queue consumer on CPU 1
+	# BENCH_PERF=1: a system-wide profile of the middle of the run
+	[ -n "${BENCH_PERF:-}" ] && { (sleep 0.5; perf record -a -g -o "$BENCH_OUT/perf.$cfg.$rep" \
+		-- sleep 1 >/dev/null 2>&1) & }
 	out=$(ip netns exec "$TN_C1" taskset -c 0 "$BENCH_DIR/syngen" "$SRV_IP" 192.0.2.2 8 "$SECS")
 	e0=$(cpu_stat 0) e1=$(cpu_stat 1)
 	sleep 0.5

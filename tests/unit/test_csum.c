@@ -1,4 +1,5 @@
-/* test_csum.c - full and incremental Internet checksums. */
+/* test_csum.c - full and incremental Internet checksums (csum.h, and the
+ * incremental update of tsopt.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,6 +10,7 @@
 #include "csum.h"
 #include "packet.h"
 #include "pktbuild.h"
+#include "tsopt.h"
 
 static uint8_t buf[PB_MAX];
 
@@ -73,8 +75,9 @@ tcp_checksum_of_built_ipv6_packet_verifies(void **state)
 	assert_int_equal(csum_tcp(p.saddr, p.daddr, 16, buf + 40, p.tcp_len), want);
 }
 
+/* tsopt_csum_fix(): RFC 1624 from the sums of a changed field. */
 static void
-replace_keeps_checksum_valid_at_even_offset(void **state)
+fix_keeps_checksum_valid_at_even_offset(void **state)
 {
 	size_t n = pb_build(buf, &(struct pb_spec){ .payload = 16 });
 	uint8_t *tcp = buf + 20;
@@ -83,12 +86,12 @@ replace_keeps_checksum_valid_at_even_offset(void **state)
 
 	tcp[24] ^= 0x5a;
 	tcp[25] ^= 0xc3;
-	csum_replace(tcp + 16, old, span(tcp, 24, 2));
+	tsopt_csum_fix(tcp, 24, old, span(tcp, 24, 2));
 	assert_true(pb_tcp_csum_ok(buf, n));
 }
 
 static void
-replace_keeps_checksum_valid_at_odd_offset(void **state)
+fix_keeps_checksum_valid_for_a_span_of_aligned_words(void **state)
 {
 	size_t n = pb_build(buf, &(struct pb_spec){ .payload = 16 });
 	uint8_t *tcp = buf + 20;
@@ -97,19 +100,50 @@ replace_keeps_checksum_valid_at_odd_offset(void **state)
 
 	for (int i = 21; i < 26; i++)
 		tcp[i] = (uint8_t)(tcp[i] * 13 + 1);
-	csum_replace(tcp + 16, old, span(tcp, 21, 5));
+	tsopt_csum_fix(tcp, 20, old, span(tcp, 21, 5));	/* words 20..26 */
 	assert_true(pb_tcp_csum_ok(buf, n));
 }
 
 static void
-replace_with_no_change_keeps_checksum(void **state)
+fix_of_a_value_at_an_odd_offset_swaps_its_lanes(void **state)
+{
+	size_t n = pb_build(buf, &(struct pb_spec){ .payload = 16 });
+	uint8_t *tcp = buf + 20;
+	uint32_t before = pkt_get32(tcp + 21), after = before * 2654435761u + 12345;
+	(void)state;
+
+	pkt_put32(tcp + 21, after);
+	tsopt_csum_fix(tcp, 21, tsopt_words(before), tsopt_words(after));
+	assert_true(pb_tcp_csum_ok(buf, n));
+}
+
+static void
+fix_of_the_largest_sums_does_not_overflow(void **state)
+{
+	size_t n = pb_build(buf, &(struct pb_spec){ .payload = 40 });
+	uint8_t *tcp = buf + 20;
+	uint32_t old = 0;
+	(void)state;
+
+	for (int i = 20; i < 34; i += 2)		/* 7 words: the most a caller sums */
+		old += pkt_get16(tcp + i);
+	memset(tcp + 20, 0xff, 14);
+	tsopt_csum_fix(tcp, 20, old, 7 * 0xffff);
+	assert_true(pb_tcp_csum_ok(buf, n));
+	memset(tcp + 20, 0, 14);
+	tsopt_csum_fix(tcp, 20, 7 * 0xffff, 0);
+	assert_true(pb_tcp_csum_ok(buf, n));
+}
+
+static void
+fix_with_no_change_keeps_checksum(void **state)
 {
 	size_t n = pb_build(buf, &(struct pb_spec){ .payload = 3 });
 	uint16_t before = pkt_get16(buf + 36);
 	uint16_t s = span(buf + 20, 20, 3);
 	(void)state;
 
-	csum_replace(buf + 36, s, s);
+	tsopt_csum_fix(buf + 20, 20, s, s);
 	assert_int_equal(pkt_get16(buf + 36), before);
 	assert_true(pb_tcp_csum_ok(buf, n));
 }
@@ -123,9 +157,11 @@ main(void)
 		cmocka_unit_test(add_of_word_chunks_equals_sum_of_halves),
 		cmocka_unit_test(tcp_checksum_of_built_ipv4_packet_verifies),
 		cmocka_unit_test(tcp_checksum_of_built_ipv6_packet_verifies),
-		cmocka_unit_test(replace_keeps_checksum_valid_at_even_offset),
-		cmocka_unit_test(replace_keeps_checksum_valid_at_odd_offset),
-		cmocka_unit_test(replace_with_no_change_keeps_checksum),
+		cmocka_unit_test(fix_keeps_checksum_valid_at_even_offset),
+		cmocka_unit_test(fix_keeps_checksum_valid_for_a_span_of_aligned_words),
+		cmocka_unit_test(fix_of_a_value_at_an_odd_offset_swaps_its_lanes),
+		cmocka_unit_test(fix_of_the_largest_sums_does_not_overflow),
+		cmocka_unit_test(fix_with_no_change_keeps_checksum),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
