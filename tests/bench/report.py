@@ -74,13 +74,14 @@ for streams in (1, 4):
         print("%-15s %8d %10.2f %16s %12.0f" % (cfg, streams, row["gbps"],
                                                rng([r["gbps"] for r in runs], "%.2f"), row["retr"]))
 
-print("\nUserspace instructions per packet (callgrind)")
-print("%-12s %22s %28s" % ("packet", "process_packet (core)", "whole batch path (+netlink)"))
-for w, label in (("strip", "stripped SYN (NIC, final csum)"), ("strip-veth", "stripped SYN (veth, partial csum)"),
-                 ("rewrite", "rewritten data segment"), ("untouched", "untouched segment")):
-    core, whole = instr.get((w, "process_packet"), 0), instr.get((w, "bench_loop"), 0)
-    result["instructions_per_packet"][w] = dict(core=core, whole_path=whole)
-    print("%-34s %10.0f %16.0f" % (label, core, whole))
+if instr:
+    print("\nUserspace instructions per packet (callgrind)")
+    print("%-12s %22s %28s" % ("packet", "process_packet (core)", "whole batch path (+netlink)"))
+    for w, label in (("strip", "stripped SYN (NIC, final csum)"), ("strip-veth", "stripped SYN (veth, partial csum)"),
+                     ("rewrite", "rewritten data segment"), ("untouched", "untouched segment")):
+        core, whole = instr.get((w, "process_packet"), 0), instr.get((w, "bench_loop"), 0)
+        result["instructions_per_packet"][w] = dict(core=core, whole_path=whole)
+        print("%-34s %10.0f %16.0f" % (label, core, whole))
 
 if mem:
     print("\nMemory: %s flows, %s bytes per flow (entry %s), resident %s MB" % (

@@ -41,6 +41,8 @@ sed -i 's/^flows = .*/flows = { max = 1048576; idle_timeout = 600; on_full = "st
 # shipped 8192, a vCPU stall of ~13 ms makes the kernel fail open and SYNs
 # pass with their timestamp (seen here). Operators size it the same way.
 sed -i 's/maxlen = 8192;/maxlen = 65536;/' "$STRIPCONF" "$RWCONF"
+# BENCH_QUEUES=N: rewrite with N queues and workers (--queue-balance)
+sed -i "s/count = 1;/count = ${BENCH_QUEUES:-1};/" "$RWCONF"
 # the chain the rules live in; flushed between configurations
 "$TSNATD" -c "$STRIPCONF" --print-rules iptables | grep -v '^-A TSNATD' |
 	in_ns "$TN_GW" iptables-restore --noflush
@@ -130,6 +132,8 @@ bulk_run() { # CONFIG STREAMS REP
 	[ -n "$CONSUMER_PID" ] && taskset -a -p -c 0-1 "$CONSUMER_PID" >/dev/null
 	sleep 0.3
 	[ -n "$CONSUMER_PID" ] && c0=$(cpu_ticks "$CONSUMER_PID")
+	[ -n "${BENCH_PERF:-}" ] && { (sleep 1; perf record -a -g -o "$BENCH_OUT/perf.bulk$streams.$cfg.$rep" \
+		-- sleep 1 >/dev/null 2>&1) & }
 	set -- $(tn_iperf "$TN_C1" "$SECS" "$streams")
 	[ -n "$CONSUMER_PID" ] && c1=$(cpu_ticks "$CONSUMER_PID")
 	printf "bulk\t%s\t%s\t%s\t%s\t%s\t%s\n" "$cfg" "$streams" "$rep" "$1" "$2" \
