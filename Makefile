@@ -79,13 +79,22 @@ $(B)/obj $(B)/tests build/bench:
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-# libFuzzer needs clang; the target runs the parse/strip/rewrite path.
+# libFuzzer needs clang. fuzz_packet: parse/strip/shift of arbitrary bytes;
+# fuzz_process: packet sequences through the fast and the general decision
+# path, which must agree (FUZZ_SECONDS each).
 FUZZ_BIN := build/fuzz/fuzz_packet
-fuzz: $(FUZZ_BIN)
-	mkdir -p build/fuzz/corpus
+FUZZ_PROC_BIN := build/fuzz/fuzz_process
+fuzz: $(FUZZ_BIN) $(FUZZ_PROC_BIN)
+	mkdir -p build/fuzz/corpus build/fuzz/corpus-process
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=1600 \
 		-print_final_stats=1 build/fuzz/corpus tests/fuzz/seeds
+	$(FUZZ_PROC_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-print_final_stats=1 build/fuzz/corpus-process tests/fuzz/process-seeds
 $(FUZZ_BIN): tests/fuzz/fuzz_packet.c $(CORE:%=daemon/%.c)
+	mkdir -p build/fuzz
+	clang $(ALL_CPPFLAGS) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ $^
+$(FUZZ_PROC_BIN): tests/fuzz/fuzz_process.c daemon/process.c $(CORE:%=daemon/%.c)
 	mkdir -p build/fuzz
 	clang $(ALL_CPPFLAGS) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -o $@ $^

@@ -217,10 +217,10 @@ process_packet_general(const struct conf *c, struct proc_state *ps,
 /* The fast path. Nearly all of the load is three kinds of packet: client
  * SYNs of strip policies, segments of rewritten flows, and segments of
  * other flows when rewrite queues every packet. For IPv4 packets in a Linux
- * option layout with the checksum final, process_fast4() decides those
- * with the packet's fields at hand and no calls on the strip path, making
- * the same decisions as process_packet_general() (a differential test
- * holds it to that). Anything else it declines before changing anything,
+ * option layout, process_fast4() decides those with the packet's fields in
+ * registers (nothing takes the address of its struct pkt), making the same
+ * decisions as process_packet_general(): test_fastpath and fuzz_process
+ * hold it to that. Anything else it declines before changing anything,
  * returning PROC_DECLINE, and the general path decides. */
 #define PROC_DECLINE (-1)
 
@@ -231,8 +231,8 @@ fast_rewrite(struct proc_state *ps, struct flow *f, bool from_client,
 	uint32_t add = 0, sub = 0;
 
 	/* SYN/FIN/RST change the flow, a TSval-0 SYN rebases it, a short
-	 * copy drops the packet, a checksum not final (veth, GSO) needs
-	 * more: the general path does those. */
+	 * copy drops the packet, a checksum not final (veth, GSO: once per
+	 * super-packet) needs more: the general path does those. */
 	if ((p->tcp_flags & (TCPF_SYN | TCPF_FIN | TCPF_RST)) ||
 	    (f->flags & FLOW_REBASE) || in->truncated ||
 	    tsopt_csum_mode(in->skb_info) != CSUM_INCREMENTAL)
@@ -263,8 +263,8 @@ fast_rewrite(struct proc_state *ps, struct flow *f, bool from_client,
 	return PROC_MODIFIED;
 }
 
-/* A client SYN with no flow: the policy decides. No calls here, so the
- * strip path needs no stack frame. */
+/* A client SYN with no flow: the policy decides. No call on the strip
+ * path unless the checksum must be computed whole (veth). */
 static inline int
 fast_policy(const struct conf *c, struct proc_pkt *in, struct stats *s,
 	    const struct pkt *p)
