@@ -14,6 +14,7 @@
 #include "confutil.h"
 #include "packet.h"
 #include "pktbuild.h"
+#include "testrand.h"
 #include "policy.h"
 #include "process.h"
 
@@ -25,10 +26,7 @@ static uint64_t rng = 0x2545f4914f6cdd1dull;
 static uint32_t
 rnd(void)
 {
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return (uint32_t)((rng * 0x2545f4914f6cdd1dull) >> 32);
+	return test_rand(&rng);
 }
 
 struct world {

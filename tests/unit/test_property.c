@@ -11,6 +11,7 @@
 #include "csum.h"
 #include "packet.h"
 #include "pktbuild.h"
+#include "testrand.h"
 #include "tsopt.h"
 
 #define RUNS 12000
@@ -20,11 +21,7 @@ static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint32_t
 rnd(void)
 {
-	/* xorshift64*: reproducible, independent of libc */
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return (uint32_t)((rng * 0x2545f4914f6cdd1dull) >> 32);
+	return test_rand(&rng);
 }
 
 /* Random option list holding one or two timestamps among other options. */
