@@ -60,6 +60,18 @@ domain_of(const struct policy *pol, const struct proc_state *ps,
 	return domains_for_ifindex(ps->domains, family, in->outdev);
 }
 
+/* The server echoes a raw value we never sent (packets passed unrewritten,
+ * e.g. while tsnatd restarted or the queue failed open): it now holds the
+ * client's own clock, so rewriting further would only make its PAWS drop
+ * us, and the flow must go raw. For a non-zero TSecr of a flow with an
+ * offset. */
+static inline bool
+echo_is_raw(const struct flow *f, uint32_t tsecr)
+{
+	return (int32_t)((tsecr - f->offset) - f->last_raw) > 0 &&
+	       (int32_t)(tsecr - f->last_raw) <= 0;
+}
+
 /* Apply the flow's offset to a packet in either direction. */
 static enum proc_result
 rewrite_flow(struct proc_state *ps, struct flow *f, bool from_client,
@@ -81,12 +93,7 @@ rewrite_flow(struct proc_state *ps, struct flow *f, bool from_client,
 		add = f->offset;
 	} else if (p->ts_count && p->tsecr != 0 && f->offset != 0 &&
 		   !(f->flags & FLOW_REBASE) && !from_client) {
-		/* The server echoes a raw value we never sent (packets passed
-		 * unrewritten, e.g. while tsnatd restarted or the queue failed
-		 * open): it now holds the client's own clock, so rewriting
-		 * further would only make its PAWS drop us. Go raw. */
-		if ((int32_t)((p->tsecr - f->offset) - f->last_raw) > 0 &&
-		    (int32_t)(p->tsecr - f->last_raw) <= 0) {
+		if (echo_is_raw(f, p->tsecr)) {
 			f->offset = 0;
 			s->flows_resynced++;
 		}
@@ -241,9 +248,7 @@ fast_rewrite(struct proc_state *ps, struct flow *f, bool from_client,
 		add = f->offset;
 	} else if (p->tsecr != 0) {
 		/* the raw-echo resync of rewrite_flow() */
-		if (f->offset != 0 &&
-		    (int32_t)((p->tsecr - f->offset) - f->last_raw) > 0 &&
-		    (int32_t)(p->tsecr - f->last_raw) <= 0)
+		if (f->offset != 0 && echo_is_raw(f, p->tsecr))
 			return PROC_DECLINE;
 		sub = f->offset;
 	}
