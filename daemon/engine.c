@@ -79,6 +79,16 @@ struct engine {
 
 static const uint8_t zero_pad[4];
 
+enum csum_mode
+engine_csum_mode(uint32_t skb_info)
+{
+	if (skb_info & NFQA_SKB_GSO)
+		return CSUM_NONE;
+	if (skb_info & NFQA_SKB_CSUMNOTREADY)
+		return CSUM_FULL;
+	return CSUM_INCREMENTAL;
+}
+
 static void
 note_id(struct worker *w, uint32_t id)
 {
@@ -438,7 +448,7 @@ on_packet(const struct nlmsghdr *nlh, void *data)
 	pk.buf = a.payload;
 	pk.len = a.payload_len;
 	pk.truncated = a.cap_len > pk.len;
-	pk.skb_info = a.skb_info;
+	pk.csum = engine_csum_mode(a.skb_info);
 	pk.outdev = a.outdev;
 	pd->result = (uint8_t)process_packet(w->conf, &w->ps, &pk, &w->st);
 	if (pd->result == PROC_MODIFIED) {

@@ -23,7 +23,7 @@ do_strip(const struct pkt *p, struct proc_pkt *in, struct stats *s)
 		s->truncated++;
 		return PROC_PASS;
 	}
-	if (tsopt_strip(in->buf, p, tsopt_csum_mode(in->skb_info)) <= 0)
+	if (tsopt_strip(in->buf, p, in->csum) <= 0)
 		return PROC_PASS;
 	s->stripped++;
 	return PROC_MODIFIED;
@@ -110,7 +110,7 @@ rewrite_flow(struct proc_state *ps, struct flow *f, bool from_client,
 			s->dropped++;
 			return PROC_DROP;
 		}
-		if (tsopt_shift(in->buf, p, add, sub, tsopt_csum_mode(in->skb_info)) > 0) {
+		if (tsopt_shift(in->buf, p, add, sub, in->csum) > 0) {
 			s->rewritten++;
 			res = PROC_MODIFIED;
 		}
@@ -242,7 +242,7 @@ fast_rewrite(struct proc_state *ps, struct flow *f, bool from_client,
 	 * super-packet) needs more: the general path does those. */
 	if ((p->tcp_flags & (TCPF_SYN | TCPF_FIN | TCPF_RST)) ||
 	    (f->flags & FLOW_REBASE) || in->truncated ||
-	    tsopt_csum_mode(in->skb_info) != CSUM_INCREMENTAL)
+	    in->csum != CSUM_INCREMENTAL)
 		return PROC_DECLINE;
 	if (from_client) {
 		add = f->offset;
@@ -287,7 +287,7 @@ fast_policy(const struct conf *c, struct proc_pkt *in, struct stats *s,
 	case MODE_STRIP:
 		if (in->truncated)
 			return PROC_DECLINE;
-		tsopt_strip1(in->buf, p, tsopt_csum_mode(in->skb_info));
+		tsopt_strip1(in->buf, p, in->csum);
 		s->stripped++;
 		return PROC_MODIFIED;
 	case MODE_REWRITE:

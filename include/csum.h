@@ -5,6 +5,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* How the TCP checksum of a packet must be brought up to date; the engine
+ * derives it from what the kernel says of the packet (NFQA_SKB_INFO). */
+enum csum_mode {
+	CSUM_INCREMENTAL,	/* field is final: RFC 1624 update */
+	CSUM_FULL,		/* field holds only the pseudo-header sum
+				 * (checksum offload pending): compute it all */
+	CSUM_NONE,		/* GSO super-packet: segmentation rewrites it */
+};
+
 /* Add the bytes [p, p+len) to a running one's complement sum as big-endian
  * 16-bit words; a trailing odd byte is padded with zero. The result is not
  * folded: pass it back in or give it to csum_fold(). */

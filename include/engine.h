@@ -8,12 +8,17 @@
 #include <stdbool.h>
 
 #include "conf.h"
+#include "csum.h"
 #include "domain.h"
 #include "flow.h"
 #include "process.h"
 #include "stats.h"
 
 struct engine;
+
+/* The checksum mode for a packet's NFQA_SKB_INFO flags (host order): GSO
+ * -> CSUM_NONE, CSUMNOTREADY -> CSUM_FULL, else CSUM_INCREMENTAL. */
+enum csum_mode engine_csum_mode(uint32_t skb_info);
 
 /* Open and bind queues; each worker gets a flow table of
  * c->flows_max / queue_count flows (hash seeded with seed) and uses domains. c->queue_first .. +queue_count-1: copy mode, maxlen

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "csum.h"
 #include "domain.h"
 #include "flow.h"
 #include "stats.h"
@@ -24,7 +25,7 @@ enum proc_result {
 struct proc_pkt {
 	uint8_t *buf;		/* the packet, changed in place */
 	size_t len;		/* bytes present in buf */
-	uint32_t skb_info;	/* NFQA_SKB_INFO flags, host order */
+	enum csum_mode csum;	/* how the TCP checksum is brought up to date */
 	uint32_t outdev;	/* NFQA_IFINDEX_OUTDEV, 0 if none */
 	bool truncated;		/* NFQA_CAP_LEN said the copy is short */
 };

@@ -7,7 +7,6 @@
 #ifndef TSNATD_TSOPT_H
 #define TSNATD_TSOPT_H
 
-#include <linux/netfilter/nfnetlink_queue.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -16,25 +15,6 @@
 #include "packet.h"
 
 #define TSOPT_CHECK_OFF 16	/* the checksum field in the TCP header */
-
-/* How the TCP checksum of a packet must be brought up to date. */
-enum csum_mode {
-	CSUM_INCREMENTAL,	/* field is final: RFC 1624 update */
-	CSUM_FULL,		/* field holds only the pseudo-header sum
-				 * (NFQA_SKB_CSUMNOTREADY): compute it all */
-	CSUM_NONE,		/* GSO super-packet: segmentation rewrites it */
-};
-
-/* The checksum mode for NFQA_SKB_INFO flags (host order). */
-static inline enum csum_mode
-tsopt_csum_mode(uint32_t skb_info)
-{
-	if (skb_info & NFQA_SKB_GSO)
-		return CSUM_NONE;
-	if (skb_info & NFQA_SKB_CSUMNOTREADY)
-		return CSUM_FULL;
-	return CSUM_INCREMENTAL;
-}
 
 /* Both edits for a header with several timestamp options (each is found
  * and edited in turn). strip true: tsopt_strip(), else tsopt_shift().

@@ -91,7 +91,7 @@ world_free(struct world *w)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint32_t skb_info[4] = { 0, NFQA_SKB_CSUMNOTREADY, NFQA_SKB_GSO, 0 };
+	static const enum csum_mode csum[4] = { CSUM_INCREMENTAL, CSUM_FULL, CSUM_NONE, CSUM_INCREMENTAL };
 	static struct world a, b;
 	size_t off = 0;
 
@@ -116,7 +116,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += len;
 		a.ps.now = b.ps.now += (ctl >> 3) & 7;
 		a.ps.now_ms = b.ps.now_ms += 17;
-		ia = (struct proc_pkt){ .buf = pa, .len = len, .skb_info = skb_info[ctl & 3],
+		ia = (struct proc_pkt){ .buf = pa, .len = len, .csum = csum[ctl & 3],
 			.outdev = 2, .truncated = (ctl & 4) != 0 };
 		ib = ia;
 		ib.buf = pb;

@@ -12,6 +12,7 @@
 #include <linux/netfilter/nfnetlink_queue.h>
 
 #include "confutil.h"
+#include "engine.h"
 #include "packet.h"
 #include "pktbuild.h"
 #include "testrand.h"
@@ -197,7 +198,7 @@ fast_path_decides_like_the_general_path(void **state)
 		len = rnd() % 25 ? n : rnd() % (n + 1);	/* a short copy */
 		memcpy(ba, pkt, n);
 		memcpy(bb, pkt, n);
-		ia = (struct proc_pkt){ .buf = ba, .len = len, .skb_info = skb_info,
+		ia = (struct proc_pkt){ .buf = ba, .len = len, .csum = engine_csum_mode(skb_info),
 			.outdev = 2, .truncated = len < n || rnd() % 30 == 0 };
 		ib = ia;
 		ib.buf = bb;

@@ -7,6 +7,7 @@
 #include <linux/netfilter/nfnetlink_queue.h>
 
 #include "confutil.h"
+#include "engine.h"
 #include "packet.h"
 #include "pktbuild.h"
 #include "process.h"
@@ -54,7 +55,7 @@ run(const struct pb_spec *s, uint32_t skb_info, bool truncated)
 
 	len = pb_build(buf, s);
 	memcpy(orig, buf, len);
-	in = (struct proc_pkt){ .buf = buf, .len = len, .skb_info = skb_info,
+	in = (struct proc_pkt){ .buf = buf, .len = len, .csum = engine_csum_mode(skb_info),
 		.truncated = truncated };
 	return process_packet(conf, &no_flows, &in, &st);
 }
@@ -103,7 +104,7 @@ syn_with_partial_checksum_gets_a_final_one(void **state)
 	syn_with_ts(&o);
 	len = pb_build(buf, &(struct pb_spec){ .opts = &o });
 	pb_make_partial(buf, len);
-	in = (struct proc_pkt){ .buf = buf, .len = len, .skb_info = NFQA_SKB_CSUMNOTREADY };
+	in = (struct proc_pkt){ .buf = buf, .len = len, .csum = CSUM_FULL };
 	assert_int_equal(process_packet(conf, &no_flows, &in, &st), PROC_MODIFIED);
 	assert_true(pb_tcp_csum_ok(buf, len));
 }

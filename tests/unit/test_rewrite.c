@@ -7,6 +7,7 @@
 #include <linux/netfilter/nfnetlink_queue.h>
 
 #include "confutil.h"
+#include "engine.h"
 #include "packet.h"
 #include "pktbuild.h"
 #include "process.h"
@@ -100,7 +101,7 @@ send(const struct seg *g)
 		pb_make_partial(buf, len);
 	memcpy(orig, buf, len);
 	in = (struct proc_pkt){ .buf = buf, .len = len, .outdev = g->outdev,
-		.skb_info = g->skb_info, .truncated = g->truncated };
+		.csum = engine_csum_mode(g->skb_info), .truncated = g->truncated };
 	return process_packet(conf, &ps, &in, &st);
 }
 

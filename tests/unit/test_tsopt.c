@@ -9,6 +9,7 @@
 
 #include "packet.h"
 #include "pktbuild.h"
+#include "engine.h"
 #include "tsopt.h"
 
 static uint8_t buf[PB_MAX];
@@ -304,11 +305,11 @@ static void
 csum_mode_follows_skb_info(void **state)
 {
 	(void)state;
-	assert_int_equal(tsopt_csum_mode(0), CSUM_INCREMENTAL);
-	assert_int_equal(tsopt_csum_mode(NFQA_SKB_CSUMNOTREADY), CSUM_FULL);
-	assert_int_equal(tsopt_csum_mode(NFQA_SKB_GSO), CSUM_NONE);
-	assert_int_equal(tsopt_csum_mode(NFQA_SKB_GSO | NFQA_SKB_CSUMNOTREADY), CSUM_NONE);
-	assert_int_equal(tsopt_csum_mode(NFQA_SKB_CSUM_NOTVERIFIED), CSUM_INCREMENTAL);
+	assert_int_equal(engine_csum_mode(0), CSUM_INCREMENTAL);
+	assert_int_equal(engine_csum_mode(NFQA_SKB_CSUMNOTREADY), CSUM_FULL);
+	assert_int_equal(engine_csum_mode(NFQA_SKB_GSO), CSUM_NONE);
+	assert_int_equal(engine_csum_mode(NFQA_SKB_GSO | NFQA_SKB_CSUMNOTREADY), CSUM_NONE);
+	assert_int_equal(engine_csum_mode(NFQA_SKB_CSUM_NOTVERIFIED), CSUM_INCREMENTAL);
 }
 
 int
