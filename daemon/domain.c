@@ -98,7 +98,8 @@ domains_hwm(const struct domains *d, uint16_t dom, uint32_t *hwm)
 	return any;
 }
 
-uint32_t
+/* once per connection: out of the per-packet path */
+__attribute__((noinline, cold)) uint32_t
 domains_next_tsval(const struct domains *d, uint16_t dom, uint32_t now_ms)
 {
 	uint32_t hwm, v = now_ms;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "flow.h"
 
 enum { LIST_OPEN, LIST_CLOSING };
@@ -13,7 +14,7 @@ struct lru {
 };
 
 struct flow_table {
-	struct flow_table_head h;	/* first: flow_count() reads it */
+	uint32_t count;
 	uint32_t max, nslots;
 	uint64_t seed;
 	uint32_t free_head;	/* recycled entries, linked through flow.next */
@@ -98,12 +99,13 @@ canon(const struct pkt *p, const uint8_t **a, const uint8_t **b, uint16_t *pa,
       uint16_t *pb)
 {
 	int c = addr_cmp(p->saddr, p->daddr, p->addr_len);
+	uint16_t sport = pkt_sport(p), dport = pkt_dport(p);
 
-	if (c < 0 || (c == 0 && p->sport <= p->dport)) {
-		*a = p->saddr, *b = p->daddr, *pa = p->sport, *pb = p->dport;
+	if (c < 0 || (c == 0 && sport <= dport)) {
+		*a = p->saddr, *b = p->daddr, *pa = sport, *pb = dport;
 		return true;
 	}
-	*a = p->daddr, *b = p->saddr, *pa = p->dport, *pb = p->sport;
+	*a = p->daddr, *b = p->saddr, *pa = dport, *pb = sport;
 	return false;
 }
 
@@ -213,7 +215,9 @@ find_slot(const struct flow_table *t, uint8_t family, const uint8_t *a,
 _Static_assert(offsetof(struct flow, pb) == offsetof(struct flow, pa) + 2,
 	       "pa and pb adjacent");
 
-struct flow *
+/* flow_lookup() of an IPv4 packet by its fields: addresses as they lie in
+ * the packet (network order), ports in host order. */
+static struct flow *
 flow_lookup4(struct flow_table *t, uint32_t saddr, uint32_t daddr, uint16_t sport,
 	     uint16_t dport, bool *from_client)
 {
@@ -251,11 +255,11 @@ flow_lookup(struct flow_table *t, const struct pkt *p, bool *from_client)
 	bool src_is_a;
 	uint32_t r;
 
-	if (t->h.count == 0)
+	if (t->count == 0)
 		return NULL;
 	if (p->family == 4)
-		return flow_lookup4(t, pkt_raw32(p->saddr), pkt_raw32(p->daddr), p->sport,
-				    p->dport, from_client);
+		return flow_lookup4(t, pkt_raw32(p->saddr), pkt_raw32(p->daddr), pkt_sport(p),
+				    pkt_dport(p), from_client);
 	src_is_a = canon(p, &a, &b, &pa, &pb);
 	r = t->slots[find_slot(t, p->family, a, b, pa, pb)];
 	if (!r)
@@ -264,7 +268,9 @@ flow_lookup(struct flow_table *t, const struct pkt *p, bool *from_client)
 	return at(t, r);
 }
 
-static struct flow *
+/* once per connection, not per packet: out of line, and given fields
+ * rather than the packet, which then stays in registers */
+static __attribute__((noinline, cold)) struct flow *
 insert_key(struct flow_table *t, uint8_t family, const uint8_t *a, const uint8_t *b,
 	   uint16_t pa, uint16_t pb, uint32_t now)
 {
@@ -290,7 +296,7 @@ insert_key(struct flow_table *t, uint8_t family, const uint8_t *a, const uint8_t
 	f->pb = pb;
 	f->last = (uint16_t)now;
 	t->slots[i] = r;
-	t->h.count++;
+	t->count++;
 	lru_append(t, f);
 	return f;
 }
@@ -325,7 +331,8 @@ flow_restore(struct flow_table *t, const struct flow *saved, uint32_t now)
 	return true;
 }
 
-void
+/* once per connection: out of the per-packet path */
+__attribute__((noinline, cold)) void
 flow_remove(struct flow_table *t, struct flow *f)
 {
 	uint32_t i = find_slot(t, (uint8_t)flow_family(f), f->a, f->b, f->pa, f->pb), j = i;
@@ -353,10 +360,11 @@ flow_remove(struct flow_table *t, struct flow *f)
 	}
 	f->next = t->free_head;
 	t->free_head = ref_of(t, f);
-	t->h.count--;
+	t->count--;
 }
 
-bool
+/* once per connection: out of the per-packet path */
+__attribute__((noinline, cold)) bool
 flow_evict_idle(struct flow_table *t)
 {
 	uint32_t r = t->lists[LIST_CLOSING].head ? t->lists[LIST_CLOSING].head :
@@ -369,8 +377,10 @@ flow_evict_idle(struct flow_table *t)
 }
 
 void
-flow_touch_move(struct flow_table *t, struct flow *f, uint32_t now)
+flow_touch(struct flow_table *t, struct flow *f, uint32_t now)
 {
+	if (f->last == (uint16_t)now)
+		return;
 	f->last = (uint16_t)now;
 	if (t->lists[(f->flags & FLOW_CLOSING) ? LIST_CLOSING : LIST_OPEN].tail !=
 	    ref_of(t, f)) {
@@ -379,7 +389,8 @@ flow_touch_move(struct flow_table *t, struct flow *f, uint32_t now)
 	}
 }
 
-void
+/* once per connection: out of the per-packet path */
+__attribute__((noinline, cold)) void
 flow_fin(struct flow_table *t, struct flow *f, bool from_client, uint32_t now)
 {
 	f->flags |= from_client ? FLOW_FIN_CLIENT : FLOW_FIN_SERVER;
@@ -427,4 +438,16 @@ flow_foreach(const struct flow_table *t, void (*fn)(const struct flow *f, void *
 	for (int l = LIST_OPEN; l <= LIST_CLOSING; l++)
 		for (uint32_t r = t->lists[l].head; r; r = at(t, r)->next)
 			fn(at(t, r), arg);
+}
+
+uint32_t
+flow_count(const struct flow_table *t)
+{
+	return t->count;
+}
+
+int
+flow_family(const struct flow *f)
+{
+	return (f->flags & FLOW_V6) ? 6 : 4;
 }

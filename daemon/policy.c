@@ -4,34 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "packet.h"
+#include "bytes.h"
 #include "policy.h"
-
-static const char *const mode_names[] = {
-	[MODE_PASS] = "pass",
-	[MODE_STRIP] = "strip",
-	[MODE_REWRITE] = "rewrite",
-	[MODE_OBSERVE] = "observe",
-};
-
-const char *
-policy_mode_name(enum policy_mode m)
-{
-	return (unsigned)m < sizeof(mode_names) / sizeof(mode_names[0]) ?
-	       mode_names[m] : "?";
-}
-
-int
-policy_mode_parse(const char *s, enum policy_mode *m)
-{
-	for (size_t i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++) {
-		if (strcmp(s, mode_names[i]) == 0) {
-			*m = (enum policy_mode)i;
-			return 0;
-		}
-	}
-	return -1;
-}
 
 int
 cidr_parse(const char *s, struct cidr *c, char *err, size_t errlen)
@@ -117,6 +91,16 @@ cidr_contains(const struct cidr *c, int family, const uint8_t *addr)
 	return cidr_has(c, family, addr);
 }
 
+/* IPv4: one masked compare per CIDR. */
+static bool
+cidr4_set_contains(const struct cidr *set, size_t n, uint32_t addr)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i].family == 4 && (addr & set[i].mask4) == set[i].net4)
+			return true;
+	return false;
+}
+
 static inline bool
 cidr_set_contains(const struct cidr *set, size_t n, int family,
 		  const uint8_t *addr)
@@ -128,7 +112,7 @@ cidr_set_contains(const struct cidr *set, size_t n, int family,
 }
 
 const struct policy *
-policy_match_general(const struct policy *pol, size_t npol, int family,
+policy_match(const struct policy *pol, size_t npol, int family,
 		     const uint8_t *saddr, const uint8_t *daddr)
 {
 	for (size_t i = 0; i < npol; i++) {
@@ -163,4 +147,22 @@ policy_dst4_build(const struct policy *pol, size_t npol, struct policy_dst4 **ou
 				(*out)[k++] = (struct policy_dst4){ .net = pol[i].dst[j].net4,
 					.mask = pol[i].dst[j].mask4, .pol = &pol[i] };
 	return (long)n;
+}
+
+const struct policy *
+policy_match4(const struct policy_dst4 *t, size_t n, const uint8_t *saddr,
+	      const uint8_t *daddr)
+{
+	uint32_t s = pkt_get32(saddr), d = pkt_get32(daddr);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct policy *p;
+
+		if ((d & t[i].mask) != t[i].net)
+			continue;
+		p = t[i].pol;
+		if (!p->nsrc || cidr4_set_contains(p->src, p->nsrc, s))
+			return p;
+	}
+	return NULL;
 }

@@ -1,6 +1,7 @@
 /* rules.c - tsnatd --print-rules iptables|ip6tables|nft */
 #include <string.h>
 
+#include "mode.h"
 #include "rules.h"
 
 int
@@ -15,25 +16,15 @@ rules_kind_parse(const char *s)
 	return -1;
 }
 
-/* Which packets a mode needs to see, per direction. */
-enum sel {
-	SEL_NONE,
-	SEL_SYN,	/* client SYNs only (strip) */
-	SEL_CTL,	/* SYN, FIN, RST (observe) */
-	SEL_ALL,	/* every packet (rewrite) */
-};
-
-static enum sel
-sel_out(enum policy_mode m)
+/* What a mode's rules queue in one direction (mode table, mode.c). */
+static enum queue_sel
+queue_sel(enum policy_mode m, bool inbound)
 {
-	return m == MODE_STRIP ? SEL_SYN : m == MODE_OBSERVE ? SEL_CTL :
-	       m == MODE_REWRITE ? SEL_ALL : SEL_NONE;
-}
+	const struct mode_ops *ops = mode_get(m);
 
-static enum sel
-sel_in(enum policy_mode m)
-{
-	return m == MODE_OBSERVE ? SEL_CTL : m == MODE_REWRITE ? SEL_ALL : SEL_NONE;
+	if (!ops)
+		return QUEUE_NONE;
+	return inbound ? ops->queue_in : ops->queue_out;
 }
 
 static void
@@ -47,15 +38,15 @@ ipt_target(const struct conf *c, FILE *out)
 }
 
 static const char *const ipt_sel[] = {
-	[SEL_SYN] = " --syn",
-	[SEL_CTL] = " ! --tcp-flags SYN,FIN,RST NONE",
-	[SEL_ALL] = "",
+	[QUEUE_SYN] = " --syn",
+	[QUEUE_CTL] = " ! --tcp-flags SYN,FIN,RST NONE",
+	[QUEUE_ALL] = "",
 };
 
 static const char *const nft_sel[] = {
-	[SEL_SYN] = " tcp flags & (syn | ack | fin | rst) == syn",
-	[SEL_CTL] = " tcp flags & (syn | fin | rst) != 0",
-	[SEL_ALL] = "",
+	[QUEUE_SYN] = " tcp flags & (syn | ack | fin | rst) == syn",
+	[QUEUE_CTL] = " tcp flags & (syn | fin | rst) != 0",
+	[QUEUE_ALL] = "",
 };
 
 /* One rule per (client CIDR or any) x server CIDR, in the given direction. */
@@ -63,11 +54,11 @@ static void
 policy_rules(const struct conf *c, const struct policy *p, enum rules_kind kind,
 	     int family, bool inbound, FILE *out)
 {
-	enum sel sel = inbound ? sel_in(p->mode) : sel_out(p->mode);
+	enum queue_sel sel = queue_sel(p->mode, inbound);
 	size_t nsrc = p->nsrc ? p->nsrc : 1;
 	char client[64], server[64];
 
-	if (sel == SEL_NONE)
+	if (sel == QUEUE_NONE)
 		return;
 	for (size_t d = 0; d < p->ndst; d++) {
 		if (p->dst[d].family != family)

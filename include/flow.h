@@ -11,7 +11,6 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "packet.h"
 
@@ -36,11 +35,8 @@ struct flow {
 	uint16_t flags : 6;	/* FLOW_* */
 };
 
-static inline int
-flow_family(const struct flow *f)
-{
-	return (f->flags & FLOW_V6) ? 6 : 4;
-}
+/* 4 or 6. */
+int flow_family(const struct flow *f);
 
 struct flow_table;
 
@@ -52,11 +48,6 @@ void flow_table_free(struct flow_table *t);
  * travels client -> server. */
 struct flow *flow_lookup(struct flow_table *t, const struct pkt *p, bool *from_client);
 
-/* flow_lookup() for an IPv4 packet given by its fields: addresses as they
- * lie in the packet (network order), ports in host order. */
-struct flow *flow_lookup4(struct flow_table *t, uint32_t saddr, uint32_t daddr,
-			  uint16_t sport, uint16_t dport, bool *from_client);
-
 /* A new flow whose client is p's source. NULL when the table is full. */
 struct flow *flow_insert(struct flow_table *t, const struct pkt *p, uint32_t now);
 
@@ -66,14 +57,7 @@ bool flow_evict_idle(struct flow_table *t);
 /* A packet of f was seen at now: it becomes the most recently used. The
  * lists stay ordered by "last": a flow already touched this second sits
  * among the others of this second, at the tail end, and stays. */
-void flow_touch_move(struct flow_table *t, struct flow *f, uint32_t now);
-
-static inline void
-flow_touch(struct flow_table *t, struct flow *f, uint32_t now)
-{
-	if (f->last != (uint16_t)now)
-		flow_touch_move(t, f, now);
-}
+void flow_touch(struct flow_table *t, struct flow *f, uint32_t now);
 
 /* Record a FIN; after both, the flow moves to the closing list. */
 void flow_fin(struct flow_table *t, struct flow *f, bool from_client, uint32_t now);
@@ -85,17 +69,9 @@ void flow_remove(struct flow_table *t, struct flow *f);
 uint32_t flow_expire(struct flow_table *t, uint32_t now, uint32_t idle,
 		     uint32_t closing, uint32_t limit);
 
-/* The first member of struct flow_table, visible so that the per-packet
- * question "any flow at all?" costs no call. */
-struct flow_table_head {
-	uint32_t count;
-};
+/* Flows in the table. */
+uint32_t flow_count(const struct flow_table *t);
 
-static inline uint32_t
-flow_count(const struct flow_table *t)
-{
-	return ((const struct flow_table_head *)(const void *)t)->count;
-}
 /* Bytes the table occupies (arena + index), for the memory figures. */
 size_t flow_table_bytes(const struct flow_table *t);
 

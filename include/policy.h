@@ -6,7 +6,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "packet.h"
 
 enum policy_mode {
 	MODE_PASS = 0,
@@ -46,20 +45,11 @@ void cidr_format(const struct cidr *c, char *out, size_t outlen);
 /* Does the address (4 or 16 bytes, per family) fall inside c? */
 bool cidr_contains(const struct cidr *c, int family, const uint8_t *addr);
 
-/* policy_match() for any family, one CIDR at a time. */
-const struct policy *policy_match_general(const struct policy *pol, size_t npol,
-					  int family, const uint8_t *saddr,
-					  const uint8_t *daddr);
-
-/* IPv4: one masked compare per CIDR. */
-static inline bool
-policy_cidr4_in(const struct cidr *set, size_t n, uint32_t addr)
-{
-	for (size_t i = 0; i < n; i++)
-		if (set[i].family == 4 && (addr & set[i].mask4) == set[i].net4)
-			return true;
-	return false;
-}
+/* The first policy whose destinations contain daddr and whose sources (if
+ * any) contain saddr, or NULL; any family, one CIDR at a time. Addresses
+ * are 4 or 16 bytes, per family. */
+const struct policy *policy_match(const struct policy *pol, size_t npol, int family,
+				  const uint8_t *saddr, const uint8_t *daddr);
 
 /* The IPv4 destinations of a policy list, flattened in policy order, so
  * that matching a SYN is one masked compare per entry. */
@@ -73,47 +63,14 @@ struct policy_dst4 {
  * out of memory. */
 long policy_dst4_build(const struct policy *pol, size_t npol, struct policy_dst4 **out);
 
-/* policy_match() for IPv4 over the flattened table: the same first match,
- * since entries keep the policies' order and a policy's sources are
- * checked as before. Addresses in host order. */
-static inline const struct policy *
-policy_match4(const struct policy_dst4 *t, size_t n, uint32_t saddr, uint32_t daddr)
-{
-	for (size_t i = 0; i < n; i++) {
-		const struct policy *p;
+/* policy_match() for IPv4 over the flattened table t[0..n): the same first
+ * match, since entries keep the policies' order and a policy's sources are
+ * checked as before. Addresses as 4 bytes in network order. */
+const struct policy *policy_match4(const struct policy_dst4 *t, size_t n,
+				   const uint8_t *saddr, const uint8_t *daddr);
 
-		if ((daddr & t[i].mask) != t[i].net)
-			continue;
-		p = t[i].pol;
-		if (!p->nsrc || policy_cidr4_in(p->src, p->nsrc, saddr))
-			return p;
-	}
-	return NULL;
-}
-
-/* The first policy whose destinations contain daddr and whose sources (if
- * any) contain saddr, or NULL. Inline for IPv4, the per-SYN case, with the
- * addresses loaded once. */
-static inline const struct policy *
-policy_match(const struct policy *pol, size_t npol, int family,
-	     const uint8_t *saddr, const uint8_t *daddr)
-{
-	uint32_t s, d;
-
-	if (family != 4)
-		return policy_match_general(pol, npol, family, saddr, daddr);
-	s = pkt_get32(saddr);
-	d = pkt_get32(daddr);
-	for (size_t i = 0; i < npol; i++) {
-		const struct policy *p = &pol[i];
-
-		if (policy_cidr4_in(p->dst, p->ndst, d) &&
-		    (!p->nsrc || policy_cidr4_in(p->src, p->nsrc, s)))
-			return p;
-	}
-	return NULL;
-}
-
+/* The name of a mode as the config file spells it, and back (-1: no such
+ * name). The mode table (mode.c) is the one place that knows them. */
 const char *policy_mode_name(enum policy_mode m);
 int policy_mode_parse(const char *s, enum policy_mode *m);
 

@@ -1,7 +1,7 @@
-/* process.h - the decision for one queued packet: parse, find its rewrite
- * flow or match a policy, strip or rewrite in place. Pure: no syscalls, no
- * logging, no allocation; the engine calls it once per packet and the tests
- * call it directly. */
+/* process.h - one queued packet: parsed once, decided once (its flow's
+ * mode, or the matching policy's), applied once (bytes and checksum). Pure:
+ * no syscalls, no logging, no allocation; the engine calls it once per
+ * packet and the tests call it directly. */
 #ifndef TSNATD_PROCESS_H
 #define TSNATD_PROCESS_H
 
@@ -48,7 +48,7 @@ struct proc_notes {
 
 /* What the worker owns; times are set by the engine once per batch. */
 struct proc_state {
-	struct flow_table *flows;	/* NULL: no rewrite (strip-only tests) */
+	struct flow_table *flows;	/* NULL: no mode that keeps flows works */
 	struct domains *domains;
 	struct proc_notes *notes;	/* may be NULL */
 	unsigned worker;
@@ -60,10 +60,5 @@ struct proc_state {
  * in s; buf is left untouched whenever PROC_PASS is returned. */
 enum proc_result process_packet(const struct conf *c, struct proc_state *ps,
 				struct proc_pkt *in, struct stats *s);
-
-/* process_packet() without its fast path for the common IPv4 packets: the
- * tests check that both make the same decisions. */
-enum proc_result process_packet_general(const struct conf *c, struct proc_state *ps,
-					struct proc_pkt *in, struct stats *s);
 
 #endif

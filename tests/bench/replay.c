@@ -182,7 +182,7 @@ mem(unsigned n)
 		 * space (documentation ranges are too small for a million) */
 		pkt[12] = 192, pkt[13] = (uint8_t)(i >> 24), pkt[14] = (uint8_t)(i >> 16);
 		pkt[15] = 2;	/* the source address p.saddr points at */
-		p.sport = (uint16_t)i;
+		pkt[20] = (uint8_t)(i >> 8), pkt[21] = (uint8_t)i;	/* the source port */
 		if (!flow_insert(t, &p, 1)) {
 			fprintf(stderr, "insert %u failed\n", i);
 			return 1;

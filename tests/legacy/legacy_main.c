@@ -69,8 +69,8 @@ verdict_for(const uint8_t *buf, size_t len, uint8_t hook)
 	s.family = p.family;
 	memcpy(s.local, s.inbound ? p.daddr : p.saddr, p.addr_len);
 	memcpy(s.peer, s.inbound ? p.saddr : p.daddr, p.addr_len);
-	s.lport = s.inbound ? p.dport : p.sport;
-	s.pport = s.inbound ? p.sport : p.dport;
+	s.lport = s.inbound ? pkt_dport(&p) : pkt_sport(&p);
+	s.pport = s.inbound ? pkt_sport(&p) : pkt_dport(&p);
 	s.flags = p.tcp_flags;
 	s.has_ts = p.ts_count > 0;
 	s.tsval = p.tsval;

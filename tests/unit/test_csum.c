@@ -7,6 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "bytes.h"
 #include "csum.h"
 #include "packet.h"
 #include "pktbuild.h"
@@ -75,7 +76,7 @@ tcp_checksum_of_built_ipv6_packet_verifies(void **state)
 	assert_int_equal(csum_tcp(p.saddr, p.daddr, 16, buf + 40, p.tcp_len), want);
 }
 
-/* tsopt_csum_fix(): RFC 1624 from the sums of a changed field. */
+/* csum_update(): RFC 1624 from the sums of a changed field. */
 static void
 fix_keeps_checksum_valid_at_even_offset(void **state)
 {
@@ -86,7 +87,7 @@ fix_keeps_checksum_valid_at_even_offset(void **state)
 
 	tcp[24] ^= 0x5a;
 	tcp[25] ^= 0xc3;
-	tsopt_csum_fix(tcp, 24, old, span(tcp, 24, 2));
+	csum_update(tcp + TCP_CHECK_OFF, 24, old, span(tcp, 24, 2));
 	assert_true(pb_tcp_csum_ok(buf, n));
 }
 
@@ -100,7 +101,7 @@ fix_keeps_checksum_valid_for_a_span_of_aligned_words(void **state)
 
 	for (int i = 21; i < 26; i++)
 		tcp[i] = (uint8_t)(tcp[i] * 13 + 1);
-	tsopt_csum_fix(tcp, 20, old, span(tcp, 21, 5));	/* words 20..26 */
+	csum_update(tcp + TCP_CHECK_OFF, 20, old, span(tcp, 21, 5));	/* words 20..26 */
 	assert_true(pb_tcp_csum_ok(buf, n));
 }
 
@@ -113,7 +114,7 @@ fix_of_a_value_at_an_odd_offset_swaps_its_lanes(void **state)
 	(void)state;
 
 	pkt_put32(tcp + 21, after);
-	tsopt_csum_fix(tcp, 21, tsopt_words(before), tsopt_words(after));
+	csum_update(tcp + TCP_CHECK_OFF, 21, csum_words32(before), csum_words32(after));
 	assert_true(pb_tcp_csum_ok(buf, n));
 }
 
@@ -128,10 +129,10 @@ fix_of_the_largest_sums_does_not_overflow(void **state)
 	for (int i = 20; i < 34; i += 2)		/* 7 words: the most a caller sums */
 		old += pkt_get16(tcp + i);
 	memset(tcp + 20, 0xff, 14);
-	tsopt_csum_fix(tcp, 20, old, 7 * 0xffff);
+	csum_update(tcp + TCP_CHECK_OFF, 20, old, 7 * 0xffff);
 	assert_true(pb_tcp_csum_ok(buf, n));
 	memset(tcp + 20, 0, 14);
-	tsopt_csum_fix(tcp, 20, 7 * 0xffff, 0);
+	csum_update(tcp + TCP_CHECK_OFF, 20, 7 * 0xffff, 0);
 	assert_true(pb_tcp_csum_ok(buf, n));
 }
 
@@ -143,7 +144,7 @@ fix_with_no_change_keeps_checksum(void **state)
 	uint16_t s = span(buf + 20, 20, 3);
 	(void)state;
 
-	tsopt_csum_fix(buf + 20, 20, s, s);
+	csum_update(buf + 20 + TCP_CHECK_OFF, 20, s, s);
 	assert_int_equal(pkt_get16(buf + 36), before);
 	assert_true(pb_tcp_csum_ok(buf, n));
 }

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "packet.h"
+#include "packet_int.h"
 #include "pktbuild.h"
 
 static uint8_t buf[PB_MAX];
@@ -53,8 +53,8 @@ ipv4_syn_with_timestamp_is_parsed(void **state)
 	assert_int_equal(p.l4_off, 20);
 	assert_int_equal(p.tcp_hlen, 40);
 	assert_int_equal(p.tcp_flags, TCPF_SYN);
-	assert_int_equal(p.sport, 1234);
-	assert_int_equal(p.dport, 8080);
+	assert_int_equal(pkt_sport(&p), 1234);
+	assert_int_equal(pkt_dport(&p), 8080);
 	assert_int_equal(p.ts_count, 1);
 	assert_int_equal(p.ts_off, 26);
 	assert_int_equal(p.tsval, 0x11223344);

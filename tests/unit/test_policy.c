@@ -7,7 +7,17 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "confutil.h"
 #include "policy.h"
+#include "testrand.h"
+
+static uint64_t rng = 0x2545f4914f6cdd1dull;
+
+static uint32_t
+rnd(void)
+{
+	return test_rand(&rng);
+}
 
 static struct cidr
 C(const char *s)
@@ -156,6 +166,35 @@ mode_names_round_trip(void **state)
 	assert_int_equal(policy_mode_parse("drop", &m), -1);
 }
 
+static void
+flattened_ipv4_policies_match_like_policy_match(void **state)
+{
+	struct conf *c = conf_from_text(
+		"policies = (\n"
+		" { name = \"a\"; mode = \"pass\"; destinations = [ \"198.51.100.8/29\", \"2001:db8::/32\" ]; },\n"
+		" { name = \"b\"; mode = \"strip\"; destinations = [ \"198.51.100.0/24\", \"203.0.113.0/24\" ];"
+		"   sources = [ \"192.0.2.0/25\", \"192.0.2.200\" ]; },\n"
+		" { name = \"c\"; mode = \"rewrite\"; destinations = \"198.51.100.0/23\";"
+		"   sources = \"192.0.2.128/25\"; },\n"
+		" { name = \"d\"; mode = \"strip\"; destinations = \"0.0.0.0/0\"; sources = \"192.0.2.7\"; } );\n",
+		NULL);
+	(void)state;
+
+	assert_non_null(c);
+	assert_int_equal(c->ndst4, 5);
+	for (int i = 0; i < 200000; i++) {
+		uint8_t s[4] = { 192, 0, 2, (uint8_t)rnd() };
+		uint8_t d[4] = { rnd() % 2 ? 198 : 203, rnd() % 2 ? 51 : 0,
+				 (uint8_t)(100 + rnd() % 3), (uint8_t)rnd() };
+
+		if (rnd() % 4 == 0)
+			d[2] = 113;
+		assert_ptr_equal(policy_match4(c->dst4, c->ndst4, s, d),
+				 policy_match(c->pol, c->npol, 4, s, d));
+	}
+	conf_free(c);
+}
+
 int
 main(void)
 {
@@ -170,6 +209,7 @@ main(void)
 		cmocka_unit_test(first_matching_policy_wins),
 		cmocka_unit_test(sources_restrict_a_policy),
 		cmocka_unit_test(mode_names_round_trip),
+		cmocka_unit_test(flattened_ipv4_policies_match_like_policy_match),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

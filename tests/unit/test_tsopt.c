@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 
+#include "bytes.h"
 #include "packet.h"
 #include "pktbuild.h"
 #include "engine.h"

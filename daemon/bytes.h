@@ -1,0 +1,46 @@
+/* bytes.h - big-endian fields at any alignment (private to daemon/ and its
+ * white-box tests): one load or store and a byte swap each. */
+#ifndef TSNATD_BYTES_H
+#define TSNATD_BYTES_H
+
+#include <endian.h>
+#include <stdint.h>
+#include <string.h>
+
+static inline uint32_t
+pkt_get32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return be32toh(v);
+}
+
+static inline void
+pkt_put32(uint8_t *p, uint32_t v)
+{
+	v = htobe32(v);
+	memcpy(p, &v, sizeof(v));
+}
+
+static inline uint16_t
+pkt_get16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return be16toh(v);
+}
+
+/* A 32-bit word as it lies in memory (network order), for compares
+ * against constants converted at compile time. */
+static inline uint32_t
+pkt_raw32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+#endif

@@ -1,0 +1,94 @@
+/* mode.h - what a policy does with its traffic. Each mode is a unit,
+ * daemon/mode_<name>.c, behind the same small table of operations; the
+ * decision (process.c) dispatches to it and applies what it returns.
+ * Adding a mode is one file and one row in mode_table (mode.c). */
+#ifndef TSNATD_MODE_H
+#define TSNATD_MODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "flow.h"
+#include "policy.h"
+#include "process.h"
+
+/* Which packets a mode's rules must queue, per direction. */
+enum queue_sel {
+	QUEUE_NONE,
+	QUEUE_SYN,	/* client SYNs only */
+	QUEUE_CTL,	/* SYN, FIN and RST */
+	QUEUE_ALL,	/* every packet */
+};
+
+enum act_kind {
+	ACT_PASS,	/* accept as received */
+	ACT_STRIP,	/* overwrite the timestamp option(s) with NOPs */
+	ACT_SHIFT,	/* TSval += add; TSecr -= sub (TSecr 0 stays 0) */
+	ACT_DROP,
+};
+
+/* What the decision did to the packet's flow (the mode made the change;
+ * this says which, for the caller and the tests). */
+enum flow_change {
+	FLOW_KEPT,	/* no flow, or nothing changed */
+	FLOW_CREATED,
+	FLOW_TOUCHED,
+	FLOW_FINISHED,	/* a FIN recorded */
+	FLOW_REMOVED,	/* RST */
+	FLOW_RESYNCED,	/* the server adopted raw timestamps: offset 0 */
+};
+
+/* The decision for one packet: what to do to its bytes. */
+struct action {
+	uint8_t kind;		/* enum act_kind */
+	uint8_t flow;		/* enum flow_change */
+	uint32_t add, sub;	/* ACT_SHIFT */
+};
+
+/* What an operation may read and change; packet and time are the batch's. */
+struct mode_ctx {
+	const struct conf *conf;
+	struct proc_state *ps;
+	const struct pkt *p;
+	const struct proc_pkt *in;
+	struct stats *s;
+};
+
+struct mode_ops {
+	const char *name;			/* as in the config file */
+	enum queue_sel queue_out, queue_in;	/* client->server, server->client */
+	bool needs_flows;			/* keeps per-connection state */
+	/* A client SYN that matched a policy of this mode. */
+	struct action (*client_syn)(const struct policy *pol, const struct mode_ctx *x);
+	/* A packet of a flow this mode created (needs_flows only); from_client
+	 * says its direction. */
+	struct action (*segment)(struct flow *f, bool from_client, const struct mode_ctx *x);
+};
+
+/* Every mode this version has: its policy_mode value and its name N; its
+ * file daemon/mode_N.c defines mode_N (the operations) and N_client_syn().
+ * The one list: the mode table and the decision's dispatch are made from
+ * it, so that a mode is one file and one row here. */
+#define MODE_LIST(X)			\
+	X(MODE_PASS, pass)		\
+	X(MODE_STRIP, strip)		\
+	X(MODE_REWRITE, rewrite)
+
+#define MODE_DECLARE(id, name)						\
+	extern const struct mode_ops mode_##name;			\
+	struct action name##_client_syn(const struct policy *pol,	\
+					const struct mode_ctx *x);
+MODE_LIST(MODE_DECLARE)
+#undef MODE_DECLARE
+
+/* The rewrite mode's segment operation (the flows' mode, see mode_of_flow). */
+struct action rewrite_segment(struct flow *f, bool from_client, const struct mode_ctx *x);
+
+/* The operations of mode m; NULL for a mode this version does not have. */
+const struct mode_ops *mode_get(enum policy_mode m);
+
+/* The mode whose flows the flow table holds: the one mode that keeps
+ * flows (a second such mode would record its id in struct flow). */
+const struct mode_ops *mode_of_flow(const struct flow *f);
+
+#endif
