@@ -34,7 +34,7 @@ ALL_LDFLAGS  := $(SAN) $(LDFLAGS)
 # The pure packet path: no syscalls, no globals; shared by the daemon, the
 # tests, the fuzzer, the legacy-server emulator and the benchmarks.
 CORE   := csum packet tsopt policy flow domain
-DAEMON := $(CORE) conf log process engine rules stats state rtnl main
+DAEMON := $(CORE) conf confdoc log process engine rules stats state rtnl main
 LEGACY := csum packet legacy_model legacy_main
 
 CORE_OBJ   := $(CORE:%=$(B)/obj/%.o)
@@ -44,10 +44,10 @@ LEGACY_OBJ := $(B)/obj/csum.o $(B)/obj/packet.o $(B)/obj/legacy_model.o $(B)/obj
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(filter-out tests/unit/pktbuild.c,$(wildcard tests/unit/test_*.c)))
 UNIT_BINS  := $(UNIT_TESTS:%=$(B)/tests/%)
 # Test programs link what they test; process/conf need the logger too.
-UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/stats.o $(B)/obj/log.o $(B)/obj/process.o $(B)/obj/engine.o \
+UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/confdoc.o $(B)/obj/stats.o $(B)/obj/log.o $(B)/obj/process.o $(B)/obj/engine.o \
 	      $(B)/obj/rules.o $(B)/obj/legacy_model.o $(B)/tests/pktbuild.o
 
-.PHONY: all unit fuzz check e2e demo bench bench-smoke install uninstall clean help
+.PHONY: all unit fuzz check e2e demo bench bench-smoke man install uninstall clean help
 all: $(B)/tsnatd $(B)/tsnatd-legacy build/tsnatd build/tsnatd-legacy
 
 # build/tsnatd always points at the last built variant: scripts use it.
@@ -66,15 +66,23 @@ $(B)/obj/%.o: daemon/%.c | $(B)/obj
 $(B)/obj/%.o: tests/legacy/%.c | $(B)/obj
 	$(CC) $(ALL_CPPFLAGS) -Itests/legacy $(ALL_CFLAGS) -c -o $@ $<
 $(B)/tests/%.o: tests/unit/%.c | $(B)/tests
-	$(CC) $(ALL_CPPFLAGS) -Itests/unit -Itests/legacy $(ALL_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+	$(CC) $(ALL_CPPFLAGS) $(TEST_CPPFLAGS) -Itests/unit -Itests/legacy $(ALL_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
 $(B)/tests/test_%: $(B)/tests/test_%.o $(UNIT_DEPS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS) -lpthread
+
+# Per-test flags: test_conf compares doc/tsnatd.conf.5 with the table.
+$(B)/tests/test_conf.o: TEST_CPPFLAGS = -DTSNATD_SRCDIR='"$(CURDIR)"'
 
 # keep the test objects between runs
 .SECONDARY:
 
 $(B)/obj $(B)/tests build/bench:
 	mkdir -p $@
+
+# doc/tsnatd.conf.5 is generated from the key table in daemon/conf.c and
+# committed; test_conf fails when it differs from what the table gives.
+man: $(B)/tsnatd
+	$(B)/tsnatd --print-config-keys=man >doc/tsnatd.conf.5
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
@@ -146,10 +154,11 @@ install: all
 		> $(B)/tsnatd.service
 	install -D -m 0644 $(B)/tsnatd.service $(DESTDIR)$(UNITDIR)/tsnatd.service
 	install -D -m 0644 doc/tsnatd.8 $(DESTDIR)$(MANDIR)/man8/tsnatd.8
+	install -D -m 0644 doc/tsnatd.conf.5 $(DESTDIR)$(MANDIR)/man5/tsnatd.conf.5
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/tsnatd $(DESTDIR)$(UNITDIR)/tsnatd.service \
-		$(DESTDIR)$(MANDIR)/man8/tsnatd.8 \
+		$(DESTDIR)$(MANDIR)/man8/tsnatd.8 $(DESTDIR)$(MANDIR)/man5/tsnatd.conf.5 \
 		$(DESTDIR)$(SYSCONFDIR)/tsnatd/tsnatd.conf.example
 	@echo "kept $(DESTDIR)$(SYSCONFDIR)/tsnatd/tsnatd.conf (your configuration)"
 
@@ -159,6 +168,7 @@ clean:
 help:
 	@echo "make [CC=clang] [ASAN=1] [UBSAN=1]  build into build/<variant>/"
 	@echo "make unit | fuzz FUZZ_SECONDS=N | e2e | check | demo | bench"
+	@echo "make man                            regenerate doc/tsnatd.conf.5"
 	@echo "make install|uninstall [DESTDIR=..] [PREFIX=..]"
 
 -include $(wildcard $(B)/obj/*.d $(B)/tests/*.d)

@@ -311,6 +311,8 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "test", no_argument, NULL, 't' },
 		{ "print-rules", required_argument, NULL, 'r' },
+		/* hidden: the key reference, "man" for tsnatd.conf(5) */
+		{ "print-config-keys", optional_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -335,6 +337,10 @@ main(int argc, char **argv)
 				return 1;
 			}
 			break;
+		case 'k':
+			conf_doc_print(stdout, optarg && strcmp(optarg, "man") == 0 ?
+				       CONF_DOC_MAN : CONF_DOC_TEXT);
+			return 0;
 		case 'h':
 			usage(stdout);
 			return 0;
