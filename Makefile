@@ -45,7 +45,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(filter-out tests/unit/pktbuild.c,$(w
 UNIT_BINS  := $(UNIT_TESTS:%=$(B)/tests/%)
 # Test programs link what they test; process/conf need the logger too.
 UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/confdoc.o $(B)/obj/stats.o $(B)/obj/log.o $(B)/obj/process.o $(B)/obj/engine.o \
-	      $(B)/obj/rules.o $(B)/obj/legacy_model.o $(B)/tests/pktbuild.o
+	      $(B)/obj/rules.o $(B)/obj/state.o $(B)/obj/legacy_model.o $(B)/tests/pktbuild.o
 
 .PHONY: all unit fuzz check e2e demo bench bench-smoke man install uninstall clean help
 all: $(B)/tsnatd $(B)/tsnatd-legacy build/tsnatd build/tsnatd-legacy
@@ -68,10 +68,14 @@ $(B)/obj/%.o: tests/legacy/%.c | $(B)/obj
 $(B)/tests/%.o: tests/unit/%.c | $(B)/tests
 	$(CC) $(ALL_CPPFLAGS) $(TEST_CPPFLAGS) -Itests/unit -Itests/legacy $(ALL_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
 $(B)/tests/test_%: $(B)/tests/test_%.o $(UNIT_DEPS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS) -lpthread
+	$(CC) $(ALL_LDFLAGS) $(TEST_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS) -lpthread
 
 # Per-test flags: test_conf compares doc/tsnatd.conf.5 with the table.
 $(B)/tests/test_conf.o: TEST_CPPFLAGS = -DTSNATD_SRCDIR='"$(CURDIR)"'
+
+# test_state fails syscalls and moves the clock (multipath-tools style).
+$(B)/tests/test_state: TEST_LDFLAGS = -Wl,--wrap=write -Wl,--wrap=fsync \
+	-Wl,--wrap=rename -Wl,--wrap=time
 
 # keep the test objects between runs
 .SECONDARY:

@@ -148,6 +148,18 @@ log_counters(const struct engine *e)
 	log_info("total: %s", line);
 }
 
+/* The engine's flow tables as the state module takes them (at most 64
+ * queues, the configuration's limit). */
+static unsigned
+state_queues(const struct engine *e, struct state_queue *q)
+{
+	unsigned n = engine_nworkers(e);
+
+	for (unsigned i = 0; i < n; i++)
+		q[i] = (struct state_queue){ engine_queue(e, i), engine_flows(e, i) };
+	return n;
+}
+
 /* Wait until every worker has finished a batch begun after the swap, so
  * that nobody still reads old; then free it. Workers tick every 250 ms. */
 static void
@@ -210,7 +222,8 @@ static int
 run(const char *path)
 {
 	struct conf *c = atomic_load(&current);
-	unsigned wd_last[64] = { 0 };
+	unsigned wd_last[64] = { 0 }, nq;
+	struct state_queue sq[64];
 	uint64_t wd_usec = 0;
 	struct engine *e;
 	struct rtnl *rt;
@@ -241,7 +254,8 @@ run(const char *path)
 	e = engine_open(c, domains, seed);
 	if (!e)
 		return 1;
-	nflows = state_restore(c->state_dir, e, domains, c->flows_idle_timeout);
+	nq = state_queues(e, sq);
+	nflows = state_restore(c->state_dir, sq, nq, domains, c->flows_idle_timeout);
 	if (nflows > 0)
 		log_info("restored %ld rewritten flows from %s", nflows, c->state_dir);
 	bind_domains(c);
@@ -291,7 +305,7 @@ run(const char *path)
 	c = atomic_load(&current);
 	/* Only rewrite needs state: a strip-only daemon leaves nothing. */
 	if ((conf_modes(c) & (1u << MODE_REWRITE)) || engine_flow_count(e)) {
-		nflows = state_save(c->state_dir, e, domains);
+		nflows = state_save(c->state_dir, sq, nq, domains);
 		if (nflows >= 0)
 			log_info("saved %ld rewritten flows to %s", nflows, c->state_dir);
 	}
