@@ -45,7 +45,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(filter-out tests/unit/pktbuild.c,$(w
 UNIT_BINS  := $(UNIT_TESTS:%=$(B)/tests/%)
 # Test programs link what they test; process/conf need the logger too.
 UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/confdoc.o $(B)/obj/stats.o $(B)/obj/log.o $(B)/obj/process.o $(B)/obj/engine.o \
-	      $(B)/obj/rules.o $(B)/obj/state.o $(B)/obj/legacy_model.o $(B)/tests/pktbuild.o
+	      $(B)/obj/rules.o $(B)/obj/state.o $(B)/obj/rtnl.o $(B)/obj/legacy_model.o $(B)/tests/pktbuild.o
 
 .PHONY: all unit fuzz check e2e demo bench bench-smoke man install uninstall clean help
 all: $(B)/tsnatd $(B)/tsnatd-legacy build/tsnatd build/tsnatd-legacy
