@@ -34,7 +34,7 @@ ALL_LDFLAGS  := $(SAN) $(LDFLAGS)
 # The pure packet path: no syscalls, no globals; shared by the daemon, the
 # tests, the fuzzer, the legacy-server emulator and the benchmarks.
 CORE   := csum packet tsopt policy flow domain
-DAEMON := $(CORE) conf confdoc log process engine rules stats state rtnl main
+DAEMON := $(CORE) conf confdoc log process engine rules stats state rtnl reload main
 LEGACY := csum packet legacy_model legacy_main
 
 CORE_OBJ   := $(CORE:%=$(B)/obj/%.o)
@@ -45,7 +45,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(filter-out tests/unit/pktbuild.c,$(w
 UNIT_BINS  := $(UNIT_TESTS:%=$(B)/tests/%)
 # Test programs link what they test; process/conf need the logger too.
 UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/confdoc.o $(B)/obj/stats.o $(B)/obj/log.o $(B)/obj/process.o $(B)/obj/engine.o \
-	      $(B)/obj/rules.o $(B)/obj/state.o $(B)/obj/rtnl.o $(B)/obj/legacy_model.o $(B)/tests/pktbuild.o
+	      $(B)/obj/rules.o $(B)/obj/state.o $(B)/obj/rtnl.o $(B)/obj/reload.o $(B)/obj/legacy_model.o $(B)/tests/pktbuild.o
 
 .PHONY: all unit fuzz check e2e demo bench bench-smoke man install uninstall clean help
 all: $(B)/tsnatd $(B)/tsnatd-legacy build/tsnatd build/tsnatd-legacy
@@ -76,6 +76,9 @@ $(B)/tests/test_conf.o: TEST_CPPFLAGS = -DTSNATD_SRCDIR='"$(CURDIR)"'
 # test_state fails syscalls and moves the clock (multipath-tools style).
 $(B)/tests/test_state: TEST_LDFLAGS = -Wl,--wrap=write -Wl,--wrap=fsync \
 	-Wl,--wrap=rename -Wl,--wrap=time
+
+# test_reload sees when the old configuration is freed.
+$(B)/tests/test_reload: TEST_LDFLAGS = -Wl,--wrap=conf_free
 
 # keep the test objects between runs
 .SECONDARY:
@@ -113,8 +116,13 @@ $(FUZZ_PROC_BIN): tests/fuzz/fuzz_process.c daemon/process.c $(CORE:%=daemon/%.c
 
 RUN_ENV = TSNATD=$(CURDIR)/$(B)/tsnatd TSNATD_LEGACY=$(CURDIR)/$(B)/tsnatd-legacy
 
-e2e: all
+# Tests by need. unit and fuzz need neither root nor the network (they
+# open no socket; the control plane's syscalls are mocked); e2e needs root
+# (network namespaces) and runs everything else: the end-to-end tests and
+# the benchmark harness smoke run.
+e2e: all $(BENCH_BINS)
 	$(RUN_ENV) tests/e2e/run.sh
+	$(MAKE) --no-print-directory bench-smoke
 
 demo: all
 	$(RUN_ENV) tests/e2e/demo.sh
@@ -142,12 +150,11 @@ bench-smoke: all $(BENCH_BINS)
 	@echo "bench-smoke: the harness ran every part; tables in build/bench-smoke/tables.txt"
 
 # Everything: the unit tests plain and under ASan+UBSan, a short fuzz run,
-# and the end-to-end tests in network namespaces (root).
+# then e2e (root).
 check: all unit
 	$(MAKE) --no-print-directory ASAN=1 UBSAN=1 unit
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	$(MAKE) --no-print-directory e2e
-	$(MAKE) --no-print-directory bench-smoke
 
 install: all
 	install -D -m 0755 $(B)/tsnatd $(DESTDIR)$(SBINDIR)/tsnatd
@@ -171,7 +178,9 @@ clean:
 
 help:
 	@echo "make [CC=clang] [ASAN=1] [UBSAN=1]  build into build/<variant>/"
-	@echo "make unit | fuzz FUZZ_SECONDS=N | e2e | check | demo | bench"
+	@echo "make unit | fuzz FUZZ_SECONDS=N     no root, no network"
+	@echo "make e2e                            root: end-to-end tests, bench-smoke"
+	@echo "make check | demo | bench"
 	@echo "make man                            regenerate doc/tsnatd.conf.5"
 	@echo "make install|uninstall [DESTDIR=..] [PREFIX=..]"
 

@@ -24,6 +24,7 @@
 #include "domain.h"
 #include "engine.h"
 #include "log.h"
+#include "reload.h"
 #include "rtnl.h"
 #include "rules.h"
 #include "state.h"
@@ -34,19 +35,6 @@
 
 static _Atomic(struct conf *) current;
 static struct domains *domains;
-
-/* Explicit translated sources (one address or an SNAT pool) are one clock
- * domain each, named by their first address. Before the conf is published. */
-static void
-bind_domains(struct conf *c)
-{
-	for (size_t i = 0; i < c->npol; i++) {
-		struct policy *p = &c->pol[i];
-
-		if (!p->ts_auto && p->ntsrc)
-			p->domain = domains_intern(domains, p->tsrc[0].family, p->tsrc[0].addr);
-	}
-}
 
 /* SYNs without timestamp in rewrite policies: once per (domain, server). */
 static void
@@ -95,27 +83,6 @@ usage(FILE *f)
 		"signals: HUP reload, USR1 log counters, TERM/INT drain and exit\n");
 }
 
-/* Load a config; on failure log every error line and return NULL. */
-static struct conf *
-load_logged(const char *path)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *errs = open_memstream(&text, &len);
-	struct conf *c;
-
-	if (!errs)
-		fatal("open_memstream");
-	c = conf_load(path, errs);
-	fclose(errs);
-	if (!c) {
-		for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
-			log_warnx("%s", line);
-	}
-	free(text);
-	return c;
-}
-
 static void
 log_policies(const struct conf *c)
 {
@@ -160,48 +127,40 @@ state_queues(const struct engine *e, struct state_queue *q)
 	return n;
 }
 
-/* Wait until every worker has finished a batch begun after the swap, so
- * that nobody still reads old; then free it. Workers tick every 250 ms. */
-static void
-retire(const struct engine *e, struct conf *old)
+/* The engine's workers as the reload waits for them. */
+static unsigned
+workers_count(const void *e)
 {
-	unsigned n = engine_nworkers(e), seen[64];
+	return engine_nworkers(e);
+}
+
+static unsigned
+workers_epoch(const void *e, unsigned i)
+{
+	return engine_epoch(e, i);
+}
+
+/* Workers tick every 250 ms: look again every 20 ms. */
+static void
+workers_pause(const void *e)
+{
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
 
-	for (unsigned i = 0; i < n; i++)
-		seen[i] = engine_epoch(e, i);
-	for (unsigned i = 0; i < n; i++)
-		while (engine_epoch(e, i) == seen[i])
-			nanosleep(&ts, NULL);
-	conf_free(old);
+	(void)e;
+	nanosleep(&ts, NULL);
 }
 
 static void
 reload(const struct engine *e, const char *path)
 {
-	struct conf *old = atomic_load(&current), *c;
+	const struct reload_workers w = { workers_count, workers_epoch, workers_pause, e };
 
-	log_info("reloading %s", path);
-	c = load_logged(path);
-	if (!c) {
-		log_warnx("reload failed: keeping the running configuration");
-		return;
+	if (reload_apply(&current, path, domains, &w)) {
+		log_policies(atomic_load(&current));
+		sd_notify(0, "RELOADING=0\nREADY=1\nSTATUS=configuration reloaded");
+	} else {
+		sd_notify(0, "RELOADING=0\nREADY=1\nSTATUS=reload failed: running configuration kept");
 	}
-	if (c->queue_first != old->queue_first || c->queue_count != old->queue_count ||
-	    c->queue_maxlen != old->queue_maxlen) {
-		log_warnx("queue settings changed: they apply after a restart; "
-			  "keeping queues %u..%u", old->queue_first,
-			  old->queue_first + old->queue_count - 1);
-		c->queue_first = old->queue_first;
-		c->queue_count = old->queue_count;
-		c->queue_maxlen = old->queue_maxlen;
-	}
-	log_set_level(c->log_level);
-	bind_domains(c);
-	atomic_store_explicit(&current, c, memory_order_release);
-	retire(e, old);
-	log_policies(c);
-	sd_notify(0, "RELOADING=0\nREADY=1\nSTATUS=configuration reloaded");
 }
 
 /* Ping the watchdog only while every worker is still turning. */
@@ -258,7 +217,7 @@ run(const char *path)
 	nflows = state_restore(c->state_dir, sq, nq, domains, c->flows_idle_timeout);
 	if (nflows > 0)
 		log_info("restored %ld rewritten flows from %s", nflows, c->state_dir);
-	bind_domains(c);
+	reload_bind_domains(c, domains);
 	rt = rtnl_open(domains);
 	if (engine_start(e, &current) < 0) {
 		engine_stop(e);
