@@ -1,4 +1,5 @@
-/* conf.c - libconfig -> struct conf; every error as file:line: message. */
+/* conf.c - libconfig -> struct conf, driven by one table of keys; every
+ * error as file:line: message, and all of them reported. */
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -8,18 +9,209 @@
 #include "flow.h"
 #include "log.h"
 
-/* The one place where defaults live. */
-static const struct conf conf_defaults = {
-	.enabled = true,
-	.log_level = LOG_INFO,
-	.queue_first = 0,
-	.queue_count = 1,
-	.queue_maxlen = 8192,
-	.flows_max = 262144,
-	.flows_idle_timeout = 600,
-	.flows_on_full = ON_FULL_STRIP,
-	.state_dir = "/run/tsnatd",
+/* Enum fields are stored as int-sized values. */
+_Static_assert(sizeof(enum flows_on_full) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum policy_mode) == sizeof(int), "enum size");
+
+/* flows.on_full: the one mapping between its values and names. */
+static const char *const on_full_names[] = {
+	[ON_FULL_STRIP] = "strip",
+	[ON_FULL_PASS] = "pass",
+	[ON_FULL_EVICT_IDLE] = "evict-idle",
 };
+
+static const char *
+conf_on_full_name(int v)
+{
+	return v >= 0 && (size_t)v < sizeof(on_full_names) / sizeof(on_full_names[0]) ?
+	       on_full_names[v] : NULL;
+}
+
+static int
+conf_on_full_parse(const char *s)
+{
+	for (int v = 0; conf_on_full_name(v); v++)
+		if (strcmp(s, conf_on_full_name(v)) == 0)
+			return v;
+	return -1;
+}
+
+/* Policy modes and log levels keep their names in their own modules. */
+static int
+conf_mode_parse(const char *s)
+{
+	enum policy_mode m;
+
+	return policy_mode_parse(s, &m) < 0 ? -1 : (int)m;
+}
+
+static const char *
+conf_mode_name(int v)
+{
+	const char *n = policy_mode_name((enum policy_mode)v);
+
+	return strcmp(n, "?") != 0 ? n : NULL;
+}
+
+static const struct conf_enum on_full_enum = {
+	conf_on_full_parse, conf_on_full_name, ON_FULL_STRIP, ON_FULL_EVICT_IDLE };
+static const struct conf_enum log_enum = {
+	log_level_parse, log_level_name, LOG_EMERG, LOG_DEBUG };
+/* 0..31: every mode policy.c names, however many there are. */
+static const struct conf_enum mode_enum = { conf_mode_parse, conf_mode_name, 0, 31 };
+
+#define CF(f) .off = offsetof(struct conf, f), .size = sizeof(((struct conf *)0)->f)
+#define PF(f) .off = offsetof(struct policy, f), .size = sizeof(((struct policy *)0)->f)
+
+/* Every key, once. Group and list members follow their parent. */
+static const struct conf_key conf_table[] = {
+	{ "enabled", CONF_BOOL, .def = true, CF(enabled),
+	  .doc = "false: every new flow passes untouched; flows already rewritten "
+		 "keep their rewrite until they end" },
+	{ "log_level", CONF_ENUM, .def = LOG_INFO, .names = &log_enum, CF(log_level),
+	  .doc = "the least important kind of message logged" },
+	{ "queue", CONF_GROUP, .doc = "the NFQUEUE queues, one worker thread each" },
+	{ "queue.first", CONF_UINT, .min = 0, .max = 65535, .def = 0, CF(queue_first),
+	  .doc = "the number of the first queue" },
+	{ "queue.count", CONF_UINT, .min = 1, .max = 64, .def = 1, CF(queue_count),
+	  .doc = "queues first .. first+count-1; with more than one the rules use "
+		 "--queue-balance, which keeps both directions of a flow on one queue" },
+	{ "queue.maxlen", CONF_UINT, .min = 1, .max = 1 << 24, .def = 8192, CF(queue_maxlen),
+	  .doc = "packets the kernel holds per queue before it fails open (accepts "
+		 "them unmodified); size it for the longest stall to absorb" },
+	{ "flows", CONF_GROUP, .doc = "the flow table of rewrite mode" },
+	{ "flows.max", CONF_UINT, .min = 1024, .max = 1 << 26, .def = 262144, CF(flows_max),
+	  .doc = "flows in all, split over the queues (about 61 bytes each)" },
+	{ "flows.idle_timeout", CONF_UINT, .min = 10, .max = FLOW_TIMEOUT_MAX, .def = 600,
+	  CF(flows_idle_timeout), .doc = "seconds without a packet that end a flow" },
+	{ "flows.on_full", CONF_ENUM, .def = ON_FULL_STRIP, .names = &on_full_enum,
+	  CF(flows_on_full),
+	  .doc = "what a new connection gets when the table is full: strip (no "
+		 "timestamps), pass (its own timestamps; the server may drop it) or "
+		 "evict-idle (it replaces the longest-idle flow, whose rewrite stops)" },
+	{ "state_dir", CONF_PATH, .def_text = "/run/tsnatd", CF(state_dir),
+	  .doc = "where rewrite state (flows, timestamp marks) is saved on stop and "
+		 "restored on start" },
+	{ "policies", CONF_LIST,
+	  .doc = "the policies, tried in order: the first whose destinations (and "
+		 "sources, if given) match a connection decides" },
+	{ "policies.name", CONF_STRING, CONF_REQUIRED, .min = 1,
+	  .max = sizeof(((struct policy *)0)->name) - 1, PF(name),
+	  .doc = "a unique name, used in logs" },
+	{ "policies.mode", CONF_ENUM, CONF_REQUIRED, .names = &mode_enum, PF(mode),
+	  .doc = "strip: remove the timestamp option from client SYNs; rewrite: make "
+		 "timestamps monotonic per translated source; pass: leave the traffic "
+		 "alone; observe: not implemented in this version" },
+	{ "policies.destinations", CONF_CIDRS, CONF_REQUIRED, PF(dst),
+	  .off_n = offsetof(struct policy, ndst),
+	  .doc = "the servers: a CIDR or a list of CIDRs, IPv4 and IPv6" },
+	{ "policies.sources", CONF_CIDRS, .def_text = "any source", PF(src),
+	  .off_n = offsetof(struct policy, nsrc),
+	  .doc = "the clients behind the gateway: a CIDR or a list of CIDRs" },
+	{ "policies.translated_source", CONF_CIDRS, CONF_HOST | CONF_AUTO, PF(tsrc),
+	  .off_n = offsetof(struct policy, ntsrc),
+	  .off_auto = offsetof(struct policy, ts_auto),
+	  .doc = "the address SNAT gives these clients: \"auto\" (the outbound "
+		 "interface's primary address, as MASQUERADE picks it), one address, "
+		 "or a list of addresses for an SNAT pool" },
+};
+
+#define CONF_NKEYS (sizeof(conf_table) / sizeof(conf_table[0]))
+
+const struct conf_key *
+conf_keys(size_t *n)
+{
+	*n = CONF_NKEYS;
+	return conf_table;
+}
+
+/* The last component of k's path. */
+static const char *
+conf_key_leaf(const struct conf_key *k)
+{
+	const char *dot = strrchr(k->path, '.');
+
+	return dot ? dot + 1 : k->path;
+}
+
+/* Is k a member of the group or list parent ("" = the top level)? */
+static bool
+conf_key_in(const struct conf_key *k, const char *parent)
+{
+	size_t n = strlen(parent);
+
+	if (n == 0)
+		return strchr(k->path, '.') == NULL;
+	return strncmp(k->path, parent, n) == 0 && k->path[n] == '.' &&
+	       strchr(k->path + n + 1, '.') == NULL;
+}
+
+void
+conf_enum_names(const struct conf_enum *e, char *out, size_t len)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (int v = e->first; v <= e->last && used < len; v++)
+		if (e->name(v))
+			used += (size_t)snprintf(out + used, len - used, "%s%s",
+						 used ? ", " : "", e->name(v));
+}
+
+/* Store an integer-like value (bool, int, unsigned or enum field). */
+static void
+conf_store(void *base, const struct conf_key *k, long long v)
+{
+	char *p = (char *)base + k->off;
+
+	if (k->size == sizeof(bool)) {
+		bool b = v != 0;
+
+		memcpy(p, &b, sizeof(b));
+	} else if (k->type == CONF_UINT) {
+		unsigned u = (unsigned)v;
+
+		memcpy(p, &u, sizeof(u));
+	} else {
+		int i = (int)v;
+
+		memcpy(p, &i, sizeof(i));
+	}
+}
+
+/* The one place defaults are applied: every key of parent and its groups. */
+static void
+conf_apply_defaults(void *base, const char *parent)
+{
+	for (size_t i = 0; i < CONF_NKEYS; i++) {
+		const struct conf_key *k = &conf_table[i];
+
+		if (!conf_key_in(k, parent))
+			continue;
+		switch (k->type) {
+		case CONF_BOOL:
+		case CONF_UINT:
+		case CONF_ENUM:
+			if (!(k->flags & CONF_REQUIRED))
+				conf_store(base, k, k->def);
+			break;
+		case CONF_STRING:
+		case CONF_PATH:
+			if (k->def_text)
+				snprintf((char *)base + k->off, k->size, "%s", k->def_text);
+			break;
+		case CONF_CIDRS:
+			if (k->flags & CONF_AUTO)
+				*(bool *)(void *)((char *)base + k->off_auto) = true;
+			break;
+		case CONF_GROUP:
+			conf_apply_defaults(base, k->path);
+			break;
+		case CONF_LIST:
+			break;
+		}
+	}
+}
 
 struct loader {
 	const char *path;
@@ -42,97 +234,127 @@ conf_err(struct loader *L, const config_setting_t *s, const char *fmt, ...)
 	L->nerr++;
 }
 
-/* Report every member of group g whose name is not in allowed[]. */
+static const struct conf_key *
+conf_key_find(const char *parent, const char *name)
+{
+	for (size_t i = 0; i < CONF_NKEYS; i++)
+		if (conf_key_in(&conf_table[i], parent) &&
+		    strcmp(conf_key_leaf(&conf_table[i]), name) == 0)
+			return &conf_table[i];
+	return NULL;
+}
+
+/* "first; count; maxlen;": the members of a group, for messages. */
 static void
-check_keys(struct loader *L, const config_setting_t *g, const char *what,
-	   const char *const allowed[])
+conf_members(const char *parent, char *out, size_t len)
 {
-	for (int i = 0; i < config_setting_length(g); i++) {
-		const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
-		const char *name = config_setting_name(m);
-		bool ok = false;
+	size_t used = 0;
 
-		for (size_t k = 0; allowed[k]; k++)
-			ok |= name && strcmp(name, allowed[k]) == 0;
-		if (!ok)
-			conf_err(L, m, "unknown key '%s' in %s", name ? name : "?", what);
-	}
+	out[0] = '\0';
+	for (size_t i = 0; i < CONF_NKEYS && used < len; i++)
+		if (conf_key_in(&conf_table[i], parent))
+			used += (size_t)snprintf(out + used, len - used, "%s%s;",
+						 used ? " " : "", conf_key_leaf(&conf_table[i]));
 }
 
-static bool
-get_bool(struct loader *L, const config_setting_t *g, const char *key, bool *out)
-{
-	const config_setting_t *s = config_setting_get_member(g, key);
-
-	if (!s)
-		return false;
-	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-		conf_err(L, s, "'%s' must be true or false", key);
-		return false;
-	}
-	*out = config_setting_get_bool(s);
-	return true;
-}
-
-static bool
-get_uint(struct loader *L, const config_setting_t *g, const char *key,
-	 long long min, long long max, unsigned *out)
-{
-	const config_setting_t *s = config_setting_get_member(g, key);
-	long long v;
-
-	if (!s)
-		return false;
-	if (config_setting_type(s) != CONFIG_TYPE_INT &&
-	    config_setting_type(s) != CONFIG_TYPE_INT64) {
-		conf_err(L, s, "'%s' must be an integer", key);
-		return false;
-	}
-	v = config_setting_get_int64(s);
-	if (v < min || v > max) {
-		conf_err(L, s, "'%s' = %lld is out of range %lld..%lld", key, v, min, max);
-		return false;
-	}
-	*out = (unsigned)v;
-	return true;
-}
-
+/* A string value, or NULL after reporting a wrong type. */
 static const char *
-get_string(struct loader *L, const config_setting_t *g, const char *key)
+conf_get_string(struct loader *L, const config_setting_t *s, const struct conf_key *k)
 {
-	const config_setting_t *s = config_setting_get_member(g, key);
-
-	if (!s)
-		return NULL;
 	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		conf_err(L, s, "'%s' must be a string", key);
+		conf_err(L, s, "'%s' must be a string", conf_key_leaf(k));
 		return NULL;
 	}
 	return config_setting_get_string(s);
 }
 
-/* A string or an array/list of strings, each a CIDR. */
-static size_t
-get_cidrs(struct loader *L, const config_setting_t *s, const char *key,
-	  struct cidr **out, bool host_only)
+static void
+conf_load_uint(struct loader *L, const config_setting_t *s, const struct conf_key *k,
+	       void *base)
 {
+	long long v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64) {
+		conf_err(L, s, "'%s' must be an integer", conf_key_leaf(k));
+		return;
+	}
+	v = config_setting_get_int64(s);
+	if (v < k->min || v > k->max) {
+		conf_err(L, s, "'%s' = %lld is out of range %lld..%lld", conf_key_leaf(k),
+			 v, k->min, k->max);
+		return;
+	}
+	conf_store(base, k, v);
+}
+
+static void
+conf_load_enum(struct loader *L, const config_setting_t *s, const struct conf_key *k,
+	       void *base)
+{
+	const char *str = conf_get_string(L, s, k);
+	char names[160];
+	int v;
+
+	if (!str)
+		return;
+	if ((v = k->names->parse(str)) < 0) {
+		conf_enum_names(k->names, names, sizeof(names));
+		conf_err(L, s, "%s '%s' is not one of %s", conf_key_leaf(k), str, names);
+		return;
+	}
+	conf_store(base, k, v);
+}
+
+static void
+conf_load_text(struct loader *L, const config_setting_t *s, const struct conf_key *k,
+	       void *base)
+{
+	const char *str = conf_get_string(L, s, k);
+	size_t len;
+
+	if (!str)
+		return;
+	len = strlen(str);
+	if (k->type == CONF_PATH && (str[0] != '/' || len >= k->size)) {
+		conf_err(L, s, "%s must be an absolute path shorter than %zu",
+			 conf_key_leaf(k), k->size);
+		return;
+	}
+	if (k->type == CONF_STRING && ((long long)len < k->min || (long long)len > k->max)) {
+		conf_err(L, s, "'%s' must have %lld..%lld characters, not %zu",
+			 conf_key_leaf(k), k->min, k->max, len);
+		return;
+	}
+	memcpy((char *)base + k->off, str, len + 1);
+}
+
+/* A string or an array/list of strings, each a CIDR (CONF_HOST: each a
+ * single address; CONF_AUTO: or just "auto"). */
+static void
+conf_load_cidrs(struct loader *L, const config_setting_t *s, const struct conf_key *k,
+		void *base)
+{
+	const char *key = conf_key_leaf(k);
 	int n = 1, type = config_setting_type(s);
 	struct cidr *v;
 	size_t got = 0;
 
+	if ((k->flags & CONF_AUTO) && type == CONFIG_TYPE_STRING &&
+	    strcmp(config_setting_get_string(s), "auto") == 0)
+		return;
+	if (k->flags & CONF_AUTO)
+		*(bool *)(void *)((char *)base + k->off_auto) = false;
 	if (type == CONFIG_TYPE_ARRAY || type == CONFIG_TYPE_LIST) {
-		n = config_setting_length(s);
-		if (n == 0) {
+		if ((n = config_setting_length(s)) == 0) {
 			conf_err(L, s, "'%s' is empty", key);
-			*out = NULL;
-			return 0;
+			return;
 		}
 	} else if (type != CONFIG_TYPE_STRING) {
 		conf_err(L, s, "'%s' must be a string or a list of strings", key);
-		return 0;
+		return;
 	}
-	v = calloc((size_t)(n ? n : 1), sizeof(*v));
-	if (!v)
+	if (!(v = calloc((size_t)n, sizeof(*v))))
 		fatal("calloc");
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = type == CONFIG_TYPE_STRING ? s :
@@ -147,70 +369,122 @@ get_cidrs(struct loader *L, const config_setting_t *s, const char *key,
 			conf_err(L, e, "%s: %s", key, err);
 			continue;
 		}
-		if (host_only && v[got].prefix != (v[got].family == 4 ? 32 : 128)) {
+		if ((k->flags & CONF_HOST) && v[got].prefix != (v[got].family == 4 ? 32 : 128)) {
 			conf_err(L, e, "%s: '%s' must be a single address", key,
 				 config_setting_get_string(e));
 			continue;
 		}
 		got++;
 	}
-	*out = v;
-	return got;
+	memcpy((char *)base + k->off, &v, sizeof(v));
+	memcpy((char *)base + k->off_n, &got, sizeof(got));
+}
+
+static void conf_load_members(struct loader *L, const config_setting_t *g,
+			      const char *parent, void *base, const char *what);
+static void conf_load_policies(struct loader *L, const config_setting_t *list,
+			       struct conf *c);
+
+static void
+conf_load_value(struct loader *L, const config_setting_t *s, const struct conf_key *k,
+		void *base)
+{
+	char members[128];
+
+	switch (k->type) {
+	case CONF_BOOL:
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			conf_err(L, s, "'%s' must be true or false", conf_key_leaf(k));
+		else
+			conf_store(base, k, config_setting_get_bool(s));
+		break;
+	case CONF_UINT:
+		conf_load_uint(L, s, k, base);
+		break;
+	case CONF_ENUM:
+		conf_load_enum(L, s, k, base);
+		break;
+	case CONF_STRING:
+	case CONF_PATH:
+		conf_load_text(L, s, k, base);
+		break;
+	case CONF_CIDRS:
+		conf_load_cidrs(L, s, k, base);
+		break;
+	case CONF_GROUP:
+		conf_members(k->path, members, sizeof(members));
+		if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+			conf_err(L, s, "'%s' must be a group { %s }", k->path, members);
+		else
+			conf_load_members(L, s, k->path, base, k->path);
+		break;
+	case CONF_LIST:
+		/* The one list holds the policies; base is the conf. */
+		conf_load_policies(L, s, base);
+		break;
+	}
+}
+
+/* Load the members of group g that the table lists under parent; report
+ * every other member as unknown (in what). */
+static void
+conf_load_members(struct loader *L, const config_setting_t *g, const char *parent,
+		  void *base, const char *what)
+{
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(m);
+		const struct conf_key *k = name ? conf_key_find(parent, name) : NULL;
+
+		if (!k)
+			conf_err(L, m, "unknown key '%s' in %s", name ? name : "?", what);
+		else
+			conf_load_value(L, m, k, base);
+	}
+}
+
+/* Report every CONF_REQUIRED key of parent missing from g. */
+static void
+conf_check_required(struct loader *L, const config_setting_t *g, const char *parent,
+		    const char *what)
+{
+	for (size_t i = 0; i < CONF_NKEYS; i++) {
+		const struct conf_key *k = &conf_table[i];
+		char names[160] = "";
+
+		if (!conf_key_in(k, parent) || !(k->flags & CONF_REQUIRED) ||
+		    config_setting_get_member(g, conf_key_leaf(k)))
+			continue;
+		if (k->type == CONF_ENUM)
+			conf_enum_names(k->names, names, sizeof(names));
+		conf_err(L, g, "%s needs '%s'%s%s%s", what, conf_key_leaf(k),
+			 names[0] ? " (one of " : "", names, names[0] ? ")" : "");
+	}
 }
 
 static void
-load_policy(struct loader *L, const config_setting_t *g, struct policy *p)
+conf_load_policy(struct loader *L, const config_setting_t *g, struct policy *p)
 {
-	static const char *const keys[] = { "name", "mode", "destinations",
-		"sources", "translated_source", NULL };
-	const config_setting_t *s;
-	const char *str;
+	const config_setting_t *mode = config_setting_get_member(g, "mode");
+	char what[96];
 
+	conf_apply_defaults(p, "policies");
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
 		conf_err(L, g, "each policy must be a group { ... }");
 		return;
 	}
-	check_keys(L, g, "policy", keys);
-	str = get_string(L, g, "name");
-	if (!str || !*str)
-		conf_err(L, g, "policy needs a non-empty 'name'");
-	else if (strlen(str) >= sizeof(p->name))
-		conf_err(L, g, "policy name '%s' is longer than %zu characters",
-			 str, sizeof(p->name) - 1);
+	conf_load_members(L, g, "policies", p, "policy");
+	if (p->name[0])
+		snprintf(what, sizeof(what), "policy '%s'", p->name);
 	else
-		strcpy(p->name, str);
-
-	str = get_string(L, g, "mode");
-	if (!str)
-		conf_err(L, g, "policy '%s' needs a 'mode' (strip, rewrite, observe or pass)", p->name);
-	else if (policy_mode_parse(str, &p->mode) < 0)
-		conf_err(L, config_setting_get_member(g, "mode"),
-			 "mode '%s' is not one of strip, rewrite, observe, pass", str);
-	else if (p->mode == MODE_OBSERVE)
-		conf_err(L, config_setting_get_member(g, "mode"),
-			 "mode 'observe' is not implemented in this version");
-
-	s = config_setting_get_member(g, "destinations");
-	if (!s)
-		conf_err(L, g, "policy '%s' needs 'destinations'", p->name);
-	else
-		p->ndst = get_cidrs(L, s, "destinations", &p->dst, false);
-
-	s = config_setting_get_member(g, "sources");
-	if (s)
-		p->nsrc = get_cidrs(L, s, "sources", &p->src, false);
-
-	p->ts_auto = true;
-	s = config_setting_get_member(g, "translated_source");
-	if (s && !(config_setting_type(s) == CONFIG_TYPE_STRING &&
-		   strcmp(config_setting_get_string(s), "auto") == 0)) {
-		p->ts_auto = false;
-		p->ntsrc = get_cidrs(L, s, "translated_source", &p->tsrc, true);
-	}
+		snprintf(what, sizeof(what), "policy");
+	conf_check_required(L, g, "policies", what);
+	if (mode && p->mode == MODE_OBSERVE)
+		conf_err(L, mode, "mode 'observe' is not implemented in this version");
 }
 
 static void
-load_policies(struct loader *L, const config_setting_t *list, struct conf *c)
+conf_load_policies(struct loader *L, const config_setting_t *list, struct conf *c)
 {
 	int n;
 
@@ -226,77 +500,22 @@ load_policies(struct loader *L, const config_setting_t *list, struct conf *c)
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
 
-		load_policy(L, g, &c->pol[i]);
+		conf_load_policy(L, g, &c->pol[i]);
 		for (int j = 0; j < i; j++)
 			if (c->pol[i].name[0] && strcmp(c->pol[i].name, c->pol[j].name) == 0)
 				conf_err(L, g, "duplicate policy name '%s'", c->pol[i].name);
 	}
 }
 
+/* What the table cannot say: checks across keys. */
 static void
-load_root(struct loader *L, const config_setting_t *root, struct conf *c)
+conf_check_root(struct loader *L, const config_setting_t *root, const struct conf *c)
 {
-	static const char *const keys[] = { "enabled", "log_level", "queue",
-		"flows", "policies", "state_dir", NULL };
-	static const char *const qkeys[] = { "first", "count", "maxlen", NULL };
-	static const char *const fkeys[] = { "max", "idle_timeout", "on_full", NULL };
-	static const char *const on_full[] = { "strip", "pass", "evict-idle" };
-	const config_setting_t *g;
-	const char *str;
+	const config_setting_t *q = config_setting_get_member(root, "queue");
 
-	check_keys(L, root, "the top level", keys);
-	get_bool(L, root, "enabled", &c->enabled);
-	if ((str = get_string(L, root, "log_level")) &&
-	    (c->log_level = log_level_parse(str)) < 0)
-		conf_err(L, config_setting_get_member(root, "log_level"),
-			 "log_level '%s' is not one of error, warn, info, debug", str);
-
-	if ((g = config_setting_get_member(root, "queue"))) {
-		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-			conf_err(L, g, "'queue' must be a group { first; count; maxlen; }");
-		} else {
-			check_keys(L, g, "queue", qkeys);
-			get_uint(L, g, "first", 0, 65535, &c->queue_first);
-			get_uint(L, g, "count", 1, 64, &c->queue_count);
-			get_uint(L, g, "maxlen", 1, 1 << 24, &c->queue_maxlen);
-			if (c->queue_first + c->queue_count - 1 > 65535)
-				conf_err(L, g, "queues %u..%u go past 65535", c->queue_first,
-					 c->queue_first + c->queue_count - 1);
-		}
-	}
-
-	if ((g = config_setting_get_member(root, "flows"))) {
-		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-			conf_err(L, g, "'flows' must be a group { max; idle_timeout; on_full; }");
-		} else {
-			check_keys(L, g, "flows", fkeys);
-			get_uint(L, g, "max", 1024, 1u << 26, &c->flows_max);
-			get_uint(L, g, "idle_timeout", 10, FLOW_TIMEOUT_MAX, &c->flows_idle_timeout);
-			if ((str = get_string(L, g, "on_full"))) {
-				size_t i;
-
-				for (i = 0; i < 3 && strcmp(str, on_full[i]) != 0; i++)
-					;
-				if (i == 3)
-					conf_err(L, config_setting_get_member(g, "on_full"),
-						 "on_full '%s' is not one of strip, pass, evict-idle", str);
-				else
-					c->flows_on_full = (enum flows_on_full)i;
-			}
-		}
-	}
-
-	if ((str = get_string(L, root, "state_dir"))) {
-		if (str[0] != '/' || strlen(str) >= sizeof(c->state_dir))
-			conf_err(L, config_setting_get_member(root, "state_dir"),
-				 "state_dir must be an absolute path shorter than %zu",
-				 sizeof(c->state_dir));
-		else
-			strcpy(c->state_dir, str);
-	}
-
-	if ((g = config_setting_get_member(root, "policies")))
-		load_policies(L, g, c);
+	if (c->queue_first + c->queue_count - 1 > 65535)
+		conf_err(L, q, "queues %u..%u go past 65535", c->queue_first,
+			 c->queue_first + c->queue_count - 1);
 }
 
 struct conf *
@@ -307,10 +526,9 @@ conf_load(const char *path, FILE *errs)
 	config_t cfg;
 	long n;
 
-	c = malloc(sizeof(*c));
-	if (!c)
-		fatal("malloc");
-	*c = conf_defaults;
+	if (!(c = calloc(1, sizeof(*c))))
+		fatal("calloc");
+	conf_apply_defaults(c, "");
 	config_init(&cfg);
 	if (!config_read_file(&cfg, path)) {
 		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
@@ -323,7 +541,8 @@ conf_load(const char *path, FILE *errs)
 		conf_free(c);
 		return NULL;
 	}
-	load_root(&L, config_root_setting(&cfg), c);
+	conf_load_members(&L, config_root_setting(&cfg), "", c, "the top level");
+	conf_check_root(&L, config_root_setting(&cfg), c);
 	config_destroy(&cfg);
 	if (L.nerr) {
 		conf_free(c);

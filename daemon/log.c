@@ -24,18 +24,28 @@ log_set_level(int level)
 	atomic_store(&log_max, level);
 }
 
+/* The one mapping between log levels and their names. */
+static const struct { const char *name; int level; } log_levels[] = {
+	{ "error", LOG_ERR }, { "warn", LOG_WARNING },
+	{ "info", LOG_INFO }, { "debug", LOG_DEBUG },
+};
+
 int
 log_level_parse(const char *s)
 {
-	static const struct { const char *name; int level; } levels[] = {
-		{ "error", LOG_ERR }, { "warn", LOG_WARNING },
-		{ "info", LOG_INFO }, { "debug", LOG_DEBUG },
-	};
-
-	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
-		if (strcmp(s, levels[i].name) == 0)
-			return levels[i].level;
+	for (size_t i = 0; i < sizeof(log_levels) / sizeof(log_levels[0]); i++)
+		if (strcmp(s, log_levels[i].name) == 0)
+			return log_levels[i].level;
 	return -1;
+}
+
+const char *
+log_level_name(int level)
+{
+	for (size_t i = 0; i < sizeof(log_levels) / sizeof(log_levels[0]); i++)
+		if (log_levels[i].level == level)
+			return log_levels[i].name;
+	return NULL;
 }
 
 static void LOGF(2, 0)

@@ -24,6 +24,7 @@
 #include "domain.h"
 #include "engine.h"
 #include "log.h"
+#include "reload.h"
 #include "rtnl.h"
 #include "rules.h"
 #include "state.h"
@@ -34,19 +35,6 @@
 
 static _Atomic(struct conf *) current;
 static struct domains *domains;
-
-/* Explicit translated sources (one address or an SNAT pool) are one clock
- * domain each, named by their first address. Before the conf is published. */
-static void
-bind_domains(struct conf *c)
-{
-	for (size_t i = 0; i < c->npol; i++) {
-		struct policy *p = &c->pol[i];
-
-		if (!p->ts_auto && p->ntsrc)
-			p->domain = domains_intern(domains, p->tsrc[0].family, p->tsrc[0].addr);
-	}
-}
 
 /* SYNs without timestamp in rewrite policies: once per (domain, server). */
 static void
@@ -95,27 +83,6 @@ usage(FILE *f)
 		"signals: HUP reload, USR1 log counters, TERM/INT drain and exit\n");
 }
 
-/* Load a config; on failure log every error line and return NULL. */
-static struct conf *
-load_logged(const char *path)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *errs = open_memstream(&text, &len);
-	struct conf *c;
-
-	if (!errs)
-		fatal("open_memstream");
-	c = conf_load(path, errs);
-	fclose(errs);
-	if (!c) {
-		for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
-			log_warnx("%s", line);
-	}
-	free(text);
-	return c;
-}
-
 static void
 log_policies(const struct conf *c)
 {
@@ -148,48 +115,52 @@ log_counters(const struct engine *e)
 	log_info("total: %s", line);
 }
 
-/* Wait until every worker has finished a batch begun after the swap, so
- * that nobody still reads old; then free it. Workers tick every 250 ms. */
-static void
-retire(const struct engine *e, struct conf *old)
+/* The engine's flow tables as the state module takes them (at most 64
+ * queues, the configuration's limit). */
+static unsigned
+state_queues(const struct engine *e, struct state_queue *q)
 {
-	unsigned n = engine_nworkers(e), seen[64];
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	unsigned n = engine_nworkers(e);
 
 	for (unsigned i = 0; i < n; i++)
-		seen[i] = engine_epoch(e, i);
-	for (unsigned i = 0; i < n; i++)
-		while (engine_epoch(e, i) == seen[i])
-			nanosleep(&ts, NULL);
-	conf_free(old);
+		q[i] = (struct state_queue){ engine_queue(e, i), engine_flows(e, i) };
+	return n;
+}
+
+/* The engine's workers as the reload waits for them. */
+static unsigned
+workers_count(const void *e)
+{
+	return engine_nworkers(e);
+}
+
+static unsigned
+workers_epoch(const void *e, unsigned i)
+{
+	return engine_epoch(e, i);
+}
+
+/* Workers tick every 250 ms: look again every 20 ms. */
+static void
+workers_pause(const void *e)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+	(void)e;
+	nanosleep(&ts, NULL);
 }
 
 static void
 reload(const struct engine *e, const char *path)
 {
-	struct conf *old = atomic_load(&current), *c;
+	const struct reload_workers w = { workers_count, workers_epoch, workers_pause, e };
 
-	log_info("reloading %s", path);
-	c = load_logged(path);
-	if (!c) {
-		log_warnx("reload failed: keeping the running configuration");
-		return;
+	if (reload_apply(&current, path, domains, &w)) {
+		log_policies(atomic_load(&current));
+		sd_notify(0, "RELOADING=0\nREADY=1\nSTATUS=configuration reloaded");
+	} else {
+		sd_notify(0, "RELOADING=0\nREADY=1\nSTATUS=reload failed: running configuration kept");
 	}
-	if (c->queue_first != old->queue_first || c->queue_count != old->queue_count ||
-	    c->queue_maxlen != old->queue_maxlen) {
-		log_warnx("queue settings changed: they apply after a restart; "
-			  "keeping queues %u..%u", old->queue_first,
-			  old->queue_first + old->queue_count - 1);
-		c->queue_first = old->queue_first;
-		c->queue_count = old->queue_count;
-		c->queue_maxlen = old->queue_maxlen;
-	}
-	log_set_level(c->log_level);
-	bind_domains(c);
-	atomic_store_explicit(&current, c, memory_order_release);
-	retire(e, old);
-	log_policies(c);
-	sd_notify(0, "RELOADING=0\nREADY=1\nSTATUS=configuration reloaded");
 }
 
 /* Ping the watchdog only while every worker is still turning. */
@@ -210,7 +181,8 @@ static int
 run(const char *path)
 {
 	struct conf *c = atomic_load(&current);
-	unsigned wd_last[64] = { 0 };
+	unsigned wd_last[64] = { 0 }, nq;
+	struct state_queue sq[64];
 	uint64_t wd_usec = 0;
 	struct engine *e;
 	struct rtnl *rt;
@@ -241,10 +213,11 @@ run(const char *path)
 	e = engine_open(c, domains, seed);
 	if (!e)
 		return 1;
-	nflows = state_restore(c->state_dir, e, domains, c->flows_idle_timeout);
+	nq = state_queues(e, sq);
+	nflows = state_restore(c->state_dir, sq, nq, domains, c->flows_idle_timeout);
 	if (nflows > 0)
 		log_info("restored %ld rewritten flows from %s", nflows, c->state_dir);
-	bind_domains(c);
+	reload_bind_domains(c, domains);
 	rt = rtnl_open(domains);
 	if (engine_start(e, &current) < 0) {
 		engine_stop(e);
@@ -291,7 +264,7 @@ run(const char *path)
 	c = atomic_load(&current);
 	/* Only rewrite needs state: a strip-only daemon leaves nothing. */
 	if ((conf_modes(c) & (1u << MODE_REWRITE)) || engine_flow_count(e)) {
-		nflows = state_save(c->state_dir, e, domains);
+		nflows = state_save(c->state_dir, sq, nq, domains);
 		if (nflows >= 0)
 			log_info("saved %ld rewritten flows to %s", nflows, c->state_dir);
 	}
@@ -311,6 +284,8 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "test", no_argument, NULL, 't' },
 		{ "print-rules", required_argument, NULL, 'r' },
+		/* hidden: the key reference, "man" for tsnatd.conf(5) */
+		{ "print-config-keys", optional_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -335,6 +310,10 @@ main(int argc, char **argv)
 				return 1;
 			}
 			break;
+		case 'k':
+			conf_doc_print(stdout, optarg && strcmp(optarg, "man") == 0 ?
+				       CONF_DOC_MAN : CONF_DOC_TEXT);
+			return 0;
 		case 'h':
 			usage(stdout);
 			return 0;

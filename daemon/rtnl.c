@@ -14,28 +14,44 @@
 struct rtnl {
 	struct mnl_socket *events;
 	struct domains *d;
-	uint16_t current[2][DOMAIN_IFINDEX_MAX];
+	struct rtnl_map map;
 };
 
-struct addr_scan {
+struct rtnl_scan {
 	bool have[2][DOMAIN_IFINDEX_MAX];
 	uint8_t addr[2][DOMAIN_IFINDEX_MAX][16];
 };
 
-static int
-on_addr(const struct nlmsghdr *nlh, void *data)
+struct rtnl_scan *
+rtnl_scan_new(void)
 {
-	struct addr_scan *sc = data;
+	return calloc(1, sizeof(struct rtnl_scan));
+}
+
+void
+rtnl_scan_free(struct rtnl_scan *sc)
+{
+	free(sc);
+}
+
+/* An address the kernel would not pick as a source is no domain. */
+#define RTNL_UNUSABLE (IFA_F_SECONDARY | IFA_F_TENTATIVE | IFA_F_DEPRECATED | \
+		       IFA_F_DADFAILED)
+
+bool
+rtnl_scan_addr(struct rtnl_scan *sc, const struct nlmsghdr *nlh)
+{
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *attr, *local = NULL, *address = NULL;
-	uint32_t flags = ifa->ifa_flags;
+	uint32_t flags;
 	int fam;
 
-	if (nlh->nlmsg_type != RTM_NEWADDR || ifa->ifa_index >= DOMAIN_IFINDEX_MAX ||
-	    ifa->ifa_scope != RT_SCOPE_UNIVERSE)
-		return MNL_CB_OK;
-	if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
-		return MNL_CB_OK;
+	if (nlh->nlmsg_type != RTM_NEWADDR || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa))
+		return false;
+	if (ifa->ifa_index >= DOMAIN_IFINDEX_MAX || ifa->ifa_scope != RT_SCOPE_UNIVERSE ||
+	    (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6))
+		return false;
+	flags = ifa->ifa_flags;
 	mnl_attr_for_each(attr, nlh, sizeof(*ifa)) {
 		switch (mnl_attr_get_type(attr)) {
 		case IFA_LOCAL:
@@ -44,23 +60,78 @@ on_addr(const struct nlmsghdr *nlh, void *data)
 		case IFA_ADDRESS:
 			address = attr;
 			break;
-		case IFA_FLAGS:
+		case IFA_FLAGS:	/* the full 32 bits, when present */
 			if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
 				flags = mnl_attr_get_u32(attr);
 			break;
 		}
 	}
-	if (flags & (IFA_F_SECONDARY | IFA_F_TENTATIVE | IFA_F_DEPRECATED | IFA_F_DADFAILED))
-		return MNL_CB_OK;
+	if (flags & RTNL_UNUSABLE)
+		return false;
 	fam = ifa->ifa_family == AF_INET6;
+	/* IFA_LOCAL is the local address on point-to-point links, where
+	 * IFA_ADDRESS is the peer's. */
 	if (!local)
 		local = address;
 	if (!local || sc->have[fam][ifa->ifa_index] ||
 	    mnl_attr_get_payload_len(local) != (fam ? 16u : 4u))
-		return MNL_CB_OK;
+		return false;
 	sc->have[fam][ifa->ifa_index] = true;
 	memcpy(sc->addr[fam][ifa->ifa_index], mnl_attr_get_payload(local), fam ? 16 : 4);
+	return true;
+}
+
+bool
+rtnl_scan_get(const struct rtnl_scan *sc, int family, uint32_t ifindex, uint8_t *addr)
+{
+	int fam = family == 6;
+
+	if (ifindex >= DOMAIN_IFINDEX_MAX || !sc->have[fam][ifindex])
+		return false;
+	memcpy(addr, sc->addr[fam][ifindex], fam ? 16 : 4);
+	return true;
+}
+
+static int
+rtnl_on_addr(const struct nlmsghdr *nlh, void *data)
+{
+	rtnl_scan_addr(data, nlh);
 	return MNL_CB_OK;
+}
+
+static void
+rtnl_log_change(unsigned fam, uint32_t i, const struct rtnl_scan *sc)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (sc->have[fam][i]) {
+		inet_ntop(fam ? AF_INET6 : AF_INET, sc->addr[fam][i], a, sizeof(a));
+		log_info("interface %u: translated source for \"auto\" is %s", i, a);
+	} else {
+		log_info("interface %u: no primary IPv%d address; \"auto\" uses the shared domain",
+			 i, fam ? 6 : 4);
+	}
+}
+
+unsigned
+rtnl_publish(struct rtnl_map *map, struct domains *d, const struct rtnl_scan *sc)
+{
+	unsigned changes = 0;
+
+	for (unsigned fam = 0; fam < 2; fam++) {
+		for (uint32_t i = 0; i < DOMAIN_IFINDEX_MAX; i++) {
+			uint16_t dom = sc->have[fam][i] ?
+				domains_intern(d, fam ? 6 : 4, sc->addr[fam][i]) : DOMAIN_SHARED;
+
+			if (dom == map->dom[fam][i])
+				continue;
+			map->dom[fam][i] = dom;
+			domains_set_ifindex(d, fam ? 6 : 4, i, dom);
+			rtnl_log_change(fam, i, sc);
+			changes++;
+		}
+	}
+	return changes;
 }
 
 /* Dump every address (a fresh socket each time keeps the event socket's
@@ -70,7 +141,7 @@ rtnl_refresh(struct rtnl *r)
 {
 	static char buf[1 << 16];
 	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
-	struct addr_scan *sc = calloc(1, sizeof(*sc));
+	struct rtnl_scan *sc = rtnl_scan_new();
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;
 	unsigned seq = (unsigned)time(NULL), portid;
@@ -93,28 +164,14 @@ rtnl_refresh(struct rtnl *r)
 		goto out;
 	}
 	while (ret > MNL_CB_STOP && (n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0)
-		ret = mnl_cb_run(buf, (size_t)n, seq, portid, on_addr, sc);
-	for (int fam = 0; fam < 2; fam++) {
-		for (uint32_t i = 0; i < DOMAIN_IFINDEX_MAX; i++) {
-			uint16_t dom = sc->have[fam][i] ?
-				domains_intern(r->d, fam ? 6 : 4, sc->addr[fam][i]) : DOMAIN_SHARED;
-			char a[INET6_ADDRSTRLEN];
-
-			if (dom == r->current[fam][i])
-				continue;
-			r->current[fam][i] = dom;
-			domains_set_ifindex(r->d, fam ? 6 : 4, i, dom);
-			if (sc->have[fam][i]) {
-				inet_ntop(fam ? AF_INET6 : AF_INET, sc->addr[fam][i], a, sizeof(a));
-				log_info("interface %u: translated source for \"auto\" is %s", i, a);
-			} else {
-				log_info("interface %u: no primary IPv%d address; \"auto\" uses the shared domain",
-					 i, fam ? 6 : 4);
-			}
-		}
-	}
+		ret = mnl_cb_run(buf, (size_t)n, seq, portid, rtnl_on_addr, sc);
+	/* Only a complete dump (NLMSG_DONE) may take addresses away. */
+	if (ret == MNL_CB_STOP)
+		rtnl_publish(&r->map, r->d, sc);
+	else
+		log_warn("rtnetlink address dump incomplete; keeping the known addresses");
 out:
-	free(sc);
+	rtnl_scan_free(sc);
 	if (nl)
 		mnl_socket_close(nl);
 }

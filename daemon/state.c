@@ -1,5 +1,8 @@
-/* state.c - save and restore flow tables and domain marks. */
+/* state.c - save and restore flow tables and domain marks in the record
+ * format described in state.h. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -9,195 +12,487 @@
 #include "log.h"
 #include "state.h"
 
-#define STATE_VERSION 1
+#define FLOW_ALL_FLAGS (FLOW_CLIENT_IS_A | FLOW_FIN_CLIENT | FLOW_FIN_SERVER | \
+			FLOW_REBASE | FLOW_CLOSING | FLOW_V6)
 
-struct state_hdr {
-	char magic[8];		/* "TSNATDFL" flows, "TSNATDDM" domains */
-	uint32_t version;
-	uint32_t record_size;
-	uint32_t count;
-	uint32_t pad;
-	uint64_t saved_at;	/* wall clock seconds */
-};
+static const char state_magic[8] = "TSNATDST";
 
-struct domain_rec {
-	uint16_t id;
+/* --- byte order and checksum -------------------------------------------- */
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+static void
+put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)(v >> 32));
+	put32(p + 4, (uint32_t)v);
+}
+
+static uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)get16(p) << 16 | get16(p + 2);
+}
+
+static uint64_t
+get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) << 32 | get32(p + 4);
+}
+
+uint32_t
+state_crc32(uint32_t crc, const void *buf, size_t len)
+{
+	/* Four bits at a time: small, and state files are read once. */
+	static const uint32_t nibble[16] = {
+		0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac,
+		0x76dc4190, 0x6b6b51f4, 0x4db26158, 0x5005713c,
+		0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c,
+		0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
+	};
+	const uint8_t *p = buf;
+
+	crc = ~crc;
+	for (size_t i = 0; i < len; i++) {
+		crc ^= p[i];
+		crc = (crc >> 4) ^ nibble[crc & 15];
+		crc = (crc >> 4) ^ nibble[crc & 15];
+	}
+	return ~crc;
+}
+
+static bool
+zeros(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* --- records ------------------------------------------------------------ */
+
+struct state_domain {
 	uint8_t family;
-	uint8_t has_mark;
+	bool has_mark;
 	uint32_t mark;
 	uint8_t addr[16];
 };
 
-static const char flows_magic[8] = "TSNATDFL", domains_magic[8] = "TSNATDDM";
+static void
+state_domain_encode(uint8_t *r, uint16_t id, const struct state_domain *dm)
+{
+	memset(r, 0, STATE_DOMAIN_SIZE);
+	put16(r, id);
+	r[2] = dm->family;
+	r[3] = dm->has_mark;
+	put32(r + 4, dm->has_mark ? dm->mark : 0);
+	memcpy(r + 8, dm->addr, dm->family == 4 ? 4 : dm->family == 6 ? 16 : 0);
+}
+
+/* Record number index, or false if any field is out of place. */
+static bool
+state_domain_decode(const uint8_t *r, uint32_t index, struct state_domain *dm)
+{
+	dm->family = r[2];
+	dm->has_mark = r[3] == 1;
+	dm->mark = get32(r + 4);
+	memcpy(dm->addr, r + 8, 16);
+	if (get16(r) != index || r[3] > 1 || (!dm->has_mark && dm->mark))
+		return false;
+	if (index == DOMAIN_SHARED)
+		return dm->family == 0 && zeros(dm->addr, 16);
+	if (dm->family == 4)
+		return zeros(dm->addr + 4, 12);
+	return dm->family == 6;
+}
 
 static void
-path_for(char *out, size_t len, const char *dir, const char *name, unsigned queue)
+state_flow_encode(uint8_t *r, unsigned queue, const struct flow *f)
 {
-	if (strcmp(name, "flows") == 0)
-		snprintf(out, len, "%s/flows.q%u", dir, queue);
-	else
-		snprintf(out, len, "%s/%s", dir, name);
+	size_t alen = flow_family(f) == 4 ? 4 : 16;
+
+	memset(r, 0, STATE_FLOW_SIZE);
+	put16(r, (uint16_t)queue);
+	r[2] = (uint8_t)flow_family(f);
+	r[3] = (uint8_t)f->flags;
+	memcpy(r + 4, f->a, alen);
+	memcpy(r + 20, f->b, alen);
+	put16(r + 36, f->pa);
+	put16(r + 38, f->pb);
+	put32(r + 40, f->offset);
+	put32(r + 44, f->last_raw);
+	put16(r + 48, f->domain);
 }
 
-/* Write to a temporary name and rename: a crash never leaves half a file. */
-static FILE *
-open_tmp(const char *path, char *tmp, size_t len)
+/* A flow record, checked field by field against what flow.h allows. */
+static bool
+state_flow_decode(const uint8_t *r, uint32_t ndomains, uint16_t *queue, struct flow *f)
 {
-	snprintf(tmp, len, "%s.tmp", path);
-	return fopen(tmp, "wb");
+	int family = r[2], c;
+	uint16_t dom = get16(r + 48);
+
+	memset(f, 0, sizeof(*f));
+	*queue = get16(r);
+	if ((family != 4 && family != 6) || (r[3] & ~FLOW_ALL_FLAGS) ||
+	    !!(r[3] & FLOW_V6) != (family == 6) || dom >= ndomains || get16(r + 50))
+		return false;
+	if (family == 4 && (!zeros(r + 8, 12) || !zeros(r + 24, 12)))
+		return false;
+	memcpy(f->a, r + 4, 16);
+	memcpy(f->b, r + 20, 16);
+	f->pa = get16(r + 36);
+	f->pb = get16(r + 38);
+	c = memcmp(f->a, f->b, 16);
+	if (c > 0 || (c == 0 && f->pa > f->pb))
+		return false;
+	f->offset = get32(r + 40);
+	f->last_raw = get32(r + 44);
+	f->domain = dom & 0x3ff;
+	f->flags = r[3] & FLOW_ALL_FLAGS;
+	return true;
 }
+
+/* --- writing ------------------------------------------------------------ */
+
+struct state_out {
+	int fd;
+	bool failed;
+	uint32_t crc;
+	size_t len;
+	uint8_t buf[16384];
+};
 
 static int
-close_tmp(FILE *f, const char *tmp, const char *path)
+state_write_all(int fd, const uint8_t *p, size_t n)
 {
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		log_warn("saving %s", path);
-		unlink(tmp);
-		return -1;
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
 	}
 	return 0;
 }
 
-struct save_ctx {
-	FILE *f;
+static void
+state_flush(struct state_out *o)
+{
+	if (!o->failed && o->len && state_write_all(o->fd, o->buf, o->len) < 0)
+		o->failed = true;
+	o->len = 0;
+}
+
+/* Append n bytes to the file and the checksum (crc_len of them). */
+static void
+state_put(struct state_out *o, const uint8_t *p, size_t n, size_t crc_len)
+{
+	o->crc = state_crc32(o->crc, p, crc_len);
+	if (o->len + n > sizeof(o->buf))
+		state_flush(o);
+	memcpy(o->buf + o->len, p, n);
+	o->len += n;
+}
+
+struct state_save_ctx {
+	struct state_out *o;
+	unsigned queue;
 	uint32_t n;
 };
 
 static void
-save_one(const struct flow *fl, void *arg)
+state_save_flow(const struct flow *f, void *arg)
 {
-	struct save_ctx *sc = arg;
+	struct state_save_ctx *sc = arg;
+	uint8_t r[STATE_FLOW_SIZE];
 
-	if (fwrite(fl, sizeof(*fl), 1, sc->f) == 1)
-		sc->n++;
+	state_flow_encode(r, sc->queue, f);
+	state_put(sc->o, r, sizeof(r), sizeof(r));
+	sc->n++;
+}
+
+/* Header and every record; the CRC field stays zero until the end. */
+static uint32_t
+state_write_body(struct state_out *o, const struct state_queue *q, unsigned nq,
+		 const struct domains *d, uint32_t nflows)
+{
+	uint8_t h[STATE_HDR_SIZE] = { 0 }, r[STATE_DOMAIN_SIZE];
+	uint16_t nd = domains_count(d);
+	struct state_save_ctx sc = { .o = o };
+
+	memcpy(h, state_magic, 8);
+	put16(h + 8, STATE_VERSION);
+	put16(h + 10, STATE_HDR_SIZE);
+	put16(h + 12, STATE_DOMAIN_SIZE);
+	put16(h + 14, STATE_FLOW_SIZE);
+	put32(h + 16, nd);
+	put32(h + 20, nflows);
+	put64(h + 24, (uint64_t)time(NULL));
+	state_put(o, h, sizeof(h), STATE_HDR_CRC_OFF);
+	for (uint16_t i = 0; i < nd; i++) {
+		struct state_domain dm = { 0 };
+		int fam = 0;
+
+		domains_get(d, i, &fam, dm.addr);
+		dm.family = i == DOMAIN_SHARED ? 0 : (uint8_t)fam;
+		if (i == DOMAIN_SHARED)
+			memset(dm.addr, 0, sizeof(dm.addr));
+		dm.has_mark = domains_hwm(d, i, &dm.mark);
+		state_domain_encode(r, i, &dm);
+		state_put(o, r, sizeof(r), sizeof(r));
+	}
+	for (unsigned i = 0; i < nq; i++) {
+		sc.queue = q[i].queue;
+		flow_foreach(q[i].flows, state_save_flow, &sc);
+	}
+	state_flush(o);
+	return sc.n;
+}
+
+/* fsync the directory so that the rename itself is durable. */
+static int
+state_sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = fsync(fd);
+	close(fd);
+	return ret;
 }
 
 long
-state_save(const char *dir, const struct engine *e, const struct domains *d)
+state_save(const char *dir, const struct state_queue *q, unsigned nq,
+	   const struct domains *d)
 {
+	static struct state_out o;
 	char path[512], tmp[520];
-	struct state_hdr h = { .version = STATE_VERSION, .saved_at = (uint64_t)time(NULL) };
-	long total = 0;
-	FILE *f;
+	uint32_t nflows = 0;
+	uint8_t crc[4];
 
+	for (unsigned i = 0; i < nq; i++)
+		nflows += flow_count(q[i].flows);
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		log_warn("state directory %s", dir);
 		return -1;
 	}
-	path_for(path, sizeof(path), dir, "domains", 0);
-	if (!(f = open_tmp(path, tmp, sizeof(tmp))))
-		goto fail;
-	memcpy(h.magic, domains_magic, 8);
-	h.record_size = sizeof(struct domain_rec);
-	h.count = domains_count(d);
-	fwrite(&h, sizeof(h), 1, f);
-	for (uint16_t i = 0; i < h.count; i++) {
-		struct domain_rec r = { .id = i };
-		int fam = 0;
-
-		domains_get(d, i, &fam, r.addr);
-		r.family = (uint8_t)fam;
-		r.has_mark = domains_hwm(d, i, &r.mark);
-		fwrite(&r, sizeof(r), 1, f);
-	}
-	if (close_tmp(f, tmp, path) < 0)
+	o = (struct state_out){ .fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+					   O_CLOEXEC, 0600) };
+	if (o.fd < 0) {
+		log_warn("saving state: %s", tmp);
 		return -1;
-
-	memcpy(h.magic, flows_magic, 8);
-	h.record_size = sizeof(struct flow);
-	for (unsigned i = 0; i < engine_nworkers(e); i++) {
-		struct flow_table *t = engine_flows(e, i);
-		struct save_ctx sc;
-
-		path_for(path, sizeof(path), dir, "flows", engine_queue(e, i));
-		if (!(f = open_tmp(path, tmp, sizeof(tmp))))
-			goto fail;
-		h.count = flow_count(t);
-		fwrite(&h, sizeof(h), 1, f);
-		sc = (struct save_ctx){ .f = f };
-		flow_foreach(t, save_one, &sc);
-		if (close_tmp(f, tmp, path) < 0)
-			return -1;
-		total += sc.n;
 	}
-	return total;
+	if (fchmod(o.fd, 0600) < 0 || state_write_body(&o, q, nq, d, nflows) != nflows ||
+	    o.failed)
+		goto fail;
+	put32(crc, o.crc);
+	if (pwrite(o.fd, crc, 4, STATE_HDR_CRC_OFF) != 4 || fsync(o.fd) < 0)
+		goto fail;
+	if (close(o.fd) < 0) {
+		o.fd = -1;
+		goto fail;
+	}
+	o.fd = -1;
+	if (rename(tmp, path) < 0)
+		goto fail;
+	if (state_sync_dir(dir) < 0)
+		log_warn("saving state: fsync %s", dir);
+	return nflows;
 fail:
-	log_warn("saving state to %s", dir);
+	log_warn("saving state: %s", tmp);
+	if (o.fd >= 0)
+		close(o.fd);
+	unlink(tmp);
 	return -1;
 }
 
-/* Open a state file and check its header; NULL (with a warning when it
- * exists but does not fit) otherwise. */
-static FILE *
-open_checked(const char *path, const char magic[8], uint32_t record_size,
-	     uint32_t max_age_s, struct state_hdr *h)
-{
-	FILE *f = fopen(path, "rb");
-	uint64_t now = (uint64_t)time(NULL);
+/* --- reading ------------------------------------------------------------ */
 
-	if (!f)
-		return NULL;
-	if (fread(h, sizeof(*h), 1, f) != 1 || memcmp(h->magic, magic, 8) != 0 ||
-	    h->version != STATE_VERSION || h->record_size != record_size) {
-		log_warnx("%s: not a state file of this version; ignored", path);
-	} else if (now - h->saved_at > max_age_s) {
-		log_warnx("%s: saved %llu s ago, older than the flow timeout; ignored",
-			  path, (unsigned long long)(now - h->saved_at));
-	} else {
-		return f;
+struct state_in {
+	FILE *f;
+	uint8_t h[STATE_HDR_SIZE];
+	uint32_t nd, nf;
+};
+
+/* Why the header (of a file of size bytes) does not fit, or NULL. */
+static const char *
+state_check_header(struct state_in *in, uint64_t size, uint32_t max_age_s,
+		   char *why, size_t len)
+{
+	const uint8_t *h = in->h;
+	uint64_t now = (uint64_t)time(NULL), saved;
+
+	if (size < STATE_HDR_SIZE || memcmp(h, state_magic, 8) != 0)
+		return "not a tsnatd state file";
+	if (get16(h + 8) != STATE_VERSION) {
+		snprintf(why, len, "format version %u, this tsnatd reads version %u",
+			 get16(h + 8), STATE_VERSION);
+		return why;
 	}
-	fclose(f);
+	in->nd = get32(h + 16);
+	in->nf = get32(h + 20);
+	if (get16(h + 10) != STATE_HDR_SIZE || get16(h + 12) != STATE_DOMAIN_SIZE ||
+	    get16(h + 14) != STATE_FLOW_SIZE || get32(h + 32) != 0 ||
+	    in->nd < 1 || in->nd > DOMAIN_MAX)
+		return "header fields out of range";
+	if (size != STATE_HDR_SIZE + (uint64_t)in->nd * STATE_DOMAIN_SIZE +
+		    (uint64_t)in->nf * STATE_FLOW_SIZE)
+		return "size does not match its record counts (truncated?)";
+	saved = get64(h + 24);
+	if (saved > now + 60)
+		return "saved in the future";
+	if (now - saved > max_age_s) {
+		snprintf(why, len, "saved %llu s ago, longer than the flow timeout",
+			 (unsigned long long)(now - saved));
+		return why;
+	}
 	return NULL;
 }
 
-long
-state_restore(const char *dir, const struct engine *e, struct domains *d,
-	      uint32_t max_age_s)
+/* Every record valid and the checksum right, before anything is used. */
+static const char *
+state_verify(struct state_in *in, char *why, size_t len)
 {
-	uint16_t remap[DOMAIN_MAX] = { 0 };
-	char path[512];
-	struct state_hdr h;
+	uint32_t crc = state_crc32(0, in->h, STATE_HDR_CRC_OFF);
+	uint8_t r[STATE_FLOW_SIZE];
+
+	for (uint32_t i = 0; i < in->nd + in->nf; i++) {
+		bool dom = i < in->nd, ok;
+		size_t n = dom ? STATE_DOMAIN_SIZE : STATE_FLOW_SIZE;
+		struct state_domain dm;
+		struct flow fl;
+		uint16_t queue;
+
+		if (fread(r, n, 1, in->f) != 1)
+			return "truncated";
+		crc = state_crc32(crc, r, n);
+		ok = dom ? state_domain_decode(r, i, &dm) :
+			   state_flow_decode(r, in->nd, &queue, &fl);
+		if (!ok) {
+			snprintf(why, len, "%s record %u has a field out of range",
+				 dom ? "domain" : "flow", dom ? i : i - in->nd);
+			return why;
+		}
+	}
+	if (crc != get32(in->h + STATE_HDR_CRC_OFF))
+		return "checksum mismatch (corrupted)";
+	return NULL;
+}
+
+static struct flow_table *
+state_table_of(const struct state_queue *q, unsigned nq, uint16_t queue)
+{
+	for (unsigned i = 0; i < nq; i++)
+		if (q[i].queue == queue)
+			return q[i].flows;
+	return NULL;
+}
+
+/* The verified records, read again and restored. */
+static long
+state_apply(struct state_in *in, const struct state_queue *q, unsigned nq,
+	    struct domains *d)
+{
+	uint16_t remap[DOMAIN_MAX] = { DOMAIN_SHARED };
+	uint8_t r[STATE_FLOW_SIZE];
 	struct timespec mono;
 	long total = 0, lost = 0;
-	FILE *f;
 
 	clock_gettime(CLOCK_MONOTONIC, &mono);
-	path_for(path, sizeof(path), dir, "domains", 0);
-	f = open_checked(path, domains_magic, sizeof(struct domain_rec), max_age_s, &h);
-	unlink(path);
-	if (!f)
-		return 0;	/* flows without their domains are useless */
-	for (uint32_t i = 0; i < h.count && i < DOMAIN_MAX; i++) {
-		struct domain_rec r;
+	if (fseek(in->f, STATE_HDR_SIZE, SEEK_SET) < 0)
+		return 0;
+	for (uint32_t i = 0; i < in->nd && fread(r, STATE_DOMAIN_SIZE, 1, in->f) == 1; i++) {
+		struct state_domain dm;
 
-		if (fread(&r, sizeof(r), 1, f) != 1 || r.id >= DOMAIN_MAX)
-			break;
-		remap[r.id] = r.id == DOMAIN_SHARED ? DOMAIN_SHARED :
-			      domains_intern(d, r.family, r.addr);
-		if (r.has_mark)
-			domains_note(d, 0, remap[r.id], r.mark);
+		if (!state_domain_decode(r, i, &dm))
+			return 0;
+		remap[i] = i == DOMAIN_SHARED ? DOMAIN_SHARED :
+			   domains_intern(d, dm.family, dm.addr);
+		if (dm.has_mark)
+			domains_note(d, 0, remap[i], dm.mark);
 	}
-	fclose(f);
-
-	for (unsigned i = 0; i < engine_nworkers(e); i++) {
-		struct flow_table *t = engine_flows(e, i);
+	for (uint32_t i = 0; i < in->nf && fread(r, STATE_FLOW_SIZE, 1, in->f) == 1; i++) {
+		struct flow_table *t;
 		struct flow fl;
+		uint16_t queue;
 
-		path_for(path, sizeof(path), dir, "flows", engine_queue(e, i));
-		f = open_checked(path, flows_magic, sizeof(struct flow), max_age_s, &h);
-		unlink(path);
-		if (!f)
-			continue;
-		for (uint32_t n = 0; n < h.count && fread(&fl, sizeof(fl), 1, f) == 1; n++) {
-			fl.domain = fl.domain < DOMAIN_MAX ? remap[fl.domain] : DOMAIN_SHARED;
-			if (flow_restore(t, &fl, (uint32_t)mono.tv_sec))
-				total++;
-			else
-				lost++;
-		}
-		fclose(f);
+		if (!state_flow_decode(r, in->nd, &queue, &fl))
+			break;
+		fl.domain = remap[fl.domain];
+		t = state_table_of(q, nq, queue);
+		if (t && flow_restore(t, &fl, (uint32_t)mono.tv_sec))
+			total++;
+		else
+			lost++;
 	}
 	if (lost)
 		log_warnx("state: %ld saved flows did not fit the flow tables", lost);
+	return total;
+}
+
+long
+state_restore(const char *dir, const struct state_queue *q, unsigned nq,
+	      struct domains *d, uint32_t max_age_s)
+{
+	struct state_in in = { 0 };
+	char path[512], why[128];
+	const char *bad = NULL;
+	struct stat st;
+	long total = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			log_warn("state: %s", path);
+		return 0;
+	}
+	/* Saved flows are valid once: whatever happens, the file goes. */
+	unlink(path);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(in.f = fdopen(fd, "rb"))) {
+		log_warnx("%s: not a regular file; ignored", path);
+		close(fd);
+		return 0;
+	}
+	if (fread(in.h, 1, sizeof(in.h), in.f) != sizeof(in.h) && st.st_size >= STATE_HDR_SIZE)
+		bad = "unreadable";
+	if (!bad)
+		bad = state_check_header(&in, (uint64_t)st.st_size, max_age_s, why, sizeof(why));
+	if (!bad)
+		bad = state_verify(&in, why, sizeof(why));
+	if (bad)
+		log_warnx("%s: %s; ignored", path, bad);
+	else
+		total = state_apply(&in, q, nq, d);
+	fclose(in.f);
 	return total;
 }

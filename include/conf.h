@@ -1,9 +1,15 @@
 /* conf.h - the configuration file (libconfig) parsed into a struct conf.
- * A conf is immutable once loaded: a reload loads a new one and swaps. */
+ * A conf is immutable once loaded: a reload loads a new one and swaps.
+ *
+ * Every key is described once, in the table conf_keys() returns: its path,
+ * type, range, default, names (enums) and a line of documentation. The
+ * unknown-key check, the defaults, the range checks, `tsnatd
+ * --print-config-keys` and doc/tsnatd.conf.5 all follow from it. */
 #ifndef TSNATD_CONF_H
 #define TSNATD_CONF_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "policy.h"
@@ -33,6 +39,57 @@ struct conf {
 	unsigned modes;			/* 1 << MODE_x of every policy */
 };
 
+enum conf_type {
+	CONF_BOOL,		/* true | false */
+	CONF_UINT,		/* integer in min..max */
+	CONF_ENUM,		/* one of the names of an enum */
+	CONF_STRING,		/* min..max characters */
+	CONF_PATH,		/* an absolute path shorter than its field */
+	CONF_CIDRS,		/* a CIDR or a list of them */
+	CONF_GROUP,		/* { key = value; ... } of the keys below it */
+	CONF_LIST,		/* ( { ... }, ... ) of the keys below it */
+};
+
+/* The names of an enum: the one mapping between names and values is
+ * behind name(); it returns NULL for a value without a name. Values
+ * first..last are listed, in that order, for errors and documentation. */
+struct conf_enum {
+	int (*parse)(const char *s);	/* value, or -1 */
+	const char *(*name)(int v);
+	int first, last;
+};
+
+#define CONF_REQUIRED	0x01	/* a group or list entry must have it */
+#define CONF_HOST	0x02	/* CIDRS: single addresses only */
+#define CONF_AUTO	0x04	/* CIDRS: or "auto" (the default) */
+
+struct conf_key {
+	const char *path;	/* "queue.first"; policy keys "policies.name" */
+	enum conf_type type;
+	unsigned flags;		/* CONF_* */
+	long long min, max;	/* UINT: value; STRING: length */
+	long long def;		/* BOOL, UINT, ENUM: the default */
+	const char *def_text;	/* STRING, PATH: the default; CIDRS: its meaning */
+	const struct conf_enum *names;	/* ENUM */
+	size_t off, size;	/* the field in struct conf or struct policy */
+	size_t off_n;		/* CIDRS: the count; AUTO: the bool in off_auto */
+	size_t off_auto;
+	const char *doc;
+};
+
+/* The key table, in documentation order; *n receives its length. */
+const struct conf_key *conf_keys(size_t *n);
+
+/* e's names, "a, b, c", in value order. */
+void conf_enum_names(const struct conf_enum *e, char *out, size_t len);
+
+/* The type of a key as documented ("integer", "CIDR list", ...). */
+const char *conf_type_name(const struct conf_key *k);
+
+/* k's default and its range or names as text, for documentation. */
+void conf_key_default(const struct conf_key *k, char *out, size_t len);
+void conf_key_range(const struct conf_key *k, char *out, size_t len);
+
 /* Load and validate path. On any error every problem found is written to
  * errs as "file:line: message" and NULL is returned. */
 struct conf *conf_load(const char *path, FILE *errs);
@@ -41,5 +98,10 @@ void conf_free(struct conf *c);
 
 /* Modes used by any policy (bit 1 << MODE_x). */
 unsigned conf_modes(const struct conf *c);
+
+/* The key reference: CONF_DOC_TEXT one key a line, CONF_DOC_MAN the
+ * manual page tsnatd.conf(5) (doc/tsnatd.conf.5 is this output). */
+enum conf_doc_format { CONF_DOC_TEXT, CONF_DOC_MAN };
+void conf_doc_print(FILE *f, enum conf_doc_format fmt);
 
 #endif

@@ -11,6 +11,7 @@
 void log_init(int level);
 void log_set_level(int level);	/* LOG_ERR .. LOG_DEBUG */
 int log_level_parse(const char *s);	/* "error|warn|info|debug" or -1 */
+const char *log_level_name(int level);	/* the name, or NULL */
 
 void log_warn(const char *fmt, ...) LOGF(1, 2);
 void log_warnx(const char *fmt, ...) LOGF(1, 2);

@@ -207,6 +207,218 @@ flows_section_is_parsed(void **state)
 	conf_free(c);
 }
 
+/* A config text that sets key (a table path) to value: policy keys inside
+ * an otherwise complete policy. */
+static void
+text_with(const struct conf_key *k, const char *value, char *out, size_t len)
+{
+	const char *dot = strchr(k->path, '.');
+	char pol[256] = "";
+
+	if (strncmp(k->path, "policies.", 9) == 0) {
+		static const char *const req[][2] = { { "name", "\"p\"" },
+			{ "mode", "\"strip\"" }, { "destinations", "\"198.51.100.0/24\"" } };
+
+		for (size_t i = 0; i < 3; i++)
+			if (strcmp(req[i][0], dot + 1) != 0)
+				snprintf(pol + strlen(pol), sizeof(pol) - strlen(pol),
+					 "%s = %s; ", req[i][0], req[i][1]);
+		snprintf(out, len, "policies = ( { %s%s = %s; } );\n", pol, dot + 1, value);
+	} else if (dot) {
+		snprintf(out, len, POLICY "%.*s = {\n %s = %s; };\n", (int)(dot - k->path),
+			 k->path, dot + 1, value);
+	} else {
+		snprintf(out, len, POLICY "%s =\n %s;\n", k->path, value);
+	}
+}
+
+/* The field of k in c (or in c's first policy), as an integer. */
+static long long
+field_value(const struct conf *c, const struct conf_key *k)
+{
+	const char *base = strncmp(k->path, "policies.", 9) == 0 ?
+			   (const char *)&c->pol[0] : (const char *)c;
+	bool b;
+	int i;
+
+	if (k->size == sizeof(bool)) {
+		memcpy(&b, base + k->off, sizeof(b));
+		return b;
+	}
+	memcpy(&i, base + k->off, sizeof(i));
+	return k->type == CONF_UINT ? (long long)(unsigned)i : i;
+}
+
+static void
+every_key_gets_its_table_default(void **state)
+{
+	struct conf *c = conf_from_text(POLICY, NULL);
+	size_t n;
+	const struct conf_key *k = conf_keys(&n);
+	(void)state;
+
+	assert_non_null(c);
+	for (size_t i = 0; i < n; i++) {
+		if (k[i].flags & CONF_REQUIRED)
+			continue;
+		switch (k[i].type) {
+		case CONF_BOOL:
+		case CONF_UINT:
+		case CONF_ENUM:
+			if (field_value(c, &k[i]) != k[i].def)
+				fail_msg("%s: default %lld not applied", k[i].path, k[i].def);
+			break;
+		case CONF_PATH:
+		case CONF_STRING:
+			assert_string_equal((const char *)c + k[i].off, k[i].def_text);
+			break;
+		case CONF_CIDRS:
+			if (k[i].flags & CONF_AUTO)
+				assert_true(*(const bool *)((const char *)&c->pol[0] + k[i].off_auto));
+			break;
+		default:
+			break;
+		}
+	}
+	assert_string_equal(c->state_dir, "/run/tsnatd");
+	assert_int_equal(c->flows_on_full, ON_FULL_STRIP);
+	conf_free(c);
+}
+
+static void
+every_integer_range_comes_from_the_table(void **state)
+{
+	size_t n;
+	const struct conf_key *k = conf_keys(&n);
+	char text[512], v[32], *errs;
+	struct conf *c;
+	(void)state;
+
+	for (size_t i = 0; i < n; i++) {
+		if (k[i].type != CONF_UINT)
+			continue;
+		snprintf(v, sizeof(v), "%lld", k[i].max + 1);
+		text_with(&k[i], v, text, sizeof(text));
+		assert_null(conf_from_text(text, &errs));
+		if (!strstr(errs, "out of range"))
+			fail_msg("%s = %s: %s", k[i].path, v, errs);
+		free(errs);
+		snprintf(v, sizeof(v), "%lld", k[i].min - 1);
+		text_with(&k[i], v, text, sizeof(text));
+		assert_null(conf_from_text(text, NULL));
+		snprintf(v, sizeof(v), "%lld", k[i].max);
+		text_with(&k[i], v, text, sizeof(text));
+		c = conf_from_text(text, NULL);
+		if (!c)
+			fail_msg("%s = %s rejected", k[i].path, v);
+		assert_int_equal(field_value(c, &k[i]), k[i].max);
+		conf_free(c);
+	}
+}
+
+static void
+every_enum_name_comes_from_the_table(void **state)
+{
+	size_t n;
+	const struct conf_key *k = conf_keys(&n);
+	char text[512], v[64], names[160], *errs;
+	struct conf *c;
+	(void)state;
+
+	for (size_t i = 0; i < n; i++) {
+		if (k[i].type != CONF_ENUM)
+			continue;
+		for (int e = k[i].names->first; e <= k[i].names->last; e++) {
+			/* observe has a name but is refused (its own test) */
+			if (!k[i].names->name(e) || strcmp(k[i].names->name(e), "observe") == 0)
+				continue;
+			snprintf(v, sizeof(v), "\"%s\"", k[i].names->name(e));
+			text_with(&k[i], v, text, sizeof(text));
+			c = conf_from_text(text, NULL);
+			if (!c)
+				fail_msg("%s = %s rejected", k[i].path, v);
+			assert_int_equal(field_value(c, &k[i]), e);
+			conf_free(c);
+		}
+		text_with(&k[i], "\"nonsense\"", text, sizeof(text));
+		assert_null(conf_from_text(text, &errs));
+		conf_enum_names(k[i].names, names, sizeof(names));
+		if (!strstr(errs, names) || !strstr(errs, "'nonsense'"))
+			fail_msg("%s: '%s' not listed in: %s", k[i].path, names, errs);
+		free(errs);
+	}
+}
+
+static void
+observe_mode_is_not_implemented(void **state)
+{
+	(void)state;
+	assert_error_at("policies = (\n { name = \"p\";\n mode = \"observe\"; destinations = \"198.51.100.1\"; } );\n",
+			3, "not implemented in this version");
+}
+
+static void
+unknown_key_in_a_group_names_file_and_line(void **state)
+{
+	(void)state;
+	assert_error_at(POLICY "queue = {\n count = 2;\n firts = 1; };\n", 4,
+			"unknown key 'firts' in queue");
+	assert_error_at(POLICY "flows = {\n\n max_flows = 1; };\n", 4,
+			"unknown key 'max_flows' in flows");
+}
+
+static void
+group_of_wrong_type_lists_its_keys(void **state)
+{
+	(void)state;
+	assert_error_at(POLICY "queue = 3;\n", 2, "{ first; count; maxlen; }");
+}
+
+static void
+missing_mode_lists_the_modes(void **state)
+{
+	(void)state;
+	assert_error_at("policies = (\n { name = \"web\"; destinations = \"198.51.100.1\"; } );\n",
+			2, "policy 'web' needs 'mode' (one of pass, strip, rewrite, observe)");
+}
+
+static void
+queues_past_65535_are_an_error(void **state)
+{
+	(void)state;
+	assert_error_at(POLICY "queue = {\n first = 65535; count = 2; };\n", 2, "go past 65535");
+}
+
+static void
+relative_state_dir_is_an_error(void **state)
+{
+	(void)state;
+	assert_error_at(POLICY "state_dir = \"run/tsnatd\";\n", 2, "absolute path");
+}
+
+/* doc/tsnatd.conf.5 is committed; it must be what the table generates
+ * (make man regenerates it). */
+static void
+man_page_is_what_the_table_generates(void **state)
+{
+	char *want = NULL, *have = NULL;
+	size_t wlen = 0, hlen = 0;
+	FILE *f = open_memstream(&want, &wlen);
+	(void)state;
+
+	conf_doc_print(f, CONF_DOC_MAN);
+	fclose(f);
+	f = fopen(TSNATD_SRCDIR "/doc/tsnatd.conf.5", "r");
+	assert_non_null(f);
+	have = malloc(wlen + 2);
+	hlen = fread(have, 1, wlen + 1, f);
+	fclose(f);
+	if (hlen != wlen || memcmp(have, want, wlen) != 0)
+		fail_msg("doc/tsnatd.conf.5 is stale: run make man");
+	free(have);
+	free(want);
+}
+
 int
 main(void)
 {
@@ -228,6 +440,16 @@ main(void)
 		cmocka_unit_test(every_error_is_reported),
 		cmocka_unit_test(missing_file_is_reported),
 		cmocka_unit_test(flows_section_is_parsed),
+		cmocka_unit_test(every_key_gets_its_table_default),
+		cmocka_unit_test(every_integer_range_comes_from_the_table),
+		cmocka_unit_test(every_enum_name_comes_from_the_table),
+		cmocka_unit_test(observe_mode_is_not_implemented),
+		cmocka_unit_test(unknown_key_in_a_group_names_file_and_line),
+		cmocka_unit_test(group_of_wrong_type_lists_its_keys),
+		cmocka_unit_test(missing_mode_lists_the_modes),
+		cmocka_unit_test(queues_past_65535_are_an_error),
+		cmocka_unit_test(relative_state_dir_is_an_error),
+		cmocka_unit_test(man_page_is_what_the_table_generates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,46 @@
+/* reload.h - replace the running configuration (SIGHUP) while the workers
+ * run: load and validate a new one, keep what only a restart can change,
+ * publish it with one atomic store, and free the old one only once no
+ * worker can still be reading it. A file with errors changes nothing. */
+#ifndef TSNATD_RELOAD_H
+#define TSNATD_RELOAD_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "conf.h"
+#include "domain.h"
+
+/* The workers as the reload sees them: their number and each one's batch
+ * counter (engine_epoch: it moves at least every 250 ms while the worker
+ * runs, and a worker reads the conf pointer once per batch). pause() is
+ * called between two looks at a counter that has not moved yet. */
+struct reload_workers {
+	unsigned (*count)(const void *ctx);
+	unsigned (*epoch)(const void *ctx, unsigned i);
+	void (*pause)(const void *ctx);
+	const void *ctx;
+};
+
+/* Before c is published: each policy's explicit translated source (one
+ * address, or an SNAT pool named by its first address) becomes its clock
+ * domain in d. */
+void reload_bind_domains(struct conf *c, struct domains *d);
+
+/* Load path; on errors log every line ("file:line: message") as a warning
+ * and return NULL. */
+struct conf *reload_load(const char *path);
+
+/* Wait until every worker has passed an epoch begun after the new conf was
+ * published, then free old. */
+void reload_retire(const struct reload_workers *w, struct conf *old);
+
+/* The whole reload. Returns false, with *current untouched and nothing
+ * freed, if path has errors. Else changed queue settings are replaced by
+ * the running ones (with a warning: they need a restart), the log level is
+ * applied, domains bound, the new conf published in *current and the old
+ * one retired; returns true. */
+bool reload_apply(_Atomic(struct conf *) *current, const char *path,
+		  struct domains *d, const struct reload_workers *w);
+
+#endif

@@ -1,0 +1,224 @@
+/* test_reload.c - a reload keeps the running configuration when the new
+ * file is bad, swaps it when good, keeps the queue settings, and frees the
+ * old one only after every worker has passed an epoch (conf_free is
+ * wrapped with -Wl,--wrap=conf_free to watch that). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+
+#include "confutil.h"
+#include "reload.h"
+
+#define POLICY "policies = ( { name = \"p\"; mode = \"strip\"; destinations = \"198.51.100.0/24\"; } );\n"
+
+/* Fake workers: pause() moves one worker's epoch, round robin, so that
+ * the reload must wait through several pauses. */
+struct fake_workers {
+	unsigned n, epoch[4], start[4], pauses;
+};
+
+static unsigned
+fake_count(const void *ctx)
+{
+	return ((const struct fake_workers *)ctx)->n;
+}
+
+static unsigned
+fake_epoch(const void *ctx, unsigned i)
+{
+	return ((const struct fake_workers *)ctx)->epoch[i];
+}
+
+static void
+fake_pause(const void *ctx)
+{
+	struct fake_workers *fw = (struct fake_workers *)(uintptr_t)ctx;
+
+	fw->epoch[fw->pauses++ % fw->n]++;
+}
+
+/* What the wrapped conf_free saw. */
+static struct {
+	const struct conf *watched;	/* the conf whose release we check */
+	unsigned freed;			/* times it was freed */
+	bool all_advanced;		/* every worker past its start then */
+	const struct fake_workers *fw;
+} seen;
+
+void __real_conf_free(struct conf *c);
+
+void
+__wrap_conf_free(struct conf *c)
+{
+	if (c && c == seen.watched) {
+		seen.freed++;
+		seen.all_advanced = true;
+		for (unsigned i = 0; seen.fw && i < seen.fw->n; i++)
+			seen.all_advanced &= seen.fw->epoch[i] != seen.fw->start[i];
+	}
+	__real_conf_free(c);
+}
+
+struct fixture {
+	_Atomic(struct conf *) current;
+	struct conf *running;
+	struct domains *d;
+	struct fake_workers fw;
+	struct reload_workers w;
+	char path[32];
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	f->running = conf_from_text("queue = { first = 3; count = 2; maxlen = 512; };\n" POLICY, NULL);
+	assert_non_null(f->running);
+	atomic_store(&f->current, f->running);
+	f->d = domains_new(3);
+	f->fw = (struct fake_workers){ .n = 3, .epoch = { 7, 100, 0 } };
+	memcpy(f->fw.start, f->fw.epoch, sizeof(f->fw.start));
+	f->w = (struct reload_workers){ fake_count, fake_epoch, fake_pause, &f->fw };
+	strcpy(f->path, "/tmp/tsnatd-reload-XXXXXX");
+	close(mkstemp(f->path));
+	memset(&seen, 0, sizeof(seen));
+	seen.watched = f->running;
+	seen.fw = &f->fw;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	seen.watched = NULL;
+	conf_free(atomic_load(&f->current));
+	domains_free(f->d);
+	unlink(f->path);
+	free(f);
+	return 0;
+}
+
+static void
+write_conf(const struct fixture *f, const char *text)
+{
+	FILE *fp = fopen(f->path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static void
+bad_file_keeps_the_running_config(void **state)
+{
+	struct fixture *f = *state;
+
+	write_conf(f, POLICY "queue = { count = 0; };\n");
+	assert_false(reload_apply(&f->current, f->path, f->d, &f->w));
+	assert_ptr_equal(atomic_load(&f->current), f->running);
+	assert_int_equal(seen.freed, 0);
+	assert_int_equal(f->fw.pauses, 0);
+	unlink(f->path);	/* a missing file too */
+	assert_false(reload_apply(&f->current, f->path, f->d, &f->w));
+	assert_ptr_equal(atomic_load(&f->current), f->running);
+	assert_int_equal(seen.freed, 0);
+}
+
+static void
+good_file_is_swapped_in(void **state)
+{
+	struct fixture *f = *state;
+	struct conf *c;
+
+	write_conf(f, "queue = { first = 3; count = 2; maxlen = 512; };\n"
+		      "flows = { max = 4096; };\nenabled = false;\n" POLICY);
+	assert_true(reload_apply(&f->current, f->path, f->d, &f->w));
+	c = atomic_load(&f->current);
+	assert_ptr_not_equal(c, f->running);
+	assert_false(c->enabled);
+	assert_int_equal(c->flows_max, 4096);
+	assert_int_equal(seen.freed, 1);
+}
+
+static void
+old_config_is_freed_only_after_every_worker_advanced(void **state)
+{
+	struct fixture *f = *state;
+
+	write_conf(f, POLICY);
+	assert_true(reload_apply(&f->current, f->path, f->d, &f->w));
+	assert_int_equal(seen.freed, 1);
+	assert_true(seen.all_advanced);
+	/* three workers, one moved per pause: it took three pauses */
+	assert_int_equal(f->fw.pauses, 3);
+}
+
+static void
+without_workers_the_old_config_is_freed_at_once(void **state)
+{
+	struct fixture *f = *state;
+
+	f->fw.n = 0;
+	write_conf(f, POLICY);
+	assert_true(reload_apply(&f->current, f->path, f->d, &f->w));
+	assert_int_equal(seen.freed, 1);
+	assert_int_equal(f->fw.pauses, 0);
+}
+
+static void
+changed_queue_settings_keep_the_running_ones(void **state)
+{
+	struct fixture *f = *state;
+	struct conf *c;
+
+	write_conf(f, "queue = { first = 10; count = 4; maxlen = 100; };\n"
+		      "flows = { idle_timeout = 30; };\n" POLICY);
+	assert_true(reload_apply(&f->current, f->path, f->d, &f->w));
+	c = atomic_load(&f->current);
+	assert_int_equal(c->queue_first, 3);
+	assert_int_equal(c->queue_count, 2);
+	assert_int_equal(c->queue_maxlen, 512);
+	assert_int_equal(c->flows_idle_timeout, 30);	/* the rest applies */
+}
+
+static void
+explicit_translated_source_is_bound_to_its_domain(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t addr[4];
+	struct conf *c;
+
+	write_conf(f, "policies = ( { name = \"p\"; mode = \"rewrite\"; destinations = \"198.51.100.0/24\";\n"
+		      " translated_source = [ \"203.0.113.5\", \"203.0.113.6\" ]; },\n"
+		      " { name = \"q\"; mode = \"rewrite\"; destinations = \"192.0.2.0/24\"; } );\n");
+	assert_true(reload_apply(&f->current, f->path, f->d, &f->w));
+	c = atomic_load(&f->current);
+	inet_pton(AF_INET, "203.0.113.5", addr);
+	assert_int_not_equal(c->pol[0].domain, DOMAIN_SHARED);
+	assert_int_equal(c->pol[0].domain, domains_intern(f->d, 4, addr));
+	assert_int_equal(c->pol[1].domain, DOMAIN_SHARED);	/* "auto" */
+}
+
+int
+main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(bad_file_keeps_the_running_config),
+		T(good_file_is_swapped_in),
+		T(old_config_is_freed_only_after_every_worker_advanced),
+		T(without_workers_the_old_config_is_freed_at_once),
+		T(changed_queue_settings_keep_the_running_ones),
+		T(explicit_translated_source_is_bound_to_its_domain),
+	};
+#undef T
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
