@@ -34,7 +34,7 @@ ALL_LDFLAGS  := $(SAN) $(LDFLAGS)
 # The pure packet path: no syscalls, no globals; shared by the daemon, the
 # tests, the fuzzer, the legacy-server emulator and the benchmarks.
 CORE   := csum packet tsopt policy flow domain
-DAEMON := $(CORE) conf log process engine rules stats state rtnl main
+DAEMON := $(CORE) conf log process nfq engine rules stats state rtnl main
 LEGACY := csum packet legacy_model legacy_main
 
 CORE_OBJ   := $(CORE:%=$(B)/obj/%.o)
@@ -44,7 +44,7 @@ LEGACY_OBJ := $(B)/obj/csum.o $(B)/obj/packet.o $(B)/obj/legacy_model.o $(B)/obj
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(filter-out tests/unit/pktbuild.c,$(wildcard tests/unit/test_*.c)))
 UNIT_BINS  := $(UNIT_TESTS:%=$(B)/tests/%)
 # Test programs link what they test; process/conf need the logger too.
-UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/stats.o $(B)/obj/log.o $(B)/obj/process.o $(B)/obj/engine.o \
+UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/stats.o $(B)/obj/log.o $(B)/obj/process.o $(B)/obj/nfq.o $(B)/obj/engine.o \
 	      $(B)/obj/rules.o $(B)/obj/legacy_model.o $(B)/tests/pktbuild.o
 
 .PHONY: all unit fuzz check e2e demo bench bench-smoke install uninstall clean help
