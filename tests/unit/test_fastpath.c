@@ -13,6 +13,7 @@
 
 #include "confutil.h"
 #include "engine.h"
+#include "nfq.h"
 #include "packet.h"
 #include "pktbuild.h"
 #include "testrand.h"
@@ -198,7 +199,7 @@ fast_path_decides_like_the_general_path(void **state)
 		len = rnd() % 25 ? n : rnd() % (n + 1);	/* a short copy */
 		memcpy(ba, pkt, n);
 		memcpy(bb, pkt, n);
-		ia = (struct proc_pkt){ .buf = ba, .len = len, .csum = engine_csum_mode(skb_info),
+		ia = (struct proc_pkt){ .buf = ba, .len = len, .csum = nfqmsg_csum_mode(skb_info),
 			.outdev = 2, .truncated = len < n || rnd() % 30 == 0 };
 		ib = ia;
 		ib.buf = bb;
