@@ -81,8 +81,7 @@ queue_config(struct worker *w, struct nlmsghdr *nlh)
 		if (nlh->nlmsg_type == NLMSG_ERROR && nlh->nlmsg_seq == seq)
 			return mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(w->nl),
 					  NULL, NULL) < 0 ? -1 : 0;
-		if (mnl_nlmsg_ok(nlh, (int)n) && nlh->nlmsg_type >= NLMSG_MIN_TYPE &&
-		    nfqmsg_parse(nlh, &p) == 0)
+		if (mnl_nlmsg_ok(nlh, (int)n) && nfqmsg_parse(nlh, &p) == 0)
 			nfqmsg_batch_seen(w->batch, p.id);
 	}
 }

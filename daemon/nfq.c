@@ -79,6 +79,8 @@ attrs_parse(struct nlmsghdr *nlh, struct nfqmsg_pkt *p)
 	size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
 	bool has_hdr = false;
 
+	if (nlh->nlmsg_type != PKT_MSG_TYPE)
+		return -1;
 	memset(p, 0, sizeof(*p));
 	while (off + NLA_HDRLEN <= end) {
 		const struct nlattr *a = (const struct nlattr *)(msg + off);
@@ -367,7 +369,7 @@ run_packet(struct run *r, struct nlmsghdr *nlh)
 	struct proc_pkt pk = { 0 };
 	enum proc_result res = PROC_PASS;
 
-	if (nlh->nlmsg_type != PKT_MSG_TYPE || attrs_parse(nlh, &a) < 0) {
+	if (attrs_parse(nlh, &a) < 0) {
 		r->s->malformed++;
 		return;		/* no id: the next batch verdict covers it */
 	}

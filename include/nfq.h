@@ -57,7 +57,8 @@ struct nfqmsg_pkt {
  * packet header is required; it and the 32-bit attributes used are
  * length-checked as nfq_nlmsg_parse() checks them, and one that fails
  * rejects the whole message; other attributes are skipped. Never reads past
- * nlmsg_len. Returns 0, or -1 (p undefined). */
+ * nlmsg_len. Returns 0, or -1 (p undefined), also when nlh is not a packet
+ * message. */
 int nfqmsg_parse(struct nlmsghdr *nlh, struct nfqmsg_pkt *p);
 
 /* The checksum mode for a packet's NFQA_SKB_INFO flags: GSO -> CSUM_NONE,

@@ -262,6 +262,9 @@ parse_reads_every_attribute_the_daemon_uses(void **state)
 	assert_int_equal(p.skb_info, NFQA_SKB_CSUMNOTREADY);
 	assert_int_equal(p.indev, 2);
 	assert_int_equal(p.outdev, 3);
+	/* the same attributes in a message of another type: not a packet */
+	((struct nlmsghdr *)msgs[0])->nlmsg_type = (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_CONFIG;
+	assert_int_equal(nfqmsg_parse((struct nlmsghdr *)msgs[0], &p), -1);
 }
 
 /* The message cut at len bytes (nlmsg_len too), in a heap block of exactly
