@@ -1,16 +1,13 @@
-/* engine.c - batched, zero-copy NFQUEUE workers (DESIGN.md section 6).
+/* engine.c - batched, zero-copy NFQUEUE workers (DESIGN.md section 6): the
+ * sockets, the threads and the I/O. What the messages say is nfq.c's.
  *
- * Per batch: one recvmmsg() over a ring of 64 KiB+ slots, each packet
- * parsed and changed in place in its slot, then one sendmsg() carrying a
- * NFQNL_MSG_VERDICT per modified packet (its payload iovec points into the
- * slot) followed by one NFQNL_MSG_VERDICT_BATCH for everything else. */
-#include <arpa/inet.h>
+ * Per batch: one recvmmsg() over a ring of 64 KiB+ slots; nfqmsg_batch_run()
+ * parses each packet and changes it in place in its slot; then one
+ * sendmsg() (more only past 1 MiB) carrying a NFQNL_MSG_VERDICT per
+ * modified packet (its payload iovec points into the slot) followed by one
+ * NFQNL_MSG_VERDICT_BATCH for everything else. */
 #include <errno.h>
 #include <libmnl/libmnl.h>
-#include <libnetfilter_queue/libnetfilter_queue.h>
-#include <linux/netfilter.h>
-#include <linux/netfilter/nfnetlink.h>
-#include <linux/netfilter/nfnetlink_queue.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/prctl.h>
@@ -22,48 +19,31 @@
 
 #include "engine.h"
 #include "log.h"
+#include "nfq.h"
 #include "process.h"
 
-#define ENG_BATCH 64
-#define ENG_SLOT (0xffff + 4096)	/* one packet per datagram, copy range 0xffff */
-#define ENG_VHDR 64			/* nlmsghdr+nfgenmsg+verdict attr+payload attr */
 #define ENG_RCVBUF (64u << 20)
-#define ENG_SNDBUF (8u << 20)
-#define ENG_SEND_MAX (1u << 20)		/* flush a sendmsg before it grows past this */
+#define ENG_SNDBUF (8u << 20)		/* > NFQMSG_SEND_MAX */
 #define ENG_TIMEOUT_MS 250
 #define ENG_COALESCE_US 50		/* pause after a busy, non-full batch */
 #define ENG_COALESCE_MIN 2		/* "busy": this many packets in a batch */
 #define ENG_CLOSING_TIMEOUT 30		/* seconds a flow lives after both FINs:
 					 * the last ACKs still need their TSecr */
 
-struct pending {
-	uint32_t id;
-	uint8_t *payload;
-	uint16_t len;
-	uint8_t result;		/* enum proc_result */
-};
-
 struct worker {
 	struct engine *eng;
 	unsigned queue;
-	bool offline;			/* benchmarks: no socket, nothing sent */
 	struct mnl_socket *nl;
 	int fd;
 	pthread_t thread;
 	bool started;
-	uint8_t *slots;
-	struct mmsghdr rx[ENG_BATCH];
-	struct iovec rxiov[ENG_BATCH];
-	struct pending pend[ENG_BATCH];
-	unsigned npend;
-	uint8_t vhdr[ENG_BATCH][ENG_VHDR];
-	uint8_t batchmsg[ENG_VHDR];
-	struct iovec tx[ENG_BATCH * 3 + 1];
+	uint8_t *slots;			/* NFQMSG_BATCH slots, page-aligned */
+	struct mmsghdr rx[NFQMSG_BATCH];
+	struct iovec rxiov[NFQMSG_BATCH];
+	struct nfqmsg_batch *batch;	/* the verdicts of the last batch */
 	const struct conf *conf;
 	struct proc_state ps;
 	struct proc_notes notes;
-	uint32_t last_id;		/* highest packet id seen */
-	bool seen_any;
 	struct stats st;
 	struct stats_pub pub;
 	_Atomic unsigned epoch;
@@ -77,163 +57,56 @@ struct engine {
 	struct worker *w;
 };
 
-static const uint8_t zero_pad[4];
-
-enum csum_mode
-engine_csum_mode(uint32_t skb_info)
-{
-	if (skb_info & NFQA_SKB_GSO)
-		return CSUM_NONE;
-	if (skb_info & NFQA_SKB_CSUMNOTREADY)
-		return CSUM_FULL;
-	return CSUM_INCREMENTAL;
-}
-
-static void
-note_id(struct worker *w, uint32_t id)
-{
-	if (!w->seen_any || (int32_t)(id - w->last_id) > 0)
-		w->last_id = id;
-	w->seen_any = true;
-}
-
-/* What a packet message carries that the engine uses. */
-struct nfq_attrs {
-	const struct nfqnl_msg_packet_hdr *ph;
-	uint8_t *payload;
-	size_t payload_len;
-	bool has_payload;
-	uint32_t cap_len, skb_info, outdev;	/* host order, 0 if absent */
-};
-
-/* A 32-bit attribute in host order; -1 if it is shorter (as
- * mnl_attr_validate(MNL_TYPE_U32) would say). */
+/* Send the config message nlh (an nfqmsg_config_*() built in slot 0) and
+ * wait for its ack. Returns 0 or -1 with errno from the kernel. */
 static int
-attr_u32(const struct nlattr *a, size_t plen, uint32_t *out)
-{
-	uint32_t v;
-
-	if (plen < sizeof(v))
-		return -1;
-	memcpy(&v, (const uint8_t *)a + NLA_HDRLEN, sizeof(v));
-	*out = ntohl(v);
-	return 0;
-}
-
-/* One walk over the attributes of a packet message, without the callback
- * and the table of nfq_nlmsg_parse() (a third of the per-packet cost): the
- * attributes used here are length-checked as that function checks them,
- * a message that fails is rejected whole, the others are skipped. 0 with
- * a packet header, -1 otherwise. */
-static int
-nfq_attrs_parse(const struct nlmsghdr *nlh, struct nfq_attrs *a)
-{
-	const char *tail = mnl_nlmsg_get_payload_tail(nlh);
-	struct nlattr *attr;
-
-	memset(a, 0, sizeof(*a));
-	/* mnl_attr_for_each() with the message's end computed once */
-	for (attr = mnl_nlmsg_get_payload_offset(nlh, sizeof(struct nfgenmsg));
-	     mnl_attr_ok(attr, (int)(tail - (const char *)attr));
-	     attr = mnl_attr_next(attr)) {
-		size_t plen = attr->nla_len - NLA_HDRLEN;
-
-		switch (attr->nla_type & NLA_TYPE_MASK) {
-		case NFQA_PACKET_HDR:
-			if (plen < sizeof(*a->ph))
-				return -1;
-			a->ph = (const void *)((uint8_t *)attr + NLA_HDRLEN);
-			break;
-		case NFQA_PAYLOAD:
-			a->payload = (uint8_t *)attr + NLA_HDRLEN;
-			a->payload_len = plen;
-			a->has_payload = true;
-			break;
-		case NFQA_CAP_LEN:
-			if (attr_u32(attr, plen, &a->cap_len) < 0)
-				return -1;
-			break;
-		case NFQA_SKB_INFO:
-			if (attr_u32(attr, plen, &a->skb_info) < 0)
-				return -1;
-			break;
-		case NFQA_IFINDEX_OUTDEV:
-			if (attr_u32(attr, plen, &a->outdev) < 0)
-				return -1;
-			break;
-		default:
-			break;
-		}
-	}
-	return a->ph ? 0 : -1;
-}
-
-static void
-note_orphan(struct worker *w, const struct nlmsghdr *nlh)
-{
-	struct nfq_attrs a;
-
-	if (nfq_attrs_parse(nlh, &a) == 0)
-		note_id(w, ntohl(a.ph->packet_id));
-}
-
-/* Send one config message for queue q with NLM_F_ACK and wait for the ack.
- * build() adds the attributes. Returns 0 or -1 with errno from the kernel. */
-static int
-queue_config(struct worker *w, void (*build)(struct nlmsghdr *, void *), void *arg)
+queue_config(struct worker *w, struct nlmsghdr *nlh)
 {
 	/* Slot 0 is free between batches; a packet may arrive here whole. */
 	char *buf = (char *)w->slots;
-	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, w->queue);
-	unsigned seq = (unsigned)time(NULL) + w->queue;
+	uint32_t seq = nlh->nlmsg_seq;
 	ssize_t n;
 
-	nlh->nlmsg_flags |= NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	build(nlh, arg);
 	if (mnl_socket_sendto(w->nl, nlh, nlh->nlmsg_len) < 0)
 		return -1;
 	/* Packets may arrive before the ack: note their ids and leave them
-	 * queued; a later batch verdict (up to last_id) accepts them. */
+	 * queued; a later batch verdict (or the sweep) accepts them. */
 	for (;;) {
-		n = mnl_socket_recvfrom(w->nl, buf, ENG_SLOT);
+		struct nfqmsg_pkt p;
+
+		n = mnl_socket_recvfrom(w->nl, buf, NFQMSG_SLOT);
 		if (n < 0)
 			return -1;
 		nlh = (struct nlmsghdr *)buf;
 		if (nlh->nlmsg_type == NLMSG_ERROR && nlh->nlmsg_seq == seq)
 			return mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(w->nl),
 					  NULL, NULL) < 0 ? -1 : 0;
-		if (nlh->nlmsg_type == ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET))
-			note_orphan(w, nlh);
+		if (mnl_nlmsg_ok(nlh, (int)n) && nfqmsg_parse(nlh, &p) == 0)
+			nfqmsg_batch_seen(w->batch, p.id);
 	}
 }
 
-static void
-build_bind(struct nlmsghdr *nlh, void *arg)
+/* A config sequence number: distinct per queue and per run. */
+static uint32_t
+config_seq(const struct worker *w)
 {
-	unsigned maxlen = *(unsigned *)arg;
-
-	/* One message: a bound queue without copy mode would drop packets,
-	 * and --queue-bypass does not cover that window. */
-	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
-	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
-	nfq_nlmsg_cfg_put_qmaxlen(nlh, maxlen);
-	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO));
-	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO));
+	return (uint32_t)time(NULL) + w->queue;
 }
 
+/* The ring of receive slots, page-aligned so that every slot starts
+ * aligned (NFQMSG_SLOT is a whole number of pages). */
 static void
-build_maxlen(struct nlmsghdr *nlh, void *arg)
+worker_ring(struct worker *w)
 {
-	nfq_nlmsg_cfg_put_qmaxlen(nlh, *(unsigned *)arg);
-}
-
-static void
-build_conntrack(struct nlmsghdr *nlh, void *arg)
-{
-	(void)arg;
-	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_CONNTRACK));
-	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_CONNTRACK));
+	w->slots = aligned_alloc(NFQMSG_PAGE, (size_t)NFQMSG_BATCH * NFQMSG_SLOT);
+	if (!w->slots)
+		fatal("malloc receive slots");
+	for (unsigned i = 0; i < NFQMSG_BATCH; i++) {
+		w->rxiov[i].iov_base = w->slots + (size_t)i * NFQMSG_SLOT;
+		w->rxiov[i].iov_len = NFQMSG_SLOT;
+		w->rx[i].msg_hdr.msg_iov = &w->rxiov[i];
+		w->rx[i].msg_hdr.msg_iovlen = 1;
+	}
 }
 
 static int
@@ -242,15 +115,7 @@ worker_open(struct worker *w, unsigned maxlen)
 	int one = 1, rcv = ENG_RCVBUF, snd = ENG_SNDBUF;
 	struct timeval tv = { 0, ENG_TIMEOUT_MS * 1000 };
 
-	w->slots = malloc((size_t)ENG_BATCH * ENG_SLOT);
-	if (!w->slots)
-		fatal("malloc receive slots");
-	for (unsigned i = 0; i < ENG_BATCH; i++) {
-		w->rxiov[i].iov_base = w->slots + (size_t)i * ENG_SLOT;
-		w->rxiov[i].iov_len = ENG_SLOT;
-		w->rx[i].msg_hdr.msg_iov = &w->rxiov[i];
-		w->rx[i].msg_hdr.msg_iovlen = 1;
-	}
+	worker_ring(w);
 	w->nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!w->nl) {
 		log_warn("queue %u: netlink socket", w->queue);
@@ -269,7 +134,8 @@ worker_open(struct worker *w, unsigned maxlen)
 		setsockopt(w->fd, SOL_SOCKET, SO_SNDBUF, &snd, sizeof(snd));
 	setsockopt(w->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 
-	if (queue_config(w, build_bind, &maxlen) < 0) {
+	if (queue_config(w, nfqmsg_config_bind(w->slots, (uint16_t)w->queue, maxlen,
+					       config_seq(w))) < 0) {
 		if (errno == EBUSY || errno == EPERM)
 			log_warnx("queue %u is already bound by another process "
 				  "(another tsnatd, or an NFQUEUE program)", w->queue);
@@ -278,30 +144,16 @@ worker_open(struct worker *w, unsigned maxlen)
 		return -1;
 	}
 	/* Optional: needs CONFIG_NETFILTER_NETLINK_GLUE_CT, often absent. */
-	if (queue_config(w, build_conntrack, NULL) < 0)
+	if (queue_config(w, nfqmsg_config_conntrack(w->slots, (uint16_t)w->queue,
+						    config_seq(w))) < 0)
 		log_debug("queue %u: conntrack attributes not available (%s); not needed",
 			  w->queue, strerror(errno));
 
 	return 0;
 }
 
-static struct engine *engine_new(const struct conf *c, struct domains *domains,
-				 uint32_t seed, bool offline);
-
 struct engine *
 engine_open(const struct conf *c, struct domains *domains, uint32_t seed)
-{
-	return engine_new(c, domains, seed, false);
-}
-
-struct engine *
-engine_offline(const struct conf *c, struct domains *domains, uint32_t seed)
-{
-	return engine_new(c, domains, seed, true);
-}
-
-static struct engine *
-engine_new(const struct conf *c, struct domains *domains, uint32_t seed, bool offline)
 {
 	struct engine *e = calloc(1, sizeof(*e));
 	uint32_t per_worker;
@@ -329,9 +181,9 @@ engine_new(const struct conf *c, struct domains *domains, uint32_t seed, bool of
 		w->ps.flows = flow_table_new(per_worker, seed + i);
 		if (!w->ps.flows)
 			fatal("flow table of %u flows", per_worker);
-		w->offline = offline;
-		if (offline)
-			continue;
+		w->batch = nfqmsg_batch_new((uint16_t)w->queue);
+		if (!w->batch)
+			fatal("calloc");
 		if (worker_open(w, c->queue_maxlen) < 0) {
 			engine_stop(e);
 			engine_free(e);
@@ -341,149 +193,22 @@ engine_new(const struct conf *c, struct domains *domains, uint32_t seed, bool of
 	return e;
 }
 
-/* Send what the tx iovecs hold; count a failure (the kernel keeps the
- * packets queued; the next batch verdict accepts them unmodified). */
+/* Send the verdicts of the last batch, one sendmsg() per group; count a
+ * failure (the kernel keeps the packets queued; the next batch verdict
+ * accepts them unmodified). */
 static void
-tx_send(struct worker *w, unsigned niov)
+verdicts_send(struct worker *w)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	struct msghdr mh = {
-		.msg_name = &sa, .msg_namelen = sizeof(sa),
-		.msg_iov = w->tx, .msg_iovlen = niov,
-	};
 
-	if (w->offline || !niov)
-		return;
-	if (sendmsg(w->fd, &mh, 0) < 0)
-		w->st.send_errors++;
-}
+	for (unsigned g = 0; g < nfqmsg_batch_groups(w->batch); g++) {
+		struct msghdr mh = { .msg_name = &sa, .msg_namelen = sizeof(sa) };
 
-/* Give every pending packet its verdict: modified ones first, one message
- * each with the payload taken from the receive slot, then one batch verdict
- * up to the highest id for all the rest (ids are FIFO per queue). */
-static void
-verdicts_flush(struct worker *w)
-{
-	unsigned niov = 0, untouched = 0;
-	uint32_t maxid = 0;
-	size_t bytes = 0;
-
-	for (unsigned i = 0; i < w->npend; i++) {
-		struct pending *pd = &w->pend[i];
-		struct nlmsghdr *nlh;
-		struct nlattr *pa;
-		size_t pad;
-
-		maxid = pd->id;
-		if (pd->result == PROC_PASS) {
-			untouched++;
-			continue;
-		}
-		if (bytes + pd->len + ENG_VHDR > ENG_SEND_MAX) {
-			tx_send(w, niov);
-			niov = 0;
-			bytes = 0;
-		}
-		nlh = nfq_nlmsg_put((char *)w->vhdr[i], NFQNL_MSG_VERDICT, w->queue);
-		if (pd->result == PROC_DROP) {
-			nfq_nlmsg_verdict_put(nlh, (int)pd->id, NF_DROP);
-			w->tx[niov].iov_base = nlh;
-			w->tx[niov++].iov_len = nlh->nlmsg_len;
-			bytes += nlh->nlmsg_len;
-			continue;
-		}
-		nfq_nlmsg_verdict_put(nlh, (int)pd->id, NF_ACCEPT);
-		pa = mnl_nlmsg_put_extra_header(nlh, sizeof(*pa));
-		pa->nla_type = NFQA_PAYLOAD;
-		pa->nla_len = (uint16_t)(sizeof(*pa) + pd->len);
-		w->tx[niov].iov_base = nlh;
-		w->tx[niov++].iov_len = nlh->nlmsg_len;
-		nlh->nlmsg_len += pd->len;
-		w->tx[niov].iov_base = pd->payload;
-		w->tx[niov++].iov_len = pd->len;
-		pad = MNL_ALIGN(nlh->nlmsg_len) - nlh->nlmsg_len;
-		if (pad) {
-			w->tx[niov].iov_base = (void *)zero_pad;
-			w->tx[niov++].iov_len = pad;
-		}
-		bytes += MNL_ALIGN(nlh->nlmsg_len);
-		w->st.modified++;
+		mh.msg_iov = nfqmsg_batch_group(w->batch, g, &mh.msg_iovlen);
+		if (sendmsg(w->fd, &mh, 0) < 0)
+			w->st.send_errors++;
 	}
-	if (untouched) {
-		struct nlmsghdr *nlh = nfq_nlmsg_put((char *)w->batchmsg,
-						     NFQNL_MSG_VERDICT_BATCH, w->queue);
-
-		nfq_nlmsg_verdict_put(nlh, (int)maxid, NF_ACCEPT);
-		w->tx[niov].iov_base = nlh;
-		w->tx[niov++].iov_len = nlh->nlmsg_len;
-		w->st.passed += untouched;
-	}
-	tx_send(w, niov);
-	w->npend = 0;
 }
-
-static int
-on_packet(const struct nlmsghdr *nlh, void *data)
-{
-	struct worker *w = data;
-	struct pending *pd;
-	struct proc_pkt pk = { 0 };
-	struct nfq_attrs a;
-
-	if (nfq_attrs_parse(nlh, &a) < 0) {
-		w->st.malformed++;
-		return MNL_CB_OK;	/* no id: the next batch verdict covers it */
-	}
-	if (w->npend == ENG_BATCH)
-		verdicts_flush(w);
-	pd = &w->pend[w->npend++];
-	pd->id = ntohl(a.ph->packet_id);
-	pd->result = PROC_PASS;
-	note_id(w, pd->id);
-	w->st.packets++;
-	if (!a.has_payload) {
-		w->st.truncated++;
-		return MNL_CB_OK;
-	}
-	pk.buf = a.payload;
-	pk.len = a.payload_len;
-	pk.truncated = a.cap_len > pk.len;
-	pk.csum = engine_csum_mode(a.skb_info);
-	pk.outdev = a.outdev;
-	pd->result = (uint8_t)process_packet(w->conf, &w->ps, &pk, &w->st);
-	if (pd->result == PROC_MODIFIED) {
-		pd->payload = pk.buf;
-		pd->len = (uint16_t)pk.len;
-	}
-	return MNL_CB_OK;
-}
-
-static int
-on_error(const struct nlmsghdr *nlh, void *data)
-{
-	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
-	struct worker *w = data;
-
-	/* An asynchronous verdict error must not stop the loop. */
-	if (nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(*err)) && err->error)
-		w->st.verdict_errors++;
-	return MNL_CB_OK;
-}
-
-static int
-on_noop(const struct nlmsghdr *nlh, void *data)
-{
-	(void)nlh;
-	(void)data;
-	return MNL_CB_OK;
-}
-
-static mnl_cb_t ctl_cb[NLMSG_MIN_TYPE] = {
-	[NLMSG_NOOP] = on_noop,
-	[NLMSG_ERROR] = on_error,
-	[NLMSG_DONE] = on_noop,
-	[NLMSG_OVERRUN] = on_noop,
-};
 
 /* The clocks, read once per batch (vDSO, no syscall). */
 static void
@@ -519,7 +244,7 @@ worker_expire(struct worker *w, int got)
 static int
 worker_batch(struct worker *w, bool dontwait)
 {
-	int n = recvmmsg(w->fd, w->rx, ENG_BATCH,
+	int n = recvmmsg(w->fd, w->rx, NFQMSG_BATCH,
 			 dontwait ? MSG_DONTWAIT : MSG_WAITFORONE, NULL);
 
 	if (n < 0) {
@@ -528,15 +253,11 @@ worker_batch(struct worker *w, bool dontwait)
 		return -1;
 	}
 	w->conf = atomic_load_explicit(w->eng->confp, memory_order_acquire);
-	w->st.batches++;
 	engine_clock(w);
-	for (int i = 0; i < n; i++) {
-		/* A datagram cut by MSG_TRUNC fails mnl's length checks and is
-		 * skipped; the batch verdict accepts its packet unmodified. */
-		mnl_cb_run2(w->rxiov[i].iov_base, w->rx[i].msg_len, 0, 0,
-			    on_packet, w, ctl_cb, NLMSG_MIN_TYPE);
-	}
-	verdicts_flush(w);
+	/* A datagram cut by MSG_TRUNC fails the length checks and is skipped;
+	 * the batch verdict accepts its packet unmodified. */
+	nfqmsg_batch_run(w->batch, w->conf, &w->ps, &w->st, w->rx, (unsigned)n);
+	verdicts_send(w);
 	return n;
 }
 
@@ -555,7 +276,7 @@ worker_coalesce(const struct worker *w, int got)
 {
 	struct timespec ts = { 0, (long)coalesce_us * 1000 };
 
-	if (coalesce_us && got >= ENG_COALESCE_MIN && got < ENG_BATCH &&
+	if (coalesce_us && got >= ENG_COALESCE_MIN && got < NFQMSG_BATCH &&
 	    w->conf && !(w->conf->modes & (1u << MODE_REWRITE)) &&
 	    flow_count(w->ps.flows) == 0)
 		nanosleep(&ts, NULL);
@@ -566,7 +287,6 @@ worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct engine *e = w->eng;
-	unsigned zero = 0;
 
 	/* the pause is short: ask for a precise timer, not 50 us of slack */
 	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
@@ -580,19 +300,16 @@ worker_main(void *arg)
 	}
 	/* Drain: with maxlen 0 and FAIL_OPEN the kernel accepts new packets
 	 * itself; everything already queued gets its verdict from us. */
-	if (queue_config(w, build_maxlen, &zero) < 0)
+	if (queue_config(w, nfqmsg_config_maxlen(w->slots, (uint16_t)w->queue, 0,
+						 config_seq(w))) < 0)
 		log_warn("queue %u: setting maxlen 0 for the drain", w->queue);
 	while (worker_batch(w, true) > 0)
 		;
 	/* Anything read but not yet answered (packets that came while a
 	 * config message waited for its ack) is accepted before we close:
 	 * closing the socket would make the kernel drop it. */
-	if (w->seen_any) {
-		w->pend[0] = (struct pending){ .id = w->last_id };
-		w->npend = 1;
-		verdicts_flush(w);
-		w->st.passed--;		/* a sweep, not a packet */
-	}
+	if (nfqmsg_batch_sweep(w->batch))
+		verdicts_send(w);
 	stats_publish(&w->pub, &w->st);
 	return NULL;
 }
@@ -650,6 +367,7 @@ engine_free(struct engine *e)
 		return;
 	for (unsigned i = 0; i < e->n; i++) {
 		free(e->w[i].slots);
+		nfqmsg_batch_free(e->w[i].batch);
 		flow_table_free(e->w[i].ps.flows);
 	}
 	free(e->w);
@@ -697,30 +415,6 @@ engine_note(struct engine *e, unsigned i, struct proc_note *out)
 	*out = n->ring[tail % PROC_NOTES];
 	atomic_store_explicit(&n->tail, tail + 1, memory_order_release);
 	return true;
-}
-
-unsigned
-engine_replay(struct engine *e, _Atomic(struct conf *) *confp, void *const *bufs,
-	      const size_t *lens, unsigned n)
-{
-	struct worker *w = &e->w[0];
-	uint64_t before = w->st.packets;
-
-	e->confp = confp;
-	w->conf = atomic_load_explicit(confp, memory_order_acquire);
-	w->st.batches++;
-	engine_clock(w);
-	for (unsigned i = 0; i < n; i++)
-		mnl_cb_run2(bufs[i], lens[i], 0, 0, on_packet, w, ctl_cb, NLMSG_MIN_TYPE);
-	verdicts_flush(w);
-	return (unsigned)(w->st.packets - before);
-}
-
-void
-engine_offline_publish(struct engine *e)
-{
-	for (unsigned i = 0; i < e->n; i++)
-		stats_publish(&e->w[i].pub, &e->w[i].st);
 }
 
 unsigned long

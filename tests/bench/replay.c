@@ -2,8 +2,10 @@
  *
  *   replay calls strip|strip-veth|rewrite|untouched N
  *       builds N NFQUEUE packet messages as the kernel sends them and runs
- *       them through the engine's batch path (engine_replay: attribute
- *       parsing, process_packet, verdict messages); run it under
+ *       them, as recvmmsg() would have returned them, through the batch
+ *       path that the engine's workers run (nfqmsg_batch_run: attribute
+ *       parsing, process_packet, verdict messages; nothing is sent, and
+ *       there is no socket); run it under
  *       valgrind --tool=callgrind --toggle-collect=bench_loop (whole path)
  *       or --toggle-collect=process_packet (parse, policy, flow, rewrite,
  *       checksum) and divide by N.
@@ -19,11 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "confutil.h"
-#include "engine.h"
 #include "flow.h"
 #include "log.h"
+#include "nfq.h"
 #include "pktbuild.h"
 
 #define MSG_MAX 2048
@@ -37,53 +40,91 @@ put_msg(uint8_t *buf, uint32_t id, const uint8_t *pkt, size_t len, uint32_t skb_
 	return pb_nfq_msg(buf, &(struct pb_nfq){ .id = id, .skb_info = skb_info }, pkt, len);
 }
 
-#define REPLAY_BATCH 64	/* datagrams per recvmmsg() in the engine */
+/* What an engine worker owns, without its socket and thread. */
+struct replay {
+	struct nfqmsg_batch *batch;
+	struct proc_state ps;
+	struct proc_notes notes;
+	struct stats st;
+};
 
 struct work {
 	uint8_t *msgs;		/* N messages, MSG_MAX apart */
-	void **bufs;		/* each message's address */
-	size_t *lens;
+	struct iovec *iov;	/* each message's buffer */
+	struct mmsghdr *rx;	/* as recvmmsg() fills them */
 	unsigned n;
 };
 
+/* The clocks, read once per batch as the engine does. */
+static void
+replay_clock(struct proc_state *ps)
+{
+	struct timespec mono, real;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	ps->now = (uint32_t)mono.tv_sec;
+	ps->now_ms = (uint32_t)((uint64_t)real.tv_sec * 1000 + (uint64_t)real.tv_nsec / 1000000);
+}
+
+/* One batch of n datagrams from rx, as an engine worker runs it. */
+static unsigned
+replay_batch(struct replay *r, struct mmsghdr *rx, unsigned n)
+{
+	const struct conf *c = atomic_load_explicit(&current, memory_order_acquire);
+
+	replay_clock(&r->ps);
+	return nfqmsg_batch_run(r->batch, c, &r->ps, &r->st, rx, n);
+}
+
 /* The measured loop: callgrind counts only inside it. Batches as full as
  * the engine's receive ring, as under load. */
-__attribute__((noinline)) unsigned bench_loop(struct engine *e, struct work *w);
+__attribute__((noinline)) unsigned bench_loop(struct replay *r, struct work *w);
 __attribute__((noinline)) unsigned
-bench_loop(struct engine *e, struct work *w)
+bench_loop(struct replay *r, struct work *w)
 {
 	unsigned done = 0;
 
-	for (unsigned i = 0; i < w->n; i += REPLAY_BATCH)
-		done += engine_replay(e, &current, w->bufs + i, w->lens + i,
-				      w->n - i < REPLAY_BATCH ? w->n - i : REPLAY_BATCH);
+	for (unsigned i = 0; i < w->n; i += NFQMSG_BATCH)
+		done += replay_batch(r, w->rx + i,
+				     w->n - i < NFQMSG_BATCH ? w->n - i : NFQMSG_BATCH);
 	return done;
 }
 
+/* Message i of w: its buffer, and the length recvmmsg() would report. */
+static uint8_t *
+work_msg(struct work *w, unsigned i, size_t len)
+{
+	uint8_t *m = w->msgs + (size_t)i * MSG_MAX;
+
+	w->iov[i] = (struct iovec){ .iov_base = m, .iov_len = MSG_MAX };
+	w->rx[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &w->iov[i], .msg_iovlen = 1 },
+				     .msg_len = (unsigned)len };
+	return m;
+}
+
+/* A worker's state as engine_open() sets it up (flow table size, seed). */
 static int
-calls(const char *workload, unsigned n)
+replay_init(struct replay *r, const struct conf *c, struct domains *d)
+{
+	uint32_t per_worker = c->flows_max / c->queue_count;
+
+	*r = (struct replay){ .ps = { .domains = d, .notes = &r->notes } };
+	r->ps.flows = flow_table_new(per_worker < 1024 ? 1024 : per_worker, 1);
+	r->batch = nfqmsg_batch_new((uint16_t)c->queue_first);
+	return r->ps.flows && r->batch ? 0 : -1;
+}
+
+/* Message i of the workload into w. */
+static void
+work_fill(struct work *w, unsigned i, const char *workload)
 {
 	static uint8_t pkt[PB_MAX];
-	bool strip = strncmp(workload, "strip", 5) == 0;
-	const char *text = strip ?
-		"policies = ( { name = \"s\"; mode = \"strip\"; destinations = \"198.51.100.0/24\"; } );\n" :
-		"policies = ( { name = \"r\"; mode = \"rewrite\"; destinations = \"198.51.100.0/24\";"
-		" translated_source = \"198.51.100.1\"; } );\n";
-	struct conf *c = conf_from_text(text, NULL);
-	struct domains *d = domains_new(1);
-	struct engine *e;
-	struct work w = { .n = n };
-	struct pb_opts syn = {0}, ack = {0};
+	uint8_t *m = w->msgs + (size_t)i * MSG_MAX;
+	struct pb_opts syn = { 0 }, ack = { 0 };
+	uint32_t skb_info = 0;
 	size_t len;
-	unsigned done;
 
-	if (!c || !d)
-		return 1;
-	atomic_store(&current, c);
-	e = engine_offline(c, d, 1);
-	w.msgs = malloc((size_t)n * MSG_MAX);
-	w.lens = malloc(n * sizeof(*w.lens));
-	w.bufs = malloc(n * sizeof(*w.bufs));
 	pb_mss(&syn, 1460);
 	pb_sackok(&syn);
 	pb_ts(&syn, 123456, 0);
@@ -92,59 +133,86 @@ calls(const char *workload, unsigned n)
 	pb_nop(&ack);
 	pb_nop(&ack);
 	pb_ts(&ack, 123500, 777);
-
-	if (strcmp(workload, "rewrite") == 0) {
-		/* the flow's SYN, outside the measurement */
-		uint8_t m[MSG_MAX];
-
-		void *mp = m;
-		size_t ml;
-
-		len = pb_build(pkt, &(struct pb_spec){ .opts = &syn });
-		ml = put_msg(m, 1, pkt, len, NFQA_SKB_CSUMNOTREADY);
-		engine_replay(e, &current, &mp, &ml, 1);
-	}
-	for (unsigned i = 0; i < n; i++) {
-		uint8_t *m = w.msgs + (size_t)i * MSG_MAX;
-
-		w.bufs[i] = m;
-		if (strip) {
-			/* many clients: a new source port per SYN. From a NIC the
-			 * checksum is final ("strip"); from a veth the kernel
-			 * hands it over partial ("strip-veth") */
-			len = pb_build(pkt, &(struct pb_spec){ .opts = &syn,
-				.sport = (uint16_t)(1024 + i % 60000) });
-			if (strcmp(workload, "strip-veth") == 0)
-				pb_make_partial(pkt, len);
-			w.lens[i] = put_msg(m, 2 + i, pkt, len,
-					    strcmp(workload, "strip-veth") == 0 ?
-					    NFQA_SKB_CSUMNOTREADY : 0);
-		} else if (strcmp(workload, "rewrite") == 0) {
-			/* a full-size data segment of the flow (checksum final) */
-			len = pb_build(pkt, &(struct pb_spec){ .opts = &ack,
-				.flags = TCPF_ACK, .payload = 1448 });
-			w.lens[i] = put_msg(m, 2 + i, pkt, len, 0);
-		} else {
-			/* a data segment of a flow whose SYN was not seen */
-			len = pb_build(pkt, &(struct pb_spec){ .opts = &ack,
-				.flags = TCPF_ACK, .payload = 1448, .sport = 999 });
-			w.lens[i] = put_msg(m, 2 + i, pkt, len, 0);
+	if (strncmp(workload, "strip", 5) == 0) {
+		/* many clients: a new source port per SYN. From a NIC the
+		 * checksum is final ("strip"); from a veth the kernel
+		 * hands it over partial ("strip-veth") */
+		len = pb_build(pkt, &(struct pb_spec){ .opts = &syn,
+			.sport = (uint16_t)(1024 + i % 60000) });
+		if (strcmp(workload, "strip-veth") == 0) {
+			pb_make_partial(pkt, len);
+			skb_info = NFQA_SKB_CSUMNOTREADY;
 		}
+	} else if (strcmp(workload, "rewrite") == 0) {
+		/* a full-size data segment of the flow (checksum final) */
+		len = pb_build(pkt, &(struct pb_spec){ .opts = &ack,
+			.flags = TCPF_ACK, .payload = 1448 });
+	} else {
+		/* a data segment of a flow whose SYN was not seen */
+		len = pb_build(pkt, &(struct pb_spec){ .opts = &ack,
+			.flags = TCPF_ACK, .payload = 1448, .sport = 999 });
 	}
-	done = bench_loop(e, &w);
-	{
-		struct stats s;
+	work_msg(w, i, put_msg(m, 2 + i, pkt, len, skb_info));
+}
 
-		engine_offline_publish(e);
-		engine_stats(e, 0, &s);
-		printf("workload=%s packets=%u stripped=%llu rewritten=%llu passed=%llu\n",
-		       workload, done, (unsigned long long)s.stripped,
-		       (unsigned long long)s.rewritten, (unsigned long long)s.passed);
-	}
+/* The flow's SYN, outside the measurement. */
+static void
+rewrite_syn(struct replay *r)
+{
+	static uint8_t pkt[PB_MAX];
+	_Alignas(NLMSG_ALIGNTO) uint8_t m[MSG_MAX];
+	struct pb_opts syn = { 0 };
+	struct iovec iov = { m, sizeof(m) };
+	struct mmsghdr rx = { .msg_hdr = { .msg_iov = &iov, .msg_iovlen = 1 } };
+	size_t len;
+
+	pb_mss(&syn, 1460);
+	pb_sackok(&syn);
+	pb_ts(&syn, 123456, 0);
+	pb_nop(&syn);
+	pb_ws(&syn, 7);
+	len = pb_build(pkt, &(struct pb_spec){ .opts = &syn });
+	rx.msg_len = (unsigned)put_msg(m, 1, pkt, len, NFQA_SKB_CSUMNOTREADY);
+	replay_batch(r, &rx, 1);
+}
+
+static int
+calls(const char *workload, unsigned n)
+{
+	bool strip = strncmp(workload, "strip", 5) == 0;
+	const char *text = strip ?
+		"policies = ( { name = \"s\"; mode = \"strip\"; destinations = \"198.51.100.0/24\"; } );\n" :
+		"policies = ( { name = \"r\"; mode = \"rewrite\"; destinations = \"198.51.100.0/24\";"
+		" translated_source = \"198.51.100.1\"; } );\n";
+	struct conf *c = conf_from_text(text, NULL);
+	struct domains *d = domains_new(1);
+	struct replay r;
+	struct work w = { .n = n };
+	unsigned done;
+
+	if (!c || !d)
+		return 1;
+	atomic_store(&current, c);
+	if (replay_init(&r, c, d) < 0)
+		return 1;
+	w.msgs = malloc((size_t)n * MSG_MAX);
+	w.iov = malloc(n * sizeof(*w.iov));
+	w.rx = malloc(n * sizeof(*w.rx));
+	if (!w.msgs || !w.iov || !w.rx)
+		return 1;
+	if (strcmp(workload, "rewrite") == 0)
+		rewrite_syn(&r);
+	for (unsigned i = 0; i < n; i++)
+		work_fill(&w, i, workload);
+	done = bench_loop(&r, &w);
+	printf("workload=%s packets=%u stripped=%llu rewritten=%llu passed=%llu\n",
+	       workload, done, (unsigned long long)r.st.stripped,
+	       (unsigned long long)r.st.rewritten, (unsigned long long)r.st.passed);
 	free(w.msgs);
-	free(w.lens);
-	free(w.bufs);
-	engine_free(e);
+	free(w.iov);
+	free(w.rx);
+	nfqmsg_batch_free(r.batch);
+	flow_table_free(r.ps.flows);
 	domains_free(d);
 	conf_free(c);
 	return done == n ? 0 : 1;

@@ -8,6 +8,7 @@
 
 #include "confutil.h"
 #include "engine.h"
+#include "nfq.h"
 #include "packet.h"
 #include "pktbuild.h"
 #include "process.h"
@@ -55,7 +56,7 @@ run(const struct pb_spec *s, uint32_t skb_info, bool truncated)
 
 	len = pb_build(buf, s);
 	memcpy(orig, buf, len);
-	in = (struct proc_pkt){ .buf = buf, .len = len, .csum = engine_csum_mode(skb_info),
+	in = (struct proc_pkt){ .buf = buf, .len = len, .csum = nfqmsg_csum_mode(skb_info),
 		.truncated = truncated };
 	return process_packet(conf, &no_flows, &in, &st);
 }

@@ -8,6 +8,7 @@
 
 #include "confutil.h"
 #include "engine.h"
+#include "nfq.h"
 #include "packet.h"
 #include "pktbuild.h"
 #include "process.h"
@@ -101,7 +102,7 @@ send(const struct seg *g)
 		pb_make_partial(buf, len);
 	memcpy(orig, buf, len);
 	in = (struct proc_pkt){ .buf = buf, .len = len, .outdev = g->outdev,
-		.csum = engine_csum_mode(g->skb_info), .truncated = g->truncated };
+		.csum = nfqmsg_csum_mode(g->skb_info), .truncated = g->truncated };
 	return process_packet(conf, &ps, &in, &st);
 }
 

@@ -10,7 +10,6 @@
 #include "bytes.h"
 #include "packet.h"
 #include "pktbuild.h"
-#include "engine.h"
 #include "tsopt.h"
 
 static uint8_t buf[PB_MAX];
@@ -302,17 +301,6 @@ shift_changes_both_of_two_timestamps(void **state)
 	assert_true(pb_tcp_csum_ok(buf, len));
 }
 
-static void
-csum_mode_follows_skb_info(void **state)
-{
-	(void)state;
-	assert_int_equal(engine_csum_mode(0), CSUM_INCREMENTAL);
-	assert_int_equal(engine_csum_mode(NFQA_SKB_CSUMNOTREADY), CSUM_FULL);
-	assert_int_equal(engine_csum_mode(NFQA_SKB_GSO), CSUM_NONE);
-	assert_int_equal(engine_csum_mode(NFQA_SKB_GSO | NFQA_SKB_CSUMNOTREADY), CSUM_NONE);
-	assert_int_equal(engine_csum_mode(NFQA_SKB_CSUM_NOTVERIFIED), CSUM_INCREMENTAL);
-}
-
 int
 main(void)
 {
@@ -335,7 +323,6 @@ main(void)
 		cmocka_unit_test(shift_full_mode_computes_checksum),
 		cmocka_unit_test(shift_without_timestamp_changes_nothing),
 		cmocka_unit_test(shift_changes_both_of_two_timestamps),
-		cmocka_unit_test(csum_mode_follows_skb_info),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,139 @@
+/* nfq.h - the NFQUEUE netlink messages (DESIGN.md section 6), without a
+ * socket: read a packet message's attributes, build the config messages,
+ * and turn a batch of received datagrams into its verdict messages. Pure:
+ * no syscalls, no logging, no globals; the engine does the I/O, the tests
+ * and the benchmark call it directly.
+ *
+ * The prefix is nfqmsg_ because libnetfilter_queue owns nfq_. */
+#ifndef TSNATD_NFQ_H
+#define TSNATD_NFQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "csum.h"
+#include "process.h"
+#include "stats.h"
+
+/* Only pointers: <linux/netlink.h>, <sys/uio.h>, <sys/socket.h> define
+ * them, and a user of this header need not import socket.h's names. */
+struct nlmsghdr;
+struct iovec;
+struct mmsghdr;
+
+/* Datagrams per batch (the engine's recvmmsg() vector), and the most
+ * modified or dropped packets one batch can answer. */
+#define NFQMSG_BATCH 64
+
+/* One receive slot: a packet message with a copy range of 0xffff, its
+ * attributes and headers (the kernel sends one packet per datagram). A
+ * whole number of pages, so that in a ring of slots allocated page-aligned
+ * every slot, and so every netlink header in it, starts aligned. */
+#define NFQMSG_PAGE 4096
+#define NFQMSG_SLOT ((0xffff + 4096 + NFQMSG_PAGE - 1) / NFQMSG_PAGE * NFQMSG_PAGE)
+
+/* One sendmsg() of verdicts stays under this (the socket's send buffer is
+ * larger; EMSGSIZE otherwise). */
+#define NFQMSG_SEND_MAX (1u << 20)
+
+/* Room for any config message built here. */
+#define NFQMSG_CONFIG_SIZE 128
+
+/* What a packet message (NFQNL_MSG_PACKET) carries that the daemon uses;
+ * numbers in host order, 0 when the attribute is absent. */
+struct nfqmsg_pkt {
+	uint32_t id;			/* NFQA_PACKET_HDR packet_id */
+	uint8_t *payload;		/* NFQA_PAYLOAD, in the message; NULL if absent */
+	size_t payload_len;
+	uint32_t cap_len;		/* NFQA_CAP_LEN: the packet's real length */
+	uint32_t skb_info;		/* NFQA_SKB_INFO flags */
+	uint32_t indev, outdev;		/* NFQA_IFINDEX_INDEV / _OUTDEV */
+};
+
+/* Read the attributes of the packet message nlh, whose nlmsg_len bytes must
+ * be readable and 4-byte aligned (as a walk over a datagram guarantees). The
+ * packet header is required; it and the 32-bit attributes used are
+ * length-checked as nfq_nlmsg_parse() checks them, and one that fails
+ * rejects the whole message; other attributes are skipped. Never reads past
+ * nlmsg_len. Returns 0, or -1 (p undefined), also when nlh is not a packet
+ * message. */
+int nfqmsg_parse(struct nlmsghdr *nlh, struct nfqmsg_pkt *p);
+
+/* The checksum mode for a packet's NFQA_SKB_INFO flags: GSO -> CSUM_NONE,
+ * CSUMNOTREADY -> CSUM_FULL, else CSUM_INCREMENTAL. */
+enum csum_mode nfqmsg_csum_mode(uint32_t skb_info);
+
+/* Config messages for queue, built into buf (NFQMSG_CONFIG_SIZE bytes,
+ * 4-byte aligned), each with NLM_F_ACK and sequence number seq; send
+ * nlh->nlmsg_len bytes and wait for the ack.
+ * - bind: bind, copy mode NFQNL_COPY_PACKET 0xffff, queue maxlen and the
+ *   flags FAIL_OPEN|GSO in ONE message (a bound queue without copy mode
+ *   would drop packets, and --queue-bypass does not cover that window);
+ * - maxlen: only the queue maxlen (0 starts the drain: the kernel then
+ *   accepts new packets itself);
+ * - conntrack: the optional CONNTRACK flag (EOPNOTSUPP without
+ *   CONFIG_NETFILTER_NETLINK_GLUE_CT), separate so bind never fails on it. */
+struct nlmsghdr *nfqmsg_config_bind(void *buf, uint16_t queue, uint32_t maxlen, uint32_t seq);
+struct nlmsghdr *nfqmsg_config_maxlen(void *buf, uint16_t queue, uint32_t maxlen, uint32_t seq);
+struct nlmsghdr *nfqmsg_config_conntrack(void *buf, uint16_t queue, uint32_t seq);
+
+/* The verdicts of one batch of one queue, as iovecs ready for sendmsg():
+ * one NFQNL_MSG_VERDICT per modified packet (its payload iovec points at
+ * the packet where it was received, changed in place) or dropped packet,
+ * then one NFQNL_MSG_VERDICT_BATCH up to the batch's last id for all the
+ * untouched ones (ids are FIFO per queue, so it covers exactly those: the
+ * others already have their verdict). Split into groups of whole messages,
+ * each under NFQMSG_SEND_MAX bytes, sent in order. */
+struct nfqmsg_batch;
+
+/* Returns NULL when out of memory. */
+struct nfqmsg_batch *nfqmsg_batch_new(uint16_t queue);
+void nfqmsg_batch_free(struct nfqmsg_batch *b);
+
+/* Start a batch: forget the previous one's verdicts. */
+void nfqmsg_batch_begin(struct nfqmsg_batch *b);
+
+/* Add packet id with its outcome; for PROC_MODIFIED, payload[0..len) is
+ * what the kernel gets back and must stay in place until the verdicts are
+ * sent. Returns 0, or -1 (nothing added) when NFQMSG_BATCH packets are
+ * already modified or dropped, or len does not fit a netlink attribute. */
+int nfqmsg_batch_add(struct nfqmsg_batch *b, uint32_t id, enum proc_result r,
+		     const uint8_t *payload, size_t len);
+
+/* End the batch: append the batch verdict for the untouched packets.
+ * Adds the packets sent back modified and those accepted untouched to
+ * s->modified and s->passed. */
+void nfqmsg_batch_end(struct nfqmsg_batch *b, struct stats *s);
+
+/* A packet read outside a batch (while waiting for a config ack) and left
+ * queued: a later batch verdict, or the sweep, accepts it. */
+void nfqmsg_batch_seen(struct nfqmsg_batch *b, uint32_t id);
+
+/* Replace the verdicts by one batch verdict that accepts every packet up
+ * to the highest id ever added or seen (before the socket closes, which
+ * would drop them). Counts nothing. Returns false, with no verdicts, when
+ * no packet was ever seen. */
+bool nfqmsg_batch_sweep(struct nfqmsg_batch *b);
+
+/* The verdicts: groups 0 .. nfqmsg_batch_groups()-1, each the iovecs of one
+ * sendmsg() (*niov of them). Valid until the next begin or sweep. */
+unsigned nfqmsg_batch_groups(const struct nfqmsg_batch *b);
+struct iovec *nfqmsg_batch_group(struct nfqmsg_batch *b, unsigned g, size_t *niov);
+
+/* One batch: the n datagrams rx[i] (msg_hdr.msg_iov[0], msg_len bytes, as
+ * recvmmsg() fills them; n <= NFQMSG_BATCH, each 4-byte aligned) walked
+ * message by message. Each packet message goes through process_packet(c,
+ * ps, ..., s), changed in place; NLMSG_ERROR with an error (an asynchronous
+ * verdict error) counts in s->verdict_errors; other control messages are
+ * ignored. Fail-open, counted in s: a message that fails to parse (a
+ * datagram cut short or misaligned, a bad attribute) is skipped as
+ * malformed and the next batch verdict accepts its packet; a packet
+ * without payload is truncated and accepted untouched, as is one that
+ * finds the batch's NFQMSG_BATCH modified packets taken. Ends with the
+ * batch's verdicts built (begin .. end). Returns the packets handled. */
+unsigned nfqmsg_batch_run(struct nfqmsg_batch *b, const struct conf *c, struct proc_state *ps,
+			  struct stats *s, const struct mmsghdr *rx, unsigned n);
+
+#endif

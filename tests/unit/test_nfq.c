@@ -1,0 +1,590 @@
+/* test_nfq.c - the NFQUEUE messages without a socket: packet messages in
+ * (as recvmmsg() returns them), attributes read, packets processed in their
+ * receive buffer, verdict messages out, counters; config messages. (What
+ * the kernel makes of them is checked end to end by tests/e2e.) */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+
+#include "confutil.h"
+#include "log.h"
+#include "nfq.h"
+#include "packet.h"
+#include "pktbuild.h"
+
+#define MSG_SIZE (PB_MAX + 256)	/* a multiple of 8: every row aligned */
+#define NMSG NFQMSG_BATCH
+#define QUEUE 7
+
+static struct conf *conf;
+static struct domains *doms;
+static struct proc_state ps;
+static struct stats st;
+static struct nfqmsg_batch *batch;
+static _Alignas(8) uint8_t msgs[NMSG][MSG_SIZE];
+static size_t mlen[NMSG];
+static size_t plen[NMSG];	/* each message's packet length */
+static struct iovec rxiov[NMSG];
+static struct mmsghdr rx[NMSG];
+
+static int
+setup(void **state)
+{
+	(void)state;
+	log_init(LOG_ERR);
+	conf = conf_from_text("policies = ( { name = \"web\"; mode = \"strip\";"
+			      " destinations = \"198.51.100.0/24\"; } );\n", NULL);
+	doms = domains_new(1);
+	batch = nfqmsg_batch_new(QUEUE);
+	memset(&st, 0, sizeof(st));
+	ps = (struct proc_state){ .domains = doms, .flows = flow_table_new(1024, 1) };
+	return conf && doms && batch && ps.flows ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	flow_table_free(ps.flows);
+	nfqmsg_batch_free(batch);
+	domains_free(doms);
+	conf_free(conf);
+	return 0;
+}
+
+/* Message i: a SYN with MSS/SACK/TS/WS to daddr, described by m. */
+static void
+put(unsigned i, const char *daddr, struct pb_nfq m)
+{
+	uint8_t pkt[PB_MAX];
+	struct pb_opts o = { 0 };
+
+	pb_mss(&o, 1460);
+	pb_sackok(&o);
+	pb_ts(&o, 1000 + i, 0);
+	pb_nop(&o);
+	pb_ws(&o, 7);
+	plen[i] = pb_build(pkt, &(struct pb_spec){ .opts = &o, .daddr = daddr,
+				.sport = (uint16_t)(30000 + i) });
+	if (!m.id)
+		m.id = i + 1;
+	mlen[i] = pb_nfq_msg(msgs[i], &m, pkt, plen[i]);
+}
+
+/* The packet inside message i: the payload is its last attribute. */
+static uint8_t *
+payload(unsigned i)
+{
+	return msgs[i] + mlen[i] - MNL_ALIGN(plen[i]);
+}
+
+/* Datagram i as recvmmsg() returns it: buffer at base, len bytes. */
+static void
+dgram(unsigned i, void *base, size_t len)
+{
+	rxiov[i] = (struct iovec){ .iov_base = base, .iov_len = MSG_SIZE };
+	rx[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &rxiov[i], .msg_iovlen = 1 },
+				  .msg_len = (unsigned)len };
+}
+
+/* Messages 0..n-1 as one batch of n datagrams. */
+static struct stats
+replay(unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		dgram(i, msgs[i], mlen[i]);
+	nfqmsg_batch_run(batch, conf, &ps, &st, rx, n);
+	return st;
+}
+
+static bool
+has_ts(unsigned i)
+{
+	struct pkt p;
+
+	return pkt_parse(payload(i), plen[i], &p) == PKT_OK && p.ts_count > 0;
+}
+
+/* All verdicts of the batch, concatenated; returns the byte count. */
+static size_t
+verdict_bytes(uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (unsigned g = 0; g < nfqmsg_batch_groups(batch); g++) {
+		size_t niov;
+		struct iovec *iov = nfqmsg_batch_group(batch, g, &niov);
+
+		for (size_t k = 0; k < niov; k++) {
+			assert_true(n + iov[k].iov_len <= cap);
+			memcpy(out + n, iov[k].iov_base, iov[k].iov_len);
+			n += iov[k].iov_len;
+		}
+	}
+	return n;
+}
+
+static void
+syn_to_strip_destination_is_stripped_in_its_receive_buffer(void **state)
+{
+	struct stats s;
+
+	(void)state;
+	put(0, NULL, (struct pb_nfq){ 0 });
+	s = replay(1);
+	assert_int_equal(s.packets, 1);
+	assert_int_equal(s.stripped, 1);
+	assert_int_equal(s.modified, 1);
+	assert_false(has_ts(0));
+	assert_true(pb_tcp_csum_ok(payload(0), plen[0]));
+}
+
+static void
+unknown_attributes_are_skipped(void **state)
+{
+	struct stats s;
+
+	(void)state;
+	put(0, NULL, (struct pb_nfq){ .unknown_attrs = true });
+	s = replay(1);
+	assert_int_equal(s.malformed, 0);
+	assert_int_equal(s.stripped, 1);
+	assert_false(has_ts(0));
+}
+
+static void
+short_u32_attribute_rejects_the_message_untouched(void **state)
+{
+	struct stats s;
+
+	(void)state;
+	put(0, NULL, (struct pb_nfq){ .short_skb_info = true });
+	s = replay(1);
+	assert_int_equal(s.malformed, 1);
+	assert_int_equal(s.packets, 0);
+	assert_true(has_ts(0));
+}
+
+static void
+message_without_packet_header_is_malformed(void **state)
+{
+	struct stats s;
+
+	(void)state;
+	put(0, NULL, (struct pb_nfq){ .no_hdr = true });
+	s = replay(1);
+	assert_int_equal(s.malformed, 1);
+	assert_int_equal(s.packets, 0);
+	assert_true(has_ts(0));
+}
+
+static void
+message_without_payload_is_counted_truncated(void **state)
+{
+	struct stats s;
+
+	(void)state;
+	put(0, NULL, (struct pb_nfq){ .no_payload = true });
+	s = replay(1);
+	assert_int_equal(s.packets, 1);
+	assert_int_equal(s.truncated, 1);
+	assert_int_equal(s.passed, 1);
+	assert_int_equal(s.modified, 0);
+}
+
+static void
+copy_shorter_than_the_packet_is_never_mangled(void **state)
+{
+	struct stats s;
+
+	(void)state;
+	put(0, NULL, (struct pb_nfq){ .cap_len = (uint32_t)plen[0] + 100 });
+	s = replay(1);
+	assert_int_equal(s.truncated, 1);
+	assert_int_equal(s.modified, 0);
+	assert_true(has_ts(0));
+}
+
+static void
+full_batch_gives_every_packet_one_outcome(void **state)
+{
+	struct stats s;
+
+	(void)state;
+	for (unsigned i = 0; i < NMSG; i++)
+		put(i, i % 2 ? "203.0.113.10" : NULL, (struct pb_nfq){ 0 });
+	s = replay(NMSG);
+	assert_int_equal(s.packets, NMSG);
+	assert_int_equal(s.batches, 1);
+	assert_int_equal(s.modified, NMSG / 2);
+	assert_int_equal(s.passed, NMSG / 2);
+	for (unsigned i = 0; i < NMSG; i++) {
+		assert_int_equal(has_ts(i), i % 2 == 1);
+		assert_true(pb_tcp_csum_ok(payload(i), plen[i]));
+	}
+}
+
+static void
+csum_mode_follows_skb_info(void **state)
+{
+	(void)state;
+	assert_int_equal(nfqmsg_csum_mode(0), CSUM_INCREMENTAL);
+	assert_int_equal(nfqmsg_csum_mode(NFQA_SKB_CSUMNOTREADY), CSUM_FULL);
+	assert_int_equal(nfqmsg_csum_mode(NFQA_SKB_GSO), CSUM_NONE);
+	assert_int_equal(nfqmsg_csum_mode(NFQA_SKB_GSO | NFQA_SKB_CSUMNOTREADY), CSUM_NONE);
+	assert_int_equal(nfqmsg_csum_mode(NFQA_SKB_CSUM_NOTVERIFIED), CSUM_INCREMENTAL);
+}
+
+static void
+parse_reads_every_attribute_the_daemon_uses(void **state)
+{
+	struct nfqmsg_pkt p;
+
+	(void)state;
+	put(0, NULL, (struct pb_nfq){ .id = 4242, .skb_info = NFQA_SKB_CSUMNOTREADY,
+				      .cap_len = 1500, .unknown_attrs = true });
+	assert_int_equal(nfqmsg_parse((struct nlmsghdr *)msgs[0], &p), 0);
+	assert_int_equal(p.id, 4242);
+	assert_ptr_equal(p.payload, payload(0));
+	assert_int_equal(p.payload_len, plen[0]);
+	assert_int_equal(p.cap_len, 1500);
+	assert_int_equal(p.skb_info, NFQA_SKB_CSUMNOTREADY);
+	assert_int_equal(p.indev, 2);
+	assert_int_equal(p.outdev, 3);
+	/* the same attributes in a message of another type: not a packet */
+	((struct nlmsghdr *)msgs[0])->nlmsg_type = (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_CONFIG;
+	assert_int_equal(nfqmsg_parse((struct nlmsghdr *)msgs[0], &p), -1);
+}
+
+/* The message cut at len bytes (nlmsg_len too), in a heap block of exactly
+ * that size: a read past it is an ASan error. */
+static int
+parse_cut(size_t len, struct nfqmsg_pkt *p)
+{
+	struct nlmsghdr *nlh = malloc(len);
+	int ret;
+
+	assert_non_null(nlh);
+	memcpy(nlh, msgs[0], len);
+	nlh->nlmsg_len = (uint32_t)len;
+	ret = nfqmsg_parse(nlh, p);
+	free(nlh);
+	return ret;
+}
+
+static void
+parse_never_reads_past_the_message(void **state)
+{
+	struct nfqmsg_pkt p;
+
+	(void)state;
+	put(0, NULL, (struct pb_nfq){ 0 });
+	/* every cut: the payload attribute cut is not read, nor anything after */
+	for (size_t len = NLMSG_HDRLEN; len < mlen[0]; len++) {
+		if (parse_cut(len, &p) == 0)
+			assert_null(p.payload);
+	}
+	assert_int_equal(parse_cut(NLMSG_HDRLEN, &p), -1);
+	assert_int_equal(parse_cut(mlen[0], &p), 0);
+	assert_int_equal(p.payload_len, plen[0]);
+}
+
+/* What libnetfilter_queue writes for a verdict, for comparison. */
+static size_t
+lib_verdict(uint8_t *buf, int type, uint32_t id, int verdict, const uint8_t *pl, size_t len)
+{
+	struct nlmsghdr *nlh = nfq_nlmsg_put((char *)buf, type, QUEUE);
+
+	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
+	if (pl)
+		nfq_nlmsg_verdict_put_pkt(nlh, pl, (uint32_t)len);
+	return nlh->nlmsg_len;
+}
+
+static void
+verdict_messages_are_those_of_libnetfilter_queue(void **state)
+{
+	static uint8_t got[4096], want[4096];
+	const uint8_t pl[] = { 1, 2, 3, 4, 5, 6, 7 };	/* odd: padded */
+	struct stats s = { 0 };
+	size_t n = 0;
+
+	(void)state;
+	nfqmsg_batch_begin(batch);
+	assert_int_equal(nfqmsg_batch_add(batch, 10, PROC_PASS, NULL, 0), 0);
+	assert_int_equal(nfqmsg_batch_add(batch, 11, PROC_MODIFIED, pl, sizeof(pl)), 0);
+	assert_int_equal(nfqmsg_batch_add(batch, 12, PROC_DROP, NULL, 0), 0);
+	assert_int_equal(nfqmsg_batch_add(batch, 13, PROC_PASS, NULL, 0), 0);
+	nfqmsg_batch_end(batch, &s);
+	n += lib_verdict(want + n, NFQNL_MSG_VERDICT, 11, NF_ACCEPT, pl, sizeof(pl));
+	n += lib_verdict(want + n, NFQNL_MSG_VERDICT, 12, NF_DROP, NULL, 0);
+	n += lib_verdict(want + n, NFQNL_MSG_VERDICT_BATCH, 13, NF_ACCEPT, NULL, 0);
+	assert_int_equal(nfqmsg_batch_groups(batch), 1);
+	assert_int_equal(verdict_bytes(got, sizeof(got)), n);
+	assert_memory_equal(got, want, n);
+	assert_int_equal(s.modified, 1);
+	assert_int_equal(s.passed, 2);
+}
+
+static void
+modified_payload_is_sent_from_its_receive_buffer(void **state)
+{
+	size_t niov;
+	struct iovec *iov;
+
+	(void)state;
+	put(0, NULL, (struct pb_nfq){ 0 });
+	replay(1);
+	assert_int_equal(nfqmsg_batch_groups(batch), 1);
+	iov = nfqmsg_batch_group(batch, 0, &niov);
+	assert_true(niov >= 2);
+	assert_ptr_equal(iov[1].iov_base, payload(0));
+	assert_int_equal(iov[1].iov_len, plen[0]);
+}
+
+static void
+verdicts_split_into_sends_under_one_mebibyte(void **state)
+{
+	size_t big = 0xffff - NLA_HDRLEN, sent = 0;
+	uint8_t *pl = calloc(1, big + 1);
+	struct stats s = { 0 };
+
+	(void)state;
+	assert_non_null(pl);
+	nfqmsg_batch_begin(batch);
+	assert_int_equal(nfqmsg_batch_add(batch, 1, PROC_MODIFIED, pl, big + 1), -1);
+	for (unsigned i = 0; i < NFQMSG_BATCH; i++)
+		assert_int_equal(nfqmsg_batch_add(batch, 1 + i, PROC_MODIFIED, pl, big), 0);
+	/* the table of modified packets is full; untouched ones still fit */
+	assert_int_equal(nfqmsg_batch_add(batch, 100, PROC_MODIFIED, pl, 10), -1);
+	assert_int_equal(nfqmsg_batch_add(batch, 100, PROC_DROP, NULL, 0), -1);
+	assert_int_equal(nfqmsg_batch_add(batch, 100, PROC_PASS, NULL, 0), 0);
+	nfqmsg_batch_end(batch, &s);
+	assert_true(nfqmsg_batch_groups(batch) > 1);
+	for (unsigned g = 0; g < nfqmsg_batch_groups(batch); g++) {
+		size_t niov, bytes = 0;
+		struct iovec *iov = nfqmsg_batch_group(batch, g, &niov);
+		const struct nlmsghdr *first = iov[0].iov_base;
+
+		/* whole messages: each group starts with a header */
+		assert_int_equal(first->nlmsg_type >> 8, NFNL_SUBSYS_QUEUE);
+		for (size_t k = 0; k < niov; k++)
+			bytes += iov[k].iov_len;
+		assert_true(bytes <= NFQMSG_SEND_MAX);
+		sent += bytes;
+	}
+	assert_int_equal(sent, NFQMSG_BATCH * (36 + MNL_ALIGN(big)) + 32);
+	assert_int_equal(s.modified, NFQMSG_BATCH);
+	free(pl);
+}
+
+/* An NLMSG_ERROR message with error err into buf; returns its length. */
+static size_t
+put_error(uint8_t *buf, int err)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsgerr *e = mnl_nlmsg_put_extra_header(nlh, sizeof(*e));
+
+	nlh->nlmsg_type = NLMSG_ERROR;
+	e->error = err;
+	return nlh->nlmsg_len;
+}
+
+static void
+async_verdict_error_is_counted_and_the_walk_goes_on(void **state)
+{
+	static _Alignas(8) uint8_t d[3 * MSG_SIZE];
+	size_t n = 0;
+	struct nlmsghdr *noop;
+	struct stats s;
+
+	(void)state;
+	put(0, NULL, (struct pb_nfq){ 0 });
+	n += put_error(d + n, -EINVAL);
+	n += put_error(d + n, 0);		/* an ack: no error */
+	noop = mnl_nlmsg_put_header(d + n);
+	noop->nlmsg_type = NLMSG_NOOP;
+	n += noop->nlmsg_len;
+	memcpy(d + n, msgs[0], mlen[0]);
+	n += mlen[0];
+	dgram(0, d, n);
+	nfqmsg_batch_run(batch, conf, &ps, &st, rx, 1);
+	s = st;
+	assert_int_equal(s.verdict_errors, 1);
+	assert_int_equal(s.packets, 1);
+	assert_int_equal(s.stripped, 1);
+	assert_int_equal(s.malformed, 0);
+}
+
+static void
+datagram_cut_short_is_malformed_and_untouched(void **state)
+{
+	struct stats s;
+
+	(void)state;
+	put(0, NULL, (struct pb_nfq){ 0 });
+	dgram(0, msgs[0], mlen[0] - 8);
+	nfqmsg_batch_run(batch, conf, &ps, &st, rx, 1);
+	s = st;
+	assert_int_equal(s.malformed, 1);
+	assert_int_equal(s.packets, 0);
+	assert_true(has_ts(0));
+	assert_int_equal(nfqmsg_batch_groups(batch), 0);
+}
+
+static void
+misaligned_datagram_is_never_read(void **state)
+{
+	struct stats s;
+
+	(void)state;
+	put(0, NULL, (struct pb_nfq){ 0 });
+	memmove(msgs[0] + 1, msgs[0], mlen[0]);
+	dgram(0, msgs[0] + 1, mlen[0]);
+	nfqmsg_batch_run(batch, conf, &ps, &st, rx, 1);
+	s = st;
+	assert_int_equal(s.malformed, 1);
+	assert_int_equal(s.packets, 0);
+}
+
+static void
+sweep_accepts_up_to_the_highest_id_seen(void **state)
+{
+	struct stats s = { 0 };
+	size_t niov;
+	struct iovec *iov;
+	const struct nfqnl_msg_verdict_hdr *vh;
+
+	(void)state;
+	assert_false(nfqmsg_batch_sweep(batch));
+	assert_int_equal(nfqmsg_batch_groups(batch), 0);
+	nfqmsg_batch_begin(batch);
+	nfqmsg_batch_add(batch, 0xfffffff0u, PROC_PASS, NULL, 0);
+	nfqmsg_batch_end(batch, &s);
+	nfqmsg_batch_seen(batch, 5);		/* after a wrap of the ids */
+	nfqmsg_batch_seen(batch, 3);
+	assert_true(nfqmsg_batch_sweep(batch));
+	assert_int_equal(nfqmsg_batch_groups(batch), 1);
+	iov = nfqmsg_batch_group(batch, 0, &niov);
+	assert_int_equal(niov, 1);
+	assert_int_equal(((struct nlmsghdr *)iov[0].iov_base)->nlmsg_type,
+			 (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_VERDICT_BATCH);
+	vh = (const void *)((uint8_t *)iov[0].iov_base + NLMSG_HDRLEN +
+			    sizeof(struct nfgenmsg) + NLA_HDRLEN);
+	assert_int_equal(ntohl(vh->id), 5);
+	assert_int_equal(ntohl(vh->verdict), NF_ACCEPT);
+}
+
+/* The attributes of config message nlh, by type. */
+static void
+config_attrs(const struct nlmsghdr *nlh, const struct nlattr **tb)
+{
+	const struct nlattr *a;
+
+	memset(tb, 0, (NFQA_CFG_MAX + 1) * sizeof(*tb));
+	assert_int_equal(nlh->nlmsg_type, (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_CONFIG);
+	assert_true(nlh->nlmsg_flags & NLM_F_ACK);
+	assert_int_equal(nlh->nlmsg_seq, 99);
+	assert_true(nlh->nlmsg_len <= NFQMSG_CONFIG_SIZE);
+	assert_int_equal(ntohs(((const struct nfgenmsg *)NLMSG_DATA(nlh))->res_id), QUEUE);
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) <= NFQA_CFG_MAX)
+			tb[mnl_attr_get_type(a)] = a;
+}
+
+static void
+config_bind_is_one_message_with_copy_mode_maxlen_and_flags(void **state)
+{
+	_Alignas(8) uint8_t buf[NFQMSG_CONFIG_SIZE];
+	const struct nlattr *tb[NFQA_CFG_MAX + 1];
+	const struct nfqnl_msg_config_cmd *cmd;
+	const struct nfqnl_msg_config_params *par;
+	uint32_t want = htonl(NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO);
+
+	(void)state;
+	config_attrs(nfqmsg_config_bind(buf, QUEUE, 4096, 99), tb);
+	assert_non_null(tb[NFQA_CFG_CMD]);
+	cmd = mnl_attr_get_payload(tb[NFQA_CFG_CMD]);
+	assert_int_equal(cmd->command, NFQNL_CFG_CMD_BIND);
+	assert_non_null(tb[NFQA_CFG_PARAMS]);
+	par = mnl_attr_get_payload(tb[NFQA_CFG_PARAMS]);
+	assert_int_equal(par->copy_mode, NFQNL_COPY_PACKET);
+	assert_int_equal(ntohl(par->copy_range), 0xffff);
+	assert_int_equal(ntohl(mnl_attr_get_u32(tb[NFQA_CFG_QUEUE_MAXLEN])), 4096);
+	assert_int_equal(mnl_attr_get_u32(tb[NFQA_CFG_FLAGS]), want);
+	assert_int_equal(mnl_attr_get_u32(tb[NFQA_CFG_MASK]), want);
+}
+
+static void
+config_maxlen_and_conntrack_carry_only_their_setting(void **state)
+{
+	_Alignas(8) uint8_t buf[NFQMSG_CONFIG_SIZE];
+	const struct nlattr *tb[NFQA_CFG_MAX + 1];
+
+	(void)state;
+	config_attrs(nfqmsg_config_maxlen(buf, QUEUE, 0, 99), tb);
+	assert_null(tb[NFQA_CFG_CMD]);
+	assert_null(tb[NFQA_CFG_FLAGS]);
+	assert_int_equal(mnl_attr_get_u32(tb[NFQA_CFG_QUEUE_MAXLEN]), 0);
+	config_attrs(nfqmsg_config_conntrack(buf, QUEUE, 99), tb);
+	assert_null(tb[NFQA_CFG_CMD]);
+	assert_null(tb[NFQA_CFG_QUEUE_MAXLEN]);
+	assert_int_equal(mnl_attr_get_u32(tb[NFQA_CFG_FLAGS]), htonl(NFQA_CFG_F_CONNTRACK));
+	assert_int_equal(mnl_attr_get_u32(tb[NFQA_CFG_MASK]), htonl(NFQA_CFG_F_CONNTRACK));
+}
+
+static void
+every_receive_slot_of_a_page_aligned_ring_is_aligned(void **state)
+{
+	uint8_t *ring = aligned_alloc(NFQMSG_PAGE, (size_t)NFQMSG_BATCH * NFQMSG_SLOT);
+
+	(void)state;
+	assert_non_null(ring);
+	assert_true(NFQMSG_SLOT >= 0xffff + 4096);
+	assert_int_equal(NFQMSG_SLOT % NFQMSG_PAGE, 0);
+	for (unsigned i = 0; i < NFQMSG_BATCH; i++)
+		assert_int_equal((uintptr_t)(ring + (size_t)i * NFQMSG_SLOT) % _Alignof(max_align_t), 0);
+	free(ring);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(syn_to_strip_destination_is_stripped_in_its_receive_buffer),
+		T(unknown_attributes_are_skipped),
+		T(short_u32_attribute_rejects_the_message_untouched),
+		T(message_without_packet_header_is_malformed),
+		T(message_without_payload_is_counted_truncated),
+		T(copy_shorter_than_the_packet_is_never_mangled),
+		T(full_batch_gives_every_packet_one_outcome),
+		T(csum_mode_follows_skb_info),
+		T(parse_reads_every_attribute_the_daemon_uses),
+		T(parse_never_reads_past_the_message),
+		T(verdict_messages_are_those_of_libnetfilter_queue),
+		T(modified_payload_is_sent_from_its_receive_buffer),
+		T(verdicts_split_into_sends_under_one_mebibyte),
+		T(async_verdict_error_is_counted_and_the_walk_goes_on),
+		T(datagram_cut_short_is_malformed_and_untouched),
+		T(misaligned_datagram_is_never_read),
+		T(sweep_accepts_up_to_the_highest_id_seen),
+		T(config_bind_is_one_message_with_copy_mode_maxlen_and_flags),
+		T(config_maxlen_and_conntrack_carry_only_their_setting),
+		T(every_receive_slot_of_a_page_aligned_ring_is_aligned),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
