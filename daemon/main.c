@@ -177,20 +177,13 @@ watchdog(const struct engine *e, unsigned *last)
 	sd_notify(0, "WATCHDOG=1");
 }
 
+/* Signals are read from a descriptor in the loop; blocked before any
+ * thread exists so that every thread inherits the mask. */
 static int
-run(const char *path)
+signals_open(void)
 {
-	struct conf *c = atomic_load(&current);
-	unsigned wd_last[64] = { 0 }, nq;
-	struct state_queue sq[64];
-	uint64_t wd_usec = 0;
-	struct engine *e;
-	struct rtnl *rt;
 	sigset_t set;
-	int sfd, timeout = 1000;
-	uint32_t seed = 0;
-	long nflows;
-	bool stop = false;
+	int sfd;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
@@ -198,12 +191,23 @@ run(const char *path)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGPIPE);
-	/* Block before any thread exists so that every thread inherits it. */
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		fatal("sigprocmask");
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (sfd < 0)
 		fatal("signalfd");
+	return sfd;
+}
+
+/* Startup order: bind every queue (a busy queue is an immediate exit 1),
+ * restore rewrite state, learn the interface addresses, then start the
+ * workers. NULL if the engine cannot run. */
+static struct engine *
+start(struct conf *c, struct state_queue *sq, unsigned *nq, struct rtnl **rt)
+{
+	struct engine *e;
+	uint32_t seed = 0;
+	long nflows;
 
 	domains = domains_new(c->queue_count);
 	if (!domains)
@@ -212,52 +216,28 @@ run(const char *path)
 		seed = (uint32_t)time(NULL);
 	e = engine_open(c, domains, seed);
 	if (!e)
-		return 1;
-	nq = state_queues(e, sq);
-	nflows = state_restore(c->state_dir, sq, nq, domains, c->flows_idle_timeout);
+		return NULL;
+	*nq = state_queues(e, sq);
+	nflows = state_restore(c->state_dir, sq, *nq, domains, c->flows_idle_timeout);
 	if (nflows > 0)
 		log_info("restored %ld rewritten flows from %s", nflows, c->state_dir);
 	reload_bind_domains(c, domains);
-	rt = rtnl_open(domains);
+	*rt = rtnl_open(domains);
 	if (engine_start(e, &current) < 0) {
 		engine_stop(e);
 		engine_free(e);
-		return 1;
+		return NULL;
 	}
-	log_info("tsnatd %s running (config %s)", TSNATD_VERSION, path);
-	log_policies(c);
-	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec / 2000 < (uint64_t)timeout)
-		timeout = (int)(wd_usec / 2000);
-	sd_notify(0, "READY=1\nSTATUS=processing packets");
+	return e;
+}
 
-	while (!stop) {
-		struct pollfd pfd[2] = { { .fd = sfd, .events = POLLIN },
-					 { .fd = rt ? rtnl_fd(rt) : -1, .events = POLLIN } };
-		struct signalfd_siginfo si;
+/* Drain the queues, save what rewritten flows need, free everything. */
+static void
+stop(struct engine *e, const struct state_queue *sq, unsigned nq, struct rtnl *rt)
+{
+	struct conf *c;
+	long nflows;
 
-		if (wd_usec)
-			watchdog(e, wd_last);
-		log_notes(e);
-		if (poll(pfd, 2, timeout) <= 0)
-			continue;
-		if (pfd[1].revents & POLLIN)
-			rtnl_event(rt);
-		if (!(pfd[0].revents & POLLIN) || read(sfd, &si, sizeof(si)) != sizeof(si))
-			continue;
-		switch (si.ssi_signo) {
-		case SIGHUP:
-			sd_notify(0, "RELOADING=1");
-			reload(e, path);
-			break;
-		case SIGUSR1:
-			log_counters(e);
-			break;
-		case SIGTERM:
-		case SIGINT:
-			stop = true;
-			break;
-		}
-	}
 	sd_notify(0, "STOPPING=1\nSTATUS=draining queues");
 	log_info("stopping: draining queued packets");
 	engine_stop(e);
@@ -272,8 +252,85 @@ run(const char *path)
 	engine_free(e);
 	rtnl_close(rt);
 	domains_free(domains);
-	conf_free(atomic_load(&current));
+	conf_free(c);
 	log_info("stopped");
+}
+
+/* One signal: false when the daemon is to stop. */
+static bool
+on_signal(int sfd, const struct engine *e, const char *path)
+{
+	struct signalfd_siginfo si;
+
+	if (read(sfd, &si, sizeof(si)) != sizeof(si))
+		return true;
+	switch (si.ssi_signo) {
+	case SIGHUP:
+		sd_notify(0, "RELOADING=1");
+		reload(e, path);
+		break;
+	case SIGUSR1:
+		log_counters(e);
+		break;
+	case SIGTERM:
+	case SIGINT:
+		return false;
+	}
+	return true;
+}
+
+static int
+run(const char *path)
+{
+	unsigned wd_last[64] = { 0 }, nq = 0;
+	struct state_queue sq[64];
+	uint64_t wd_usec = 0;
+	struct engine *e;
+	struct rtnl *rt = NULL;
+	int sfd = signals_open(), timeout = 1000;
+	bool running = true;
+
+	e = start(atomic_load(&current), sq, &nq, &rt);
+	if (!e)
+		return 1;
+	log_info("tsnatd %s running (config %s)", TSNATD_VERSION, path);
+	log_policies(atomic_load(&current));
+	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec / 2000 < (uint64_t)timeout)
+		timeout = (int)(wd_usec / 2000);
+	sd_notify(0, "READY=1\nSTATUS=processing packets");
+	while (running) {
+		struct pollfd pfd[2] = { { .fd = sfd, .events = POLLIN },
+					 { .fd = rt ? rtnl_fd(rt) : -1, .events = POLLIN } };
+
+		if (wd_usec)
+			watchdog(e, wd_last);
+		log_notes(e);
+		if (poll(pfd, 2, timeout) <= 0)
+			continue;
+		if (pfd[1].revents & POLLIN)
+			rtnl_event(rt);
+		if (pfd[0].revents & POLLIN)
+			running = on_signal(sfd, e, path);
+	}
+	stop(e, sq, nq, rt);
+	return 0;
+}
+
+/* -t and --print-rules: work on the configuration and exit. */
+static int
+offline(const char *path, bool test, int rules)
+{
+	struct conf *c = conf_load(path, stderr);
+
+	if (!c) {
+		fprintf(stderr, "tsnatd: %s: configuration has errors\n", path);
+		return 1;
+	}
+	if (test)
+		printf("%s: configuration OK\n", path);
+	else
+		rules_print(c, (enum rules_kind)rules, path, stdout);
+	conf_free(c);
 	return 0;
 }
 
@@ -330,20 +387,12 @@ main(int argc, char **argv)
 		return 1;
 	}
 
+	if (test || rules >= 0)
+		return offline(path, test, rules);
 	c = conf_load(path, stderr);
 	if (!c) {
 		fprintf(stderr, "tsnatd: %s: configuration has errors\n", path);
 		return 1;
-	}
-	if (test) {
-		printf("%s: configuration OK\n", path);
-		conf_free(c);
-		return 0;
-	}
-	if (rules >= 0) {
-		rules_print(c, (enum rules_kind)rules, path, stdout);
-		conf_free(c);
-		return 0;
 	}
 	log_set_level(c->log_level);
 	atomic_store(&current, c);
