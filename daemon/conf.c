@@ -84,11 +84,22 @@ static const struct conf_key conf_table[] = {
 	  .doc = "flows in all, split over the queues (about 61 bytes each)" },
 	{ "flows.idle_timeout", CONF_UINT, .min = 10, .max = FLOW_TIMEOUT_MAX, .def = 600,
 	  CF(flows_idle_timeout), .doc = "seconds without a packet that end a flow" },
-	{ "flows.on_full", CONF_ENUM, .def = ON_FULL_STRIP, .names = &on_full_enum,
+	{ "flows.half_open_timeout", CONF_UINT, .min = 1, .max = 120, .def = 5,
+	  CF(flows_half_open_timeout),
+	  .doc = "seconds a new flow waits for its server's first answer before it "
+		 "ends; such half-open flows are also evicted first" },
+	{ "flows.per_client", CONF_UINT, .min = 0, .max = 1 << 26, .def = 0,
+	  CF(flows_per_client),
+	  .doc = "flows one client address may hold (0: flows.max / 64, at least "
+		 "16); a client over it gets strip for its new connections" },
+	{ "flows.on_full", CONF_ENUM, .def = ON_FULL_EVICT_IDLE, .names = &on_full_enum,
 	  CF(flows_on_full),
-	  .doc = "what a new connection gets when the table is full: strip (no "
-		 "timestamps), pass (its own timestamps; the server may drop it) or "
-		 "evict-idle (it replaces the longest-idle flow, whose rewrite stops)" },
+	  .doc = "what a new connection gets when the table is full: evict-idle (it "
+		 "replaces a half-open flow, else a closing one, else the longest-idle "
+		 "one, whose rewrite stops), strip (no timestamps: a 4.x server drops "
+		 "it within 60 s of a timestamped connection from the same address) or "
+		 "pass (its own timestamps: the server may drop it, and what it records "
+		 "can make it drop everyone's SYNs for 60 s)" },
 	{ "state_dir", CONF_PATH, .def_text = "/run/tsnatd", CF(state_dir),
 	  .doc = "where rewrite state (flows, timestamp marks) is saved on stop and "
 		 "restored on start" },

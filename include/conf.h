@@ -31,6 +31,8 @@ struct conf {
 	unsigned flows_max;
 	unsigned flows_idle_timeout;	/* seconds */
 	enum flows_on_full flows_on_full;
+	unsigned flows_half_open_timeout; /* seconds a flow waits for its server */
+	unsigned flows_per_client;	/* flows of one client address; 0: auto */
 	char state_dir[256];		/* flow state across restarts */
 	struct policy *pol;
 	size_t npol;

@@ -24,6 +24,8 @@
 	X(flows_full, "new flows while the table was full (fallback)")	\
 	X(flows_evicted, "idle flows evicted for a new one")		\
 	X(flows_resynced, "flows whose server adopted raw timestamps")	\
+	X(ts_clamped, "client TSvals clamped to their flow's real-time bound") \
+	X(flows_over_quota, "new flows of a client over its quota (stripped)") \
 	X(dropped, "rewrite-flow packets dropped (truncated)")		\
 	X(verdict_errors, "verdicts the kernel refused")		\
 	X(enobufs, "receive buffer overruns (ENOBUFS)")			\

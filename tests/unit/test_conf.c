@@ -281,7 +281,7 @@ every_key_gets_its_table_default(void **state)
 		}
 	}
 	assert_string_equal(c->state_dir, "/run/tsnatd");
-	assert_int_equal(c->flows_on_full, ON_FULL_STRIP);
+	assert_int_equal(c->flows_on_full, ON_FULL_EVICT_IDLE);
 	conf_free(c);
 }
 
