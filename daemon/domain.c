@@ -104,8 +104,8 @@ domains_next_tsval(const struct domains *d, uint16_t dom, uint32_t now_ms)
 {
 	uint32_t hwm, v = now_ms;
 
-	if (domains_hwm(d, dom, &hwm) && (int32_t)(now_ms - (hwm + 1)) < 0)
-		v = hwm + 1;
+	if (domains_hwm(d, dom, &hwm) && (int32_t)(now_ms - hwm) < 0)
+		v = hwm;
 	return v ? v : 1;
 }
 

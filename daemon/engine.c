@@ -219,6 +219,7 @@ engine_clock(struct worker *w)
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &real);
 	w->ps.now = (uint32_t)mono.tv_sec;
+	w->ps.mono_ms = (uint32_t)((uint64_t)mono.tv_sec * 1000 + (uint64_t)mono.tv_nsec / 1000000);
 	w->ps.now_ms = (uint32_t)((uint64_t)real.tv_sec * 1000 + (uint64_t)real.tv_nsec / 1000000);
 }
 
@@ -229,13 +230,15 @@ static void
 worker_expire(struct worker *w, int got)
 {
 	const struct conf *c = atomic_load_explicit(w->eng->confp, memory_order_acquire);
+	struct flow_timeouts to = { .idle = c->flows_idle_timeout,
+				    .closing = ENG_CLOSING_TIMEOUT,
+				    .half_open = c->flows_half_open_timeout };
 
 	if (!w->ps.flows || flow_count(w->ps.flows) == 0)
 		return;
 	if (got < 0)
 		engine_clock(w);
-	w->st.flows_expired += flow_expire(w->ps.flows, w->ps.now, c->flows_idle_timeout,
-					   ENG_CLOSING_TIMEOUT, 256);
+	w->st.flows_expired += flow_expire(w->ps.flows, w->ps.now, &to, 256);
 }
 
 /* Receive one batch (blocking up to the socket timeout unless dontwait),

@@ -7,7 +7,14 @@
 #include "bytes.h"
 #include "flow.h"
 
-enum { LIST_OPEN, LIST_CLOSING };
+/* The lists, in eviction order: half-open flows go first. */
+enum { LIST_HALF_OPEN, LIST_CLOSING, LIST_OPEN, NLISTS };
+
+/* The per-client count: two rows of counters, each indexed by its own
+ * hash of the client address; a client's count is the smaller of its two
+ * counters (never below the truth; above it only when both its counters
+ * are shared with heavy clients, which a random seed makes unlikely). */
+#define CM_WIDTH 8192
 
 struct lru {
 	uint32_t head, tail;	/* arena index + 1; head = least recent */
@@ -21,8 +28,11 @@ struct flow_table {
 	uint32_t fresh;		/* entries [fresh, max) were never used */
 	uint32_t *slots;	/* arena index + 1, 0 = empty */
 	struct flow *arena;
-	struct lru lists[2];
+	struct lru lists[NLISTS];
+	uint32_t clients[2][CM_WIDTH];
 };
+
+_Static_assert(sizeof(struct flow) == 64, "a flow is one cache line");
 
 /* Two rounds of 64-bit multiply and xor-shift over the canonical key, keyed
  * by the table's random seed; the high half of the product is the
@@ -154,10 +164,28 @@ ref_of(const struct flow_table *t, const struct flow *f)
 	return (uint32_t)(f - t->arena) + 1;
 }
 
+bool
+flow_closing(const struct flow *f)
+{
+	return (f->flags & (FLOW_FIN_CLIENT | FLOW_FIN_SERVER)) ==
+	       (FLOW_FIN_CLIENT | FLOW_FIN_SERVER);
+}
+
+/* The list a flow belongs on follows from its flags. */
+static struct lru *
+list_of(struct flow_table *t, const struct flow *f)
+{
+	if (flow_closing(f))
+		return &t->lists[LIST_CLOSING];
+	if (!(f->flags & FLOW_ANSWERED))
+		return &t->lists[LIST_HALF_OPEN];
+	return &t->lists[LIST_OPEN];
+}
+
 static void
 lru_unlink(struct flow_table *t, struct flow *f)
 {
-	struct lru *l = &t->lists[(f->flags & FLOW_CLOSING) ? LIST_CLOSING : LIST_OPEN];
+	struct lru *l = list_of(t, f);
 
 	if (f->prev)
 		at(t, f->prev)->next = f->next;
@@ -173,7 +201,7 @@ lru_unlink(struct flow_table *t, struct flow *f)
 static void
 lru_append(struct flow_table *t, struct flow *f)
 {
-	struct lru *l = &t->lists[(f->flags & FLOW_CLOSING) ? LIST_CLOSING : LIST_OPEN];
+	struct lru *l = list_of(t, f);
 	uint32_t r = ref_of(t, f);
 
 	f->prev = l->tail;
@@ -301,6 +329,47 @@ insert_key(struct flow_table *t, uint8_t family, const uint8_t *a, const uint8_t
 	return f;
 }
 
+/* The two counters of a client address. */
+static void
+client_cells(const struct flow_table *t, int family, const uint8_t *addr,
+	     uint32_t *c0, uint32_t *c1)
+{
+	uint32_t w[4] = { 0 };
+	uint64_t k = t->seed;
+
+	memcpy(w, addr, family == 4 ? 4 : 16);
+	for (int i = 0; i < (family == 4 ? 1 : 4); i++)
+		k = mix64(k, w[i]);
+	k = mix64(k, (uint64_t)family);
+	*c0 = (uint32_t)k % CM_WIDTH;
+	*c1 = (uint32_t)(k >> 32) % CM_WIDTH;
+}
+
+static const uint8_t *
+client_addr(const struct flow *f)
+{
+	return (f->flags & FLOW_CLIENT_IS_A) ? f->a : f->b;
+}
+
+static void
+client_add(struct flow_table *t, const struct flow *f, int32_t n)
+{
+	uint32_t c0, c1;
+
+	client_cells(t, flow_family(f), client_addr(f), &c0, &c1);
+	t->clients[0][c0] += (uint32_t)n;
+	t->clients[1][c1] += (uint32_t)n;
+}
+
+uint32_t
+flow_client_count(const struct flow_table *t, int family, const uint8_t *addr)
+{
+	uint32_t c0, c1;
+
+	client_cells(t, family, addr, &c0, &c1);
+	return t->clients[0][c0] < t->clients[1][c1] ? t->clients[0][c0] : t->clients[1][c1];
+}
+
 struct flow *
 flow_insert(struct flow_table *t, const struct pkt *p, uint32_t now)
 {
@@ -309,9 +378,25 @@ flow_insert(struct flow_table *t, const struct pkt *p, uint32_t now)
 	bool src_is_a = canon(p, &a, &b, &pa, &pb);
 	struct flow *f = insert_key(t, p->family, a, b, pa, pb, now);
 
-	if (f && src_is_a)
+	if (!f)
+		return NULL;
+	if (src_is_a)
 		f->flags |= FLOW_CLIENT_IS_A;
+	client_add(t, f, 1);
 	return f;
+}
+
+/* Change f's flags, moving it to the list they call for. */
+static void
+set_flags(struct flow_table *t, struct flow *f, uint8_t flags)
+{
+	if (list_of(t, f) == list_of(t, &(struct flow){ .flags = flags & FLOW_FLAGS })) {
+		f->flags = flags & FLOW_FLAGS;
+		return;
+	}
+	lru_unlink(t, f);
+	f->flags = flags & FLOW_FLAGS;
+	lru_append(t, f);
 }
 
 bool
@@ -322,13 +407,21 @@ flow_restore(struct flow_table *t, const struct flow *saved, uint32_t now)
 
 	if (!f)
 		return false;
-	lru_unlink(t, f);
 	f->offset = saved->offset;
 	f->last_raw = saved->last_raw;
+	f->syn_val = saved->syn_val;
+	f->syn_ms = saved->syn_ms;
 	f->domain = saved->domain;
-	f->flags = saved->flags;	/* includes FLOW_V6, as inserted */
-	lru_append(t, f);
+	set_flags(t, f, saved->flags);	/* includes FLOW_V6, as inserted */
+	client_add(t, f, 1);
 	return true;
+}
+
+/* once per connection: out of the per-packet path */
+__attribute__((noinline, cold)) void
+flow_answered(struct flow_table *t, struct flow *f)
+{
+	set_flags(t, f, f->flags | FLOW_ANSWERED);
 }
 
 /* once per connection: out of the per-packet path */
@@ -338,6 +431,7 @@ flow_remove(struct flow_table *t, struct flow *f)
 	uint32_t i = find_slot(t, (uint8_t)flow_family(f), f->a, f->b, f->pa, f->pb), j = i;
 
 	lru_unlink(t, f);
+	client_add(t, f, -1);
 	/* Backward-shift deletion keeps linear probing free of tombstones. */
 	t->slots[i] = 0;
 	for (;;) {
@@ -367,13 +461,13 @@ flow_remove(struct flow_table *t, struct flow *f)
 __attribute__((noinline, cold)) bool
 flow_evict_idle(struct flow_table *t)
 {
-	uint32_t r = t->lists[LIST_CLOSING].head ? t->lists[LIST_CLOSING].head :
-		     t->lists[LIST_OPEN].head;
-
-	if (!r)
-		return false;
-	flow_remove(t, at(t, r));
-	return true;
+	for (int l = 0; l < NLISTS; l++) {
+		if (t->lists[l].head) {
+			flow_remove(t, at(t, t->lists[l].head));
+			return true;
+		}
+	}
+	return false;
 }
 
 void
@@ -382,8 +476,7 @@ flow_touch(struct flow_table *t, struct flow *f, uint32_t now)
 	if (f->last == (uint16_t)now)
 		return;
 	f->last = (uint16_t)now;
-	if (t->lists[(f->flags & FLOW_CLOSING) ? LIST_CLOSING : LIST_OPEN].tail !=
-	    ref_of(t, f)) {
+	if (list_of(t, f)->tail != ref_of(t, f)) {
 		lru_unlink(t, f);
 		lru_append(t, f);
 	}
@@ -393,24 +486,19 @@ flow_touch(struct flow_table *t, struct flow *f, uint32_t now)
 __attribute__((noinline, cold)) void
 flow_fin(struct flow_table *t, struct flow *f, bool from_client, uint32_t now)
 {
-	f->flags |= from_client ? FLOW_FIN_CLIENT : FLOW_FIN_SERVER;
-	if ((f->flags & (FLOW_FIN_CLIENT | FLOW_FIN_SERVER)) ==
-	    (FLOW_FIN_CLIENT | FLOW_FIN_SERVER) && !(f->flags & FLOW_CLOSING)) {
-		lru_unlink(t, f);
-		f->flags |= FLOW_CLOSING;
-		lru_append(t, f);
-	}
+	set_flags(t, f, f->flags | (from_client ? FLOW_FIN_CLIENT : FLOW_FIN_SERVER));
 	f->last = (uint16_t)now;
 }
 
 uint32_t
-flow_expire(struct flow_table *t, uint32_t now, uint32_t idle, uint32_t closing,
+flow_expire(struct flow_table *t, uint32_t now, const struct flow_timeouts *to,
 	    uint32_t limit)
 {
 	uint32_t n = 0;
 
-	for (int l = LIST_OPEN; l <= LIST_CLOSING; l++) {
-		uint32_t timeout = l == LIST_OPEN ? idle : closing;
+	for (int l = 0; l < NLISTS; l++) {
+		uint32_t timeout = l == LIST_HALF_OPEN ? to->half_open :
+				   l == LIST_CLOSING ? to->closing : to->idle;
 
 		while (n < limit && t->lists[l].head) {
 			struct flow *f = at(t, t->lists[l].head);
@@ -435,7 +523,7 @@ void
 flow_foreach(const struct flow_table *t, void (*fn)(const struct flow *f, void *arg),
 	     void *arg)
 {
-	for (int l = LIST_OPEN; l <= LIST_CLOSING; l++)
+	for (int l = 0; l < NLISTS; l++)
 		for (uint32_t r = t->lists[l].head; r; r = at(t, r)->next)
 			fn(at(t, r), arg);
 }

@@ -27,6 +27,8 @@
 #include "reload.h"
 #include "rtnl.h"
 #include "rules.h"
+#include "marks.h"
+#include "notes.h"
 #include "state.h"
 
 #ifndef TSNATD_VERSION
@@ -36,39 +38,42 @@
 static _Atomic(struct conf *) current;
 static struct domains *domains;
 
-/* SYNs without timestamp in rewrite policies: once per (domain, server). */
+/* What the workers noted, logged (rate-limited: notes.c). */
 static void
-log_notes(struct engine *e)
+log_notes(struct engine *e, struct notes_log *l)
 {
-	static struct { uint16_t dom; uint8_t server[16]; } seen[256];
-	static unsigned nseen;
+	struct timespec mono;
 	struct proc_note n;
 
-	for (unsigned i = 0; i < engine_nworkers(e); i++) {
-		while (engine_note(e, i, &n)) {
-			char srv[INET6_ADDRSTRLEN], src[INET6_ADDRSTRLEN] = "unknown";
-			uint8_t addr[16];
-			int fam;
-			unsigned k;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	for (unsigned i = 0; i < engine_nworkers(e); i++)
+		while (engine_note(e, i, &n))
+			notes_log(l, &n, domains, (uint32_t)mono.tv_sec);
+}
 
-			for (k = 0; k < nseen; k++)
-				if (seen[k].dom == n.domain && !memcmp(seen[k].server, n.server, 16))
-					break;
-			if (k < nseen)
-				continue;
-			if (nseen < 256) {
-				seen[nseen].dom = n.domain;
-				memcpy(seen[nseen++].server, n.server, 16);
-			}
-			inet_ntop(n.family == 4 ? AF_INET : AF_INET6, n.server, srv, sizeof(srv));
-			if (n.domain != DOMAIN_SHARED && domains_get(domains, n.domain, &fam, addr))
-				inet_ntop(fam == 4 ? AF_INET : AF_INET6, addr, src, sizeof(src));
-			log_warnx("policy '%s': SYNs without timestamp from translated source %s "
-				  "to %s pass untouched: rewrite cannot protect them (a V4X server "
-				  "drops them after timestamped connections); use strip for those "
-				  "clients", n.policy, src, srv);
-		}
-	}
+/* Wall clock milliseconds since the epoch. */
+static uint64_t
+wall_ms(void)
+{
+	struct timespec real;
+
+	clock_gettime(CLOCK_REALTIME, &real);
+	return (uint64_t)real.tv_sec * 1000 + (uint64_t)real.tv_nsec / 1000000;
+}
+
+/* Only rewrite stamps timestamps: a strip-only daemon writes no marks. */
+static void
+checkpoint(const struct conf *c, const struct engine *e, time_t *last)
+{
+	time_t now = time(NULL);
+
+	if (!(conf_modes(c) & (1u << MODE_REWRITE)) && !engine_flow_count(e))
+		return;
+	if (*last && now - *last < MARKS_INTERVAL_S && now >= *last)
+		return;
+	if (marks_save(c->state_dir, domains, wall_ms()) < 0)
+		log_warn("writing the marks checkpoint to %s", c->state_dir);
+	*last = now;
 }
 
 static void
@@ -221,6 +226,11 @@ start(struct conf *c, struct state_queue *sq, unsigned *nq, struct rtnl **rt)
 	nflows = state_restore(c->state_dir, sq, *nq, domains, c->flows_idle_timeout);
 	if (nflows > 0)
 		log_info("restored %ld rewritten flows from %s", nflows, c->state_dir);
+	/* After a crash (no state saved): start above what was stamped. */
+	if (marks_restore(c->state_dir, domains, wall_ms()) > 0)
+		log_warnx("no clean stop before this start: SYNs start from the timestamp "
+			  "marks checkpointed in %s, up to %u ms ahead of the clock",
+			  c->state_dir, MARKS_COVER_MS);
 	reload_bind_domains(c, domains);
 	*rt = rtnl_open(domains);
 	if (engine_start(e, &current) < 0) {
@@ -245,8 +255,14 @@ stop(struct engine *e, const struct state_queue *sq, unsigned nq, struct rtnl *r
 	/* Only rewrite needs state: a strip-only daemon leaves nothing. */
 	if ((conf_modes(c) & (1u << MODE_REWRITE)) || engine_flow_count(e)) {
 		nflows = state_save(c->state_dir, sq, nq, domains);
-		if (nflows >= 0)
+		if (nflows >= 0) {
+			char path[512];
+
 			log_info("saved %ld rewritten flows to %s", nflows, c->state_dir);
+			/* the state file holds the marks exactly */
+			snprintf(path, sizeof(path), "%s/%s", c->state_dir, MARKS_FILE);
+			unlink(path);
+		}
 	}
 	log_counters(e);
 	engine_free(e);
@@ -287,9 +303,13 @@ run(const char *path)
 	uint64_t wd_usec = 0;
 	struct engine *e;
 	struct rtnl *rt = NULL;
+	struct notes_log *notes = notes_log_new();
 	int sfd = signals_open(), timeout = 1000;
+	time_t last_checkpoint = 0;
 	bool running = true;
 
+	if (!notes)
+		fatal("notes");
 	e = start(atomic_load(&current), sq, &nq, &rt);
 	if (!e)
 		return 1;
@@ -304,7 +324,8 @@ run(const char *path)
 
 		if (wd_usec)
 			watchdog(e, wd_last);
-		log_notes(e);
+		log_notes(e, notes);
+		checkpoint(atomic_load(&current), e, &last_checkpoint);
 		if (poll(pfd, 2, timeout) <= 0)
 			continue;
 		if (pfd[1].revents & POLLIN)
@@ -313,6 +334,7 @@ run(const char *path)
 			running = on_signal(sfd, e, path);
 	}
 	stop(e, sq, nq, rt);
+	notes_log_free(notes);
 	return 0;
 }
 

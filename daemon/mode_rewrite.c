@@ -3,6 +3,7 @@
  * the flow remembers offset = TSval' - TSval; every later packet of the flow
  * is shifted by it, TSval on the way out and TSecr on the way back. Every
  * packet of such a flow is queued, in both directions. */
+#include <stdio.h>
 #include <string.h>
 
 #include "domain.h"
@@ -10,28 +11,51 @@
 
 static const struct action pass = { .kind = ACT_PASS };
 
-/* A SYN without timestamp hit a rewrite policy: the main thread logs each
- * (domain, server) pair once; a small filter here keeps the ring quiet. */
+/* A note for the main thread to log (workers never log). Kept quiet here:
+ * a SYN without timestamp once per (domain, server) hash, the others at
+ * most once a second per kind; the main thread rate-limits again. */
 static __attribute__((noinline, cold)) void
-note_syn_without_ts(struct proc_notes *n, const char *policy, uint16_t dom,
-		    uint8_t family, const uint8_t *server)
+note(struct proc_notes *n, const struct proc_note *what, uint32_t now)
 {
-	size_t alen = family == 4 ? 4 : 16;
-	uint32_t head, h = dom * 31u + server[alen - 1] * 7u + server[0];
+	uint32_t head, h = what->domain * 31u + what->server[15] * 7u + what->server[3] +
+			   what->server[0];
 	struct proc_note *slot;
 
-	if (!n || n->seen[h & 255])
+	if (!n)
 		return;
-	n->seen[h & 255] = 1;
+	if (what->kind == NOTE_SYN_WITHOUT_TS) {
+		if (n->seen[h & 255])
+			return;
+		n->seen[h & 255] = 1;
+	} else if (n->last[what->kind] == now + 1) {
+		return;
+	} else {
+		n->last[what->kind] = now + 1;	/* +1: 0 means never */
+	}
 	head = atomic_load_explicit(&n->head, memory_order_relaxed);
 	if (head - atomic_load_explicit(&n->tail, memory_order_acquire) >= PROC_NOTES)
 		return;
 	slot = &n->ring[head % PROC_NOTES];
-	slot->domain = dom;
-	slot->family = family;
-	memcpy(slot->server, server, alen);
-	slot->policy = policy;
+	*slot = *what;
 	atomic_store_explicit(&n->head, head + 1, memory_order_release);
+}
+
+/* A note about a client and a server. Given fields, never the packet or
+ * the context: the caller's parsed packet then stays in registers. */
+static __attribute__((noinline, cold)) void
+note_pkt(struct proc_notes *notes, uint32_t now, enum proc_note_kind kind,
+	 const char *policy, uint16_t dom, uint32_t value, int family,
+	 const uint8_t *client, const uint8_t *server)
+{
+	struct proc_note n = { .kind = (uint8_t)kind, .family = (uint8_t)family,
+			       .domain = dom, .value = value };
+	size_t alen = family == 4 ? 4 : 16;
+
+	memcpy(n.client, client, alen);
+	memcpy(n.server, server, alen);
+	if (policy)
+		snprintf(n.policy, sizeof(n.policy), "%s", policy);
+	note(notes, &n, now);
 }
 
 static uint16_t
@@ -54,11 +78,47 @@ echo_is_raw(const struct flow *f, uint32_t tsecr)
 	       (int32_t)(tsecr - f->last_raw) <= 0;
 }
 
-/* The client's packet: TSval += offset; its TSval' raises the domain's mark. */
+/* The highest TSval' the flow may send now: its SYN's TSval' plus the time
+ * since, at a rate of at most 1 + 1/1024 ticks per millisecond (RFC 7323
+ * allows one). A rate margin, never a fixed allowance per flow: a client
+ * could ratchet that forward once per new connection. So nothing a client
+ * sends moves its domain's clock faster than real time, beyond 0.1%. */
+static uint32_t
+flow_bound(const struct flow *f, uint32_t mono_ms)
+{
+	int32_t elapsed = (int32_t)(mono_ms - f->syn_ms);
+
+	if (elapsed < 0)
+		elapsed = 0;
+	return f->syn_val + (uint32_t)elapsed + ((uint32_t)elapsed >> 10);
+}
+
+/* A client ran ahead of its bound: the bound is sent instead (the
+ * server's view stays monotonic; an honest client whose SYN was delayed
+ * more than its data loses a few ms of RTT accuracy, where a drop would
+ * punish it). Counted; noted when it is more than jitter explains. */
+#define CLAMP_NOTE_MS 1000
+
+static uint32_t
+clamp(const struct flow *f, uint32_t v, uint32_t bound, const struct mode_ctx *x)
+{
+	uint32_t excess = v - bound;
+	const struct pkt *p = x->p;
+
+	x->s->ts_clamped++;
+	if (excess > CLAMP_NOTE_MS)
+		note_pkt(x->ps->notes, x->ps->now, NOTE_CLAMP, NULL, f->domain, excess,
+			 p->family, p->saddr, p->daddr);
+	return bound;
+}
+
+/* The client's packet: TSval += offset, within the flow's bound; its TSval'
+ * raises the domain's mark. */
 static struct action
 client_segment(struct flow *f, const struct mode_ctx *x)
 {
 	const struct pkt *p = x->p;
+	uint32_t v, bound;
 
 	/* TSval-0 SYN: rebase on the flow's first non-zero TSval so that it
 	 * continues from the SYN's TSval' (held in offset). */
@@ -67,8 +127,12 @@ client_segment(struct flow *f, const struct mode_ctx *x)
 		f->flags &= (uint8_t)~FLOW_REBASE;
 	}
 	f->last_raw = p->tsval;
-	domains_note(x->ps->domains, x->ps->worker, f->domain, p->tsval + f->offset);
-	return (struct action){ .kind = ACT_SHIFT, .add = f->offset };
+	v = p->tsval + f->offset;
+	bound = flow_bound(f, x->ps->mono_ms);
+	if ((int32_t)(v - bound) > 0)
+		v = clamp(f, v, bound, x);
+	domains_note(x->ps->domains, x->ps->worker, f->domain, v);
+	return (struct action){ .kind = ACT_SHIFT, .add = v - p->tsval };
 }
 
 /* The server's packet: TSecr -= offset, unless the echo shows the server
@@ -82,12 +146,10 @@ server_segment(struct flow *f, const struct mode_ctx *x)
 	if (p->tsecr == 0 || f->offset == 0)
 		return (struct action){ .kind = ACT_PASS, .flow = FLOW_TOUCHED };
 	if (!(f->flags & FLOW_REBASE) && echo_is_raw(f, p->tsecr)) {
-		f->offset = 0;
 		x->s->flows_resynced++;
-		change = FLOW_RESYNCED;
+		return (struct action){ .kind = ACT_PASS, .flow = FLOW_RESYNCED };
 	}
-	return (struct action){ .kind = f->offset ? ACT_SHIFT : ACT_PASS,
-				.flow = change, .sub = f->offset };
+	return (struct action){ .kind = ACT_SHIFT, .flow = change, .sub = f->offset };
 }
 
 struct action
@@ -97,10 +159,21 @@ rewrite_segment(struct flow *f, bool from_client, const struct mode_ctx *x)
 	struct action a = pass;
 
 	flow_touch(x->ps->flows, f, x->ps->now);
+	if (!from_client && !(f->flags & FLOW_ANSWERED))
+		flow_answered(x->ps->flows, f);
 	if (p->ts_count)
 		a = from_client ? client_segment(f, x) : server_segment(f, x);
 	if (a.kind == ACT_SHIFT && !a.add && !a.sub)
 		a.kind = ACT_PASS;
+	if (a.flow == FLOW_RESYNCED) {
+		/* The flow goes raw: it leaves the table, and its packets pass
+		 * untouched from now on. Not kept with offset 0: its raw TSvals
+		 * must neither be clamped (its server follows them now) nor
+		 * raise the domain's mark (a flow that went raw would then be
+		 * a way to move everyone's clock). */
+		flow_remove(x->ps->flows, f);
+		return a;
+	}
 	if (p->tcp_flags & TCPF_RST) {
 		flow_remove(x->ps->flows, f);
 		a.flow = FLOW_REMOVED;
@@ -111,6 +184,35 @@ rewrite_segment(struct flow *f, bool from_client, const struct mode_ctx *x)
 		a.flow = FLOW_TOUCHED;
 	}
 	return a;
+}
+
+/* The flows one client address may hold in a worker's table. */
+static uint32_t
+client_quota(const struct conf *c)
+{
+	uint32_t q = c->flows_max / 64;
+
+	if (c->flows_per_client)
+		return c->flows_per_client;
+	return q < 16 ? 16 : q;
+}
+
+/* A client over its quota gets strip for its new connections: it cannot
+ * push other clients out of the table (into on_full), and strip hurts
+ * nobody else (a 4.x server may drop its stripped SYNs for a minute; it
+ * records nothing for them). */
+static bool
+over_quota(const struct mode_ctx *x)
+{
+	const struct pkt *p = x->p;
+	uint32_t quota = client_quota(x->conf);
+
+	if (flow_client_count(x->ps->flows, p->family, p->saddr) < quota)
+		return false;
+	x->s->flows_over_quota++;
+	note_pkt(x->ps->notes, x->ps->now, NOTE_QUOTA, NULL, 0, quota, p->family, p->saddr,
+		 p->daddr);
+	return true;
 }
 
 /* A full table: the configured fallback, counted. NULL: no flow. */
@@ -143,7 +245,8 @@ rewrite_client_syn(const struct policy *pol, const struct mode_ctx *x)
 	if (p->ts_count == 0) {
 		/* Only strip could keep the invariant for such a client. */
 		x->s->syn_without_ts++;
-		note_syn_without_ts(x->ps->notes, pol->name, dom, p->family, p->daddr);
+		note_pkt(x->ps->notes, x->ps->now, NOTE_SYN_WITHOUT_TS, pol->name, dom, 0,
+			 p->family, p->saddr, p->daddr);
 		return pass;
 	}
 	if (!p->complete || x->in->truncated) {
@@ -151,12 +254,16 @@ rewrite_client_syn(const struct policy *pol, const struct mode_ctx *x)
 		x->s->truncated++;
 		return pass;
 	}
+	if (over_quota(x))
+		return (struct action){ .kind = ACT_STRIP };
 	f = flow_insert(x->ps->flows, p, x->ps->now);
 	if (!f && !(f = insert_when_full(x, &fallback)))
 		return fallback;
 	x->s->flows_created++;
 	f->domain = dom;
-	f->offset = domains_next_tsval(x->ps->domains, dom, x->ps->now_ms) - p->tsval;
+	f->syn_val = domains_next_tsval(x->ps->domains, dom, x->ps->now_ms);
+	f->syn_ms = x->ps->mono_ms;
+	f->offset = f->syn_val - p->tsval;
 	if (p->tsval == 0)
 		f->flags |= FLOW_REBASE;
 	a = rewrite_segment(f, true, x);

@@ -152,6 +152,10 @@ parse_ipv6(const uint8_t *buf, size_t len, struct pkt *p, size_t *ip_end)
 		nh = buf[off];
 		off += ext;
 	}
+	/* A TCP header starting past 65535 (extension headers can take the
+	 * whole payload) would wrap the 16-bit offset: never ours to edit. */
+	if (off > 0xffff)
+		return PKT_TRUNCATED;
 	p->family = 6;
 	p->addr_len = 16;
 	p->saddr = buf + 8;

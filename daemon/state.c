@@ -12,8 +12,7 @@
 #include "log.h"
 #include "state.h"
 
-#define FLOW_ALL_FLAGS (FLOW_CLIENT_IS_A | FLOW_FIN_CLIENT | FLOW_FIN_SERVER | \
-			FLOW_REBASE | FLOW_CLOSING | FLOW_V6)
+#define FLOW_ALL_FLAGS FLOW_FLAGS
 
 static const char state_magic[8] = "TSNATDST";
 
@@ -125,8 +124,18 @@ state_domain_decode(const uint8_t *r, uint32_t index, struct state_domain *dm)
 	return dm->family == 6;
 }
 
+/* Monotonic milliseconds, as the workers count them. */
+static uint32_t
+state_mono_ms(void)
+{
+	struct timespec mono;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	return (uint32_t)((uint64_t)mono.tv_sec * 1000 + (uint64_t)mono.tv_nsec / 1000000);
+}
+
 static void
-state_flow_encode(uint8_t *r, unsigned queue, const struct flow *f)
+state_flow_encode(uint8_t *r, unsigned queue, const struct flow *f, uint32_t mono_ms)
 {
 	size_t alen = flow_family(f) == 4 ? 4 : 16;
 
@@ -141,6 +150,8 @@ state_flow_encode(uint8_t *r, unsigned queue, const struct flow *f)
 	put32(r + 40, f->offset);
 	put32(r + 44, f->last_raw);
 	put16(r + 48, f->domain);
+	put32(r + 52, f->syn_val);
+	put32(r + 56, mono_ms - f->syn_ms);
 }
 
 /* A flow record, checked field by field against what flow.h allows. */
@@ -168,6 +179,8 @@ state_flow_decode(const uint8_t *r, uint32_t ndomains, uint16_t *queue, struct f
 	f->last_raw = get32(r + 44);
 	f->domain = dom & 0x3ff;
 	f->flags = r[3] & FLOW_ALL_FLAGS;
+	f->syn_val = get32(r + 52);
+	f->syn_ms = get32(r + 56);	/* the age: state_apply() makes it a time */
 	return true;
 }
 
@@ -223,6 +236,7 @@ struct state_save_ctx {
 	struct state_out *o;
 	unsigned queue;
 	uint32_t n;
+	uint32_t mono_ms;
 };
 
 static void
@@ -231,7 +245,7 @@ state_save_flow(const struct flow *f, void *arg)
 	struct state_save_ctx *sc = arg;
 	uint8_t r[STATE_FLOW_SIZE];
 
-	state_flow_encode(r, sc->queue, f);
+	state_flow_encode(r, sc->queue, f, sc->mono_ms);
 	state_put(sc->o, r, sizeof(r), sizeof(r));
 	sc->n++;
 }
@@ -243,7 +257,7 @@ state_write_body(struct state_out *o, const struct state_queue *q, unsigned nq,
 {
 	uint8_t h[STATE_HDR_SIZE] = { 0 }, r[STATE_DOMAIN_SIZE];
 	uint16_t nd = domains_count(d);
-	struct state_save_ctx sc = { .o = o };
+	struct state_save_ctx sc = { .o = o, .mono_ms = state_mono_ms() };
 
 	memcpy(h, state_magic, 8);
 	put16(h + 8, STATE_VERSION);
@@ -285,6 +299,31 @@ state_sync_dir(const char *dir)
 	ret = fsync(fd);
 	close(fd);
 	return ret;
+}
+
+int
+state_file_replace(const char *dir, const char *name, const void *buf, size_t len)
+{
+	char path[512], tmp[520];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -1;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (fchmod(fd, 0600) < 0 || state_write_all(fd, buf, len) < 0 || fsync(fd) < 0) {
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return state_sync_dir(dir);
 }
 
 long
@@ -423,9 +462,16 @@ state_apply(struct state_in *in, const struct state_queue *q, unsigned nq,
 {
 	uint16_t remap[DOMAIN_MAX] = { DOMAIN_SHARED };
 	uint8_t r[STATE_FLOW_SIZE];
+	uint32_t now_ms = state_mono_ms();
 	struct timespec mono;
+	int64_t down_s = (int64_t)time(NULL) - (int64_t)get64(in->h + 24);
 	long total = 0, lost = 0;
 
+	/* Time passed while no daemon ran counts in each flow's age, rounded
+	 * up: a bound a little loose for a moment, never one that clamps an
+	 * honest client. */
+	if (down_s < 0)
+		down_s = 0;
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	if (fseek(in->f, STATE_HDR_SIZE, SEEK_SET) < 0)
 		return 0;
@@ -447,6 +493,7 @@ state_apply(struct state_in *in, const struct state_queue *q, unsigned nq,
 		if (!state_flow_decode(r, in->nd, &queue, &fl))
 			break;
 		fl.domain = remap[fl.domain];
+		fl.syn_ms = now_ms - fl.syn_ms - (uint32_t)(down_s + 1) * 1000;
 		t = state_table_of(q, nq, queue);
 		if (t && flow_restore(t, &fl, (uint32_t)mono.tv_sec))
 			total++;

@@ -4,8 +4,10 @@
  * Flows are keyed by the TCP 4-tuple as seen in FORWARD (both directions
  * carry the client's own address), stored in canonical order so that either
  * direction finds them. Entries live in a fixed arena; an open-addressed
- * index maps the key hash to them; two LRU lists (open, closing) give O(1)
- * expiry and eviction of the longest-idle flow. */
+ * index maps the key hash to them; three LRU lists (half-open: the server
+ * has not answered yet; open; closing: both FINs seen) give O(1) expiry
+ * and eviction, half-open flows first. A small count-min sketch counts the
+ * flows of each client address, for per-client quotas. */
 #ifndef TSNATD_FLOW_H
 #define TSNATD_FLOW_H
 
@@ -18,21 +20,34 @@
 #define FLOW_FIN_CLIENT 0x02
 #define FLOW_FIN_SERVER 0x04
 #define FLOW_REBASE 0x08	/* SYN had TSval 0: offset holds its TSval' */
-#define FLOW_CLOSING 0x10	/* both FINs seen: short timeout */
+#define FLOW_ANSWERED 0x10	/* the server answered: no longer half-open */
 #define FLOW_V6 0x20		/* IPv6 addresses (flags has 6 bits) */
+#define FLOW_FLAGS 0x3f		/* every flag */
 
 #define FLOW_TIMEOUT_MAX 43200	/* seconds; "last" is 16 bits */
 
-/* 56 bytes: with the index, under 64 bytes per flow. */
+/* 64 bytes, one cache line: a lookup touches one line of the arena. */
 struct flow {
 	uint8_t a[16], b[16];	/* canonical order: (a,pa) < (b,pb) */
 	uint16_t pa, pb;
 	uint32_t offset;	/* TSval' - TSval (client -> server) */
 	uint32_t last_raw;	/* the client's latest TSval before rewrite */
+	uint32_t syn_val;	/* the SYN's TSval' (the flow's bound starts here) */
+	uint32_t syn_ms;	/* when the SYN was seen, monotonic ms mod 2^32 */
 	uint32_t prev, next;	/* LRU list links (arena index + 1, 0 = none) */
 	uint16_t last;		/* last packet, monotonic seconds mod 2^16 */
 	uint16_t domain : 10;	/* clock domain of the translated source */
 	uint16_t flags : 6;	/* FLOW_* */
+};
+
+/* Both FINs seen: the flow only waits for its last ACKs. */
+bool flow_closing(const struct flow *f);
+
+/* How long flows of each list live without a packet, in seconds. */
+struct flow_timeouts {
+	uint32_t idle;		/* open flows */
+	uint32_t closing;	/* both FINs seen */
+	uint32_t half_open;	/* the server has not answered */
 };
 
 /* 4 or 6. */
@@ -51,8 +66,17 @@ struct flow *flow_lookup(struct flow_table *t, const struct pkt *p, bool *from_c
 /* A new flow whose client is p's source. NULL when the table is full. */
 struct flow *flow_insert(struct flow_table *t, const struct pkt *p, uint32_t now);
 
-/* Drop the longest-idle flow to make room; false if the table is empty. */
+/* Drop a flow to make room: the longest-waiting half-open one, else the
+ * longest-idle closing one, else the longest-idle open one. False if the
+ * table is empty. */
 bool flow_evict_idle(struct flow_table *t);
+
+/* The server answered f (its first packet): f is no longer half-open. */
+void flow_answered(struct flow_table *t, struct flow *f);
+
+/* Flows whose client is addr (family 4 or 6): never fewer than there are,
+ * rarely more (a count-min sketch keyed by the table's seed). */
+uint32_t flow_client_count(const struct flow_table *t, int family, const uint8_t *addr);
 
 /* A packet of f was seen at now: it becomes the most recently used. The
  * lists stay ordered by "last": a flow already touched this second sits
@@ -64,10 +88,10 @@ void flow_fin(struct flow_table *t, struct flow *f, bool from_client, uint32_t n
 
 void flow_remove(struct flow_table *t, struct flow *f);
 
-/* Remove open flows idle for idle seconds and closing flows idle for
- * closing seconds, at most limit of them. Returns how many. */
-uint32_t flow_expire(struct flow_table *t, uint32_t now, uint32_t idle,
-		     uint32_t closing, uint32_t limit);
+/* Remove the flows idle longer than their list's timeout, at most limit
+ * of them. Returns how many. */
+uint32_t flow_expire(struct flow_table *t, uint32_t now, const struct flow_timeouts *to,
+		     uint32_t limit);
 
 /* Flows in the table. */
 uint32_t flow_count(const struct flow_table *t);

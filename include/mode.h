@@ -35,7 +35,7 @@ enum flow_change {
 	FLOW_TOUCHED,
 	FLOW_FINISHED,	/* a FIN recorded */
 	FLOW_REMOVED,	/* RST */
-	FLOW_RESYNCED,	/* the server adopted raw timestamps: offset 0 */
+	FLOW_RESYNCED,	/* the server adopted raw timestamps: removed */
 };
 
 /* The decision for one packet: what to do to its bytes. */

@@ -30,20 +30,30 @@ struct proc_pkt {
 	bool truncated;		/* NFQA_CAP_LEN said the copy is short */
 };
 
-/* A SYN without timestamp hit a rewrite policy: the daemon logs each
- * (domain, server) pair once. Single producer (the worker), single
- * consumer (the main thread). */
+/* What a worker tells the main thread to log, naming the addresses
+ * involved (workers never log). Single producer (the worker), single
+ * consumer (the main thread); a full ring drops notes, never blocks. */
+enum proc_note_kind {
+	NOTE_SYN_WITHOUT_TS,	/* rewrite cannot protect this client */
+	NOTE_CLAMP,		/* a client's TSval ran ahead of real time */
+	NOTE_QUOTA,		/* a client hit its flow quota */
+};
+
 #define PROC_NOTES 32
 struct proc_note {
-	uint16_t domain;
+	uint8_t kind;		/* enum proc_note_kind */
 	uint8_t family;
+	uint16_t domain;
+	uint32_t value;		/* CLAMP: the excess, ms; QUOTA: the quota */
+	uint8_t client[16];
 	uint8_t server[16];
-	const char *policy;
+	char policy[64];	/* a copy: the config may be gone when it is read */
 };
 struct proc_notes {
 	struct proc_note ring[PROC_NOTES];
 	_Atomic uint32_t head, tail;
-	uint8_t seen[256];	/* worker-side filter by hash */
+	uint8_t seen[256];	/* SYN_WITHOUT_TS: once per (domain, server) hash */
+	uint32_t last[3];	/* CLAMP, QUOTA: at most one a second, +1 */
 };
 
 /* What the worker owns; times are set by the engine once per batch. */
@@ -54,6 +64,7 @@ struct proc_state {
 	unsigned worker;
 	uint32_t now;			/* monotonic seconds */
 	uint32_t now_ms;		/* wall clock milliseconds, mod 2^32 */
+	uint32_t mono_ms;		/* monotonic milliseconds, mod 2^32 */
 };
 
 /* Decide and apply. Fail-open: anything unexpected is PROC_PASS and counted

@@ -12,7 +12,7 @@
  *     8  2  format version (STATE_VERSION)
  *    10  2  header size (40)
  *    12  2  domain record size (24)
- *    14  2  flow record size (52)
+ *    14  2  flow record size (60)
  *    16  4  number of domain records (1..DOMAIN_MAX)
  *    20  4  number of flow records
  *    24  8  saved at, wall clock seconds since the epoch
@@ -24,7 +24,7 @@
  *     3  1  has a mark: 0 or 1
  *     4  4  the mark (highest TSval sent), 0 without one
  *     8 16  address (IPv4: 4 bytes, then zeros; DOMAIN_SHARED: zeros)
- *   flow records, 52 bytes each
+ *   flow records, 60 bytes each
  *     0  2  NFQUEUE number of the worker that owned the flow
  *     2  1  family: 4 or 6
  *     3  1  flags: FLOW_* bits (FLOW_V6 set exactly for family 6)
@@ -36,6 +36,9 @@
  *    44  4  last_raw (the client's latest TSval)
  *    48  2  domain id (< the number of domain records)
  *    50  2  reserved, 0
+ *    52  4  the SYN's TSval' (where the flow's real-time bound starts)
+ *    56  4  the flow's age when saved, ms (monotonic time means nothing
+ *           across a reboot; on restore the time since saving is added)
  *
  * The loader checks all of it before it restores anything; a file that
  * does not fit in any way is ignored with one warning. */
@@ -49,11 +52,11 @@
 #include "flow.h"
 
 #define STATE_FILE "tsnatd.state"
-#define STATE_VERSION 2		/* 1 was the raw struct dump, never read */
+#define STATE_VERSION 3		/* 1: raw struct dump; 2: no SYN bound */
 #define STATE_HDR_SIZE 40
 #define STATE_HDR_CRC_OFF 36
 #define STATE_DOMAIN_SIZE 24
-#define STATE_FLOW_SIZE 52
+#define STATE_FLOW_SIZE 60
 
 /* A worker's flow table and the queue it serves. */
 struct state_queue {
@@ -78,5 +81,10 @@ long state_restore(const char *dir, const struct state_queue *q, unsigned nq,
 
 /* CRC-32 (IEEE) of buf, continuing crc (start with 0). */
 uint32_t state_crc32(uint32_t crc, const void *buf, size_t len);
+
+/* Replace dir/name with buf[0..len) atomically: a temporary file (0600,
+ * never through a symbolic link), fsync, rename, fsync of dir (created 0700
+ * if missing). 0, or -1 with errno (the old file, if any, is kept). */
+int state_file_replace(const char *dir, const char *name, const void *buf, size_t len);
 
 #endif

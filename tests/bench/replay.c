@@ -65,6 +65,7 @@ replay_clock(struct proc_state *ps)
 	clock_gettime(CLOCK_REALTIME, &real);
 	ps->now = (uint32_t)mono.tv_sec;
 	ps->now_ms = (uint32_t)((uint64_t)real.tv_sec * 1000 + (uint64_t)real.tv_nsec / 1000000);
+	ps->mono_ms = (uint32_t)((uint64_t)mono.tv_sec * 1000 + (uint64_t)mono.tv_nsec / 1000000);
 }
 
 /* One batch of n datagrams from rx, as an engine worker runs it. */
@@ -132,7 +133,10 @@ work_fill(struct work *w, unsigned i, const char *workload)
 	pb_ws(&syn, 7);
 	pb_nop(&ack);
 	pb_nop(&ack);
-	pb_ts(&ack, 123500, 777);
+	/* the SYN's own TSval: the replay lasts milliseconds, and an honest
+	 * client's clock moves at most one tick per ms (a TSval further ahead
+	 * would be clamped to the flow's real-time bound) */
+	pb_ts(&ack, 123456, 777);
 	if (strncmp(workload, "strip", 5) == 0) {
 		/* many clients: a new source port per SYN. From a NIC the
 		 * checksum is final ("strip"); from a veth the kernel

@@ -464,6 +464,38 @@ ipv6_extension_past_payload_is_malformed(void **state)
 	assert_int_equal(parse_exact(buf, n, &p), PKT_MALFORMED);
 }
 
+/* Extension headers that take the payload up to past 65535: the TCP
+ * header would start at an offset its 16-bit field cannot hold. Built
+ * from destination-options headers of 2048 bytes and one to make up the
+ * rest, then a TCP header; every length field is consistent. */
+static void
+ipv6_tcp_header_past_65535_is_truncated_not_wrapped(void **state)
+{
+	size_t ext_total = 65536 - 40 + 8, plen = ext_total + 20, off = 40, n = 40 + plen;
+	uint8_t *big = calloc(1, n);
+	struct pkt p;
+	(void)state;
+
+	assert_non_null(big);
+	big[0] = 0x60;
+	big[4] = (uint8_t)(plen >> 8);
+	big[5] = (uint8_t)plen;
+	big[6] = 60;				/* destination options */
+	big[7] = 64;
+	while (off < 40 + ext_total) {
+		size_t left = 40 + ext_total - off, ext = left > 2048 ? 2048 : left;
+
+		big[off] = left > 2048 ? 60 : 6;	/* next: more options, or TCP */
+		big[off + 1] = (uint8_t)(ext / 8 - 1);
+		off += ext;
+	}
+	assert_true(off > 0xffff);
+	big[off + 12] = 5 << 4;			/* TCP data offset: 20 bytes */
+	big[off + 13] = TCPF_SYN;
+	assert_int_equal(pkt_parse(big, n, &p), PKT_TRUNCATED);
+	free(big);
+}
+
 static void
 ipv6_jumbo_payload_length_is_not_ours(void **state)
 {
@@ -643,6 +675,7 @@ main(void)
 		cmocka_unit_test(ipv6_syn_is_parsed),
 		cmocka_unit_test(ipv6_extension_headers_are_skipped),
 		cmocka_unit_test(ipv6_fragment_header_is_not_ours),
+		cmocka_unit_test(ipv6_tcp_header_past_65535_is_truncated_not_wrapped),
 		cmocka_unit_test(ipv6_udp_is_not_ours),
 		cmocka_unit_test(ipv6_extension_past_payload_is_malformed),
 		cmocka_unit_test(ipv6_jumbo_payload_length_is_not_ours),
