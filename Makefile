@@ -133,6 +133,7 @@ RUN_ENV = TSNATD=$(CURDIR)/$(B)/tsnatd TSNATD_LEGACY=$(CURDIR)/$(B)/tsnatd-legac
 # the benchmark harness smoke run.
 e2e: all $(BENCH_BINS)
 	$(RUN_ENV) tests/e2e/run.sh
+	$(RUN_ENV) tests/e2e/hardening.sh
 	$(MAKE) --no-print-directory bench-smoke
 
 demo: all

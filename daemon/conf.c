@@ -90,8 +90,9 @@ static const struct conf_key conf_table[] = {
 		 "ends; such half-open flows are also evicted first" },
 	{ "flows.per_client", CONF_UINT, .min = 0, .max = 1 << 26, .def = 0,
 	  CF(flows_per_client),
-	  .doc = "flows one client address may hold (0: flows.max / 64, at least "
-		 "16); a client over it gets strip for its new connections" },
+	  .doc = "half-open and open flows one client address may hold (0: flows.max "
+		 "/ 16, at least 16); a client over it gets strip for its new "
+		 "connections" },
 	{ "flows.on_full", CONF_ENUM, .def = ON_FULL_EVICT_IDLE, .names = &on_full_enum,
 	  CF(flows_on_full),
 	  .doc = "what a new connection gets when the table is full: evict-idle (it "

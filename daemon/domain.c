@@ -17,6 +17,7 @@ struct domains {
 	_Atomic uint16_t ifmap[2][DOMAIN_IFINDEX_MAX];
 	/* marks[w * DOMAIN_MAX + dom]: 0 = unset, else (1 << 32) | tsval */
 	_Atomic uint64_t *marks;
+	_Atomic uint64_t floor;			/* the same encoding */
 };
 
 struct domains *
@@ -102,11 +103,28 @@ domains_hwm(const struct domains *d, uint16_t dom, uint32_t *hwm)
 __attribute__((noinline, cold)) uint32_t
 domains_next_tsval(const struct domains *d, uint16_t dom, uint32_t now_ms)
 {
-	uint32_t hwm, v = now_ms;
+	uint32_t hwm, floor, v = now_ms;
 
-	if (domains_hwm(d, dom, &hwm) && (int32_t)(now_ms - hwm) < 0)
+	if (domains_hwm(d, dom, &hwm) && (int32_t)(v - hwm) < 0)
 		v = hwm;
+	if (domains_floor(d, &floor) && (int32_t)(v - floor) < 0)
+		v = floor;
 	return v ? v : 1;
+}
+
+void
+domains_set_floor(struct domains *d, uint32_t floor)
+{
+	atomic_store_explicit(&d->floor, (1ull << 32) | floor, memory_order_release);
+}
+
+bool
+domains_floor(const struct domains *d, uint32_t *floor)
+{
+	uint64_t f = atomic_load_explicit(&d->floor, memory_order_acquire);
+
+	*floor = (uint32_t)f;
+	return f != 0;
 }
 
 void

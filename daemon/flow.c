@@ -386,10 +386,15 @@ flow_insert(struct flow_table *t, const struct pkt *p, uint32_t now)
 	return f;
 }
 
-/* Change f's flags, moving it to the list they call for. */
+/* Change f's flags, moving it to the list they call for. A closing flow
+ * no longer counts for its client: a client that opens and closes
+ * connections at a steady pace would otherwise hold the last 30 s of them
+ * against its quota (and closing flows are evicted early anyway). */
 static void
 set_flags(struct flow_table *t, struct flow *f, uint8_t flags)
 {
+	bool was_closing = flow_closing(f);
+
 	if (list_of(t, f) == list_of(t, &(struct flow){ .flags = flags & FLOW_FLAGS })) {
 		f->flags = flags & FLOW_FLAGS;
 		return;
@@ -397,6 +402,8 @@ set_flags(struct flow_table *t, struct flow *f, uint8_t flags)
 	lru_unlink(t, f);
 	f->flags = flags & FLOW_FLAGS;
 	lru_append(t, f);
+	if (!was_closing && flow_closing(f))
+		client_add(t, f, -1);
 }
 
 bool
@@ -412,8 +419,8 @@ flow_restore(struct flow_table *t, const struct flow *saved, uint32_t now)
 	f->syn_val = saved->syn_val;
 	f->syn_ms = saved->syn_ms;
 	f->domain = saved->domain;
-	set_flags(t, f, saved->flags);	/* includes FLOW_V6, as inserted */
 	client_add(t, f, 1);
+	set_flags(t, f, saved->flags);	/* includes FLOW_V6, as inserted */
 	return true;
 }
 
@@ -431,7 +438,8 @@ flow_remove(struct flow_table *t, struct flow *f)
 	uint32_t i = find_slot(t, (uint8_t)flow_family(f), f->a, f->b, f->pa, f->pb), j = i;
 
 	lru_unlink(t, f);
-	client_add(t, f, -1);
+	if (!flow_closing(f))
+		client_add(t, f, -1);
 	/* Backward-shift deletion keeps linear probing free of tombstones. */
 	t->slots[i] = 0;
 	for (;;) {

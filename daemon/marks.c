@@ -44,7 +44,12 @@ marks_encode(const struct domains *d, uint64_t now_ms, uint8_t *buf)
 {
 	uint16_t n = domains_count(d);
 	size_t len = MARKS_HDR + (size_t)n * MARKS_REC;
+	uint32_t floor;
 
+	/* A floor (this daemon started from a checkpoint) counts as a time
+	 * at which SYNs were stamped. */
+	if (domains_floor(d, &floor) && (int32_t)(floor - (uint32_t)now_ms) > 0)
+		now_ms += floor - (uint32_t)now_ms;
 	memset(buf, 0, len);
 	memcpy(buf, marks_magic, 8);
 	buf[8] = MARKS_VERSION >> 8;
@@ -116,6 +121,12 @@ marks_apply(struct domains *d, const uint8_t *buf, size_t len, uint64_t now_ms)
 	if (!marks_valid(buf, len))
 		return -1;
 	then_ms = (uint64_t)get32(buf + 16) << 32 | get32(buf + 20);
+	/* Every domain, even one created later: SYNs taken from the wall
+	 * clock after the checkpoint stay below its time plus the cover. */
+	if ((int32_t)((uint32_t)then_ms + MARKS_COVER_MS - now32) > 0) {
+		domains_set_floor(d, (uint32_t)then_ms + MARKS_COVER_MS);
+		raised++;
+	}
 	for (uint32_t i = 0; i < get32(buf + 12); i++) {
 		const uint8_t *r = buf + MARKS_HDR + (size_t)i * MARKS_REC;
 		uint32_t base = (uint32_t)then_ms, start;

@@ -190,7 +190,7 @@ rewrite_segment(struct flow *f, bool from_client, const struct mode_ctx *x)
 static uint32_t
 client_quota(const struct conf *c)
 {
-	uint32_t q = c->flows_max / 64;
+	uint32_t q = c->flows_max / 16;
 
 	if (c->flows_per_client)
 		return c->flows_per_client;

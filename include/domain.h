@@ -30,11 +30,18 @@ void domains_set_ifindex(struct domains *d, int family, uint32_t ifindex, uint16
 uint16_t domains_for_ifindex(const struct domains *d, int family, uint32_t ifindex);
 
 /* Workers: TSval' for a new SYN in dom at clock now_ms:
- * max(now_ms, hwm) in 32-bit serial arithmetic, never 0. No +1: a legacy
+ * max(now_ms, hwm, floor) in 32-bit serial arithmetic, never 0. No +1: a legacy
  * server drops a SYN only when what it recorded minus its TSval is above
  * 1, so a SYN may repeat the mark, and SYNs alone never move the clock
  * ahead of now_ms however many there are. */
 uint32_t domains_next_tsval(const struct domains *d, uint16_t dom, uint32_t now_ms);
+
+/* Main thread, before the workers start: no SYN of any domain, even one
+ * created later, gets a TSval' below floor (a restart after a crash). */
+void domains_set_floor(struct domains *d, uint32_t floor);
+
+/* The floor; false if none was set. */
+bool domains_floor(const struct domains *d, uint32_t *floor);
 
 /* Worker w sent tsval from dom: raise its mark. */
 void domains_note(struct domains *d, unsigned w, uint16_t dom, uint32_t tsval);

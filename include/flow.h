@@ -74,8 +74,9 @@ bool flow_evict_idle(struct flow_table *t);
 /* The server answered f (its first packet): f is no longer half-open. */
 void flow_answered(struct flow_table *t, struct flow *f);
 
-/* Flows whose client is addr (family 4 or 6): never fewer than there are,
- * rarely more (a count-min sketch keyed by the table's seed). */
+/* Half-open and open flows whose client is addr (family 4 or 6): never
+ * fewer than there are, rarely more (a count-min sketch keyed by the
+ * table's seed). Closing flows do not count. */
 uint32_t flow_client_count(const struct flow_table *t, int family, const uint8_t *addr);
 
 /* A packet of f was seen at now: it becomes the most recently used. The

@@ -13,12 +13,15 @@
  * interval (plus the main loop's tick) after the last checkpoint, and a
  * checkpoint is written at once on start: starting each domain at
  * max(wall clock now, max(m0, w0) + MARKS_COVER_MS) covers it, however long
- * the daemon was down. (A wall clock stepped backwards by more than that
+ * the daemon was down; w0 + MARKS_COVER_MS is also the floor of every
+ * domain, even one created after the checkpoint, and a daemon started
+ * with a floor writes it as w0 of its own checkpoints. (A wall clock stepped backwards by more than that
  * is not covered: the marks of a clean stop are, in the state file.)
  *
  * File dir/MARKS_FILE, network byte order:
  *   header, 32 bytes: magic "TSNATDMK" (8), version (2), record size (2),
- *     records (4), wall clock ms at the checkpoint (8), reserved 0 (4),
+ *     records (4), wall clock ms at the checkpoint, or the domains' floor
+ *     if that is later (8), reserved 0 (4),
  *     CRC-32 of bytes 0..27 and the records (4)
  *   records, 24 bytes: family 0/4/6 (1), has a mark 0/1 (1), reserved 0
  *     (2), the mark (4), address (16; IPv4: 4 bytes then zeros; the shared
@@ -43,9 +46,10 @@ size_t marks_size(void);
 size_t marks_encode(const struct domains *d, uint64_t now_ms, uint8_t *buf);
 
 /* Raise each domain of the checkpoint buf[0..len) to its restart value
- * at wall clock now_ms (see above), creating domains as needed. Returns
- * the number of domains raised, or -1 (nothing changed) if buf is not a
- * valid checkpoint. */
+ * at wall clock now_ms (see above), creating domains as needed, and set
+ * the floor of every domain to the checkpoint's time plus the cover.
+ * Returns the number of marks raised (the floor counts as one), or -1
+ * (nothing changed) if buf is not a valid checkpoint. */
 long marks_apply(struct domains *d, const uint8_t *buf, size_t len, uint64_t now_ms);
 
 /* Main thread: write the checkpoint to dir atomically. 0 or -1 (errno). */

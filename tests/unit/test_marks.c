@@ -48,7 +48,7 @@ restart_starts_past_the_mark_by_the_cover(void **state)
 
 	domains_note(a, 0, domains_intern(a, 4, src4), (uint32_t)WALL + 3000);
 	buf = checkpoint_of(a, WALL, &len);
-	assert_int_equal(marks_apply(b, buf, len, WALL + 1000), 1);
+	assert_int_equal(marks_apply(b, buf, len, WALL + 1000), 2);	/* mark, floor */
 	assert_int_equal(mark_of(b, 4, src4), (uint32_t)WALL + 3000 + MARKS_COVER_MS);
 	free(buf);
 	domains_free(a);
@@ -113,7 +113,7 @@ shared_domain_mark_is_kept(void **state)
 
 	domains_note(a, 0, DOMAIN_SHARED, (uint32_t)WALL);
 	buf = checkpoint_of(a, WALL, &len);
-	assert_int_equal(marks_apply(b, buf, len, WALL), 1);
+	assert_int_equal(marks_apply(b, buf, len, WALL), 2);
 	assert_true(domains_hwm(b, DOMAIN_SHARED, &m));
 	assert_int_equal(m, (uint32_t)WALL + MARKS_COVER_MS);
 	free(buf);
@@ -153,6 +153,50 @@ damaged_checkpoints_change_nothing(void **state)
 	domains_free(a);
 }
 
+/* A checkpoint taken before any SYN: no marks, but its time bounds what
+ * was stamped after it, in every domain, even one created later. */
+static void
+floor_covers_a_domain_created_after_the_checkpoint(void **state)
+{
+	struct domains *a = domains_new(1), *b = domains_new(1);
+	size_t len;
+	uint8_t *buf;
+	(void)state;
+
+	buf = checkpoint_of(a, WALL, &len);
+	assert_int_equal(marks_apply(b, buf, len, WALL + 500), 1);
+	assert_int_equal(domains_next_tsval(b, domains_intern(b, 6, src6), (uint32_t)WALL + 500),
+			 (uint32_t)WALL + MARKS_COVER_MS);
+	free(buf);
+	domains_free(a);
+	domains_free(b);
+}
+
+/* A daemon started from a checkpoint writes its floor as the time of its
+ * own checkpoints: two crashes in a row stay covered. */
+static void
+second_crash_keeps_the_first_restarts_floor(void **state)
+{
+	struct domains *a = domains_new(1), *b = domains_new(1), *c = domains_new(1);
+	uint32_t stamped;
+	size_t len;
+	uint8_t *buf;
+	(void)state;
+
+	buf = checkpoint_of(a, WALL, &len);
+	assert_true(marks_apply(b, buf, len, WALL + 200) >= 1);
+	free(buf);
+	buf = checkpoint_of(b, WALL + 300, &len);	/* b's start checkpoint */
+	stamped = domains_next_tsval(b, DOMAIN_SHARED, (uint32_t)WALL + 400);
+	assert_true(marks_apply(c, buf, len, WALL + 600) >= 1);
+	assert_true((int32_t)(domains_next_tsval(c, DOMAIN_SHARED, (uint32_t)WALL + 600) -
+			      stamped) >= 0);
+	free(buf);
+	domains_free(a);
+	domains_free(b);
+	domains_free(c);
+}
+
 static void
 saved_checkpoint_is_private_and_read_back(void **state)
 {
@@ -167,7 +211,7 @@ saved_checkpoint_is_private_and_read_back(void **state)
 	snprintf(path, sizeof(path), "%s/%s", dir, MARKS_FILE);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
-	assert_int_equal(marks_restore(dir, b, WALL + 1), 1);
+	assert_int_equal(marks_restore(dir, b, WALL + 1), 2);
 	assert_int_equal(mark_of(b, 4, src4), (uint32_t)WALL + MARKS_COVER_MS);
 	unlink(path);
 	assert_int_equal(marks_restore(dir, b, WALL), 0);	/* none: nothing to do */
@@ -185,6 +229,8 @@ main(void)
 		cmocka_unit_test(clock_already_past_the_cover_changes_nothing),
 		cmocka_unit_test(shared_domain_mark_is_kept),
 		cmocka_unit_test(damaged_checkpoints_change_nothing),
+		cmocka_unit_test(floor_covers_a_domain_created_after_the_checkpoint),
+		cmocka_unit_test(second_crash_keeps_the_first_restarts_floor),
 		cmocka_unit_test(saved_checkpoint_is_private_and_read_back),
 	};
 
