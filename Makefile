@@ -45,7 +45,7 @@ ALL_LDFLAGS  := $(SAN) $(LTOFLAGS) $(CFLAGS) $(LDFLAGS)
 # The pure packet path: no syscalls, no globals; shared by the daemon, the
 # tests, the fuzzer, the legacy-server emulator and the benchmarks.
 CORE   := csum packet tsopt policy flow domain mode mode_pass mode_strip mode_rewrite process
-DAEMON := $(CORE) conf confdoc log nfq engine rules stats state rtnl reload main
+DAEMON := $(CORE) conf confcheck confdoc log nfq engine rules stats state rtnl reload main
 LEGACY := csum packet legacy_model legacy_main
 
 CORE_OBJ   := $(CORE:%=$(B)/obj/%.o)
@@ -55,7 +55,7 @@ LEGACY_OBJ := $(B)/obj/csum.o $(B)/obj/packet.o $(B)/obj/legacy_model.o $(B)/obj
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(filter-out tests/unit/pktbuild.c,$(wildcard tests/unit/test_*.c)))
 UNIT_BINS  := $(UNIT_TESTS:%=$(B)/tests/%)
 # Test programs link what they test; process/conf need the logger too.
-UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/confdoc.o $(B)/obj/stats.o $(B)/obj/log.o $(B)/obj/nfq.o \
+UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/confcheck.o $(B)/obj/confdoc.o $(B)/obj/stats.o $(B)/obj/log.o $(B)/obj/nfq.o \
 	      $(B)/obj/rules.o $(B)/obj/state.o $(B)/obj/rtnl.o $(B)/obj/reload.o $(B)/obj/legacy_model.o $(B)/tests/pktbuild.o
 
 .PHONY: all unit fuzz check e2e demo bench bench-smoke man install uninstall clean help
@@ -140,7 +140,7 @@ demo: all
 
 BENCH_BINS := build/bench/replay build/bench/syngen build/bench/nf-queue
 # The replay runs the batch path (nfq.c) with no socket: no engine.
-REPLAY_OBJ := $(CORE_OBJ) $(addprefix $(B)/obj/,conf.o log.o stats.o nfq.o)
+REPLAY_OBJ := $(CORE_OBJ) $(addprefix $(B)/obj/,conf.o confcheck.o log.o stats.o nfq.o)
 build/bench/replay: tests/bench/replay.c $(REPLAY_OBJ) $(B)/tests/pktbuild.o | build/bench
 	$(CC) $(ALL_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $^ $(PKG_LIBS) -lpthread
 build/bench/syngen: tests/bench/syngen.c | build/bench
