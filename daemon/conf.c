@@ -108,8 +108,10 @@ static const struct conf_key conf_table[] = {
 	  .doc = "the policies, tried in order: the first whose destinations (and "
 		 "sources, if given) match a connection decides" },
 	{ "policies.name", CONF_STRING, CONF_REQUIRED, .min = 1,
-	  .max = sizeof(((struct policy *)0)->name) - 1, PF(name),
-	  .doc = "a unique name, used in logs" },
+	  .max = sizeof(((struct policy *)0)->name) - 1, .chars = "A-Za-z0-9._-", PF(name),
+	  .doc = "a unique name, used in logs and as the comment of its firewall "
+		 "rules: letters, digits, dot, underscore and hyphen only, so that "
+		 "it cannot end a quoted comment or start a rule of its own" },
 	{ "policies.mode", CONF_ENUM, CONF_REQUIRED, .names = &mode_enum, PF(mode),
 	  .doc = "strip: remove the timestamp option from client SYNs; rewrite: make "
 		 "timestamps monotonic per translated source; pass: leave the traffic "

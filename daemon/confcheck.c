@@ -1,6 +1,7 @@
 /* confcheck.c - each value checked against its key in the table (type,
- * range, names, CIDRs) before it is stored; every problem reported as
+ * range, characters, names, CIDRs) before it is stored; every problem reported as
  * file:line and counted. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,7 +60,7 @@ void
 conf_load_text(struct loader *L, const config_setting_t *s, const struct conf_key *k,
 	       void *base)
 {
-	const char *str = confcheck_string(L, s, k);
+	const char *str = confcheck_string(L, s, k), *bad;
 	size_t len;
 
 	if (!str)
@@ -75,7 +76,56 @@ conf_load_text(struct loader *L, const config_setting_t *s, const struct conf_ke
 			 conf_key_leaf(k), k->min, k->max, len);
 		return;
 	}
+	if (k->chars && (bad = conf_chars_reject(k->chars, str))) {
+		/* The value itself is not echoed: it may hold a newline. */
+		if (isgraph((unsigned char)*bad))
+			conf_err(L, s, "'%s' may only contain the characters %s: "
+				 "character %zu is '%c'", conf_key_leaf(k), k->chars,
+				 (size_t)(bad - str) + 1, *bad);
+		else
+			conf_err(L, s, "'%s' may only contain the characters %s: "
+				 "character %zu is 0x%02x", conf_key_leaf(k), k->chars,
+				 (size_t)(bad - str) + 1, (unsigned char)*bad);
+		return;
+	}
 	memcpy((char *)base + k->off, str, len + 1);
+}
+
+static bool
+confcheck_char_in(const char *chars, unsigned char c)
+{
+	for (const char *p = chars; *p; p++) {
+		if (p[1] == '-' && p[2]) {
+			if (c >= (unsigned char)p[0] && c <= (unsigned char)p[2])
+				return true;
+			p += 2;
+		} else if ((unsigned char)*p == c) {
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *
+conf_chars_reject(const char *chars, const char *s)
+{
+	for (; *s; s++)
+		if (!confcheck_char_in(chars, (unsigned char)*s))
+			return s;
+	return NULL;
+}
+
+bool
+conf_policy_name_ok(const char *s)
+{
+	size_t n, len = strlen(s);
+	const struct conf_key *k = conf_keys(&n);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(k[i].path, "policies.name") == 0)
+			return (long long)len >= k[i].min && (long long)len <= k[i].max &&
+			       (!k[i].chars || !conf_chars_reject(k[i].chars, s));
+	return false;
 }
 
 /* A string or an array/list of strings, each a CIDR (CONF_HOST: each a

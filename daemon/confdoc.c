@@ -50,7 +50,8 @@ conf_key_range(const struct conf_key *k, char *out, size_t len)
 	else if (k->type == CONF_ENUM)
 		conf_enum_names(k->names, out, len);
 	else if (k->type == CONF_STRING)
-		snprintf(out, len, "%lld..%lld characters", k->min, k->max);
+		snprintf(out, len, "%lld..%lld characters%s%s", k->min, k->max,
+			 k->chars ? " of " : "", k->chars ? k->chars : "");
 	else if (k->type == CONF_PATH)
 		snprintf(out, len, "absolute, under %zu characters", k->size);
 	else if (k->type == CONF_CIDRS)
