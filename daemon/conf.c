@@ -401,6 +401,31 @@ conf_check_root(struct loader *L, const config_setting_t *root, const struct con
 			 c->queue_first + c->queue_count - 1);
 }
 
+/* Parse path into cfg, once the file passed conf_file_open's checks; on
+ * any error report it and return false (cfg destroyed). */
+static bool
+conf_read(const char *path, config_t *cfg, FILE *errs)
+{
+	FILE *f = conf_file_open(path, errs);
+	int ok;
+
+	if (!f)
+		return false;
+	config_init(cfg);
+	ok = config_read(cfg, f);
+	fclose(f);
+	if (ok)
+		return true;
+	if (config_error_type(cfg) == CONFIG_ERR_FILE_IO)
+		fprintf(errs, "%s: cannot read the file\n", path);
+	else
+		fprintf(errs, "%s:%d: %s\n",
+			config_error_file(cfg) ? config_error_file(cfg) : path,
+			config_error_line(cfg), config_error_text(cfg));
+	config_destroy(cfg);
+	return false;
+}
+
 struct conf *
 conf_load(const char *path, FILE *errs)
 {
@@ -412,18 +437,11 @@ conf_load(const char *path, FILE *errs)
 	if (!(c = calloc(1, sizeof(*c))))
 		fatal("calloc");
 	conf_apply_defaults(c, "");
-	config_init(&cfg);
-	if (!config_read_file(&cfg, path)) {
-		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
-			fprintf(errs, "%s: cannot read the file\n", path);
-		else
-			fprintf(errs, "%s:%d: %s\n",
-				config_error_file(&cfg) ? config_error_file(&cfg) : path,
-				config_error_line(&cfg), config_error_text(&cfg));
-		config_destroy(&cfg);
+	if (!conf_read(path, &cfg, errs)) {
 		conf_free(c);
 		return NULL;
 	}
+	conf_check_included(&L, config_root_setting(&cfg));
 	conf_load_members(&L, config_root_setting(&cfg), "", c, "the top level");
 	conf_check_root(&L, config_root_setting(&cfg), c);
 	config_destroy(&cfg);

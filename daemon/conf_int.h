@@ -5,6 +5,7 @@
 #define TSNATD_CONF_INT_H
 
 #include <libconfig.h>
+#include <sys/stat.h>
 
 #include "conf.h"
 #include "log.h"
@@ -35,5 +36,23 @@ void conf_load_text(struct loader *L, const config_setting_t *s,
 		    const struct conf_key *k, void *base);
 void conf_load_cidrs(struct loader *L, const config_setting_t *s,
 		     const struct conf_key *k, void *base);
+
+/* Open path for reading if its owner and mode let only root or this
+ * process's user change it (conf_file_check on the opened file: what is
+ * checked is what is read). NULL after reporting why not. A symbolic link
+ * is followed: its target is what gets checked and read. */
+FILE *conf_file_open(const char *path, FILE *errs);
+
+/* Problems of a file that the process running as uid/gid would trust,
+ * given its stat: an owner other than root or uid; write permission for
+ * others; write permission for a group other than root's (0) or gid. Each
+ * is written to errs as "path: problem; fix with command"; returns how
+ * many. */
+int conf_file_check(const char *path, const struct stat *st, uid_t uid, gid_t gid,
+		    FILE *errs);
+
+/* Report every setting of the tree under s that came from an @include'd
+ * file: conf_file_open checked the main file only. */
+void conf_check_included(struct loader *L, const config_setting_t *s);
 
 #endif

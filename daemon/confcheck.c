@@ -1,9 +1,12 @@
-/* confcheck.c - each value checked against its key in the table (type,
- * range, characters, names, CIDRs) before it is stored; every problem reported as
- * file:line and counted. */
+/* confcheck.c - the file checked before it is read (who may change it),
+ * then each value against its key in the table (type, range, characters,
+ * names, CIDRs) before it is stored; every problem reported as file:line
+ * and counted. */
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf_int.h"
 
@@ -177,4 +180,81 @@ conf_load_cidrs(struct loader *L, const config_setting_t *s, const struct conf_k
 	}
 	memcpy((char *)base + k->off, &v, sizeof(v));
 	memcpy((char *)base + k->off_n, &got, sizeof(got));
+}
+
+int
+conf_file_check(const char *path, const struct stat *st, uid_t uid, gid_t gid, FILE *errs)
+{
+	unsigned mode = (unsigned)st->st_mode & 07777;
+	int n = 0;
+
+	if (st->st_uid != 0 && st->st_uid != uid) {
+		fprintf(errs, "%s: owned by uid %u: only root or the user tsnatd runs as "
+			"(uid %u) may own it; fix with chown root %s\n", path,
+			(unsigned)st->st_uid, (unsigned)uid, path);
+		n++;
+	}
+	if (mode & S_IWOTH) {
+		fprintf(errs, "%s: writable by others (mode %04o); fix with chmod o-w %s\n",
+			path, mode, path);
+		n++;
+	}
+	if ((mode & S_IWGRP) && st->st_gid != 0 && st->st_gid != gid) {
+		fprintf(errs, "%s: writable by group %u (mode %04o): only root's group or "
+			"tsnatd's (gid %u) may write it; fix with chmod g-w %s\n", path,
+			(unsigned)st->st_gid, mode, (unsigned)gid, path);
+		n++;
+	}
+	return n;
+}
+
+/* fstat, not stat before fopen: the file checked is the file read, even if
+ * the name is pointed elsewhere in between. A symbolic link is followed,
+ * not refused: configuration management links files into /etc; its target
+ * is what fstat checks, and only who can write the link's directory can
+ * replace the link - who could replace a regular file there as well. (The
+ * directories are not checked.) */
+FILE *
+conf_file_open(const char *path, FILE *errs)
+{
+	FILE *f = fopen(path, "re");
+	struct stat st;
+
+	if (!f) {
+		fprintf(errs, "%s: cannot read the file: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) < 0) {
+		fprintf(errs, "%s: cannot read the file: %s\n", path, strerror(errno));
+		fclose(f);
+		return NULL;
+	}
+	if (conf_file_check(path, &st, geteuid(), getegid(), errs) > 0) {
+		fclose(f);
+		return NULL;
+	}
+	return f;
+}
+
+/* libconfig names the source file of a setting only when it is not the
+ * stream config_read was given: that is an @include'd one. One report per
+ * run of settings from the same file. */
+void
+conf_check_included(struct loader *L, const config_setting_t *s)
+{
+	const char *last = NULL;
+
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *m = config_setting_get_elem(s, (unsigned)i);
+		const char *file = config_setting_source_file(m);
+
+		if (!file) {
+			conf_check_included(L, m);
+			last = NULL;
+		} else if (!last || strcmp(last, file) != 0) {
+			conf_err(L, m, "comes from an @include'd file, whose owner and mode "
+				 "tsnatd does not check: write it in %s itself", L->path);
+			last = file;
+		}
+	}
 }

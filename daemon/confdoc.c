@@ -120,6 +120,15 @@ static const char confdoc_head[] =
 	"checks a file without running it, and a reload (SIGHUP) with errors keeps\n"
 	"the running configuration.\n"
 	"Queue settings take effect at the next start only.\n"
+	".PP\n"
+	"Only root or the user tsnatd runs as may own the file, and no one else\n"
+	"may write it: a file writable by others, or by a group other than\n"
+	"root's or tsnatd's, is refused with the command that fixes it.\n"
+	"A symbolic link is followed and its target checked.\n"
+	"Settings from an\n"
+	".B @include\n"
+	"directive are refused: the included file's owner and mode are not\n"
+	"checked.\n"
 	".SH KEYS\n";
 
 static const char confdoc_policies[] =

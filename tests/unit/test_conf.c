@@ -4,8 +4,12 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <syslog.h>
 
+#include "conf_int.h"
 #include "confutil.h"
 
 #define POLICY "policies = ( { name = \"p\"; mode = \"strip\"; destinations = [ \"198.51.100.0/24\" ]; } );\n"
@@ -482,6 +486,204 @@ allowed_characters_are_ranges_and_single_characters(void **state)
 	assert_true(conf_policy_name_ok("legacy-web_1.2"));
 }
 
+/* The owner and mode rules on a made-up stat, for any user, no root
+ * needed: tsnatd runs as uid 990, gid 990. */
+static void
+config_file_owner_and_write_permissions_are_checked(void **state)
+{
+	static const struct {
+		unsigned uid, gid, mode;
+		int problems;
+		const char *needle;
+	} cases[] = {
+		{ 0, 0, 0644, 0, "" },
+		{ 0, 0, 0664, 0, "" },			/* root's group */
+		{ 990, 990, 0660, 0, "" },		/* the daemon's own */
+		{ 0, 990, 0640, 0, "" },
+		{ 0, 0, 0600, 0, "" },
+		{ 0, 0, 0666, 1, "f.conf: writable by others (mode 0666); fix with chmod o-w f.conf" },
+		{ 0, 0, 0602, 1, "writable by others (mode 0602)" },
+		{ 0, 100, 0664, 1, "f.conf: writable by group 100 (mode 0664): only root's "
+				    "group or tsnatd's (gid 990) may write it; fix with chmod g-w" },
+		{ 0, 100, 0644, 0, "" },		/* that group only reads */
+		{ 1000, 0, 0644, 1, "f.conf: owned by uid 1000: only root or the user tsnatd "
+				     "runs as (uid 990) may own it; fix with chown root f.conf" },
+		{ 1000, 100, 0666, 3, "owned by uid 1000" },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct stat st = { .st_uid = cases[i].uid, .st_gid = cases[i].gid,
+				   .st_mode = S_IFREG | cases[i].mode };
+		char *errs = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&errs, &len);
+		int n = conf_file_check("f.conf", &st, 990, 990, f);
+
+		fclose(f);
+		if (n != cases[i].problems || !strstr(errs, cases[i].needle))
+			fail_msg("uid %u gid %u mode %04o: %d problems: %s", cases[i].uid,
+				 cases[i].gid, cases[i].mode, n, errs);
+		free(errs);
+	}
+}
+
+/* Files in a directory of their own, removed after each test. */
+static char fsdir[] = "/tmp/tsnatd-conf-XXXXXX";
+
+static int
+fs_setup(void **state)
+{
+	(void)state;
+	strcpy(fsdir + strlen(fsdir) - 6, "XXXXXX");
+	return mkdtemp(fsdir) ? 0 : -1;
+}
+
+static int
+fs_teardown(void **state)
+{
+	DIR *d = opendir(fsdir);
+	struct dirent *e;
+	(void)state;
+
+	while (d && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+		    unlinkat(dirfd(d), e->d_name, 0) < 0) {
+			fchmodat(dirfd(d), e->d_name, 0700, 0);
+			unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
+		}
+	if (d)
+		closedir(d);
+	return rmdir(fsdir);
+}
+
+/* fsdir/name holding text, with mode; its path in path. */
+static void
+fs_file(const char *name, const char *text, mode_t mode, char *path, size_t len)
+{
+	FILE *f;
+
+	snprintf(path, len, "%s/%s", fsdir, name);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* conf_load(path): the conf (freed) or NULL; the errors in *errs. */
+static bool
+fs_load(const char *path, char **errs)
+{
+	size_t len = 0;
+	FILE *f = open_memstream(errs, &len);
+	struct conf *c = conf_load(path, f);
+
+	fclose(f);
+	conf_free(c);
+	return c != NULL;
+}
+
+static void
+config_writable_by_others_is_refused(void **state)
+{
+	char path[128], *errs;
+	(void)state;
+
+	fs_file("tsnatd.conf", POLICY, 0666, path, sizeof(path));
+	assert_false(fs_load(path, &errs));
+	if (!strstr(errs, "tsnatd.conf: writable by others (mode 0666); fix with chmod o-w"))
+		fail_msg("%s", errs);
+	free(errs);
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_true(fs_load(path, &errs));
+	free(errs);
+}
+
+/* Written by the group of the user tsnatd runs as: accepted. */
+static void
+config_writable_by_its_own_group_is_accepted(void **state)
+{
+	char path[128], *errs;
+	struct stat st;
+	(void)state;
+
+	fs_file("tsnatd.conf", POLICY, 0664, path, sizeof(path));
+	assert_int_equal(stat(path, &st), 0);
+	if (st.st_gid != getegid() && st.st_gid != 0)
+		skip();		/* a set-group-ID /tmp gave it another group */
+	assert_true(fs_load(path, &errs));
+	free(errs);
+}
+
+/* Another owner, another group: root can make such files. */
+static void
+config_of_another_owner_or_group_is_refused(void **state)
+{
+	char path[128], *errs;
+	(void)state;
+
+	if (geteuid() != 0)
+		skip();
+	fs_file("tsnatd.conf", POLICY, 0644, path, sizeof(path));
+	assert_int_equal(chown(path, 12345, 0), 0);
+	assert_false(fs_load(path, &errs));
+	if (!strstr(errs, "owned by uid 12345") || !strstr(errs, "fix with chown root"))
+		fail_msg("%s", errs);
+	free(errs);
+	assert_int_equal(chown(path, 0, 12345), 0);
+	assert_int_equal(chmod(path, 0664), 0);
+	assert_false(fs_load(path, &errs));
+	if (!strstr(errs, "writable by group 12345 (mode 0664)"))
+		fail_msg("%s", errs);
+	free(errs);
+}
+
+/* A symbolic link is followed; its target is what is checked. */
+static void
+symlinked_config_is_checked_at_its_target(void **state)
+{
+	char path[128], link[160], *errs;
+	(void)state;
+
+	fs_file("target.conf", POLICY, 0644, path, sizeof(path));
+	snprintf(link, sizeof(link), "%s/tsnatd.conf", fsdir);
+	assert_int_equal(symlink(path, link), 0);
+	assert_true(fs_load(link, &errs));
+	free(errs);
+	assert_int_equal(chmod(path, 0666), 0);
+	assert_false(fs_load(link, &errs));
+	assert_non_null(strstr(errs, "writable by others (mode 0666)"));
+	free(errs);
+}
+
+/* An @include'd file would escape the check: refused at its line. */
+static void
+included_file_is_refused(void **state)
+{
+	char inc[128], path[128], text[256], *errs;
+	(void)state;
+
+	fs_file("policies.conf", POLICY, 0644, inc, sizeof(inc));
+	snprintf(text, sizeof(text), "enabled = true;\n@include \"%s\"\n", inc);
+	fs_file("tsnatd.conf", text, 0644, path, sizeof(path));
+	assert_false(fs_load(path, &errs));
+	if (!strstr(errs, "policies.conf:1: comes from an @include'd file"))
+		fail_msg("%s", errs);
+	free(errs);
+}
+
+static void
+unreadable_config_says_why(void **state)
+{
+	char path[128], *errs;
+	(void)state;
+
+	snprintf(path, sizeof(path), "%s/absent.conf", fsdir);
+	assert_false(fs_load(path, &errs));
+	assert_non_null(strstr(errs, "absent.conf: cannot read the file: No such file"));
+	free(errs);
+}
+
 /* doc/tsnatd.conf.5 is committed; it must be what the table generates
  * (make man regenerates it). */
 static void
@@ -539,6 +741,13 @@ main(void)
 		cmocka_unit_test(every_other_name_character_is_refused),
 		cmocka_unit_test(every_allowed_name_character_works),
 		cmocka_unit_test(allowed_characters_are_ranges_and_single_characters),
+		cmocka_unit_test(config_file_owner_and_write_permissions_are_checked),
+		cmocka_unit_test_setup_teardown(config_writable_by_others_is_refused, fs_setup, fs_teardown),
+		cmocka_unit_test_setup_teardown(config_writable_by_its_own_group_is_accepted, fs_setup, fs_teardown),
+		cmocka_unit_test_setup_teardown(config_of_another_owner_or_group_is_refused, fs_setup, fs_teardown),
+		cmocka_unit_test_setup_teardown(symlinked_config_is_checked_at_its_target, fs_setup, fs_teardown),
+		cmocka_unit_test_setup_teardown(included_file_is_refused, fs_setup, fs_teardown),
+		cmocka_unit_test_setup_teardown(unreadable_config_says_why, fs_setup, fs_teardown),
 		cmocka_unit_test(man_page_is_what_the_table_generates),
 	};
 
