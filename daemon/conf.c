@@ -101,9 +101,14 @@ static const struct conf_key conf_table[] = {
 		 "it within 60 s of a timestamped connection from the same address) or "
 		 "pass (its own timestamps: the server may drop it, and what it records "
 		 "can make it drop everyone's SYNs for 60 s)" },
-	{ "state_dir", CONF_PATH, .def_text = "/run/tsnatd", CF(state_dir),
+	{ "state_dir", CONF_PATH, CONF_WRITABLE, .def_text = "/run/tsnatd", CF(state_dir),
 	  .doc = "where rewrite state (flows, timestamp marks) is saved on stop and "
-		 "restored on start" },
+		 "restored on start. tsnatd must be able to write it, or to create it "
+		 "in its parent, or the file is refused: tsnatd.service runs tsnatd -t "
+		 "and the daemon where only /run/tsnatd (this default, emptied at boot) "
+		 "and /var/lib/tsnatd (kept across boots) are writable, and where /tmp "
+		 "is private to each run; another directory must be added to the "
+		 "unit's ReadWritePaths=" },
 	{ "policies", CONF_LIST,
 	  .doc = "the policies, tried in order: the first whose destinations (and "
 		 "sources, if given) match a connection decides" },

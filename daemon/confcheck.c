@@ -4,6 +4,7 @@
  * and counted. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -59,11 +60,55 @@ conf_load_enum(struct loader *L, const config_setting_t *s, const struct conf_ke
 	conf_store(base, k, v);
 }
 
+/* 0 if path is a directory this process can write; else -1 and errno.
+ * faccessat with AT_EACCESS asks as the effective user, and says EROFS
+ * for a read-only mount, such as everything ProtectSystem=strict leaves. */
+static int
+confcheck_writable_dir(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	return faccessat(AT_FDCWD, path, W_OK | X_OK, AT_EACCESS);
+}
+
+/* Can this process write directory path, or create it (state.c makes the
+ * last component only)? If not, why not. */
+static bool
+confcheck_dir(const char *path, char *why, size_t len)
+{
+	char parent[256];
+	size_t n = strlen(path);
+
+	if (confcheck_writable_dir(path) == 0)
+		return true;
+	if (errno != ENOENT) {
+		snprintf(why, len, "%s", strerror(errno));
+		return false;
+	}
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	while (n > 1 && path[n - 1] != '/')
+		n--;
+	snprintf(parent, sizeof(parent), "%.*s", (int)(n > 1 ? n - 1 : 1), path);
+	if (confcheck_writable_dir(parent) == 0)
+		return true;
+	snprintf(why, len, "it does not exist and cannot be created in %s: %s", parent,
+		 strerror(errno));
+	return false;
+}
+
 void
 conf_load_text(struct loader *L, const config_setting_t *s, const struct conf_key *k,
 	       void *base)
 {
 	const char *str = confcheck_string(L, s, k), *bad;
+	char why[384];
 	size_t len;
 
 	if (!str)
@@ -72,6 +117,13 @@ conf_load_text(struct loader *L, const config_setting_t *s, const struct conf_ke
 	if (k->type == CONF_PATH && (str[0] != '/' || len >= k->size)) {
 		conf_err(L, s, "%s must be an absolute path shorter than %zu",
 			 conf_key_leaf(k), k->size);
+		return;
+	}
+	if (k->type == CONF_PATH && (k->flags & CONF_WRITABLE) &&
+	    !confcheck_dir(str, why, sizeof(why))) {
+		conf_err(L, s, "%s '%s' is not a directory tsnatd can write: %s (as "
+			 "tsnatd.service runs it, only /run/tsnatd and /var/lib/tsnatd "
+			 "are writable)", conf_key_leaf(k), str, why);
 		return;
 	}
 	if (k->type == CONF_STRING && ((long long)len < k->min || (long long)len > k->max)) {

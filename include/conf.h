@@ -64,6 +64,9 @@ struct conf_enum {
 #define CONF_REQUIRED	0x01	/* a group or list entry must have it */
 #define CONF_HOST	0x02	/* CIDRS: single addresses only */
 #define CONF_AUTO	0x04	/* CIDRS: or "auto" (the default) */
+#define CONF_WRITABLE	0x08	/* PATH: a directory tsnatd can write, or create
+				   in one it can write (the default is not
+				   checked: the unit creates it) */
 
 struct conf_key {
 	const char *path;	/* "queue.first"; policy keys "policies.name" */

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <syslog.h>
@@ -684,6 +685,112 @@ unreadable_config_says_why(void **state)
 	free(errs);
 }
 
+/* faccessat as the state_dir check sees it (-Wl,--wrap=faccessat): the
+ * real one, unless a test makes it fail as a read-only mount would. */
+static int faccessat_fails_with;
+
+int __real_faccessat(int dirfd, const char *path, int mode, int flags);
+
+int
+__wrap_faccessat(int dirfd, const char *path, int mode, int flags)
+{
+	if (faccessat_fails_with) {
+		errno = faccessat_fails_with;
+		return -1;
+	}
+	return __real_faccessat(dirfd, path, mode, flags);
+}
+
+/* Load POLICY with state_dir = fsdir/dir on line 2. */
+static struct conf *
+with_state_dir(const char *dir, char **errs)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text), POLICY "state_dir = \"%s/%s\";\n", fsdir, dir);
+	return conf_from_text(text, errs);
+}
+
+static void
+state_dir_tsnatd_can_write_or_create_is_accepted(void **state)
+{
+	static const char *const dirs[] = { "", "state", "state/", "." };
+	char want[128];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		struct conf *c = with_state_dir(dirs[i], NULL);
+
+		if (!c)
+			fail_msg("state_dir %s/%s refused", fsdir, dirs[i]);
+		snprintf(want, sizeof(want), "%s/%s", fsdir, dirs[i]);
+		assert_string_equal(c->state_dir, want);
+		conf_free(c);
+	}
+}
+
+static void
+state_dir_that_cannot_be_created_is_refused(void **state)
+{
+	char *errs, want[128];
+	(void)state;
+
+	assert_null(with_state_dir("a/state", &errs));
+	snprintf(want, sizeof(want), "cannot be created in %s/a: No such file", fsdir);
+	if (!strstr(errs, ":2: state_dir '") || !strstr(errs, want))
+		fail_msg("%s", errs);
+	free(errs);
+}
+
+static void
+state_dir_that_is_a_file_is_refused(void **state)
+{
+	char path[128], *errs;
+	(void)state;
+
+	fs_file("file", "", 0600, path, sizeof(path));
+	assert_null(with_state_dir("file", &errs));
+	if (!strstr(errs, ":2: state_dir '") || !strstr(errs, "Not a directory"))
+		fail_msg("%s", errs);
+	free(errs);
+}
+
+/* What ProtectSystem=strict makes of a directory outside ReadWritePaths=,
+ * and a directory of another user. */
+static void
+state_dir_read_only_or_not_ours_is_refused_with_the_reason(void **state)
+{
+	static const int errs_[] = { EROFS, EACCES };
+	char *errs;
+	(void)state;
+
+	for (size_t i = 0; i < 2; i++) {
+		faccessat_fails_with = errs_[i];
+		assert_null(with_state_dir("", &errs));
+		faccessat_fails_with = 0;
+		if (!strstr(errs, ":2: state_dir '") || !strstr(errs, strerror(errs_[i])) ||
+		    !strstr(errs, "only /run/tsnatd and /var/lib/tsnatd are writable"))
+			fail_msg("%s", errs);
+		free(errs);
+	}
+}
+
+/* The default is the unit's RuntimeDirectory=: not checked, so that tests
+ * and -t run by any user do not need /run/tsnatd. */
+static void
+default_state_dir_is_not_checked(void **state)
+{
+	struct conf *c;
+	(void)state;
+
+	faccessat_fails_with = EROFS;
+	c = conf_from_text(POLICY, NULL);
+	faccessat_fails_with = 0;
+	assert_non_null(c);
+	assert_string_equal(c->state_dir, "/run/tsnatd");
+	conf_free(c);
+}
+
 /* doc/tsnatd.conf.5 is committed; it must be what the table generates
  * (make man regenerates it). */
 static void
@@ -748,6 +855,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(symlinked_config_is_checked_at_its_target, fs_setup, fs_teardown),
 		cmocka_unit_test_setup_teardown(included_file_is_refused, fs_setup, fs_teardown),
 		cmocka_unit_test_setup_teardown(unreadable_config_says_why, fs_setup, fs_teardown),
+		cmocka_unit_test_setup_teardown(state_dir_tsnatd_can_write_or_create_is_accepted, fs_setup, fs_teardown),
+		cmocka_unit_test_setup_teardown(state_dir_that_cannot_be_created_is_refused, fs_setup, fs_teardown),
+		cmocka_unit_test_setup_teardown(state_dir_that_is_a_file_is_refused, fs_setup, fs_teardown),
+		cmocka_unit_test_setup_teardown(state_dir_read_only_or_not_ours_is_refused_with_the_reason, fs_setup, fs_teardown),
+		cmocka_unit_test(default_state_dir_is_not_checked),
 		cmocka_unit_test(man_page_is_what_the_table_generates),
 	};
 
