@@ -85,8 +85,8 @@ $(B)/tests/test_%: $(B)/tests/test_%.o $(UNIT_DEPS)
 # Per-test flags: test_conf compares doc/tsnatd.conf.5 with the table.
 $(B)/tests/test_conf.o: TEST_CPPFLAGS = -DTSNATD_SRCDIR='"$(CURDIR)"'
 
-# test_conf makes state_dir read-only without root (mount needs it).
-$(B)/tests/test_conf: TEST_LDFLAGS = -Wl,--wrap=faccessat
+# test_confcheck makes state_dir read-only without root (mount needs it).
+$(B)/tests/test_confcheck: TEST_LDFLAGS = -Wl,--wrap=faccessat
 
 # test_state fails syscalls and moves the clock (multipath-tools style).
 $(B)/tests/test_state: TEST_LDFLAGS = -Wl,--wrap=write -Wl,--wrap=fsync \
