@@ -4,6 +4,7 @@ SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 DESTDIR    ?=
 
 CC      ?= cc
@@ -45,7 +46,7 @@ ALL_LDFLAGS  := $(SAN) $(LTOFLAGS) $(CFLAGS) $(LDFLAGS)
 # The pure packet path: no syscalls, no globals; shared by the daemon, the
 # tests, the fuzzer, the legacy-server emulator and the benchmarks.
 CORE   := csum packet tsopt policy flow domain mode mode_pass mode_strip mode_rewrite process
-DAEMON := $(CORE) conf confdoc log nfq engine rules stats state marks notes rtnl reload main
+DAEMON := $(CORE) conf confcheck confdoc log nfq engine rules stats state marks notes rtnl reload main
 LEGACY := csum packet legacy_model legacy_main
 
 CORE_OBJ   := $(CORE:%=$(B)/obj/%.o)
@@ -55,10 +56,11 @@ LEGACY_OBJ := $(B)/obj/csum.o $(B)/obj/packet.o $(B)/obj/legacy_model.o $(B)/obj
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(filter-out tests/unit/pktbuild.c,$(wildcard tests/unit/test_*.c)))
 UNIT_BINS  := $(UNIT_TESTS:%=$(B)/tests/%)
 # Test programs link what they test; process/conf need the logger too.
-UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/confdoc.o $(B)/obj/stats.o $(B)/obj/log.o $(B)/obj/nfq.o \
-	      $(B)/obj/rules.o $(B)/obj/state.o $(B)/obj/marks.o $(B)/obj/notes.o $(B)/obj/rtnl.o $(B)/obj/reload.o $(B)/obj/legacy_model.o $(B)/tests/pktbuild.o
+UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/confcheck.o $(B)/obj/confdoc.o $(B)/obj/stats.o $(B)/obj/log.o \
+	      $(B)/obj/nfq.o $(B)/obj/rules.o $(B)/obj/state.o $(B)/obj/marks.o $(B)/obj/notes.o \
+	      $(B)/obj/rtnl.o $(B)/obj/reload.o $(B)/obj/legacy_model.o $(B)/tests/pktbuild.o
 
-.PHONY: all unit fuzz check e2e demo bench bench-smoke man install uninstall clean help
+.PHONY: all unit unit-check fuzz check e2e demo bench bench-smoke man install uninstall clean help
 all: $(B)/tsnatd $(B)/tsnatd-legacy build/tsnatd build/tsnatd-legacy
 
 # build/tsnatd always points at the last built variant: scripts use it.
@@ -84,6 +86,9 @@ $(B)/tests/test_%: $(B)/tests/test_%.o $(UNIT_DEPS)
 # Per-test flags: test_conf compares doc/tsnatd.conf.5 with the table.
 $(B)/tests/test_conf.o: TEST_CPPFLAGS = -DTSNATD_SRCDIR='"$(CURDIR)"'
 
+# test_confcheck makes state_dir read-only without root (mount needs it).
+$(B)/tests/test_confcheck: TEST_LDFLAGS = -Wl,--wrap=faccessat
+
 # test_state fails syscalls and moves the clock (multipath-tools style).
 $(B)/tests/test_state: TEST_LDFLAGS = -Wl,--wrap=write -Wl,--wrap=fsync \
 	-Wl,--wrap=rename -Wl,--wrap=time
@@ -104,6 +109,36 @@ man: $(B)/tsnatd
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+	@$(MAKE) --no-print-directory unit-check
+
+# The unit file as install writes it, with $(1) for @SBINDIR@.
+UNIT_SED = sed 's|@SBINDIR@|$(1)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/tsnatd.service.in
+
+# The unit's sandbox, offline: no root, no network, no running systemd.
+# systemd-analyze verify (it only warns about an unknown key: any output
+# fails; ExecStart= points at this build so that it exists), the exposure
+# score (systemd-analyze security, at most UNIT_EXPOSURE_MAX tenths), and
+# the sysusers.d file, dry-run into an empty root. Skipped without a
+# systemd-analyze that has --offline (systemd 250 or later).
+UNIT_EXPOSURE_MAX ?= 20
+UNIT_CHECK := $(B)/unit-check
+unit-check: $(B)/tsnatd
+	@if ! systemd-analyze security --help 2>/dev/null | grep -q -- --offline; then \
+		echo "unit-check: skipped (needs systemd-analyze with --offline, systemd 250+)"; \
+		exit 0; fi; \
+	set -e; rm -rf $(UNIT_CHECK); mkdir -p $(UNIT_CHECK)/root; \
+	$(call UNIT_SED,$(CURDIR)/$(B)) >$(UNIT_CHECK)/tsnatd.service; \
+	systemd-analyze verify --man=no $(UNIT_CHECK)/tsnatd.service >$(UNIT_CHECK)/verify.txt 2>&1 || true; \
+	if [ -s $(UNIT_CHECK)/verify.txt ]; then cat $(UNIT_CHECK)/verify.txt; \
+		echo "unit-check: systemd-analyze verify complains"; exit 1; fi; \
+	if ! systemd-analyze security --offline=yes --threshold=$(UNIT_EXPOSURE_MAX) \
+		$(UNIT_CHECK)/tsnatd.service >$(UNIT_CHECK)/security.txt 2>&1; then \
+		grep -E '✗|Overall' $(UNIT_CHECK)/security.txt || cat $(UNIT_CHECK)/security.txt; \
+		echo "unit-check: exposure above $(UNIT_EXPOSURE_MAX) tenths"; exit 1; fi; \
+	systemd-sysusers --dry-run --root=$(CURDIR)/$(UNIT_CHECK)/root \
+		$(CURDIR)/systemd/tsnatd.sysusers >$(UNIT_CHECK)/sysusers.txt 2>&1 || \
+		{ cat $(UNIT_CHECK)/sysusers.txt; exit 1; }; \
+	echo "unit-check: verify clean, sysusers file valid, $$(grep -o 'Overall exposure level.*' $(UNIT_CHECK)/security.txt)"
 
 # libFuzzer needs clang. fuzz_packet: parse/strip/shift of arbitrary bytes;
 # fuzz_process: packet sequences through the fast and the general decision
@@ -141,7 +176,7 @@ demo: all
 
 BENCH_BINS := build/bench/replay build/bench/syngen build/bench/nf-queue
 # The replay runs the batch path (nfq.c) with no socket: no engine.
-REPLAY_OBJ := $(CORE_OBJ) $(addprefix $(B)/obj/,conf.o log.o stats.o nfq.o)
+REPLAY_OBJ := $(CORE_OBJ) $(addprefix $(B)/obj/,conf.o confcheck.o log.o stats.o nfq.o)
 build/bench/replay: tests/bench/replay.c $(REPLAY_OBJ) $(B)/tests/pktbuild.o | build/bench
 	$(CC) $(ALL_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $^ $(PKG_LIBS) -lpthread
 build/bench/syngen: tests/bench/syngen.c | build/bench
@@ -175,24 +210,28 @@ install: all
 	install -D -m 0644 conf/tsnatd.conf $(DESTDIR)$(SYSCONFDIR)/tsnatd/tsnatd.conf.example
 	test -e $(DESTDIR)$(SYSCONFDIR)/tsnatd/tsnatd.conf || \
 		install -m 0644 conf/tsnatd.conf $(DESTDIR)$(SYSCONFDIR)/tsnatd/tsnatd.conf
-	sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/tsnatd.service.in \
-		> $(B)/tsnatd.service
+	$(call UNIT_SED,$(SBINDIR)) >$(B)/tsnatd.service
 	install -D -m 0644 $(B)/tsnatd.service $(DESTDIR)$(UNITDIR)/tsnatd.service
+	install -D -m 0644 systemd/tsnatd.sysusers $(DESTDIR)$(SYSUSERSDIR)/tsnatd.conf
+	@# The unit runs as the user tsnatd: create it now, unless staging.
+	if [ -z "$(DESTDIR)" ]; then systemd-sysusers $(SYSUSERSDIR)/tsnatd.conf; fi
 	install -D -m 0644 doc/tsnatd.8 $(DESTDIR)$(MANDIR)/man8/tsnatd.8
 	install -D -m 0644 doc/tsnatd.conf.5 $(DESTDIR)$(MANDIR)/man5/tsnatd.conf.5
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/tsnatd $(DESTDIR)$(UNITDIR)/tsnatd.service \
+		$(DESTDIR)$(SYSUSERSDIR)/tsnatd.conf \
 		$(DESTDIR)$(MANDIR)/man8/tsnatd.8 $(DESTDIR)$(MANDIR)/man5/tsnatd.conf.5 \
 		$(DESTDIR)$(SYSCONFDIR)/tsnatd/tsnatd.conf.example
-	@echo "kept $(DESTDIR)$(SYSCONFDIR)/tsnatd/tsnatd.conf (your configuration)"
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/tsnatd/tsnatd.conf (your configuration) and the user tsnatd"
 
 clean:
 	rm -rf build
 
 help:
 	@echo "make [CC=clang] [ASAN=1] [UBSAN=1]  build into build/<variant>/"
-	@echo "make unit | fuzz FUZZ_SECONDS=N     no root, no network"
+	@echo "make unit | fuzz FUZZ_SECONDS=N     no root, no network (unit runs unit-check)"
+	@echo "make unit-check                     the systemd unit: verify, exposure <= 2.0, sysusers"
 	@echo "make e2e                            root: end-to-end tests, bench-smoke"
 	@echo "make check | demo | bench"
 	@echo "make man                            regenerate doc/tsnatd.conf.5"

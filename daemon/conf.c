@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "conf_int.h"
 #include "flow.h"
 #include "log.h"
 
@@ -101,15 +102,22 @@ static const struct conf_key conf_table[] = {
 		 "it within 60 s of a timestamped connection from the same address) or "
 		 "pass (its own timestamps: the server may drop it, and what it records "
 		 "can make it drop everyone's SYNs for 60 s)" },
-	{ "state_dir", CONF_PATH, .def_text = "/run/tsnatd", CF(state_dir),
+	{ "state_dir", CONF_PATH, CONF_WRITABLE, .def_text = "/run/tsnatd", CF(state_dir),
 	  .doc = "where rewrite state (flows, timestamp marks) is saved on stop and "
-		 "restored on start" },
+		 "restored on start. tsnatd must be able to write it, or to create it "
+		 "in its parent, or the file is refused: tsnatd.service runs tsnatd -t "
+		 "and the daemon where only /run/tsnatd (this default, emptied at boot) "
+		 "and /var/lib/tsnatd (kept across boots) are writable, and where /tmp "
+		 "is private to each run; another directory must be added to the "
+		 "unit's ReadWritePaths=" },
 	{ "policies", CONF_LIST,
 	  .doc = "the policies, tried in order: the first whose destinations (and "
 		 "sources, if given) match a connection decides" },
 	{ "policies.name", CONF_STRING, CONF_REQUIRED, .min = 1,
-	  .max = sizeof(((struct policy *)0)->name) - 1, PF(name),
-	  .doc = "a unique name, used in logs" },
+	  .max = sizeof(((struct policy *)0)->name) - 1, .chars = "A-Za-z0-9._-", PF(name),
+	  .doc = "a unique name, used in logs and as the comment of its firewall "
+		 "rules: letters, digits, dot, underscore and hyphen only, so that "
+		 "it cannot end a quoted comment or start a rule of its own" },
 	{ "policies.mode", CONF_ENUM, CONF_REQUIRED, .names = &mode_enum, PF(mode),
 	  .doc = "strip: remove the timestamp option from client SYNs; rewrite: make "
 		 "timestamps monotonic per translated source; pass: leave the traffic "
@@ -137,8 +145,7 @@ conf_keys(size_t *n)
 	return conf_table;
 }
 
-/* The last component of k's path. */
-static const char *
+const char *
 conf_key_leaf(const struct conf_key *k)
 {
 	const char *dot = strrchr(k->path, '.');
@@ -170,8 +177,7 @@ conf_enum_names(const struct conf_enum *e, char *out, size_t len)
 						 used ? ", " : "", e->name(v));
 }
 
-/* Store an integer-like value (bool, int, unsigned or enum field). */
-static void
+void
 conf_store(void *base, const struct conf_key *k, long long v)
 {
 	char *p = (char *)base + k->off;
@@ -225,13 +231,7 @@ conf_apply_defaults(void *base, const char *parent)
 	}
 }
 
-struct loader {
-	const char *path;
-	FILE *errs;
-	int nerr;
-};
-
-static void LOGF(3, 4)
+void
 conf_err(struct loader *L, const config_setting_t *s, const char *fmt, ...)
 {
 	const char *file = s ? config_setting_source_file(s) : NULL;
@@ -267,129 +267,6 @@ conf_members(const char *parent, char *out, size_t len)
 		if (conf_key_in(&conf_table[i], parent))
 			used += (size_t)snprintf(out + used, len - used, "%s%s;",
 						 used ? " " : "", conf_key_leaf(&conf_table[i]));
-}
-
-/* A string value, or NULL after reporting a wrong type. */
-static const char *
-conf_get_string(struct loader *L, const config_setting_t *s, const struct conf_key *k)
-{
-	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		conf_err(L, s, "'%s' must be a string", conf_key_leaf(k));
-		return NULL;
-	}
-	return config_setting_get_string(s);
-}
-
-static void
-conf_load_uint(struct loader *L, const config_setting_t *s, const struct conf_key *k,
-	       void *base)
-{
-	long long v;
-
-	if (config_setting_type(s) != CONFIG_TYPE_INT &&
-	    config_setting_type(s) != CONFIG_TYPE_INT64) {
-		conf_err(L, s, "'%s' must be an integer", conf_key_leaf(k));
-		return;
-	}
-	v = config_setting_get_int64(s);
-	if (v < k->min || v > k->max) {
-		conf_err(L, s, "'%s' = %lld is out of range %lld..%lld", conf_key_leaf(k),
-			 v, k->min, k->max);
-		return;
-	}
-	conf_store(base, k, v);
-}
-
-static void
-conf_load_enum(struct loader *L, const config_setting_t *s, const struct conf_key *k,
-	       void *base)
-{
-	const char *str = conf_get_string(L, s, k);
-	char names[160];
-	int v;
-
-	if (!str)
-		return;
-	if ((v = k->names->parse(str)) < 0) {
-		conf_enum_names(k->names, names, sizeof(names));
-		conf_err(L, s, "%s '%s' is not one of %s", conf_key_leaf(k), str, names);
-		return;
-	}
-	conf_store(base, k, v);
-}
-
-static void
-conf_load_text(struct loader *L, const config_setting_t *s, const struct conf_key *k,
-	       void *base)
-{
-	const char *str = conf_get_string(L, s, k);
-	size_t len;
-
-	if (!str)
-		return;
-	len = strlen(str);
-	if (k->type == CONF_PATH && (str[0] != '/' || len >= k->size)) {
-		conf_err(L, s, "%s must be an absolute path shorter than %zu",
-			 conf_key_leaf(k), k->size);
-		return;
-	}
-	if (k->type == CONF_STRING && ((long long)len < k->min || (long long)len > k->max)) {
-		conf_err(L, s, "'%s' must have %lld..%lld characters, not %zu",
-			 conf_key_leaf(k), k->min, k->max, len);
-		return;
-	}
-	memcpy((char *)base + k->off, str, len + 1);
-}
-
-/* A string or an array/list of strings, each a CIDR (CONF_HOST: each a
- * single address; CONF_AUTO: or just "auto"). */
-static void
-conf_load_cidrs(struct loader *L, const config_setting_t *s, const struct conf_key *k,
-		void *base)
-{
-	const char *key = conf_key_leaf(k);
-	int n = 1, type = config_setting_type(s);
-	struct cidr *v;
-	size_t got = 0;
-
-	if ((k->flags & CONF_AUTO) && type == CONFIG_TYPE_STRING &&
-	    strcmp(config_setting_get_string(s), "auto") == 0)
-		return;
-	if (k->flags & CONF_AUTO)
-		*(bool *)(void *)((char *)base + k->off_auto) = false;
-	if (type == CONFIG_TYPE_ARRAY || type == CONFIG_TYPE_LIST) {
-		if ((n = config_setting_length(s)) == 0) {
-			conf_err(L, s, "'%s' is empty", key);
-			return;
-		}
-	} else if (type != CONFIG_TYPE_STRING) {
-		conf_err(L, s, "'%s' must be a string or a list of strings", key);
-		return;
-	}
-	if (!(v = calloc((size_t)n, sizeof(*v))))
-		fatal("calloc");
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *e = type == CONFIG_TYPE_STRING ? s :
-			config_setting_get_elem(s, (unsigned)i);
-		char err[160];
-
-		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-			conf_err(L, e, "'%s' entries must be strings", key);
-			continue;
-		}
-		if (cidr_parse(config_setting_get_string(e), &v[got], err, sizeof(err)) < 0) {
-			conf_err(L, e, "%s: %s", key, err);
-			continue;
-		}
-		if ((k->flags & CONF_HOST) && v[got].prefix != (v[got].family == 4 ? 32 : 128)) {
-			conf_err(L, e, "%s: '%s' must be a single address", key,
-				 config_setting_get_string(e));
-			continue;
-		}
-		got++;
-	}
-	memcpy((char *)base + k->off, &v, sizeof(v));
-	memcpy((char *)base + k->off_n, &got, sizeof(got));
 }
 
 static void conf_load_members(struct loader *L, const config_setting_t *g,
@@ -530,6 +407,31 @@ conf_check_root(struct loader *L, const config_setting_t *root, const struct con
 			 c->queue_first + c->queue_count - 1);
 }
 
+/* Parse path into cfg, once the file passed conf_file_open's checks; on
+ * any error report it and return false (cfg destroyed). */
+static bool
+conf_read(const char *path, config_t *cfg, FILE *errs)
+{
+	FILE *f = conf_file_open(path, errs);
+	int ok;
+
+	if (!f)
+		return false;
+	config_init(cfg);
+	ok = config_read(cfg, f);
+	fclose(f);
+	if (ok)
+		return true;
+	if (config_error_type(cfg) == CONFIG_ERR_FILE_IO)
+		fprintf(errs, "%s: cannot read the file\n", path);
+	else
+		fprintf(errs, "%s:%d: %s\n",
+			config_error_file(cfg) ? config_error_file(cfg) : path,
+			config_error_line(cfg), config_error_text(cfg));
+	config_destroy(cfg);
+	return false;
+}
+
 struct conf *
 conf_load(const char *path, FILE *errs)
 {
@@ -541,18 +443,11 @@ conf_load(const char *path, FILE *errs)
 	if (!(c = calloc(1, sizeof(*c))))
 		fatal("calloc");
 	conf_apply_defaults(c, "");
-	config_init(&cfg);
-	if (!config_read_file(&cfg, path)) {
-		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
-			fprintf(errs, "%s: cannot read the file\n", path);
-		else
-			fprintf(errs, "%s:%d: %s\n",
-				config_error_file(&cfg) ? config_error_file(&cfg) : path,
-				config_error_line(&cfg), config_error_text(&cfg));
-		config_destroy(&cfg);
+	if (!conf_read(path, &cfg, errs)) {
 		conf_free(c);
 		return NULL;
 	}
+	conf_check_included(&L, config_root_setting(&cfg));
 	conf_load_members(&L, config_root_setting(&cfg), "", c, "the top level");
 	conf_check_root(&L, config_root_setting(&cfg), c);
 	config_destroy(&cfg);

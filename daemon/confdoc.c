@@ -50,9 +50,11 @@ conf_key_range(const struct conf_key *k, char *out, size_t len)
 	else if (k->type == CONF_ENUM)
 		conf_enum_names(k->names, out, len);
 	else if (k->type == CONF_STRING)
-		snprintf(out, len, "%lld..%lld characters", k->min, k->max);
+		snprintf(out, len, "%lld..%lld characters%s%s", k->min, k->max,
+			 k->chars ? " of " : "", k->chars ? k->chars : "");
 	else if (k->type == CONF_PATH)
-		snprintf(out, len, "absolute, under %zu characters", k->size);
+		snprintf(out, len, "absolute, under %zu characters%s", k->size,
+			 (k->flags & CONF_WRITABLE) ? ", a directory tsnatd can write" : "");
 	else if (k->type == CONF_CIDRS)
 		snprintf(out, len, "%sIPv4 and IPv6%s", (k->flags & CONF_AUTO) ? "\"auto\", " : "",
 			 (k->flags & CONF_HOST) ? " addresses" : "");
@@ -119,6 +121,15 @@ static const char confdoc_head[] =
 	"checks a file without running it, and a reload (SIGHUP) with errors keeps\n"
 	"the running configuration.\n"
 	"Queue settings take effect at the next start only.\n"
+	".PP\n"
+	"Only root or the user tsnatd runs as may own the file, and no one else\n"
+	"may write it: a file writable by others, or by a group other than\n"
+	"root's or tsnatd's, is refused with the command that fixes it.\n"
+	"A symbolic link is followed and its target checked.\n"
+	"Settings from an\n"
+	".B @include\n"
+	"directive are refused: the included file's owner and mode are not\n"
+	"checked.\n"
 	".SH KEYS\n";
 
 static const char confdoc_policies[] =

@@ -343,6 +343,7 @@ static int
 offline(const char *path, bool test, int rules)
 {
 	struct conf *c = conf_load(path, stderr);
+	int ret = 0;
 
 	if (!c) {
 		fprintf(stderr, "tsnatd: %s: configuration has errors\n", path);
@@ -351,9 +352,9 @@ offline(const char *path, bool test, int rules)
 	if (test)
 		printf("%s: configuration OK\n", path);
 	else
-		rules_print(c, (enum rules_kind)rules, path, stdout);
+		ret = rules_print(c, (enum rules_kind)rules, path, stdout) < 0;
 	conf_free(c);
-	return 0;
+	return ret;
 }
 
 int

@@ -64,12 +64,17 @@ struct conf_enum {
 #define CONF_REQUIRED	0x01	/* a group or list entry must have it */
 #define CONF_HOST	0x02	/* CIDRS: single addresses only */
 #define CONF_AUTO	0x04	/* CIDRS: or "auto" (the default) */
+#define CONF_WRITABLE	0x08	/* PATH: a directory tsnatd can write, or create
+				   in one it can write (the default is not
+				   checked: the unit creates it) */
 
 struct conf_key {
 	const char *path;	/* "queue.first"; policy keys "policies.name" */
 	enum conf_type type;
 	unsigned flags;		/* CONF_* */
 	long long min, max;	/* UINT: value; STRING: length */
+	const char *chars;	/* STRING: the characters allowed (see
+				   conf_chars_reject); NULL: any */
 	long long def;		/* BOOL, UINT, ENUM: the default */
 	const char *def_text;	/* STRING, PATH: the default; CIDRS: its meaning */
 	const struct conf_enum *names;	/* ENUM */
@@ -91,6 +96,17 @@ const char *conf_type_name(const struct conf_key *k);
 /* k's default and its range or names as text, for documentation. */
 void conf_key_default(const struct conf_key *k, char *out, size_t len);
 void conf_key_range(const struct conf_key *k, char *out, size_t len);
+
+/* The first character of s that chars does not allow, or NULL if it
+ * allows them all. chars is written like the inside of a bracket
+ * expression: single characters and ranges ("A-Za-z0-9._-"); a '-' first
+ * or last stands for itself. */
+const char *conf_chars_reject(const char *chars, const char *s);
+
+/* Would conf_load accept s as a policy name (length and characters, from
+ * the table)? For code that writes names where a quote or a newline would
+ * change the meaning, such as firewall rules. */
+bool conf_policy_name_ok(const char *s);
 
 /* Load and validate path. On any error every problem found is written to
  * errs as "file:line: message" and NULL is returned. */

@@ -16,7 +16,9 @@ enum rules_kind {
 int rules_kind_parse(const char *s);
 
 /* Write the rules for c to out. The queue target always has bypass: no
- * listener means packets pass. Returns 0. */
+ * listener means packets pass. Each rule's comment is its policy's name.
+ * Returns 0; -1, having written nothing, if a policy name is one conf_load
+ * would refuse (conf_policy_name_ok): it could break out of its comment. */
 int rules_print(const struct conf *c, enum rules_kind kind, const char *conf_path,
 		FILE *out);
 

@@ -396,6 +396,76 @@ relative_state_dir_is_an_error(void **state)
 	assert_error_at(POLICY "state_dir = \"run/tsnatd\";\n", 2, "absolute path");
 }
 
+#define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
+
+/* A policy named by the libconfig string literal lit, on line 2. */
+static void
+policy_named(const char *lit, char *out, size_t len)
+{
+	snprintf(out, len, "policies = (\n { name = \"%s\"; mode = \"strip\";"
+		 " destinations = \"198.51.100.1\"; } );\n", lit);
+}
+
+static void
+policy_name_with_quote_newline_space_or_semicolon_is_refused(void **state)
+{
+	static const char *const bad[] = { "a\\\"b", "a\\nb", "a b", "a;b", "web\\\" -j DROP" };
+	char text[256];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		policy_named(bad[i], text, sizeof(text));
+		assert_error_at(text, 2, "'name' may only contain the characters A-Za-z0-9._-");
+	}
+	policy_named("a\\nb", text, sizeof(text));
+	assert_error_at(text, 2, "character 2 is 0x0a");
+	policy_named("a\\\"b", text, sizeof(text));
+	assert_error_at(text, 2, "character 2 is '\"'");
+}
+
+/* Every byte but the allowed ones, written as \xNN, is refused. */
+static void
+every_other_name_character_is_refused(void **state)
+{
+	char text[256], lit[16];
+	struct conf *c;
+	(void)state;
+
+	for (int ch = 1; ch < 256; ch++) {
+		if (strchr(NAME_CHARS, ch))
+			continue;
+		snprintf(lit, sizeof(lit), "p\\x%02x", ch);
+		policy_named(lit, text, sizeof(text));
+		c = conf_from_text(text, NULL);
+		if (c)
+			fail_msg("name with 0x%02x accepted", ch);
+	}
+}
+
+/* All 65 allowed characters, in two names of the longest length or less. */
+static void
+every_allowed_name_character_works(void **state)
+{
+	const size_t max = sizeof(((struct policy *)0)->name) - 1, n = strlen(NAME_CHARS);
+	char text[512], name[2][80];
+	struct conf *c;
+	(void)state;
+
+	assert_true(n > max && n <= 2 * max);
+	snprintf(name[0], sizeof(name[0]), "%.*s", (int)max, NAME_CHARS);
+	snprintf(name[1], sizeof(name[1]), "%s", &NAME_CHARS[max]);
+	snprintf(text, sizeof(text), "policies = (\n"
+		 " { name = \"%s\"; mode = \"strip\"; destinations = \"198.51.100.1\"; },\n"
+		 " { name = \"%s\"; mode = \"strip\"; destinations = \"198.51.100.2\"; } );\n",
+		 name[0], name[1]);
+	c = conf_from_text(text, NULL);
+	assert_non_null(c);
+	assert_string_equal(c->pol[0].name, name[0]);
+	assert_string_equal(c->pol[1].name, name[1]);
+	assert_true(conf_policy_name_ok(name[0]) && conf_policy_name_ok(name[1]));
+	conf_free(c);
+}
+
 /* doc/tsnatd.conf.5 is committed; it must be what the table generates
  * (make man regenerates it). */
 static void
@@ -449,6 +519,9 @@ main(void)
 		cmocka_unit_test(missing_mode_lists_the_modes),
 		cmocka_unit_test(queues_past_65535_are_an_error),
 		cmocka_unit_test(relative_state_dir_is_an_error),
+		cmocka_unit_test(policy_name_with_quote_newline_space_or_semicolon_is_refused),
+		cmocka_unit_test(every_other_name_character_is_refused),
+		cmocka_unit_test(every_allowed_name_character_works),
 		cmocka_unit_test(man_page_is_what_the_table_generates),
 	};
 

@@ -106,6 +106,153 @@ sources_appear_in_rules(void **state)
 	free(r);
 }
 
+/* Policies of every mode, with and without sources, both families, named
+ * with every character a name may have. */
+#define EVERY_KIND \
+	"queue = { first = 2; count = 2; };\n" \
+	"policies = (\n" \
+	" { name = \"ABCDEFGHIJKLMNOPQRSTUVWXYZ\"; mode = \"strip\";" \
+	"   destinations = [ \"198.51.100.0/24\", \"2001:db8:1::/64\" ]; },\n" \
+	" { name = \"abcdefghijklmnopqrstuvwxyz\"; mode = \"rewrite\";" \
+	"   destinations = [ \"203.0.113.7\", \"2001:db8:2::7\" ];" \
+	"   sources = [ \"192.0.2.0/24\", \"2001:db8:3::/48\" ]; },\n" \
+	" { name = \"0123456789._-\"; mode = \"pass\"; destinations = \"198.51.100.9\"; } );\n"
+
+/* The one thing a rule may carry in quotes: a policy name, after open and
+ * before tail, the only quotes of the line. */
+static void
+assert_comment_is_a_name(const char *line, const char *open, const char *tail)
+{
+	const char *q = strstr(line, open), *end = NULL;
+	char name[80];
+
+	if (q)
+		end = strchr(q + strlen(open), '"');
+	if (!end || strncmp(end, tail, strlen(tail)) != 0)
+		fail_msg("comment not where it belongs: %s", line);
+	q += strlen(open);
+	snprintf(name, sizeof(name), "%.*s", (int)(end - q), q);
+	if (!conf_policy_name_ok(name) || strchr(end + 1, '"') || strchr(line, '"') != q - 1)
+		fail_msg("comment is not one policy name: %s", line);
+}
+
+/* iptables-restore input: each line a comment, the table, the chain, a
+ * rule of the chain (name in its comment), the FORWARD jump or COMMIT. */
+static void
+assert_restore_input(char *r, unsigned *nrules)
+{
+	static const char *const fixed[] = { "*mangle", ":TSNATD - [0:0]",
+					     "-A FORWARD -j TSNATD", "COMMIT" };
+	char *save = NULL;
+
+	*nrules = 0;
+	for (char *line = strtok_r(r, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		bool known = line[0] == '#';
+
+		for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+			known |= strcmp(line, fixed[i]) == 0;
+		if (known)
+			continue;
+		if (strncmp(line, "-A TSNATD -p tcp ", 17) != 0)
+			fail_msg("not a rule of the chain: %s", line);
+		assert_comment_is_a_name(line, " -m comment --comment \"", "\" -j NFQUEUE --queue-");
+		(*nrules)++;
+	}
+}
+
+static void
+iptables_output_is_rules_headers_and_commit_only(void **state)
+{
+	char *r4 = rules_for(EVERY_KIND, RULES_IPTABLES), *r6 = rules_for(EVERY_KIND, RULES_IP6TABLES);
+	unsigned n4, n6;
+	(void)state;
+
+	assert_non_null(strstr(r4, "--comment \"abcdefghijklmnopqrstuvwxyz\""));
+	assert_non_null(strstr(r6, "--comment \"ABCDEFGHIJKLMNOPQRSTUVWXYZ\""));
+	assert_restore_input(r4, &n4);
+	assert_restore_input(r6, &n6);
+	/* strip: 1 rule; rewrite: 1 source x 1 server x 2 directions */
+	assert_int_equal(n4, 3);
+	assert_int_equal(n6, 3);
+	free(r4);
+	free(r6);
+}
+
+/* nft -f input: the table and chain lines, then rules ending in the
+ * policy name as their comment. */
+static void
+nft_output_is_rules_and_the_table_only(void **state)
+{
+	static const char *const fixed[] = { "table inet tsnatd {}", "flush table inet tsnatd",
+		"table inet tsnatd {", "\tchain forward {",
+		"\t\ttype filter hook forward priority mangle; policy accept;", "\t}", "}" };
+	char *r = rules_for(EVERY_KIND, RULES_NFT), *save = NULL;
+	unsigned n = 0;
+	(void)state;
+
+	for (char *line = strtok_r(r, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		bool known = line[0] == '#';
+
+		for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+			known |= strcmp(line, fixed[i]) == 0;
+		if (known)
+			continue;
+		if (strncmp(line, "\t\tip", 4) != 0 || !strstr(line, " queue num 2-3 bypass comment \""))
+			fail_msg("not a rule of the chain: %s", line);
+		assert_comment_is_a_name(line, " bypass comment \"", "\"");
+		assert_int_equal(line[strlen(line) - 1], '"');
+		n++;
+	}
+	assert_int_equal(n, 6);
+	free(r);
+}
+
+/* A struct conf that did not come from conf_load: a name that would close
+ * the comment and add a rule gets no output at all. */
+static void
+name_the_loader_would_refuse_prints_nothing(void **state)
+{
+	static const char *const bad[] = { "w\" -j DROP\n-A FORWARD -j DROP\n#", "a b", "",
+		"a;b", "tab\there" };
+	struct conf *c = conf_from_text(STRIP, NULL);
+	char *out = NULL;
+	size_t len = 0;
+	(void)state;
+
+	assert_non_null(c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		for (int kind = RULES_IPTABLES; kind <= RULES_NFT; kind++) {
+			FILE *f = open_memstream(&out, &len);
+
+			snprintf(c->pol[0].name, sizeof(c->pol[0].name), "%s", bad[i]);
+			assert_int_equal(rules_print(c, (enum rules_kind)kind, "t.conf", f), -1);
+			fclose(f);
+			assert_int_equal(len, 0);
+			free(out);
+		}
+	}
+	conf_free(c);
+}
+
+/* The file name is in a comment line: a newline in it must not end it. */
+static void
+file_name_cannot_start_a_line(void **state)
+{
+	struct conf *c = conf_from_text(STRIP, NULL);
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	(void)state;
+
+	assert_non_null(c);
+	assert_int_equal(rules_print(c, RULES_IPTABLES, "x\n-A FORWARD -j DROP\r", f), 0);
+	fclose(f);
+	assert_null(strstr(out, "\n-A FORWARD -j DROP"));
+	assert_non_null(strstr(out, "# tsnatd rules for x?-A FORWARD -j DROP? (generated"));
+	free(out);
+	conf_free(c);
+}
+
 static void
 rule_kinds_parse(void **state)
 {
@@ -127,6 +274,10 @@ main(void)
 		cmocka_unit_test(pass_policy_queues_nothing),
 		cmocka_unit_test(nft_rules_have_bypass_and_both_families),
 		cmocka_unit_test(sources_appear_in_rules),
+		cmocka_unit_test(iptables_output_is_rules_headers_and_commit_only),
+		cmocka_unit_test(nft_output_is_rules_and_the_table_only),
+		cmocka_unit_test(name_the_loader_would_refuse_prints_nothing),
+		cmocka_unit_test(file_name_cannot_start_a_line),
 		cmocka_unit_test(rule_kinds_parse),
 	};
 
