@@ -419,8 +419,12 @@ flow_restore(struct flow_table *t, const struct flow *saved, uint32_t now)
 	f->syn_val = saved->syn_val;
 	f->syn_ms = saved->syn_ms;
 	f->domain = saved->domain;
-	client_add(t, f, 1);
-	set_flags(t, f, saved->flags);	/* includes FLOW_V6, as inserted */
+	/* the flags first: they say which side is the client, and the list */
+	lru_unlink(t, f);
+	f->flags = saved->flags & FLOW_FLAGS;	/* includes FLOW_V6, as inserted */
+	lru_append(t, f);
+	if (!flow_closing(f))
+		client_add(t, f, 1);
 	return true;
 }
 

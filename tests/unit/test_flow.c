@@ -307,6 +307,34 @@ client_count_never_undercounts_among_many_clients(void **state)
 	flow_table_free(t);
 }
 
+/* Restored flows count for their client (not their server), closing
+ * ones not at all, and removing them brings the count back to 0. */
+static void
+restored_flows_count_for_their_client(void **state)
+{
+	struct flow_table *t = flow_table_new(16, 1), *u = flow_table_new(16, 1);
+	struct pkt a = P(4, 9, 1, false), b = P(4, 9, 2, false);
+	struct flow *f, *g;
+	bool fc;
+	(void)state;
+
+	/* the client sorts after the server: the canonical side a is the server */
+	f = open_flow(t, &a, 1);
+	g = open_flow(t, &b, 1);
+	flow_fin(t, g, true, 1);
+	flow_fin(t, g, false, 1);
+	assert_true(flow_restore(u, f, 1));
+	assert_true(flow_restore(u, g, 1));
+	assert_int_equal(flow_client_count(u, 4, a.saddr), 1);
+	assert_int_equal(flow_client_count(u, 4, a.daddr), 0);
+	flow_remove(u, flow_lookup(u, &a, &fc));
+	flow_remove(u, flow_lookup(u, &b, &fc));
+	assert_int_equal(flow_client_count(u, 4, a.saddr), 0);
+	assert_int_equal(flow_count(u), 0);
+	flow_table_free(t);
+	flow_table_free(u);
+}
+
 /* Many inserts and removals in a small table: every remaining flow must
  * still be found (backward-shift deletion keeps probe chains intact). */
 static void
@@ -395,6 +423,7 @@ main(void)
 		cmocka_unit_test(eviction_takes_a_closing_flow_before_an_open_one),
 		cmocka_unit_test(client_count_follows_inserts_and_removals),
 		cmocka_unit_test(client_count_never_undercounts_among_many_clients),
+		cmocka_unit_test(restored_flows_count_for_their_client),
 		cmocka_unit_test(removals_keep_every_other_flow_reachable),
 		cmocka_unit_test(restore_recreates_a_saved_flow),
 		cmocka_unit_test(flow_costs_one_cache_line_and_its_index_slot),
