@@ -79,6 +79,14 @@ $(B)/tests/%.o: tests/unit/%.c | $(B)/tests
 $(B)/tests/test_%: $(B)/tests/test_%.o $(UNIT_DEPS)
 	$(CC) $(ALL_LDFLAGS) -fno-lto $(TEST_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS) -lpthread
 
+# test_model holds process_packet() to the reference model in tests/model,
+# which fuzz_model shares.
+MODEL_SRC := tests/model/refmodel.c tests/model/refcheck.c
+$(B)/tests/%.o: tests/model/%.c | $(B)/tests
+	$(CC) $(ALL_CPPFLAGS) $(PRIV_CPPFLAGS) -Itests/model $(ALL_CFLAGS) -c -o $@ $<
+$(B)/tests/test_model: $(MODEL_SRC:tests/model/%.c=$(B)/tests/%.o)
+$(B)/tests/test_model.o: TEST_CPPFLAGS = -Itests/model
+
 # Per-test flags: test_conf compares doc/tsnatd.conf.5 with the table.
 $(B)/tests/test_conf.o: TEST_CPPFLAGS = -DTSNATD_SRCDIR='"$(CURDIR)"'
 
