@@ -112,24 +112,25 @@ unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 # libFuzzer needs clang. fuzz_packet: parse/strip/shift of arbitrary bytes;
-# fuzz_process: packet sequences through the fast and the general decision
-# path, which must agree (FUZZ_SECONDS each).
+# fuzz_model: packet sequences through process_packet() and the reference
+# model of tests/model, which must agree (FUZZ_SECONDS each). Its seeds
+# come from tests/fuzz/model_seeds.py.
 FUZZ_BIN := build/fuzz/fuzz_packet
-FUZZ_PROC_BIN := build/fuzz/fuzz_process
-fuzz: $(FUZZ_BIN) $(FUZZ_PROC_BIN)
-	mkdir -p build/fuzz/corpus build/fuzz/corpus-process
+FUZZ_MODEL_BIN := build/fuzz/fuzz_model
+fuzz: $(FUZZ_BIN) $(FUZZ_MODEL_BIN)
+	mkdir -p build/fuzz/corpus build/fuzz/corpus-model
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=1600 \
 		-print_final_stats=1 build/fuzz/corpus tests/fuzz/seeds
-	$(FUZZ_PROC_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-		-print_final_stats=1 build/fuzz/corpus-process tests/fuzz/process-seeds
+	$(FUZZ_MODEL_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-print_final_stats=1 build/fuzz/corpus-model tests/fuzz/model-seeds
 $(FUZZ_BIN): tests/fuzz/fuzz_packet.c $(CORE:%=daemon/%.c)
 	mkdir -p build/fuzz
 	clang $(ALL_CPPFLAGS) $(PRIV_CPPFLAGS) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -o $@ $^
-$(FUZZ_PROC_BIN): tests/fuzz/fuzz_process.c $(CORE:%=daemon/%.c)
+$(FUZZ_MODEL_BIN): tests/fuzz/fuzz_model.c $(MODEL_SRC) $(CORE:%=daemon/%.c)
 	mkdir -p build/fuzz
-	clang $(ALL_CPPFLAGS) $(PRIV_CPPFLAGS) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -o $@ $^
+	clang $(ALL_CPPFLAGS) $(PRIV_CPPFLAGS) -Itests/model $(WARN) -O1 -g \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^
 
 RUN_ENV = TSNATD=$(CURDIR)/$(B)/tsnatd TSNATD_LEGACY=$(CURDIR)/$(B)/tsnatd-legacy
 
