@@ -169,22 +169,31 @@ is_tuple(const struct ref_flow *f, const struct seg *s, const uint8_t *a, uint16
 	       !memcmp(a, f->client, s->alen) && !memcmp(b, f->server, s->alen);
 }
 
-static struct ref_flow *
-ref_find(struct ref_model *m, const struct seg *s, bool *from_client)
+/* The index of the packet's flow in either direction, or -1. */
+static int
+ref_index(const struct ref_model *m, const struct seg *s, bool *from_client)
 {
 	for (unsigned i = 0; i < m->nflows; i++) {
-		struct ref_flow *f = &m->flow[i];
+		const struct ref_flow *f = &m->flow[i];
 
 		if (is_tuple(f, s, s->src, s->sport, s->dst, s->dport)) {
 			*from_client = true;
-			return f;
+			return (int)i;
 		}
 		if (is_tuple(f, s, s->dst, s->dport, s->src, s->sport)) {
 			*from_client = false;
-			return f;
+			return (int)i;
 		}
 	}
-	return NULL;
+	return -1;
+}
+
+static struct ref_flow *
+ref_find(struct ref_model *m, const struct seg *s, bool *from_client)
+{
+	int i = ref_index(m, s, from_client);
+
+	return i < 0 ? NULL : &m->flow[i];
 }
 
 const struct ref_flow *
@@ -195,8 +204,9 @@ ref_flow_of(const struct ref_model *m, const struct ref_out *out, const uint8_t 
 			 .src = buf + out->src_at, .dst = buf + out->dst_at,
 			 .sport = (uint16_t)get16(buf + out->l4),
 			 .dport = (uint16_t)get16(buf + out->l4 + 2) };
+	int i = ref_index(m, &s, from_client);
 
-	return ref_find((struct ref_model *)m, &s, from_client);
+	return i < 0 ? NULL : &m->flow[i];
 }
 
 static void

@@ -144,40 +144,60 @@ tuples_init(struct tuple *t, unsigned n, unsigned nservers)
 	}
 }
 
-/* Odd layouts among what Linux sends: two timestamps, an unusual order, a
- * kind-8 option of the wrong length, a timestamp after EOL, and (rarely) an
- * option of a length that makes the header malformed. */
+/* What Linux sends: MSS SACK_PERM TS NOP WS on SYNs, NOP NOP TS after. */
+static void
+linux_opts(struct pb_opts *o, bool syn, uint32_t tsval, uint32_t tsecr)
+{
+	if (syn) {
+		pb_mss(o, 1460);
+		pb_sackok(o);
+		pb_ts(o, tsval, tsecr);
+		pb_nop(o);
+		pb_ws(o, 7);
+	} else {
+		pb_nop(o);
+		pb_nop(o);
+		pb_ts(o, tsval, tsecr);
+	}
+}
+
+/* Mostly what Linux sends; else odd layouts, and rarely a malformed one. */
 static void
 random_opts(struct pb_opts *o, bool syn, uint32_t tsval, uint32_t tsecr)
 {
 	memset(o, 0, sizeof(*o));
 	switch (rnd() % 14) {
-	case 0:
+	case 0:			/* none */
 		break;
-	case 1: case 2:
-		pb_nop(o), pb_nop(o), pb_ts(o, tsval - 5, rnd() % 2 ? tsecr : 0);
-		pb_nop(o), pb_nop(o), pb_ts(o, tsval, tsecr);
+	case 1:
+	case 2:			/* two timestamps, the first echoing or not */
+		pb_nop(o);
+		pb_nop(o);
+		pb_ts(o, tsval - 5, rnd() % 2 ? tsecr : 0);
+		linux_opts(o, false, tsval, tsecr);
 		break;
-	case 3:
-		pb_ts(o, tsval, tsecr), pb_mss(o, 1400);
+	case 3:			/* an unusual order */
+		pb_ts(o, tsval, tsecr);
+		pb_mss(o, 1400);
 		break;
-	case 4:
-		pb_raw(o, 8, 6, 4), pb_nop(o), pb_nop(o), pb_ts(o, tsval, tsecr);
+	case 4:			/* kind 8 of length 6: not a timestamp */
+		pb_raw(o, 8, 6, 4);
+		linux_opts(o, false, tsval, tsecr);
 		break;
-	case 5:
-		pb_nop(o), pb_eol(o), pb_nop(o), pb_ts(o, tsval, tsecr);
+	case 5:			/* a timestamp after EOL: none */
+		pb_nop(o);
+		pb_eol(o);
+		linux_opts(o, false, tsval, tsecr);
 		break;
-	case 6:
+	case 6:			/* an option of length 1: malformed */
 		if (one_in(4)) {
-			pb_raw(o, 30, 1, 0), pb_ts(o, tsval, tsecr);
+			pb_raw(o, 30, 1, 0);
+			pb_ts(o, tsval, tsecr);
 			break;
 		}
 		/* fall through */
 	default:
-		if (syn)
-			pb_mss(o, 1460), pb_sackok(o), pb_ts(o, tsval, tsecr), pb_nop(o), pb_ws(o, 7);
-		else
-			pb_nop(o), pb_nop(o), pb_ts(o, tsval, tsecr);
+		linux_opts(o, syn, tsval, tsecr);
 	}
 }
 
