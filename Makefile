@@ -83,6 +83,14 @@ $(B)/tests/%.o: tests/unit/%.c | $(B)/tests
 $(B)/tests/test_%: $(B)/tests/test_%.o $(UNIT_DEPS)
 	$(CC) $(ALL_LDFLAGS) -fno-lto $(TEST_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS) -lpthread
 
+# test_model holds process_packet() to the reference model in tests/model,
+# which fuzz_model shares.
+MODEL_SRC := tests/model/refmodel.c tests/model/refcheck.c
+$(B)/tests/%.o: tests/model/%.c | $(B)/tests
+	$(CC) $(ALL_CPPFLAGS) $(PRIV_CPPFLAGS) -Itests/model $(ALL_CFLAGS) -c -o $@ $<
+$(B)/tests/test_model: $(MODEL_SRC:tests/model/%.c=$(B)/tests/%.o)
+$(B)/tests/test_model.o: TEST_CPPFLAGS = -Itests/model
+
 # Per-test flags: test_conf compares doc/tsnatd.conf.5 with the table.
 $(B)/tests/test_conf.o: TEST_CPPFLAGS = -DTSNATD_SRCDIR='"$(CURDIR)"'
 
@@ -141,24 +149,25 @@ unit-check: $(B)/tsnatd
 	echo "unit-check: verify clean, sysusers file valid, $$(grep -o 'Overall exposure level.*' $(UNIT_CHECK)/security.txt)"
 
 # libFuzzer needs clang. fuzz_packet: parse/strip/shift of arbitrary bytes;
-# fuzz_process: packet sequences through the fast and the general decision
-# path, which must agree (FUZZ_SECONDS each).
+# fuzz_model: packet sequences through process_packet() and the reference
+# model of tests/model, which must agree (FUZZ_SECONDS each). Its seeds
+# come from tests/fuzz/model_seeds.py.
 FUZZ_BIN := build/fuzz/fuzz_packet
-FUZZ_PROC_BIN := build/fuzz/fuzz_process
-fuzz: $(FUZZ_BIN) $(FUZZ_PROC_BIN)
-	mkdir -p build/fuzz/corpus build/fuzz/corpus-process
+FUZZ_MODEL_BIN := build/fuzz/fuzz_model
+fuzz: $(FUZZ_BIN) $(FUZZ_MODEL_BIN)
+	mkdir -p build/fuzz/corpus build/fuzz/corpus-model
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=1600 \
 		-print_final_stats=1 build/fuzz/corpus tests/fuzz/seeds
-	$(FUZZ_PROC_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-		-print_final_stats=1 build/fuzz/corpus-process tests/fuzz/process-seeds
+	$(FUZZ_MODEL_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-print_final_stats=1 build/fuzz/corpus-model tests/fuzz/model-seeds
 $(FUZZ_BIN): tests/fuzz/fuzz_packet.c $(CORE:%=daemon/%.c)
 	mkdir -p build/fuzz
 	clang $(ALL_CPPFLAGS) $(PRIV_CPPFLAGS) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -o $@ $^
-$(FUZZ_PROC_BIN): tests/fuzz/fuzz_process.c $(CORE:%=daemon/%.c)
+$(FUZZ_MODEL_BIN): tests/fuzz/fuzz_model.c $(MODEL_SRC) $(CORE:%=daemon/%.c)
 	mkdir -p build/fuzz
-	clang $(ALL_CPPFLAGS) $(PRIV_CPPFLAGS) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -o $@ $^
+	clang $(ALL_CPPFLAGS) $(PRIV_CPPFLAGS) -Itests/model $(WARN) -O1 -g \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^
 
 RUN_ENV = TSNATD=$(CURDIR)/$(B)/tsnatd TSNATD_LEGACY=$(CURDIR)/$(B)/tsnatd-legacy
 

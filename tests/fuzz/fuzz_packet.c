@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "csum.h"
 #include "packet.h"
 #include "tsopt.h"
