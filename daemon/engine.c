@@ -405,7 +405,7 @@ engine_flows(const struct engine *e, unsigned i)
 }
 
 bool
-engine_note(struct engine *e, unsigned i, struct proc_note *out)
+engine_note(const struct engine *e, unsigned i, struct proc_note *out)
 {
 	struct proc_notes *n = &e->w[i].notes;
 	uint32_t tail = atomic_load_explicit(&n->tail, memory_order_relaxed);

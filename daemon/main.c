@@ -38,7 +38,7 @@ static struct domains *domains;
 
 /* SYNs without timestamp in rewrite policies: once per (domain, server). */
 static void
-log_notes(struct engine *e)
+log_notes(const struct engine *e)
 {
 	static struct { uint16_t dom; uint8_t server[16]; } seen[256];
 	static unsigned nseen;
@@ -140,6 +140,14 @@ workers_epoch(const void *e, unsigned i)
 	return engine_epoch(e, i);
 }
 
+/* Notes name policies by pointer into the conf: read them before the old
+ * conf goes. */
+static void
+workers_drain(const void *e)
+{
+	log_notes(e);
+}
+
 /* Workers tick every 250 ms: look again every 20 ms. */
 static void
 workers_pause(const void *e)
@@ -153,7 +161,8 @@ workers_pause(const void *e)
 static void
 reload(const struct engine *e, const char *path)
 {
-	const struct reload_workers w = { workers_count, workers_epoch, workers_pause, e };
+	const struct reload_workers w = { workers_count, workers_epoch, workers_pause, e,
+					  workers_drain };
 
 	if (reload_apply(&current, path, domains, &w)) {
 		log_policies(atomic_load(&current));
