@@ -14,7 +14,7 @@ CHECK_FUZZ_SECONDS ?= 20
 
 # Each compiler/sanitizer combination builds into its own folder, so that
 # `make`, `make CC=clang` and `make ASAN=1 UBSAN=1` never mix objects.
-VARIANT := $(notdir $(CC))$(if $(filter 1,$(ASAN)),-asan)$(if $(filter 1,$(UBSAN)),-ubsan)
+VARIANT := $(notdir $(CC))$(if $(filter 1,$(ASAN)),-asan)$(if $(filter 1,$(UBSAN)),-ubsan)$(if $(filter 1,$(TSAN)),-tsan)
 B       := build/$(VARIANT)
 
 WARN := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -29,7 +29,8 @@ LTO  ?= $(if $(findstring clang,$(CC)),0,1)
 # that the linker's --wrap mocks see every call between modules.
 LTOFLAGS := $(if $(filter 1,$(LTO)),-flto=auto -ffat-lto-objects)
 SAN  := $(if $(filter 1,$(ASAN)),-fsanitize=address -fno-omit-frame-pointer) \
-	$(if $(filter 1,$(UBSAN)),-fsanitize=undefined -fno-sanitize-recover=all)
+	$(if $(filter 1,$(UBSAN)),-fsanitize=undefined -fno-sanitize-recover=all) \
+	$(if $(filter 1,$(TSAN)),-fsanitize=thread)
 
 PKGS      := libnetfilter_queue libnfnetlink libmnl libconfig libsystemd
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) cmocka)
@@ -58,7 +59,7 @@ UNIT_BINS  := $(UNIT_TESTS:%=$(B)/tests/%)
 UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/confdoc.o $(B)/obj/stats.o $(B)/obj/log.o $(B)/obj/nfq.o \
 	      $(B)/obj/rules.o $(B)/obj/state.o $(B)/obj/rtnl.o $(B)/obj/reload.o $(B)/obj/legacy_model.o $(B)/tests/pktbuild.o
 
-.PHONY: all unit fuzz check e2e demo bench bench-smoke man install uninstall clean help
+.PHONY: all unit tsan fuzz check e2e demo bench bench-smoke man install uninstall clean help
 all: $(B)/tsnatd $(B)/tsnatd-legacy build/tsnatd build/tsnatd-legacy
 
 # build/tsnatd always points at the last built variant: scripts use it.
@@ -91,6 +92,15 @@ $(B)/tests/test_state: TEST_LDFLAGS = -Wl,--wrap=write -Wl,--wrap=fsync \
 # test_reload sees when the old configuration is freed.
 $(B)/tests/test_reload: TEST_LDFLAGS = -Wl,--wrap=conf_free
 
+# test_engine runs the engine on fake sockets: the netlink calls, recvmmsg
+# and sendmsg are mocked, conf_free scribbles over what it frees.
+$(B)/tests/test_engine: $(B)/obj/engine.o
+$(B)/tests/test_engine: TEST_LDFLAGS = -Wl,--wrap=sendmsg -Wl,--wrap=recvmmsg \
+	-Wl,--wrap=mnl_socket_open -Wl,--wrap=mnl_socket_bind -Wl,--wrap=mnl_socket_close \
+	-Wl,--wrap=mnl_socket_get_fd -Wl,--wrap=mnl_socket_get_portid \
+	-Wl,--wrap=mnl_socket_setsockopt -Wl,--wrap=mnl_socket_sendto \
+	-Wl,--wrap=mnl_socket_recvfrom -Wl,--wrap=conf_free
+
 # keep the test objects between runs
 .SECONDARY:
 
@@ -104,6 +114,12 @@ man: $(B)/tsnatd
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+# The unit tests under ThreadSanitizer (gcc: libtsan): test_engine runs the
+# workers through reloads under load; a worker still reading a freed conf,
+# or any other unordered access between threads, fails the run.
+tsan:
+	$(MAKE) --no-print-directory TSAN=1 unit
 
 # libFuzzer needs clang. fuzz_packet: parse/strip/shift of arbitrary bytes;
 # fuzz_process: packet sequences through the fast and the general decision
@@ -166,6 +182,7 @@ bench-smoke: all $(BENCH_BINS)
 # then e2e (root).
 check: all unit
 	$(MAKE) --no-print-directory ASAN=1 UBSAN=1 unit
+	$(MAKE) --no-print-directory tsan
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	$(MAKE) --no-print-directory e2e
 
@@ -191,7 +208,7 @@ clean:
 
 help:
 	@echo "make [CC=clang] [ASAN=1] [UBSAN=1]  build into build/<variant>/"
-	@echo "make unit | fuzz FUZZ_SECONDS=N     no root, no network"
+	@echo "make unit | tsan | fuzz FUZZ_SECONDS=N  no root, no network"
 	@echo "make e2e                            root: end-to-end tests, bench-smoke"
 	@echo "make check | demo | bench"
 	@echo "make man                            regenerate doc/tsnatd.conf.5"
