@@ -141,6 +141,40 @@ $(FUZZ_PROC_BIN): tests/fuzz/fuzz_process.c $(CORE:%=daemon/%.c)
 	clang $(ALL_CPPFLAGS) $(PRIV_CPPFLAGS) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -o $@ $^
 
+# More input surfaces, each its own target (`make fuzz` runs them all):
+# fuzz_nfq: datagrams through the NFQUEUE message parse and the verdicts
+# nfq.c builds; fuzz_state: state-file bytes through state_restore();
+# fuzz_conf: configuration text through conf_load() and --print-rules.
+FUZZ_CC = clang $(ALL_CPPFLAGS) $(PRIV_CPPFLAGS) $(WARN) -O1 -g \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_NFQ_BIN := build/fuzz/fuzz_nfq
+FUZZ_STATE_BIN := build/fuzz/fuzz_state
+FUZZ_CONF_BIN := build/fuzz/fuzz_conf
+.PHONY: fuzz-nfq fuzz-state fuzz-conf
+fuzz: fuzz-nfq fuzz-state fuzz-conf
+fuzz-nfq: $(FUZZ_NFQ_BIN)
+	mkdir -p build/fuzz/corpus-nfq
+	$(FUZZ_NFQ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+		-print_final_stats=1 build/fuzz/corpus-nfq tests/fuzz/nfq-seeds
+fuzz-state: $(FUZZ_STATE_BIN)
+	mkdir -p build/fuzz/corpus-state
+	$(FUZZ_STATE_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-print_final_stats=1 build/fuzz/corpus-state tests/fuzz/state-seeds
+fuzz-conf: $(FUZZ_CONF_BIN)
+	mkdir -p build/fuzz/corpus-conf
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/conf-lsan.supp \
+	$(FUZZ_CONF_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-dict=tests/fuzz/conf.dict -print_final_stats=1 build/fuzz/corpus-conf tests/fuzz/conf-seeds
+$(FUZZ_NFQ_BIN): tests/fuzz/fuzz_nfq.c daemon/nfq.c $(CORE:%=daemon/%.c)
+	mkdir -p build/fuzz
+	$(FUZZ_CC) -o $@ $^ $(shell $(PKG_CONFIG) --libs libnetfilter_queue libmnl)
+$(FUZZ_STATE_BIN): tests/fuzz/fuzz_state.c daemon/state.c daemon/log.c $(CORE:%=daemon/%.c)
+	mkdir -p build/fuzz
+	$(FUZZ_CC) -o $@ $^
+$(FUZZ_CONF_BIN): tests/fuzz/fuzz_conf.c daemon/conf.c daemon/rules.c daemon/log.c $(CORE:%=daemon/%.c)
+	mkdir -p build/fuzz
+	$(FUZZ_CC) $(shell $(PKG_CONFIG) --cflags libconfig) -o $@ $^ $(shell $(PKG_CONFIG) --libs libconfig)
+
 RUN_ENV = TSNATD=$(CURDIR)/$(B)/tsnatd TSNATD_LEGACY=$(CURDIR)/$(B)/tsnatd-legacy
 
 # Tests by need. unit and fuzz need neither root nor the network (they
