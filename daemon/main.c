@@ -28,6 +28,7 @@
 #include "rtnl.h"
 #include "rules.h"
 #include "state.h"
+#include "warn.h"
 
 #ifndef TSNATD_VERSION
 #define TSNATD_VERSION "0.1.0"
@@ -69,6 +70,29 @@ log_notes(const struct engine *e)
 				  "clients", n.policy, src, srv);
 		}
 	}
+}
+
+static void
+warn_line(void *ctx, const char *line)
+{
+	(void)ctx;
+	log_warnx("%s", line);
+}
+
+/* The counters that mean trouble, warned the moment they move (rate
+ * limited by warn.c), not only on SIGUSR1. */
+static void
+log_live_warnings(const struct engine *e, struct warn_state *ws)
+{
+	struct stats total = { 0 }, s;
+	struct timespec now;
+
+	for (unsigned i = 0; i < engine_nworkers(e); i++) {
+		engine_stats(e, i, &s);
+		stats_add(&total, &s);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	warn_check(ws, &total, (uint64_t)now.tv_sec, warn_line, NULL);
 }
 
 static void
@@ -293,6 +317,7 @@ run(const char *path)
 {
 	unsigned wd_last[64] = { 0 }, nq = 0;
 	struct state_queue sq[64];
+	struct warn_state ws = { 0 };
 	uint64_t wd_usec = 0;
 	struct engine *e;
 	struct rtnl *rt = NULL;
@@ -314,6 +339,7 @@ run(const char *path)
 		if (wd_usec)
 			watchdog(e, wd_last);
 		log_notes(e);
+		log_live_warnings(e, &ws);
 		if (poll(pfd, 2, timeout) <= 0)
 			continue;
 		if (pfd[1].revents & POLLIN)
