@@ -407,8 +407,10 @@ static const struct vmsg *
 iov_vmsg(const struct nfqmsg_batch *b, const struct iovec *iov)
 {
 	const struct vmsg *v = iov->iov_base;
+	uintptr_t p = (uintptr_t)v, first = (uintptr_t)b->hdr;
 
-	if (v == &b->batch_hdr || (v >= b->hdr && v < b->hdr + b->nhdr))
+	/* (as integers: a payload points into another object) */
+	if (v == &b->batch_hdr || (p >= first && p < (uintptr_t)(b->hdr + b->nhdr)))
 		return v;
 	return NULL;
 }
