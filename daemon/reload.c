@@ -56,11 +56,12 @@ reload_load(const char *path)
  * one order S of the fence and those operations, and for each turn that
  * loaded the old pointer the load comes before the fence in S (after it,
  * the load would see the new pointer); so does the increment before that
- * load, which the snapshot therefore sees (C11 7.17.3, on seq_cst fences). Hence each such
- * turn is either over at the snapshot or ends with the first increment
- * after it, which the loop below waits for; that increment (release) read
- * by engine_epoch (acquire) orders the turn's reads before conf_free(). On
- * x86 the workers' side costs nothing extra (lock xadd, plain load). */
+ * load, which the snapshot therefore sees (C11 7.17.3, on seq_cst
+ * fences). Hence each such turn is either over at the snapshot or ends
+ * with the first increment after it, which the loop below waits for; that
+ * increment (release) read by engine_epoch (acquire) orders the turn's
+ * reads before conf_free(). On x86 the workers' side costs nothing extra
+ * (lock xadd, plain load). */
 void
 reload_retire(const struct reload_workers *w, struct conf *old)
 {
