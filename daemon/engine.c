@@ -207,6 +207,23 @@ worker_ring(struct worker *w)
 	}
 }
 
+/* A send larger than the send buffer fails (EMSGSIZE), and a group of
+ * verdicts that fails has its modified packets dropped: say so at start
+ * when the buffer could not be made large enough (no CAP_NET_ADMIN for
+ * SO_SNDBUFFORCE, and net.core.wmem_max below it). */
+static void
+worker_check_sndbuf(const struct worker *w)
+{
+	int snd = 0;
+	socklen_t len = sizeof(snd);
+
+	if (getsockopt(w->fd, SOL_SOCKET, SO_SNDBUF, &snd, &len) == 0 &&
+	    snd < (int)NFQMSG_SEND_MAX + 64)
+		log_warnx("queue %u: send buffer of %d bytes, under the %u of a verdict "
+			  "send: batches of large modified packets will fail and be "
+			  "dropped; raise net.core.wmem_max", w->queue, snd, NFQMSG_SEND_MAX);
+}
+
 static int
 worker_open(struct worker *w, unsigned maxlen)
 {
@@ -230,6 +247,7 @@ worker_open(struct worker *w, unsigned maxlen)
 		setsockopt(w->fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
 	if (setsockopt(w->fd, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof(snd)) < 0)
 		setsockopt(w->fd, SOL_SOCKET, SO_SNDBUF, &snd, sizeof(snd));
+	worker_check_sndbuf(w);
 	setsockopt(w->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 
 	if (queue_config(w, nfqmsg_config_bind(w->slots, (uint16_t)w->queue, maxlen,
