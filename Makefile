@@ -15,7 +15,7 @@ CHECK_FUZZ_SECONDS ?= 20
 
 # Each compiler/sanitizer combination builds into its own folder, so that
 # `make`, `make CC=clang` and `make ASAN=1 UBSAN=1` never mix objects.
-VARIANT := $(notdir $(CC))$(if $(filter 1,$(ASAN)),-asan)$(if $(filter 1,$(UBSAN)),-ubsan)
+VARIANT := $(notdir $(CC))$(if $(filter 1,$(ASAN)),-asan)$(if $(filter 1,$(UBSAN)),-ubsan)$(if $(filter 1,$(TSAN)),-tsan)
 B       := build/$(VARIANT)
 
 WARN := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -30,7 +30,8 @@ LTO  ?= $(if $(findstring clang,$(CC)),0,1)
 # that the linker's --wrap mocks see every call between modules.
 LTOFLAGS := $(if $(filter 1,$(LTO)),-flto=auto -ffat-lto-objects)
 SAN  := $(if $(filter 1,$(ASAN)),-fsanitize=address -fno-omit-frame-pointer) \
-	$(if $(filter 1,$(UBSAN)),-fsanitize=undefined -fno-sanitize-recover=all)
+	$(if $(filter 1,$(UBSAN)),-fsanitize=undefined -fno-sanitize-recover=all) \
+	$(if $(filter 1,$(TSAN)),-fsanitize=thread)
 
 PKGS      := libnetfilter_queue libnfnetlink libmnl libconfig libsystemd
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) cmocka)
@@ -46,7 +47,7 @@ ALL_LDFLAGS  := $(SAN) $(LTOFLAGS) $(CFLAGS) $(LDFLAGS)
 # The pure packet path: no syscalls, no globals; shared by the daemon, the
 # tests, the fuzzer, the legacy-server emulator and the benchmarks.
 CORE   := csum packet tsopt policy flow domain mode mode_pass mode_strip mode_rewrite process
-DAEMON := $(CORE) conf confcheck confdoc log nfq engine rules stats state marks notes rtnl reload main
+DAEMON := $(CORE) conf confcheck confdoc log nfq engine rules stats state marks notes rtnl reload warn main
 LEGACY := csum packet legacy_model legacy_main
 
 CORE_OBJ   := $(CORE:%=$(B)/obj/%.o)
@@ -58,9 +59,9 @@ UNIT_BINS  := $(UNIT_TESTS:%=$(B)/tests/%)
 # Test programs link what they test; process/conf need the logger too.
 UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/confcheck.o $(B)/obj/confdoc.o $(B)/obj/stats.o $(B)/obj/log.o \
 	      $(B)/obj/nfq.o $(B)/obj/rules.o $(B)/obj/state.o $(B)/obj/marks.o $(B)/obj/notes.o \
-	      $(B)/obj/rtnl.o $(B)/obj/reload.o $(B)/obj/legacy_model.o $(B)/tests/pktbuild.o
+	      $(B)/obj/rtnl.o $(B)/obj/reload.o $(B)/obj/warn.o $(B)/obj/legacy_model.o $(B)/tests/pktbuild.o
 
-.PHONY: all unit unit-check fuzz check e2e demo bench bench-smoke man install uninstall clean help
+.PHONY: all unit unit-check tsan fuzz check e2e demo bench bench-smoke man install uninstall clean help
 all: $(B)/tsnatd $(B)/tsnatd-legacy build/tsnatd build/tsnatd-legacy
 
 # build/tsnatd always points at the last built variant: scripts use it.
@@ -103,6 +104,15 @@ $(B)/tests/test_state: TEST_LDFLAGS = -Wl,--wrap=write -Wl,--wrap=fsync \
 
 # test_reload sees when the old configuration is freed.
 $(B)/tests/test_reload: TEST_LDFLAGS = -Wl,--wrap=conf_free
+
+# test_engine runs the engine on fake sockets: the netlink calls, recvmmsg
+# and sendmsg are mocked, conf_free scribbles over what it frees.
+$(B)/tests/test_engine: $(B)/obj/engine.o
+$(B)/tests/test_engine: TEST_LDFLAGS = -Wl,--wrap=sendmsg -Wl,--wrap=recvmmsg \
+	-Wl,--wrap=mnl_socket_open -Wl,--wrap=mnl_socket_bind -Wl,--wrap=mnl_socket_close \
+	-Wl,--wrap=mnl_socket_get_fd -Wl,--wrap=mnl_socket_get_portid \
+	-Wl,--wrap=mnl_socket_setsockopt -Wl,--wrap=mnl_socket_sendto \
+	-Wl,--wrap=mnl_socket_recvfrom -Wl,--wrap=conf_free
 
 # keep the test objects between runs
 .SECONDARY:
@@ -148,6 +158,12 @@ unit-check: $(B)/tsnatd
 		{ cat $(UNIT_CHECK)/sysusers.txt; exit 1; }; \
 	echo "unit-check: verify clean, sysusers file valid, $$(grep -o 'Overall exposure level.*' $(UNIT_CHECK)/security.txt)"
 
+# The unit tests under ThreadSanitizer (gcc: libtsan): test_engine runs the
+# workers through reloads under load; a worker still reading a freed conf,
+# or any other unordered access between threads, fails the run.
+tsan:
+	$(MAKE) --no-print-directory TSAN=1 unit
+
 # libFuzzer needs clang. fuzz_packet: parse/strip/shift of arbitrary bytes;
 # fuzz_model: packet sequences through process_packet() and the reference
 # model of tests/model, which must agree (FUZZ_SECONDS each). Its seeds
@@ -168,6 +184,40 @@ $(FUZZ_MODEL_BIN): tests/fuzz/fuzz_model.c $(MODEL_SRC) $(CORE:%=daemon/%.c)
 	mkdir -p build/fuzz
 	clang $(ALL_CPPFLAGS) $(PRIV_CPPFLAGS) -Itests/model $(WARN) -O1 -g \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^
+
+# More input surfaces, each its own target (`make fuzz` runs them all):
+# fuzz_nfq: datagrams through the NFQUEUE message parse and the verdicts
+# nfq.c builds; fuzz_state: state-file bytes through state_restore();
+# fuzz_conf: configuration text through conf_load() and --print-rules.
+FUZZ_CC = clang $(ALL_CPPFLAGS) $(PRIV_CPPFLAGS) $(WARN) -O1 -g \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_NFQ_BIN := build/fuzz/fuzz_nfq
+FUZZ_STATE_BIN := build/fuzz/fuzz_state
+FUZZ_CONF_BIN := build/fuzz/fuzz_conf
+.PHONY: fuzz-nfq fuzz-state fuzz-conf
+fuzz: fuzz-nfq fuzz-state fuzz-conf
+fuzz-nfq: $(FUZZ_NFQ_BIN)
+	mkdir -p build/fuzz/corpus-nfq
+	$(FUZZ_NFQ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+		-print_final_stats=1 build/fuzz/corpus-nfq tests/fuzz/nfq-seeds
+fuzz-state: $(FUZZ_STATE_BIN)
+	mkdir -p build/fuzz/corpus-state
+	$(FUZZ_STATE_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-print_final_stats=1 build/fuzz/corpus-state tests/fuzz/state-seeds
+fuzz-conf: $(FUZZ_CONF_BIN)
+	mkdir -p build/fuzz/corpus-conf
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/conf-lsan.supp \
+	$(FUZZ_CONF_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-dict=tests/fuzz/conf.dict -print_final_stats=1 build/fuzz/corpus-conf tests/fuzz/conf-seeds
+$(FUZZ_NFQ_BIN): tests/fuzz/fuzz_nfq.c daemon/nfq.c $(CORE:%=daemon/%.c)
+	mkdir -p build/fuzz
+	$(FUZZ_CC) -o $@ $^ $(shell $(PKG_CONFIG) --libs libnetfilter_queue libmnl)
+$(FUZZ_STATE_BIN): tests/fuzz/fuzz_state.c daemon/state.c daemon/log.c $(CORE:%=daemon/%.c)
+	mkdir -p build/fuzz
+	$(FUZZ_CC) -o $@ $^
+$(FUZZ_CONF_BIN): tests/fuzz/fuzz_conf.c daemon/conf.c daemon/rules.c daemon/log.c $(CORE:%=daemon/%.c)
+	mkdir -p build/fuzz
+	$(FUZZ_CC) $(shell $(PKG_CONFIG) --cflags libconfig) -o $@ $^ $(shell $(PKG_CONFIG) --libs libconfig)
 
 RUN_ENV = TSNATD=$(CURDIR)/$(B)/tsnatd TSNATD_LEGACY=$(CURDIR)/$(B)/tsnatd-legacy
 
@@ -211,6 +261,7 @@ bench-smoke: all $(BENCH_BINS)
 # then e2e (root).
 check: all unit
 	$(MAKE) --no-print-directory ASAN=1 UBSAN=1 unit
+	$(MAKE) --no-print-directory tsan
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	$(MAKE) --no-print-directory e2e
 
@@ -239,7 +290,7 @@ clean:
 
 help:
 	@echo "make [CC=clang] [ASAN=1] [UBSAN=1]  build into build/<variant>/"
-	@echo "make unit | fuzz FUZZ_SECONDS=N     no root, no network (unit runs unit-check)"
+	@echo "make unit | tsan | fuzz FUZZ_SECONDS=N  no root, no network (unit runs unit-check)"
 	@echo "make unit-check                     the systemd unit: verify, exposure <= 2.0, sysusers"
 	@echo "make e2e                            root: end-to-end tests, bench-smoke"
 	@echo "make check | demo | bench"

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "engine_int.h"
 #include "log.h"
 #include "nfq.h"
 #include "process.h"
@@ -41,7 +42,8 @@ struct worker {
 	struct mmsghdr rx[NFQMSG_BATCH];
 	struct iovec rxiov[NFQMSG_BATCH];
 	struct nfqmsg_batch *batch;	/* the verdicts of the last batch */
-	const struct conf *conf;
+	bool owed;			/* packets may wait for engine_sweep() */
+	const struct conf *conf;	/* this turn's: loaded once per batch */
 	struct proc_state ps;
 	struct proc_notes notes;
 	struct stats st;
@@ -57,33 +59,129 @@ struct engine {
 	struct worker *w;
 };
 
-/* Send the config message nlh (an nfqmsg_config_*() built in slot 0) and
- * wait for its ack. Returns 0 or -1 with errno from the kernel. */
+/* One sendmsg() of iov to the kernel, tried twice: the errors a netlink
+ * send can meet (ENOBUFS, ENOMEM, EINTR) are mostly passing. */
+static int
+send_iov(int fd, struct iovec *iov, size_t niov)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct msghdr mh = { .msg_name = &sa, .msg_namelen = sizeof(sa),
+			     .msg_iov = iov, .msg_iovlen = niov };
+
+	if (sendmsg(fd, &mh, 0) >= 0 || sendmsg(fd, &mh, 0) >= 0)
+		return 0;
+	return -1;
+}
+
+/* Every packet of a failed send still gets its verdict: the group's
+ * fallback drops what it sent back modified (why not accept it as
+ * received: nfq.h, nfqmsg_batch_fallback) and accepts the rest. Only if
+ * that small send fails too is the sweep owed, which accepts everything:
+ * fail-open is then the last resort. */
+bool
+engine_verdicts_send(int fd, struct nfqmsg_batch *b, struct stats *st)
+{
+	bool all = true;
+
+	for (unsigned g = 0; g < nfqmsg_batch_groups(b); g++) {
+		size_t niov;
+		struct iovec *iov = nfqmsg_batch_group(b, g, &niov);
+
+		if (send_iov(fd, iov, niov) == 0)
+			continue;
+		st->send_errors++;
+		iov = nfqmsg_batch_fallback(b, g, &niov);
+		if (niov && send_iov(fd, iov, niov) < 0) {
+			st->send_errors++;
+			all = false;
+		}
+	}
+	return all;
+}
+
+bool
+engine_sweep(int fd, struct nfqmsg_batch *b, struct stats *st)
+{
+	size_t niov;
+	struct iovec *iov;
+
+	if (!nfqmsg_batch_sweep(b))
+		return true;
+	iov = nfqmsg_batch_group(b, 0, &niov);
+	if (send_iov(fd, iov, niov) == 0)
+		return true;
+	st->send_errors++;
+	return false;
+}
+
+/* The packet messages of a datagram of len bytes read outside a batch:
+ * their ids are noted for the sweep. Returns how many. */
+static unsigned
+note_packets(struct nfqmsg_batch *b, const uint8_t *buf, size_t len)
+{
+	unsigned n = 0;
+
+	while (len >= NLMSG_HDRLEN) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+		uint32_t id;
+
+		if (nfqmsg_packet_id(nlh, len, &id) == 0) {
+			nfqmsg_batch_seen(b, id);
+			n++;
+		}
+		/* (compared before aligning: a length near 2^32 aligns to 0) */
+		if (nlh->nlmsg_len < NLMSG_HDRLEN || nlh->nlmsg_len >= len ||
+		    NLMSG_ALIGN(nlh->nlmsg_len) >= len)
+			break;
+		len -= NLMSG_ALIGN(nlh->nlmsg_len);
+		buf += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	return n;
+}
+
+/* Packets can arrive before the ack (at bind, between binding and the
+ * ack; at the drain, before maxlen 0 takes effect). They are accepted
+ * untouched as soon as the ack is in, not left for a later batch verdict
+ * that may never come: at bind the flows are not restored yet and the
+ * worker has no configuration, and at the drain the kernel accepts new
+ * packets untouched itself (maxlen 0, FAIL_OPEN). */
+int
+engine_queue_config(struct mnl_socket *nl, void *buf, struct nlmsghdr *nlh,
+		    struct nfqmsg_batch *b, struct stats *st, bool *owed)
+{
+	uint32_t seq = nlh->nlmsg_seq;
+	unsigned seen = 0;
+	int ret = -1, err;
+	ssize_t n;
+
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	for (;;) {
+		n = mnl_socket_recvfrom(nl, buf, NFQMSG_SLOT);
+		if (n < 0)
+			break;
+		nlh = buf;
+		if ((size_t)n >= NLMSG_HDRLEN && nlh->nlmsg_type == NLMSG_ERROR &&
+		    nlh->nlmsg_seq == seq) {
+			ret = mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl),
+					 NULL, NULL) < 0 ? -1 : 0;
+			break;
+		}
+		seen += note_packets(b, buf, (size_t)n);
+	}
+	err = errno;
+	if (seen && !engine_sweep(mnl_socket_get_fd(nl), b, st))
+		*owed = true;
+	errno = err;
+	return ret;
+}
+
+/* Send the config message nlh (an nfqmsg_config_*() built in slot 0,
+ * which is free between batches) and wait for its ack. */
 static int
 queue_config(struct worker *w, struct nlmsghdr *nlh)
 {
-	/* Slot 0 is free between batches; a packet may arrive here whole. */
-	char *buf = (char *)w->slots;
-	uint32_t seq = nlh->nlmsg_seq;
-	ssize_t n;
-
-	if (mnl_socket_sendto(w->nl, nlh, nlh->nlmsg_len) < 0)
-		return -1;
-	/* Packets may arrive before the ack: note their ids and leave them
-	 * queued; a later batch verdict (or the sweep) accepts them. */
-	for (;;) {
-		struct nfqmsg_pkt p;
-
-		n = mnl_socket_recvfrom(w->nl, buf, NFQMSG_SLOT);
-		if (n < 0)
-			return -1;
-		nlh = (struct nlmsghdr *)buf;
-		if (nlh->nlmsg_type == NLMSG_ERROR && nlh->nlmsg_seq == seq)
-			return mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(w->nl),
-					  NULL, NULL) < 0 ? -1 : 0;
-		if (mnl_nlmsg_ok(nlh, (int)n) && nfqmsg_parse(nlh, &p) == 0)
-			nfqmsg_batch_seen(w->batch, p.id);
-	}
+	return engine_queue_config(w->nl, w->slots, nlh, w->batch, &w->st, &w->owed);
 }
 
 /* A config sequence number: distinct per queue and per run. */
@@ -109,6 +207,23 @@ worker_ring(struct worker *w)
 	}
 }
 
+/* A send larger than the send buffer fails (EMSGSIZE), and a group of
+ * verdicts that fails has its modified packets dropped: say so at start
+ * when the buffer could not be made large enough (no CAP_NET_ADMIN for
+ * SO_SNDBUFFORCE, and net.core.wmem_max below it). */
+static void
+worker_check_sndbuf(const struct worker *w)
+{
+	int snd = 0;
+	socklen_t len = sizeof(snd);
+
+	if (getsockopt(w->fd, SOL_SOCKET, SO_SNDBUF, &snd, &len) == 0 &&
+	    snd < (int)NFQMSG_SEND_MAX + 64)
+		log_warnx("queue %u: send buffer of %d bytes, under the %u of a verdict "
+			  "send: batches of large modified packets will fail and be "
+			  "dropped; raise net.core.wmem_max", w->queue, snd, NFQMSG_SEND_MAX);
+}
+
 static int
 worker_open(struct worker *w, unsigned maxlen)
 {
@@ -132,6 +247,7 @@ worker_open(struct worker *w, unsigned maxlen)
 		setsockopt(w->fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
 	if (setsockopt(w->fd, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof(snd)) < 0)
 		setsockopt(w->fd, SOL_SOCKET, SO_SNDBUF, &snd, sizeof(snd));
+	worker_check_sndbuf(w);
 	setsockopt(w->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 
 	if (queue_config(w, nfqmsg_config_bind(w->slots, (uint16_t)w->queue, maxlen,
@@ -193,21 +309,21 @@ engine_open(const struct conf *c, struct domains *domains, uint32_t seed)
 	return e;
 }
 
-/* Send the verdicts of the last batch, one sendmsg() per group; count a
- * failure (the kernel keeps the packets queued; the next batch verdict
- * accepts them unmodified). */
+/* Send the verdicts of the last batch (every packet gets one: see
+ * engine_verdicts_send), then whatever is still owed. */
 static void
 verdicts_send(struct worker *w)
 {
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	if (!engine_verdicts_send(w->fd, w->batch, &w->st))
+		w->owed = true;
+}
 
-	for (unsigned g = 0; g < nfqmsg_batch_groups(w->batch); g++) {
-		struct msghdr mh = { .msg_name = &sa, .msg_namelen = sizeof(sa) };
-
-		mh.msg_iov = nfqmsg_batch_group(w->batch, g, &mh.msg_iovlen);
-		if (sendmsg(w->fd, &mh, 0) < 0)
-			w->st.send_errors++;
-	}
+/* The sweep, while it is owed: after each turn until it gets through. */
+static void
+worker_settle(struct worker *w)
+{
+	if (w->owed)
+		w->owed = !engine_sweep(w->fd, w->batch, &w->st);
 }
 
 /* The clocks, read once per batch (vDSO, no syscall). */
@@ -229,10 +345,9 @@ engine_clock(struct worker *w)
 static void
 worker_expire(struct worker *w, int got)
 {
-	const struct conf *c = atomic_load_explicit(w->eng->confp, memory_order_acquire);
-	struct flow_timeouts to = { .idle = c->flows_idle_timeout,
+	struct flow_timeouts to = { .idle = w->conf->flows_idle_timeout,
 				    .closing = ENG_CLOSING_TIMEOUT,
-				    .half_open = c->flows_half_open_timeout };
+				    .half_open = w->conf->flows_half_open_timeout };
 
 	if (!w->ps.flows || flow_count(w->ps.flows) == 0)
 		return;
@@ -250,12 +365,17 @@ worker_batch(struct worker *w, bool dontwait)
 	int n = recvmmsg(w->fd, w->rx, NFQMSG_BATCH,
 			 dontwait ? MSG_DONTWAIT : MSG_WAITFORONE, NULL);
 
+	/* The configuration of this turn, loaded once whether a batch came
+	 * or not: the batch, the pause and the expiry use it until the epoch
+	 * moves. seq_cst, after the previous turn's seq_cst epoch increment:
+	 * the reload handover depends on that order (reload.c,
+	 * reload_retire). */
+	w->conf = atomic_load_explicit(w->eng->confp, memory_order_seq_cst);
 	if (n < 0) {
 		if (errno == ENOBUFS)
 			w->st.enobufs++;
 		return -1;
 	}
-	w->conf = atomic_load_explicit(w->eng->confp, memory_order_acquire);
 	engine_clock(w);
 	/* A datagram cut by MSG_TRUNC fails the length checks and is skipped;
 	 * the batch verdict accepts its packet unmodified. */
@@ -298,8 +418,12 @@ worker_main(void *arg)
 
 		worker_coalesce(w, got);
 		worker_expire(w, got);
+		worker_settle(w);
 		stats_publish(&w->pub, &w->st);
-		atomic_fetch_add_explicit(&w->epoch, 1, memory_order_release);
+		/* The turn is over: nothing loaded from w->conf is used after
+		 * this (release), and the next turn's load of the conf pointer
+		 * is ordered after it (seq_cst; see reload_retire). */
+		atomic_fetch_add_explicit(&w->epoch, 1, memory_order_seq_cst);
 	}
 	/* Drain: with maxlen 0 and FAIL_OPEN the kernel accepts new packets
 	 * itself; everything already queued gets its verdict from us. */
@@ -308,11 +432,9 @@ worker_main(void *arg)
 		log_warn("queue %u: setting maxlen 0 for the drain", w->queue);
 	while (worker_batch(w, true) > 0)
 		;
-	/* Anything read but not yet answered (packets that came while a
-	 * config message waited for its ack) is accepted before we close:
-	 * closing the socket would make the kernel drop it. */
-	if (nfqmsg_batch_sweep(w->batch))
-		verdicts_send(w);
+	/* Anything still queued (a verdict lost to failed sends) is accepted
+	 * before we close: closing the socket would make the kernel drop it. */
+	engine_sweep(w->fd, w->batch, &w->st);
 	stats_publish(&w->pub, &w->st);
 	return NULL;
 }
@@ -408,7 +530,7 @@ engine_flows(const struct engine *e, unsigned i)
 }
 
 bool
-engine_note(struct engine *e, unsigned i, struct proc_note *out)
+engine_note(const struct engine *e, unsigned i, struct proc_note *out)
 {
 	struct proc_notes *n = &e->w[i].notes;
 	uint32_t tail = atomic_load_explicit(&n->tail, memory_order_relaxed);

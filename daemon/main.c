@@ -30,6 +30,7 @@
 #include "marks.h"
 #include "notes.h"
 #include "state.h"
+#include "warn.h"
 
 #ifndef TSNATD_VERSION
 #define TSNATD_VERSION "0.1.0"
@@ -37,10 +38,11 @@
 
 static _Atomic(struct conf *) current;
 static struct domains *domains;
+static struct notes_log *notes;		/* what the workers noted, logged */
 
 /* What the workers noted, logged (rate-limited: notes.c). */
 static void
-log_notes(struct engine *e, struct notes_log *l)
+log_notes(const struct engine *e)
 {
 	struct timespec mono;
 	struct proc_note n;
@@ -48,7 +50,7 @@ log_notes(struct engine *e, struct notes_log *l)
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	for (unsigned i = 0; i < engine_nworkers(e); i++)
 		while (engine_note(e, i, &n))
-			notes_log(l, &n, domains, (uint32_t)mono.tv_sec);
+			notes_log(notes, &n, domains, (uint32_t)mono.tv_sec);
 }
 
 /* Wall clock milliseconds since the epoch. */
@@ -74,6 +76,29 @@ checkpoint(const struct conf *c, const struct engine *e, time_t *last)
 	if (marks_save(c->state_dir, domains, wall_ms()) < 0)
 		log_warn("writing the marks checkpoint to %s", c->state_dir);
 	*last = now;
+}
+
+static void
+warn_line(void *ctx, const char *line)
+{
+	(void)ctx;
+	log_warnx("%s", line);
+}
+
+/* The counters that mean trouble, warned the moment they move (rate
+ * limited by warn.c), not only on SIGUSR1. */
+static void
+log_live_warnings(const struct engine *e, struct warn_state *ws)
+{
+	struct stats total = { 0 }, s;
+	struct timespec now;
+
+	for (unsigned i = 0; i < engine_nworkers(e); i++) {
+		engine_stats(e, i, &s);
+		stats_add(&total, &s);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	warn_check(ws, &total, (uint64_t)now.tv_sec, warn_line, NULL);
 }
 
 static void
@@ -145,6 +170,14 @@ workers_epoch(const void *e, unsigned i)
 	return engine_epoch(e, i);
 }
 
+/* Whatever the workers noted under the old conf is logged before it goes
+ * (notes carry copies of what they name, so this only keeps the order). */
+static void
+workers_drain(const void *e)
+{
+	log_notes(e);
+}
+
 /* Workers tick every 250 ms: look again every 20 ms. */
 static void
 workers_pause(const void *e)
@@ -158,7 +191,8 @@ workers_pause(const void *e)
 static void
 reload(const struct engine *e, const char *path)
 {
-	const struct reload_workers w = { workers_count, workers_epoch, workers_pause, e };
+	const struct reload_workers w = { workers_count, workers_epoch, workers_pause, e,
+					  workers_drain };
 
 	if (reload_apply(&current, path, domains, &w)) {
 		log_policies(atomic_load(&current));
@@ -300,14 +334,15 @@ run(const char *path)
 {
 	unsigned wd_last[64] = { 0 }, nq = 0;
 	struct state_queue sq[64];
+	struct warn_state ws = { 0 };
 	uint64_t wd_usec = 0;
 	struct engine *e;
 	struct rtnl *rt = NULL;
-	struct notes_log *notes = notes_log_new();
 	int sfd = signals_open(), timeout = 1000;
 	time_t last_checkpoint = 0;
 	bool running = true;
 
+	notes = notes_log_new();
 	if (!notes)
 		fatal("notes");
 	e = start(atomic_load(&current), sq, &nq, &rt);
@@ -324,7 +359,8 @@ run(const char *path)
 
 		if (wd_usec)
 			watchdog(e, wd_last);
-		log_notes(e, notes);
+		log_notes(e);
+		log_live_warnings(e, &ws);
 		checkpoint(atomic_load(&current), e, &last_checkpoint);
 		if (poll(pfd, 2, timeout) <= 0)
 			continue;

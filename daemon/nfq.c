@@ -47,9 +47,12 @@ struct nfqmsg_batch {
 	unsigned ngroups;
 	size_t group_bytes;			/* of the open group */
 	unsigned modified, untouched;
-	uint32_t batch_id;			/* the batch's last packet id */
+	uint32_t batch_id;			/* the batch's highest packet id */
+	bool batch_any;				/* batch_id is set */
 	uint32_t last_id;			/* the highest id ever seen */
 	bool seen_any;
+	struct vmsg fb_hdr[NFQMSG_BATCH + 1];	/* a failed group's fallback */
+	struct iovec fb_iov[NFQMSG_BATCH + 1];
 };
 
 static const uint8_t zero_pad[NLA_ALIGNTO];
@@ -96,6 +99,8 @@ attrs_parse(struct nlmsghdr *nlh, struct nfqmsg_pkt *p)
 
 			if (plen < sizeof(struct nfqnl_msg_packet_hdr))
 				return -1;
+			if (has_hdr)
+				break;	/* the first counts, as for nfqmsg_packet_id() */
 			memcpy(&id, data + offsetof(struct nfqnl_msg_packet_hdr, packet_id),
 			       sizeof(id));
 			p->id = ntohl(id);
@@ -134,6 +139,44 @@ int
 nfqmsg_parse(struct nlmsghdr *nlh, struct nfqmsg_pkt *p)
 {
 	return attrs_parse(nlh, p);
+}
+
+/* Only the packet id of a packet message that attrs_parse() rejected, or
+ * that was cut short: the attributes within the first end bytes walked
+ * with the same checks, up to the first one that fails them. */
+static int
+id_find(const uint8_t *msg, size_t end, uint32_t *id)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)msg;
+	size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
+
+	if (end < NLMSG_HDRLEN || nlh->nlmsg_type != PKT_MSG_TYPE)
+		return -1;
+	if (nlh->nlmsg_len < end)
+		end = nlh->nlmsg_len;
+	while (off + NLA_HDRLEN <= end) {
+		const struct nlattr *a = (const struct nlattr *)(msg + off);
+		uint32_t v;
+
+		if (a->nla_len < NLA_HDRLEN || a->nla_len > end - off)
+			return -1;
+		if ((a->nla_type & NLA_TYPE_MASK) == NFQA_PACKET_HDR) {
+			if ((size_t)a->nla_len < NLA_HDRLEN + sizeof(struct nfqnl_msg_packet_hdr))
+				return -1;
+			memcpy(&v, msg + off + NLA_HDRLEN +
+			       offsetof(struct nfqnl_msg_packet_hdr, packet_id), sizeof(v));
+			*id = ntohl(v);
+			return 0;
+		}
+		off += NLA_ALIGN(a->nla_len);
+	}
+	return -1;
+}
+
+int
+nfqmsg_packet_id(const struct nlmsghdr *nlh, size_t len, uint32_t *id)
+{
+	return id_find((const uint8_t *)nlh, len, id);
 }
 
 enum csum_mode
@@ -222,6 +265,7 @@ nfqmsg_batch_begin(struct nfqmsg_batch *b)
 	b->group_bytes = 0;
 	b->modified = 0;
 	b->untouched = 0;
+	b->batch_any = false;
 }
 
 static void
@@ -267,7 +311,11 @@ nfqmsg_batch_add(struct nfqmsg_batch *b, uint32_t id, enum proc_result r,
 			       (r == PROC_MODIFIED && len > 0xffff - NLA_HDRLEN)))
 		return -1;
 	note_id(b, id);
-	b->batch_id = id;
+	/* The highest id, not the last: ids are FIFO per queue, but a batch
+	 * verdict that covers the highest one cannot miss an earlier one. */
+	if (!b->batch_any || (int32_t)(id - b->batch_id) > 0)
+		b->batch_id = id;
+	b->batch_any = true;
 	if (r == PROC_PASS) {
 		b->untouched++;
 		return 0;
@@ -354,6 +402,59 @@ nfqmsg_batch_group(struct nfqmsg_batch *b, unsigned g, size_t *niov)
 	return &b->iov[first];
 }
 
+/* The verdict header that iovec iov is, or NULL (a payload or padding). */
+static const struct vmsg *
+iov_vmsg(const struct nfqmsg_batch *b, const struct iovec *iov)
+{
+	const struct vmsg *v = iov->iov_base;
+	uintptr_t p = (uintptr_t)v, first = (uintptr_t)b->hdr;
+
+	/* (as integers: a payload points into another object) */
+	if (v == &b->batch_hdr || (p >= first && p < (uintptr_t)(b->hdr + b->nhdr)))
+		return v;
+	return NULL;
+}
+
+struct iovec *
+nfqmsg_batch_fallback(struct nfqmsg_batch *b, unsigned g, size_t *niov)
+{
+	size_t n, k = 0;
+	struct iovec *iov = nfqmsg_batch_group(b, g, &n);
+	uint32_t top = 0;
+	bool any = false;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct vmsg *v = iov_vmsg(b, &iov[i]);
+		uint32_t id;
+
+		if (!v)
+			continue;
+		id = ntohl(v->vh.id);
+		if (!any || (int32_t)(id - top) > 0)
+			top = id;
+		any = true;
+		if (v == &b->batch_hdr)
+			continue;
+		/* Modified or dropped: dropped now, never accepted as received
+		 * (why: nfq.h). */
+		b->fb_hdr[k] = b->tmpl;
+		b->fb_hdr[k].nlh.nlmsg_len = VMSG_NOPAYLOAD;
+		b->fb_hdr[k].vh.id = v->vh.id;
+		b->fb_hdr[k].vh.verdict = htonl(NF_DROP);
+		b->fb_iov[k] = (struct iovec){ &b->fb_hdr[k], VMSG_NOPAYLOAD };
+		k++;
+	}
+	/* then everything else of the group, untouched, up to its top id */
+	b->fb_hdr[k] = b->tmpl;
+	b->fb_hdr[k].nlh.nlmsg_type = (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_VERDICT_BATCH;
+	b->fb_hdr[k].nlh.nlmsg_len = VMSG_NOPAYLOAD;
+	b->fb_hdr[k].vh.id = htonl(top);
+	b->fb_hdr[k].vh.verdict = htonl(NF_ACCEPT);
+	b->fb_iov[k] = (struct iovec){ &b->fb_hdr[k], VMSG_NOPAYLOAD };
+	*niov = any ? k + 1 : 0;
+	return b->fb_iov;
+}
+
 /* What process_packet() needs, passed down the walk as one pointer. */
 struct run {
 	struct nfqmsg_batch *b;
@@ -361,6 +462,23 @@ struct run {
 	struct proc_state *ps;
 	struct stats *s;
 };
+
+/* A packet message that fails the checks (a bad attribute, or cut short at
+ * len bytes): if its id can be read it is accepted untouched in this
+ * batch's verdict. Without an id no verdict can name it; it was never a
+ * message the kernel sent whole, and a batch verdict with a later id (this
+ * batch's, or the sweep at stop) covers it if it was a packet. */
+static void
+run_malformed(struct run *r, const uint8_t *msg, size_t len)
+{
+	uint32_t id;
+
+	r->s->malformed++;
+	if (id_find(msg, len, &id) < 0)
+		return;
+	r->s->packets++;
+	nfqmsg_batch_add(r->b, id, PROC_PASS, NULL, 0);
+}
 
 static void
 run_packet(struct run *r, struct nlmsghdr *nlh)
@@ -370,8 +488,8 @@ run_packet(struct run *r, struct nlmsghdr *nlh)
 	enum proc_result res = PROC_PASS;
 
 	if (attrs_parse(nlh, &a) < 0) {
-		r->s->malformed++;
-		return;		/* no id: the next batch verdict covers it */
+		run_malformed(r, (const uint8_t *)nlh, nlh->nlmsg_len);
+		return;
 	}
 	r->s->packets++;
 	if (!a.payload) {
@@ -391,7 +509,7 @@ run_packet(struct run *r, struct nlmsghdr *nlh)
 
 /* The messages of one datagram, each checked as mnl_nlmsg_ok() checks it;
  * bytes that do not hold a whole message (a datagram cut short) end the
- * walk and count as malformed. */
+ * walk and count as malformed, its packet accepted if its id is there. */
 static void
 run_datagram(struct run *r, uint8_t *buf, size_t len)
 {
@@ -403,8 +521,12 @@ run_datagram(struct run *r, uint8_t *buf, size_t len)
 		struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
 		size_t step;
 
-		if (len < NLMSG_HDRLEN || nlh->nlmsg_len < NLMSG_HDRLEN || nlh->nlmsg_len > len) {
+		if (len < NLMSG_HDRLEN || nlh->nlmsg_len < NLMSG_HDRLEN) {
 			r->s->malformed++;
+			return;
+		}
+		if (nlh->nlmsg_len > len) {
+			run_malformed(r, buf, len);
 			return;
 		}
 		if (nlh->nlmsg_type >= NLMSG_MIN_TYPE) {

@@ -1,4 +1,5 @@
 /* reload.c - swap the running configuration safely (see reload.h). */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,27 @@ reload_load(const char *path)
 	return c;
 }
 
+/* The handover. The new conf was stored (release) before this call; each
+ * worker, per turn, loads the conf pointer (seq_cst), uses what it loaded,
+ * then increments its epoch (seq_cst, so also release).
+ *
+ * Why the seq_cst fence below: without it this is the store-buffering
+ * pattern (main: store pointer, load epoch; worker: store epoch, load
+ * pointer), in which release/acquire allow both loads to return stale
+ * values, and x86 really does so (a store waits in the store buffer while
+ * later loads go ahead): the snapshot could miss the increment that ended
+ * a turn while that worker's next load still returned the old pointer;
+ * waiting for one more increment would then free a conf the worker is
+ * using. With the fence here and the workers' seq_cst operations, there is
+ * one order S of the fence and those operations, and for each turn that
+ * loaded the old pointer the load comes before the fence in S (after it,
+ * the load would see the new pointer); so does the increment before that
+ * load, which the snapshot therefore sees (C11 7.17.3, on seq_cst
+ * fences). Hence each such turn is either over at the snapshot or ends
+ * with the first increment after it, which the loop below waits for; that
+ * increment (release) read by engine_epoch (acquire) orders the turn's
+ * reads before conf_free(). On x86 the workers' side costs nothing extra
+ * (lock xadd, plain load). */
 void
 reload_retire(const struct reload_workers *w, struct conf *old)
 {
@@ -47,11 +69,14 @@ reload_retire(const struct reload_workers *w, struct conf *old)
 
 	if (n > RELOAD_MAX_WORKERS)
 		fatalx("reload: %u workers, at most %d", n, RELOAD_MAX_WORKERS);
+	atomic_thread_fence(memory_order_seq_cst);
 	for (unsigned i = 0; i < n; i++)
 		seen[i] = w->epoch(w->ctx, i);
 	for (unsigned i = 0; i < n; i++)
 		while (w->epoch(w->ctx, i) == seen[i])
 			w->pause(w->ctx);
+	if (w->drain)
+		w->drain(w->ctx);
 	conf_free(old);
 }
 
@@ -77,6 +102,8 @@ reload_apply(_Atomic(struct conf *) *current, const char *path, struct domains *
 	}
 	log_set_level(c->log_level);
 	reload_bind_domains(c, d);
+	/* release: c is complete before a worker can load it; the rest of
+	 * the handover is reload_retire's */
 	atomic_store_explicit(current, c, memory_order_release);
 	reload_retire(w, old);
 	return true;

@@ -45,7 +45,9 @@ struct flow_table *engine_flows(const struct engine *e, unsigned i);
 /* Flows in all tables (workers stopped, or an estimate while running). */
 unsigned long engine_flow_count(const struct engine *e);
 
-/* Main thread: the next "SYN without timestamp" note of worker i. */
-bool engine_note(struct engine *e, unsigned i, struct proc_note *out);
+/* Main thread: the next "SYN without timestamp" note of worker i. A note
+ * may point into the conf the worker used: read notes before that conf is
+ * freed (reload_workers.drain). */
+bool engine_note(const struct engine *e, unsigned i, struct proc_note *out);
 
 #endif

@@ -61,6 +61,13 @@ struct nfqmsg_pkt {
  * message. */
 int nfqmsg_parse(struct nlmsghdr *nlh, struct nfqmsg_pkt *p);
 
+/* The id of a packet message of which only the first len bytes may be
+ * read (len may be short of nlmsg_len: a datagram cut short), even when
+ * its other attributes fail nfqmsg_parse()'s checks: 0, or -1 when the
+ * packet header is not within len bytes or nlh is not a packet message.
+ * len >= NLMSG_HDRLEN and nlh 4-byte aligned. */
+int nfqmsg_packet_id(const struct nlmsghdr *nlh, size_t len, uint32_t *id);
+
 /* The checksum mode for a packet's NFQA_SKB_INFO flags: GSO -> CSUM_NONE,
  * CSUMNOTREADY -> CSUM_FULL, else CSUM_INCREMENTAL. */
 enum csum_mode nfqmsg_csum_mode(uint32_t skb_info);
@@ -82,10 +89,10 @@ struct nlmsghdr *nfqmsg_config_conntrack(void *buf, uint16_t queue, uint32_t seq
 /* The verdicts of one batch of one queue, as iovecs ready for sendmsg():
  * one NFQNL_MSG_VERDICT per modified packet (its payload iovec points at
  * the packet where it was received, changed in place) or dropped packet,
- * then one NFQNL_MSG_VERDICT_BATCH up to the batch's last id for all the
- * untouched ones (ids are FIFO per queue, so it covers exactly those: the
- * others already have their verdict). Split into groups of whole messages,
- * each under NFQMSG_SEND_MAX bytes, sent in order. */
+ * then one NFQNL_MSG_VERDICT_BATCH up to the batch's highest id for all
+ * the untouched ones (ids are FIFO per queue, so it covers exactly those:
+ * the others already have their verdict). Split into groups of whole
+ * messages, each under NFQMSG_SEND_MAX bytes, sent in order. */
 struct nfqmsg_batch;
 
 /* Returns NULL when out of memory. */
@@ -107,14 +114,15 @@ int nfqmsg_batch_add(struct nfqmsg_batch *b, uint32_t id, enum proc_result r,
  * s->modified and s->passed. */
 void nfqmsg_batch_end(struct nfqmsg_batch *b, struct stats *s);
 
-/* A packet read outside a batch (while waiting for a config ack) and left
- * queued: a later batch verdict, or the sweep, accepts it. */
+/* A packet read outside a batch (while waiting for a config ack): its id
+ * counts for the sweep, which the engine sends right after the ack. */
 void nfqmsg_batch_seen(struct nfqmsg_batch *b, uint32_t id);
 
 /* Replace the verdicts by one batch verdict that accepts every packet up
- * to the highest id ever added or seen (before the socket closes, which
- * would drop them). Counts nothing. Returns false, with no verdicts, when
- * no packet was ever seen. */
+ * to the highest id ever added or seen: after packets were read while a
+ * config message waited for its ack, after a fallback could not be sent,
+ * and before the socket closes (which would drop them). Counts nothing.
+ * Returns false, with no verdicts, when no packet was ever seen. */
 bool nfqmsg_batch_sweep(struct nfqmsg_batch *b);
 
 /* The verdicts: groups 0 .. nfqmsg_batch_groups()-1, each the iovecs of one
@@ -122,14 +130,35 @@ bool nfqmsg_batch_sweep(struct nfqmsg_batch *b);
 unsigned nfqmsg_batch_groups(const struct nfqmsg_batch *b);
 struct iovec *nfqmsg_batch_group(struct nfqmsg_batch *b, unsigned g, size_t *niov);
 
+/* Group g could not be sent: what to send instead, as *niov iovecs (0 if
+ * the group holds no verdict), valid until the next fallback. Each packet
+ * the group sent back modified (or dropped) is dropped by a short
+ * NFQNL_MSG_VERDICT without payload, then one NFQNL_MSG_VERDICT_BATCH
+ * accepts the rest up to the group's highest id. The other groups stay
+ * valid and are sent as they are.
+ *
+ * Why drop rather than accept a modified packet as received: its original
+ * timestamps would reach the server. In a rewritten flow a raw TSval
+ * either fails the server's PAWS check or, when it is ahead, moves the
+ * server's ts_recent past the flow's shifted clock, after which every
+ * later segment of the flow fails PAWS; and a SYN whose strip was lost
+ * negotiates timestamps, whose last value a tcp_tw_recycle server then
+ * remembers for the translated address, dropping other clients' SYNs for
+ * 60 s. A dropped packet costs only its own connection one retransmit:
+ * TCP sends it again and the copy is rewritten. Untouched packets are
+ * accepted (fail-open), as always. */
+struct iovec *nfqmsg_batch_fallback(struct nfqmsg_batch *b, unsigned g, size_t *niov);
+
 /* One batch: the n datagrams rx[i] (msg_hdr.msg_iov[0], msg_len bytes, as
  * recvmmsg() fills them; n <= NFQMSG_BATCH, each 4-byte aligned) walked
  * message by message. Each packet message goes through process_packet(c,
  * ps, ..., s), changed in place; NLMSG_ERROR with an error (an asynchronous
  * verdict error) counts in s->verdict_errors; other control messages are
- * ignored. Fail-open, counted in s: a message that fails to parse (a
- * datagram cut short or misaligned, a bad attribute) is skipped as
- * malformed and the next batch verdict accepts its packet; a packet
+ * ignored. Fail-open, counted in s: a packet message that fails to parse
+ * (a bad attribute, a datagram cut short) counts as malformed, and if its
+ * packet id can still be read its packet is accepted untouched by this
+ * batch's verdict (and counted as a packet); a datagram misaligned or too
+ * short for a header counts as malformed and is not read; a packet
  * without payload is truncated and accepted untouched, as is one that
  * finds the batch's NFQMSG_BATCH modified packets taken. Ends with the
  * batch's verdicts built (begin .. end). Returns the packets handled. */

@@ -13,13 +13,18 @@
 
 /* The workers as the reload sees them: their number and each one's batch
  * counter (engine_epoch: it moves at least every 250 ms while the worker
- * runs, and a worker reads the conf pointer once per batch). pause() is
- * called between two looks at a counter that has not moved yet. */
+ * runs, and a worker reads the conf pointer once per batch, after the
+ * previous move, both seq_cst). pause() is called between two looks at a
+ * counter that has not moved yet. drain(), if not NULL, is called once
+ * every worker has moved on and before the old conf is freed: it consumes
+ * what the workers left that may point into the old conf (their notes
+ * name policies by pointer). */
 struct reload_workers {
 	unsigned (*count)(const void *ctx);
 	unsigned (*epoch)(const void *ctx, unsigned i);
 	void (*pause)(const void *ctx);
 	const void *ctx;
+	void (*drain)(const void *ctx);
 };
 
 /* Before c is published: each policy's explicit translated source (one
@@ -32,7 +37,7 @@ void reload_bind_domains(struct conf *c, struct domains *d);
 struct conf *reload_load(const char *path);
 
 /* Wait until every worker has passed an epoch begun after the new conf was
- * published, then free old. */
+ * published, drain, then free old. */
 void reload_retire(const struct reload_workers *w, struct conf *old);
 
 /* The whole reload. Returns false, with *current untouched and nothing

@@ -163,6 +163,51 @@ unknown_attributes_are_skipped(void **state)
 	assert_false(has_ts(0));
 }
 
+/* The verdicts of the batch, message by message: type, id, verdict. */
+struct seen_verdict {
+	bool batch;
+	uint32_t id;
+	uint32_t verdict;
+	uint32_t len;
+};
+
+static unsigned
+verdicts_of(const struct iovec *iov, size_t niov, struct seen_verdict *out, unsigned max)
+{
+	static uint8_t buf[NFQMSG_SEND_MAX];
+	size_t n = 0, off = 0;
+	unsigned k = 0;
+
+	for (size_t i = 0; i < niov; i++) {
+		memcpy(buf + n, iov[i].iov_base, iov[i].iov_len);
+		n += iov[i].iov_len;
+	}
+	while (off < n && k < max) {
+		const struct nlmsghdr *nlh = (const void *)(buf + off);
+		const struct nfqnl_msg_verdict_hdr *vh = (const void *)(buf + off + NLMSG_HDRLEN +
+			sizeof(struct nfgenmsg) + NLA_HDRLEN);
+
+		out[k++] = (struct seen_verdict){
+			.batch = (nlh->nlmsg_type & 0xff) == NFQNL_MSG_VERDICT_BATCH,
+			.id = ntohl(vh->id), .verdict = ntohl(vh->verdict), .len = nlh->nlmsg_len };
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	assert_int_equal(off, n);
+	return k;
+}
+
+/* The one group's verdicts of the last batch. */
+static unsigned
+batch_verdicts(struct seen_verdict *out, unsigned max)
+{
+	size_t niov;
+	struct iovec *iov;
+
+	assert_int_equal(nfqmsg_batch_groups(batch), 1);
+	iov = nfqmsg_batch_group(batch, 0, &niov);
+	return verdicts_of(iov, niov, out, max);
+}
+
 static void
 short_u32_attribute_rejects_the_message_untouched(void **state)
 {
@@ -172,8 +217,30 @@ short_u32_attribute_rejects_the_message_untouched(void **state)
 	put(0, NULL, (struct pb_nfq){ .short_skb_info = true });
 	s = replay(1);
 	assert_int_equal(s.malformed, 1);
-	assert_int_equal(s.packets, 0);
+	assert_int_equal(s.passed, 1);
+	assert_int_equal(s.modified, 0);
 	assert_true(has_ts(0));
+}
+
+static void
+malformed_message_with_an_id_is_accepted_in_its_batch(void **state)
+{
+	struct seen_verdict v[4];
+
+	(void)state;
+	put(0, NULL, (struct pb_nfq){ .id = 41 });
+	put(1, NULL, (struct pb_nfq){ .id = 42, .short_skb_info = true });
+	replay(2);
+	assert_int_equal(st.malformed, 1);
+	assert_int_equal(st.packets, 2);
+	/* 41 stripped; 42, the batch's last, covered by the batch verdict */
+	assert_int_equal(batch_verdicts(v, 4), 2);
+	assert_false(v[0].batch);
+	assert_int_equal(v[0].id, 41);
+	assert_true(v[1].batch);
+	assert_int_equal(v[1].id, 42);
+	assert_int_equal(v[1].verdict, NF_ACCEPT);
+	assert_true(has_ts(1));
 }
 
 static void
@@ -187,6 +254,8 @@ message_without_packet_header_is_malformed(void **state)
 	assert_int_equal(s.malformed, 1);
 	assert_int_equal(s.packets, 0);
 	assert_true(has_ts(0));
+	/* no id: no verdict can name it (a later batch verdict covers it) */
+	assert_int_equal(nfqmsg_batch_groups(batch), 0);
 }
 
 static void
@@ -428,20 +497,105 @@ async_verdict_error_is_counted_and_the_walk_goes_on(void **state)
 }
 
 static void
-datagram_cut_short_is_malformed_and_untouched(void **state)
+datagram_cut_short_is_malformed_and_accepted_untouched(void **state)
 {
+	struct seen_verdict v[2];
 	struct stats s;
 
 	(void)state;
-	put(0, NULL, (struct pb_nfq){ 0 });
+	put(0, NULL, (struct pb_nfq){ .id = 77 });
 	dgram(0, msgs[0], mlen[0] - 8);
 	nfqmsg_batch_run(batch, conf, &ps, &st, rx, 1);
 	s = st;
 	assert_int_equal(s.malformed, 1);
-	assert_int_equal(s.packets, 0);
+	assert_int_equal(s.passed, 1);
 	assert_true(has_ts(0));
-	assert_int_equal(nfqmsg_batch_groups(batch), 0);
+	assert_int_equal(batch_verdicts(v, 2), 1);
+	assert_true(v[0].batch);
+	assert_int_equal(v[0].id, 77);
 }
+
+static void
+batch_verdict_covers_the_highest_id_of_the_batch(void **state)
+{
+	struct seen_verdict v[2];
+	struct stats s = { 0 };
+
+	(void)state;
+	nfqmsg_batch_begin(batch);
+	nfqmsg_batch_add(batch, 9, PROC_PASS, NULL, 0);
+	nfqmsg_batch_add(batch, 5, PROC_PASS, NULL, 0);	/* never from a kernel */
+	nfqmsg_batch_end(batch, &s);
+	assert_int_equal(batch_verdicts(v, 2), 1);
+	assert_int_equal(v[0].id, 9);
+}
+
+static void
+fallback_drops_modified_packets_and_accepts_the_rest(void **state)
+{
+	const uint8_t pl[] = { 1, 2, 3, 4 };
+	struct seen_verdict v[8];
+	struct stats s = { 0 };
+	struct iovec *iov;
+	size_t niov;
+
+	(void)state;
+	nfqmsg_batch_begin(batch);
+	nfqmsg_batch_add(batch, 20, PROC_PASS, NULL, 0);
+	nfqmsg_batch_add(batch, 21, PROC_MODIFIED, pl, sizeof(pl));
+	nfqmsg_batch_add(batch, 22, PROC_DROP, NULL, 0);
+	nfqmsg_batch_add(batch, 23, PROC_MODIFIED, pl, sizeof(pl));
+	nfqmsg_batch_add(batch, 24, PROC_PASS, NULL, 0);
+	nfqmsg_batch_end(batch, &s);
+	iov = nfqmsg_batch_fallback(batch, 0, &niov);
+	assert_int_equal(verdicts_of(iov, niov, v, 8), 4);
+	for (unsigned i = 0; i < 3; i++) {
+		assert_false(v[i].batch);
+		assert_int_equal(v[i].id, 21 + i);
+		assert_int_equal(v[i].verdict, NF_DROP);
+		assert_int_equal(v[i].len, 32);		/* no payload */
+	}
+	assert_true(v[3].batch);
+	assert_int_equal(v[3].id, 24);
+	assert_int_equal(v[3].verdict, NF_ACCEPT);
+	/* the group itself is still there to retry */
+	assert_int_equal(batch_verdicts(v, 8), 4);
+	assert_int_equal(v[0].id, 21);
+	assert_int_equal(v[0].verdict, NF_ACCEPT);
+}
+
+static void
+fallback_of_a_middle_group_stops_at_that_groups_top_id(void **state)
+{
+	size_t big = 0xffff - NLA_HDRLEN, niov, niov1;
+	uint8_t *pl = calloc(1, big);
+	struct seen_verdict v[NFQMSG_BATCH + 1];
+	struct stats s = { 0 };
+	struct iovec *iov;
+	unsigned n;
+
+	(void)state;
+	assert_non_null(pl);
+	nfqmsg_batch_begin(batch);
+	for (unsigned i = 0; i < 40; i++)
+		nfqmsg_batch_add(batch, 100 + i, i % 2 ? PROC_PASS : PROC_MODIFIED, pl, big);
+	nfqmsg_batch_end(batch, &s);
+	assert_int_equal(nfqmsg_batch_groups(batch), 2);
+	nfqmsg_batch_group(batch, 1, &niov1);
+	iov = nfqmsg_batch_fallback(batch, 0, &niov);
+	n = verdicts_of(iov, niov, v, NFQMSG_BATCH + 1);
+	/* group 0 holds the first 15 modified ones (16 would pass 1 MiB) */
+	assert_int_equal(n, 16);
+	assert_int_equal(v[14].id, 128);
+	assert_int_equal(v[14].verdict, NF_DROP);
+	assert_true(v[15].batch);
+	assert_int_equal(v[15].id, 128);
+	/* group 1 is untouched by it */
+	nfqmsg_batch_group(batch, 1, &niov);
+	assert_int_equal(niov, niov1);
+	free(pl);
+}
+
 
 static void
 misaligned_datagram_is_never_read(void **state)
@@ -567,6 +721,10 @@ main(void)
 		T(syn_to_strip_destination_is_stripped_in_its_receive_buffer),
 		T(unknown_attributes_are_skipped),
 		T(short_u32_attribute_rejects_the_message_untouched),
+		T(malformed_message_with_an_id_is_accepted_in_its_batch),
+		T(batch_verdict_covers_the_highest_id_of_the_batch),
+		T(fallback_drops_modified_packets_and_accepts_the_rest),
+		T(fallback_of_a_middle_group_stops_at_that_groups_top_id),
 		T(message_without_packet_header_is_malformed),
 		T(message_without_payload_is_counted_truncated),
 		T(copy_shorter_than_the_packet_is_never_mangled),
@@ -578,7 +736,7 @@ main(void)
 		T(modified_payload_is_sent_from_its_receive_buffer),
 		T(verdicts_split_into_sends_under_one_mebibyte),
 		T(async_verdict_error_is_counted_and_the_walk_goes_on),
-		T(datagram_cut_short_is_malformed_and_untouched),
+		T(datagram_cut_short_is_malformed_and_accepted_untouched),
 		T(misaligned_datagram_is_never_read),
 		T(sweep_accepts_up_to_the_highest_id_seen),
 		T(config_bind_is_one_message_with_copy_mode_maxlen_and_flags),

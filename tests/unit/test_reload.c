@@ -40,13 +40,35 @@ fake_pause(const void *ctx)
 	fw->epoch[fw->pauses++ % fw->n]++;
 }
 
-/* What the wrapped conf_free saw. */
+/* What the wrapped conf_free and the drain saw. */
 static struct {
 	const struct conf *watched;	/* the conf whose release we check */
 	unsigned freed;			/* times it was freed */
 	bool all_advanced;		/* every worker past its start then */
 	const struct fake_workers *fw;
+	unsigned drains;		/* drain() calls */
+	unsigned freed_at_drain;	/* freed, when drain() came */
+	bool advanced_at_drain;
 } seen;
+
+static bool
+all_advanced(void)
+{
+	bool all = true;
+
+	for (unsigned i = 0; seen.fw && i < seen.fw->n; i++)
+		all &= seen.fw->epoch[i] != seen.fw->start[i];
+	return all;
+}
+
+static void
+fake_drain(const void *ctx)
+{
+	(void)ctx;
+	seen.drains++;
+	seen.freed_at_drain = seen.freed;
+	seen.advanced_at_drain = all_advanced();
+}
 
 void __real_conf_free(struct conf *c);
 
@@ -55,9 +77,7 @@ __wrap_conf_free(struct conf *c)
 {
 	if (c && c == seen.watched) {
 		seen.freed++;
-		seen.all_advanced = true;
-		for (unsigned i = 0; seen.fw && i < seen.fw->n; i++)
-			seen.all_advanced &= seen.fw->epoch[i] != seen.fw->start[i];
+		seen.all_advanced = all_advanced();
 	}
 	__real_conf_free(c);
 }
@@ -82,7 +102,7 @@ setup(void **state)
 	f->d = domains_new(3);
 	f->fw = (struct fake_workers){ .n = 3, .epoch = { 7, 100, 0 } };
 	memcpy(f->fw.start, f->fw.epoch, sizeof(f->fw.start));
-	f->w = (struct reload_workers){ fake_count, fake_epoch, fake_pause, &f->fw };
+	f->w = (struct reload_workers){ fake_count, fake_epoch, fake_pause, &f->fw, fake_drain };
 	strcpy(f->path, "/tmp/tsnatd-reload-XXXXXX");
 	close(mkstemp(f->path));
 	memset(&seen, 0, sizeof(seen));
@@ -125,6 +145,7 @@ bad_file_keeps_the_running_config(void **state)
 	assert_ptr_equal(atomic_load(&f->current), f->running);
 	assert_int_equal(seen.freed, 0);
 	assert_int_equal(f->fw.pauses, 0);
+	assert_int_equal(seen.drains, 0);
 	unlink(f->path);	/* a missing file too */
 	assert_false(reload_apply(&f->current, f->path, f->d, &f->w));
 	assert_ptr_equal(atomic_load(&f->current), f->running);
@@ -158,6 +179,19 @@ old_config_is_freed_only_after_every_worker_advanced(void **state)
 	assert_true(seen.all_advanced);
 	/* three workers, one moved per pause: it took three pauses */
 	assert_int_equal(f->fw.pauses, 3);
+}
+
+static void
+workers_are_drained_after_they_advanced_and_before_the_free(void **state)
+{
+	struct fixture *f = *state;
+
+	write_conf(f, POLICY);
+	assert_true(reload_apply(&f->current, f->path, f->d, &f->w));
+	assert_int_equal(seen.drains, 1);
+	assert_true(seen.advanced_at_drain);
+	assert_int_equal(seen.freed_at_drain, 0);
+	assert_int_equal(seen.freed, 1);
 }
 
 static void
@@ -214,6 +248,7 @@ main(void)
 		T(bad_file_keeps_the_running_config),
 		T(good_file_is_swapped_in),
 		T(old_config_is_freed_only_after_every_worker_advanced),
+		T(workers_are_drained_after_they_advanced_and_before_the_free),
 		T(without_workers_the_old_config_is_freed_at_once),
 		T(changed_queue_settings_keep_the_running_ones),
 		T(explicit_translated_source_is_bound_to_its_domain),
