@@ -46,7 +46,7 @@ ALL_LDFLAGS  := $(SAN) $(LTOFLAGS) $(CFLAGS) $(LDFLAGS)
 
 # The pure packet path: no syscalls, no globals; shared by the daemon, the
 # tests, the fuzzer, the legacy-server emulator and the benchmarks.
-CORE   := csum packet tsopt policy flow domain discovery mode mode_pass mode_strip mode_rewrite process
+CORE   := csum packet tsopt policy flow domain discovery mode mode_pass mode_strip mode_rewrite mode_observe mode_auto process
 DAEMON := $(CORE) conf confcheck confdoc log nfq engine rules stats state marks notes rtnl reload warn main
 LEGACY := csum packet legacy_model legacy_main
 

@@ -61,6 +61,24 @@ static const struct conf_enum log_enum = {
 /* 0..31: every mode policy.c names, however many there are. */
 static const struct conf_enum mode_enum = { conf_mode_parse, conf_mode_name, 0, 31 };
 
+/* auto's action: the modes that fix a legacy server. */
+static int
+conf_action_parse(const char *s)
+{
+	int m = conf_mode_parse(s);
+
+	return m == MODE_STRIP || m == MODE_REWRITE ? m : -1;
+}
+
+static const char *
+conf_action_name(int v)
+{
+	return v == MODE_STRIP || v == MODE_REWRITE ? conf_mode_name(v) : NULL;
+}
+
+static const struct conf_enum action_enum = { conf_action_parse, conf_action_name,
+					       MODE_STRIP, MODE_REWRITE };
+
 #define CF(f) .off = offsetof(struct conf, f), .size = sizeof(((struct conf *)0)->f)
 #define PF(f) .off = offsetof(struct policy, f), .size = sizeof(((struct policy *)0)->f)
 
@@ -121,7 +139,12 @@ static const struct conf_key conf_table[] = {
 	{ "policies.mode", CONF_ENUM, CONF_REQUIRED, .names = &mode_enum, PF(mode),
 	  .doc = "strip: remove the timestamp option from client SYNs; rewrite: make "
 		 "timestamps monotonic per translated source; pass: leave the traffic "
-		 "alone; observe: not implemented in this version" },
+		 "alone; observe: change nothing, find the servers that drop SYNs "
+		 "because of timestamps (tsnatctl servers); auto: observe, and give "
+		 "the servers found legacy the policy's action" },
+	{ "policies.action", CONF_ENUM, .def = MODE_STRIP, .names = &action_enum, PF(action),
+	  .doc = "mode auto: what servers classified legacy get, strip or rewrite; "
+		 "from the moment they are classified" },
 	{ "policies.destinations", CONF_CIDRS, CONF_REQUIRED, PF(dst),
 	  .off_n = offsetof(struct policy, ndst),
 	  .doc = "the servers: a CIDR or a list of CIDRs, IPv4 and IPv6" },
@@ -368,8 +391,9 @@ conf_load_policy(struct loader *L, const config_setting_t *g, struct policy *p)
 	else
 		snprintf(what, sizeof(what), "policy");
 	conf_check_required(L, g, "policies", what);
-	if (mode && p->mode == MODE_OBSERVE)
-		conf_err(L, mode, "mode 'observe' is not implemented in this version");
+	if (mode && p->mode != MODE_AUTO && config_setting_get_member(g, "action"))
+		conf_err(L, config_setting_get_member(g, "action"),
+			 "%s: 'action' is for mode auto only", what);
 }
 
 static void

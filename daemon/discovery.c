@@ -92,7 +92,9 @@ record_fresh(const struct entry *e, uint32_t now)
 	return e->has_record && now - e->record_stamp < DISCOVERY_RECORD_S;
 }
 
-unsigned
+/* out of line: it takes the table's lock; inlined, it would only crowd
+ * the per-packet path */
+__attribute__((noinline)) unsigned
 discovery_syn(struct discovery *d, uint16_t dom, int family, const uint8_t *server,
 	      bool has_ts, uint32_t tsval, uint32_t now)
 {
@@ -117,7 +119,9 @@ discovery_syn(struct discovery *d, uint16_t dom, int family, const uint8_t *serv
 	return drop;
 }
 
-void
+/* out of line: it takes the table's lock; inlined, it would only crowd
+ * the per-packet path */
+__attribute__((noinline)) void
 discovery_record(struct discovery *d, uint16_t dom, int family, const uint8_t *server,
 		 uint32_t tsval, uint32_t now)
 {
@@ -146,7 +150,9 @@ judge(const struct discovery_server *s)
 	return DISCOVERY_UNKNOWN;
 }
 
-enum discovery_verdict
+/* out of line: it takes the table's lock; inlined, it would only crowd
+ * the per-packet path */
+__attribute__((noinline)) enum discovery_verdict
 discovery_evidence(struct discovery *d, uint16_t dom, int family, const uint8_t *server,
 		   bool confirmed, uint32_t now, bool *changed)
 {
@@ -167,7 +173,9 @@ discovery_evidence(struct discovery *d, uint16_t dom, int family, const uint8_t 
 	return v;
 }
 
-enum discovery_verdict
+/* out of line: it takes the table's lock; inlined, it would only crowd
+ * the per-packet path */
+__attribute__((noinline)) enum discovery_verdict
 discovery_verdict(struct discovery *d, uint16_t dom, int family, const uint8_t *server)
 {
 	enum discovery_verdict v = DISCOVERY_UNKNOWN;

@@ -269,7 +269,8 @@ worker_open(struct worker *w, unsigned maxlen)
 }
 
 struct engine *
-engine_open(const struct conf *c, struct domains *domains, uint32_t seed)
+engine_open(const struct conf *c, struct domains *domains, struct discovery *discovery,
+	    uint32_t seed)
 {
 	struct engine *e = calloc(1, sizeof(*e));
 	uint32_t per_worker;
@@ -291,6 +292,7 @@ engine_open(const struct conf *c, struct domains *domains, uint32_t seed)
 		w->queue = c->queue_first + i;
 		w->ps.worker = i;
 		w->ps.domains = domains;
+		w->ps.discovery = discovery;
 		w->ps.notes = &w->notes;
 		/* Always there: a reload may turn a policy to rewrite. Pages
 		 * are only touched as flows are created. */

@@ -21,6 +21,7 @@
 #include <sys/random.h>
 
 #include "conf.h"
+#include "discovery.h"
 #include "domain.h"
 #include "engine.h"
 #include "log.h"
@@ -39,6 +40,7 @@
 static _Atomic(struct conf *) current;
 static struct domains *domains;
 static struct notes_log *notes;		/* what the workers noted, logged */
+static struct discovery *discovery;	/* servers observed (observe, auto) */
 
 /* What the workers noted, logged (rate-limited: notes.c). */
 static void
@@ -253,7 +255,10 @@ start(struct conf *c, struct state_queue *sq, unsigned *nq, struct rtnl **rt)
 		fatal("domains");
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = (uint32_t)time(NULL);
-	e = engine_open(c, domains, seed);
+	discovery = discovery_new(DISCOVERY_MAX_DEFAULT);
+	if (!discovery)
+		fatal("discovery table");
+	e = engine_open(c, domains, discovery, seed);
 	if (!e)
 		return NULL;
 	*nq = state_queues(e, sq);
@@ -302,6 +307,7 @@ stop(struct engine *e, const struct state_queue *sq, unsigned nq, struct rtnl *r
 	engine_free(e);
 	rtnl_close(rt);
 	domains_free(domains);
+	discovery_free(discovery);
 	conf_free(c);
 	log_info("stopped");
 }

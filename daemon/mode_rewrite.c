@@ -11,60 +11,7 @@
 
 static const struct action pass = { .kind = ACT_PASS };
 
-/* A note for the main thread to log (workers never log). Kept quiet here:
- * a SYN without timestamp once per (domain, server) hash, the others at
- * most once a second per kind; the main thread rate-limits again. */
-static __attribute__((noinline, cold)) void
-note(struct proc_notes *n, const struct proc_note *what, uint32_t now)
-{
-	uint32_t head, h = what->domain * 31u + what->server[15] * 7u + what->server[3] +
-			   what->server[0];
-	struct proc_note *slot;
-
-	if (!n)
-		return;
-	if (what->kind == NOTE_SYN_WITHOUT_TS) {
-		if (n->seen[h & 255])
-			return;
-		n->seen[h & 255] = 1;
-	} else if (n->last[what->kind] == now + 1) {
-		return;
-	} else {
-		n->last[what->kind] = now + 1;	/* +1: 0 means never */
-	}
-	head = atomic_load_explicit(&n->head, memory_order_relaxed);
-	if (head - atomic_load_explicit(&n->tail, memory_order_acquire) >= PROC_NOTES)
-		return;
-	slot = &n->ring[head % PROC_NOTES];
-	*slot = *what;
-	atomic_store_explicit(&n->head, head + 1, memory_order_release);
-}
-
-/* A note about a client and a server. Given fields, never the packet or
- * the context: the caller's parsed packet then stays in registers. */
-static __attribute__((noinline, cold)) void
-note_pkt(struct proc_notes *notes, uint32_t now, enum proc_note_kind kind,
-	 const char *policy, uint16_t dom, uint32_t value, int family,
-	 const uint8_t *client, const uint8_t *server)
-{
-	struct proc_note n = { .kind = (uint8_t)kind, .family = (uint8_t)family,
-			       .domain = dom, .value = value };
-	size_t alen = family == 4 ? 4 : 16;
-
-	memcpy(n.client, client, alen);
-	memcpy(n.server, server, alen);
-	if (policy)
-		snprintf(n.policy, sizeof(n.policy), "%s", policy);
-	note(notes, &n, now);
-}
-
-static uint16_t
-domain_of(const struct policy *pol, const struct mode_ctx *x)
-{
-	if (!pol->ts_auto)
-		return pol->domain;
-	return domains_for_ifindex(x->ps->domains, x->p->family, x->in->outdev);
-}
+_Static_assert(DOMAIN_MAX <= 512, "a flow keeps its domain in 9 bits");
 
 /* The server echoes a raw value we never sent (packets passed unrewritten,
  * e.g. while tsnatd restarted or the queue failed open): it now holds the
@@ -107,8 +54,8 @@ clamp(const struct flow *f, uint32_t v, uint32_t bound, const struct mode_ctx *x
 
 	x->s->ts_clamped++;
 	if (excess > CLAMP_NOTE_MS)
-		note_pkt(x->ps->notes, x->ps->now, NOTE_CLAMP, NULL, f->domain, excess,
-			 p->family, p->saddr, p->daddr);
+		mode_note(x->ps->notes, x->ps->now, NOTE_CLAMP, NULL, f->domain, excess, 0,
+			  p->family, p->saddr, p->daddr);
 	return bound;
 }
 
@@ -210,8 +157,8 @@ over_quota(const struct mode_ctx *x)
 	if (flow_client_count(x->ps->flows, p->family, p->saddr) < quota)
 		return false;
 	x->s->flows_over_quota++;
-	note_pkt(x->ps->notes, x->ps->now, NOTE_QUOTA, NULL, 0, quota, p->family, p->saddr,
-		 p->daddr);
+	mode_note(x->ps->notes, x->ps->now, NOTE_QUOTA, NULL, 0, quota, 0, p->family,
+		  p->saddr, p->daddr);
 	return true;
 }
 
@@ -238,15 +185,15 @@ struct action
 rewrite_client_syn(const struct policy *pol, const struct mode_ctx *x)
 {
 	const struct pkt *p = x->p;
-	uint16_t dom = domain_of(pol, x);
+	uint16_t dom = mode_domain(pol, x);
 	struct action fallback = pass, a;
 	struct flow *f;
 
 	if (p->ts_count == 0) {
 		/* Only strip could keep the invariant for such a client. */
 		x->s->syn_without_ts++;
-		note_pkt(x->ps->notes, x->ps->now, NOTE_SYN_WITHOUT_TS, pol->name, dom, 0,
-			 p->family, p->saddr, p->daddr);
+		mode_note(x->ps->notes, x->ps->now, NOTE_SYN_WITHOUT_TS, pol->name, dom, 0, 0,
+			  p->family, p->saddr, p->daddr);
 		return pass;
 	}
 	if (!p->complete || x->in->truncated) {

@@ -13,8 +13,8 @@
 struct notes_log {
 	struct { uint16_t dom; uint8_t server[16]; } seen[SEEN_MAX];
 	unsigned nseen;
-	uint32_t next[3];	/* per kind: the second the next line may come */
-	uint32_t held[3];	/* per kind: notes held back since the last line */
+	uint32_t next[NOTE_KINDS];	/* per kind: when the next line may come */
+	uint32_t held[NOTE_KINDS];	/* per kind: notes held back since the last */
 };
 
 struct notes_log *
@@ -64,6 +64,12 @@ notes_format(const struct proc_note *n, const struct domains *d, uint32_t held,
 			 "translated source %s (counter ts_clamped)%s",
 			 client, n->value, server, src, more);
 		break;
+	case NOTE_VERDICT:
+		snprintf(out, len, "server %s (seen from translated source %s) classified %s "
+			 "by the SYNs it answered or dropped; mode auto applies its action "
+			 "to the servers classified legacy", server, src,
+			 discovery_verdict_name((enum discovery_verdict)n->value));
+		break;
 	case NOTE_QUOTA:
 		snprintf(out, len, "client %s holds %u flows, its quota (flows.per_client): "
 			 "its new connections get strip (counter flows_over_quota)%s",
@@ -99,16 +105,17 @@ notes_log(struct notes_log *l, const struct proc_note *n, const struct domains *
 	if (k == NOTE_SYN_WITHOUT_TS) {
 		if (!first_time(l, n))
 			return false;
-	} else if (k < 3) {
+	} else if (k == NOTE_CLAMP || k == NOTE_QUOTA) {
 		if ((int32_t)(now - l->next[k]) < 0 && l->next[k]) {
 			l->held[k]++;
 			return false;
 		}
 		l->next[k] = now + NOTES_INTERVAL_S;
 	}
-	notes_format(n, d, k < 3 ? l->held[k] : 0, line, sizeof(line));
-	if (k < 3)
-		l->held[k] = 0;
+	if (k >= NOTE_KINDS)
+		k = NOTE_SYN_WITHOUT_TS;	/* never: a note the worker made */
+	notes_format(n, d, l->held[k], line, sizeof(line));
+	l->held[k] = 0;
 	log_warnx("%s", line);
 	return true;
 }

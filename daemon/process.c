@@ -54,7 +54,8 @@ decide(const struct mode_ctx *x)
 	 * SYN on the tuple of a closing flow starts a new connection. */
 	if (ps->flows && (f = flow_lookup(ps->flows, p, &from_client))) {
 		if (!(client_syn && from_client && (f->flags & (FLOW_FIN_CLIENT | FLOW_FIN_SERVER))))
-			return rewrite_segment(f, from_client, x);
+			return (f->flags & FLOW_OBSERVE) ? observe_segment(f, from_client, x) :
+			       rewrite_segment(f, from_client, x);
 		flow_remove(ps->flows, f);
 	}
 	if (!x->conf->enabled || !client_syn)

@@ -19,12 +19,14 @@ rules_kind_parse(const char *s)
 
 /* What a mode's rules queue in one direction (mode table, mode.c). */
 static enum queue_sel
-queue_sel(enum policy_mode m, bool inbound)
+queue_sel(const struct policy *pol, bool inbound)
 {
-	const struct mode_ops *ops = mode_get(m);
+	const struct mode_ops *ops = mode_get(pol->mode);
 
 	if (!ops)
 		return QUEUE_NONE;
+	if (ops->queue_for)
+		return ops->queue_for(pol, inbound);
 	return inbound ? ops->queue_in : ops->queue_out;
 }
 
@@ -55,7 +57,7 @@ static void
 policy_rules(const struct conf *c, const struct policy *p, enum rules_kind kind,
 	     int family, bool inbound, FILE *out)
 {
-	enum queue_sel sel = queue_sel(p->mode, inbound);
+	enum queue_sel sel = queue_sel(p, inbound);
 	size_t nsrc = p->nsrc ? p->nsrc : 1;
 	char client[64], server[64];
 

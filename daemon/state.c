@@ -177,7 +177,7 @@ state_flow_decode(const uint8_t *r, uint32_t ndomains, uint16_t *queue, struct f
 		return false;
 	f->offset = get32(r + 40);
 	f->last_raw = get32(r + 44);
-	f->domain = dom & 0x3ff;
+	f->domain = dom & (DOMAIN_MAX - 1);
 	f->flags = r[3] & FLOW_ALL_FLAGS;
 	f->syn_val = get32(r + 52);
 	f->syn_ms = get32(r + 56);	/* the age: state_apply() makes it a time */

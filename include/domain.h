@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define DOMAIN_MAX 1024
+#define DOMAIN_MAX 512		/* a flow keeps its domain in 9 bits */
 #define DOMAIN_SHARED 0		/* translated source unknown: one shared domain */
 #define DOMAIN_IFINDEX_MAX 4096
 

@@ -20,7 +20,8 @@ struct engine;
  * domains. c->queue_first .. +queue_count-1: copy mode, maxlen
  * and FAIL_OPEN|GSO in one acknowledged config message per queue. Returns
  * NULL after logging why (e.g. the queue is bound by another process). */
-struct engine *engine_open(const struct conf *c, struct domains *domains, uint32_t seed);
+struct engine *engine_open(const struct conf *c, struct domains *domains,
+			   struct discovery *discovery, uint32_t seed);
 
 /* Start the workers. Each reads *confp once per batch. Returns 0 or -1. */
 int engine_start(struct engine *e, _Atomic(struct conf *) *confp);

@@ -21,8 +21,10 @@
 #define FLOW_FIN_SERVER 0x04
 #define FLOW_REBASE 0x08	/* SYN had TSval 0: offset holds its TSval' */
 #define FLOW_ANSWERED 0x10	/* the server answered: no longer half-open */
-#define FLOW_V6 0x20		/* IPv6 addresses (flags has 6 bits) */
-#define FLOW_FLAGS 0x3f		/* every flag */
+#define FLOW_V6 0x20		/* IPv6 addresses */
+#define FLOW_OBSERVE 0x40	/* an observed flow (mode observe or auto), not
+				 * a rewritten one: offset holds OBSERVE_* bits */
+#define FLOW_FLAGS 0x7f		/* every flag (flags has 7 bits) */
 
 #define FLOW_TIMEOUT_MAX 43200	/* seconds; "last" is 16 bits */
 
@@ -36,8 +38,8 @@ struct flow {
 	uint32_t syn_ms;	/* when the SYN was seen, monotonic ms mod 2^32 */
 	uint32_t prev, next;	/* LRU list links (arena index + 1, 0 = none) */
 	uint16_t last;		/* last packet, monotonic seconds mod 2^16 */
-	uint16_t domain : 10;	/* clock domain of the translated source */
-	uint16_t flags : 6;	/* FLOW_* */
+	uint16_t domain : 9;	/* clock domain of the translated source */
+	uint16_t flags : 7;	/* FLOW_* */
 };
 
 /* Both FINs seen: the flow only waits for its last ACKs. */

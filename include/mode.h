@@ -58,6 +58,9 @@ struct mode_ops {
 	const char *name;			/* as in the config file */
 	enum queue_sel queue_out, queue_in;	/* client->server, server->client */
 	bool needs_flows;			/* keeps per-connection state */
+	/* What a policy's rules queue, when it depends on the policy (NULL:
+	 * queue_out and queue_in). */
+	enum queue_sel (*queue_for)(const struct policy *pol, bool inbound);
 	/* A client SYN that matched a policy of this mode. */
 	struct action (*client_syn)(const struct policy *pol, const struct mode_ctx *x);
 	/* A packet of a flow this mode created (needs_flows only); from_client
@@ -72,7 +75,9 @@ struct mode_ops {
 #define MODE_LIST(X)			\
 	X(MODE_PASS, pass)		\
 	X(MODE_STRIP, strip)		\
-	X(MODE_REWRITE, rewrite)
+	X(MODE_REWRITE, rewrite)	\
+	X(MODE_OBSERVE, observe)	\
+	X(MODE_AUTO, auto)
 
 #define MODE_DECLARE(id, name)						\
 	extern const struct mode_ops mode_##name;			\
@@ -81,14 +86,29 @@ struct mode_ops {
 MODE_LIST(MODE_DECLARE)
 #undef MODE_DECLARE
 
-/* The rewrite mode's segment operation (the flows' mode, see mode_of_flow). */
+/* The segment operations of the modes that keep flows: a flow created by
+ * observe (or by auto while it observes) carries FLOW_OBSERVE. */
 struct action rewrite_segment(struct flow *f, bool from_client, const struct mode_ctx *x);
+struct action observe_segment(struct flow *f, bool from_client, const struct mode_ctx *x);
+
+/* The clock domain of a policy's connection: its explicit translated
+ * source, or for "auto" the one of the packet's outbound interface. */
+uint16_t mode_domain(const struct policy *pol, const struct mode_ctx *x);
 
 /* The operations of mode m; NULL for a mode this version does not have. */
 const struct mode_ops *mode_get(enum policy_mode m);
 
-/* The mode whose flows the flow table holds: the one mode that keeps
- * flows (a second such mode would record its id in struct flow). */
+/* A note for the main thread to log (workers never log): kind, about a
+ * client and a server (family 4/6), the policy's name copied. Kept quiet:
+ * a SYN without timestamp once per (domain, server) hash, clamps and
+ * quotas at most once a second per worker, verdicts always. Given fields,
+ * never the packet or the context: the caller's parsed packet then stays
+ * in registers. */
+void mode_note(struct proc_notes *notes, uint32_t now, enum proc_note_kind kind,
+	       const char *policy, uint16_t dom, uint32_t value, uint32_t value2,
+	       int family, const uint8_t *client, const uint8_t *server);
+
+/* The mode that made flow f. */
 const struct mode_ops *mode_of_flow(const struct flow *f);
 
 #endif

@@ -12,6 +12,7 @@ enum policy_mode {
 	MODE_STRIP,
 	MODE_REWRITE,
 	MODE_OBSERVE,
+	MODE_AUTO,
 };
 
 struct cidr {
@@ -24,6 +25,7 @@ struct cidr {
 struct policy {
 	char name[64];
 	enum policy_mode mode;
+	enum policy_mode action;	/* auto: what legacy servers get (strip, rewrite) */
 	struct cidr *dst;	/* required, ndst >= 1 */
 	size_t ndst;
 	struct cidr *src;	/* empty: any source */

@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "csum.h"
+#include "discovery.h"
 #include "domain.h"
 #include "flow.h"
 #include "stats.h"
@@ -37,6 +38,8 @@ enum proc_note_kind {
 	NOTE_SYN_WITHOUT_TS,	/* rewrite cannot protect this client */
 	NOTE_CLAMP,		/* a client's TSval ran ahead of real time */
 	NOTE_QUOTA,		/* a client hit its flow quota */
+	NOTE_VERDICT,		/* discovery classified a server */
+	NOTE_KINDS
 };
 
 #define PROC_NOTES 32
@@ -44,7 +47,9 @@ struct proc_note {
 	uint8_t kind;		/* enum proc_note_kind */
 	uint8_t family;
 	uint16_t domain;
-	uint32_t value;		/* CLAMP: the excess, ms; QUOTA: the quota */
+	uint32_t value;		/* CLAMP: the excess, ms; QUOTA: the quota;
+				 * VERDICT: the verdict */
+	uint32_t value2;	/* VERDICT: confirmed drops */
 	uint8_t client[16];
 	uint8_t server[16];
 	char policy[64];	/* a copy: the config may be gone when it is read */
@@ -53,13 +58,14 @@ struct proc_notes {
 	struct proc_note ring[PROC_NOTES];
 	_Atomic uint32_t head, tail;
 	uint8_t seen[256];	/* SYN_WITHOUT_TS: once per (domain, server) hash */
-	uint32_t last[3];	/* CLAMP, QUOTA: at most one a second, +1 */
+	uint32_t last[NOTE_KINDS]; /* CLAMP, QUOTA: at most one a second, +1 */
 };
 
 /* What the worker owns; times are set by the engine once per batch. */
 struct proc_state {
 	struct flow_table *flows;	/* NULL: no mode that keeps flows works */
 	struct domains *domains;
+	struct discovery *discovery;	/* observe, auto: NULL observes nothing */
 	struct proc_notes *notes;	/* may be NULL */
 	unsigned worker;
 	uint32_t now;			/* monotonic seconds */

@@ -222,7 +222,9 @@ text_with(const struct conf_key *k, const char *value, char *out, size_t len)
 		for (size_t i = 0; i < 3; i++)
 			if (strcmp(req[i][0], dot + 1) != 0)
 				snprintf(pol + strlen(pol), sizeof(pol) - strlen(pol),
-					 "%s = %s; ", req[i][0], req[i][1]);
+					 "%s = %s; ", req[i][0],
+					 /* action is for mode auto only */
+					 i == 1 && !strcmp(dot + 1, "action") ? "\"auto\"" : req[i][1]);
 		snprintf(out, len, "policies = ( { %s%s = %s; } );\n", pol, dot + 1, value);
 	} else if (dot) {
 		snprintf(out, len, POLICY "%.*s = {\n %s = %s; };\n", (int)(dot - k->path),
@@ -329,8 +331,7 @@ every_enum_name_comes_from_the_table(void **state)
 		if (k[i].type != CONF_ENUM)
 			continue;
 		for (int e = k[i].names->first; e <= k[i].names->last; e++) {
-			/* observe has a name but is refused (its own test) */
-			if (!k[i].names->name(e) || strcmp(k[i].names->name(e), "observe") == 0)
+			if (!k[i].names->name(e))
 				continue;
 			snprintf(v, sizeof(v), "\"%s\"", k[i].names->name(e));
 			text_with(&k[i], v, text, sizeof(text));
@@ -350,11 +351,28 @@ every_enum_name_comes_from_the_table(void **state)
 }
 
 static void
-observe_mode_is_not_implemented(void **state)
+action_is_for_mode_auto_only(void **state)
 {
 	(void)state;
-	assert_error_at("policies = (\n { name = \"p\";\n mode = \"observe\"; destinations = \"198.51.100.1\"; } );\n",
-			3, "not implemented in this version");
+	assert_error_at("policies = (\n { name = \"p\"; mode = \"strip\";\n action = \"rewrite\"; destinations = \"198.51.100.1\"; } );\n",
+			3, "'action' is for mode auto only");
+}
+
+static void
+auto_takes_strip_or_rewrite_and_strip_by_default(void **state)
+{
+	struct conf *c = conf_from_text("policies = (\n"
+		" { name = \"a\"; mode = \"auto\"; destinations = \"0.0.0.0/0\"; },\n"
+		" { name = \"b\"; mode = \"auto\"; action = \"rewrite\"; destinations = \"::/0\"; } );\n", NULL);
+	(void)state;
+
+	assert_non_null(c);
+	assert_int_equal(c->pol[0].mode, MODE_AUTO);
+	assert_int_equal(c->pol[0].action, MODE_STRIP);
+	assert_int_equal(c->pol[1].action, MODE_REWRITE);
+	conf_free(c);
+	assert_error_at("policies = (\n { name = \"p\"; mode = \"auto\";\n action = \"pass\"; destinations = \"198.51.100.1\"; } );\n",
+			3, "action");
 }
 
 static void
@@ -379,7 +397,7 @@ missing_mode_lists_the_modes(void **state)
 {
 	(void)state;
 	assert_error_at("policies = (\n { name = \"web\"; destinations = \"198.51.100.1\"; } );\n",
-			2, "policy 'web' needs 'mode' (one of pass, strip, rewrite, observe)");
+			2, "policy 'web' needs 'mode' (one of pass, strip, rewrite, observe, auto)");
 }
 
 static void
@@ -513,7 +531,8 @@ main(void)
 		cmocka_unit_test(every_key_gets_its_table_default),
 		cmocka_unit_test(every_integer_range_comes_from_the_table),
 		cmocka_unit_test(every_enum_name_comes_from_the_table),
-		cmocka_unit_test(observe_mode_is_not_implemented),
+		cmocka_unit_test(action_is_for_mode_auto_only),
+		cmocka_unit_test(auto_takes_strip_or_rewrite_and_strip_by_default),
 		cmocka_unit_test(unknown_key_in_a_group_names_file_and_line),
 		cmocka_unit_test(group_of_wrong_type_lists_its_keys),
 		cmocka_unit_test(missing_mode_lists_the_modes),

@@ -72,6 +72,29 @@ rewrite_queues_both_directions(void **state)
 	free(r);
 }
 
+/* observe (and auto with strip) queue SYN, FIN and RST both ways, not
+ * the data; auto with rewrite queues every packet. */
+static void
+observe_and_auto_queue_what_they_need(void **state)
+{
+	char *o = rules_for("policies = ( { name = \"o\"; mode = \"observe\"; destinations = \"198.51.100.10\"; } );\n",
+			    RULES_IPTABLES);
+	char *a = rules_for("policies = ( { name = \"a\"; mode = \"auto\"; destinations = \"198.51.100.10\"; } );\n",
+			    RULES_IPTABLES);
+	char *r = rules_for("policies = ( { name = \"r\"; mode = \"auto\"; action = \"rewrite\"; destinations = \"198.51.100.10\"; } );\n",
+			    RULES_IPTABLES);
+	(void)state;
+
+	assert_non_null(strstr(o, "-d 198.51.100.10/32 ! --tcp-flags SYN,FIN,RST NONE -m comment"));
+	assert_non_null(strstr(o, "-s 198.51.100.10/32 ! --tcp-flags SYN,FIN,RST NONE -m comment"));
+	assert_non_null(strstr(a, "-d 198.51.100.10/32 ! --tcp-flags SYN,FIN,RST NONE -m comment"));
+	assert_non_null(strstr(r, "-d 198.51.100.10/32 -m comment"));
+	assert_non_null(strstr(r, "-s 198.51.100.10/32 -m comment"));
+	free(o);
+	free(a);
+	free(r);
+}
+
 static void
 pass_policy_queues_nothing(void **state)
 {
@@ -271,6 +294,7 @@ main(void)
 		cmocka_unit_test(ipv6_rules_go_to_ip6tables),
 		cmocka_unit_test(several_queues_use_queue_balance),
 		cmocka_unit_test(rewrite_queues_both_directions),
+		cmocka_unit_test(observe_and_auto_queue_what_they_need),
 		cmocka_unit_test(pass_policy_queues_nothing),
 		cmocka_unit_test(nft_rules_have_bypass_and_both_families),
 		cmocka_unit_test(sources_appear_in_rules),

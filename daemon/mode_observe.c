@@ -1,0 +1,123 @@
+/* mode_observe.c - change nothing; learn which servers drop SYNs because
+ * of timestamps. Each client SYN is judged against what a legacy server
+ * would have recorded for its translated source (discovery.c); the flow
+ * then shows whether the server answered a SYN predicted to be dropped
+ * (contrary evidence) or the client had to retransmit it (a confirmed
+ * drop), and, when the server closes first, what it records. Only SYNs,
+ * FINs and RSTs are queued, both ways.
+ *
+ * An observed flow carries FLOW_OBSERVE; its offset holds the
+ * DISCOVERY_DROP_* bits of its latest SYN, last_raw the client's latest
+ * TSval. */
+#include "discovery.h"
+#include "mode.h"
+
+static const struct action pass = { .kind = ACT_PASS };
+
+/* Evidence about the flow's latest SYN (predicted dropped); a changed
+ * verdict is noted for the log. Given fields, not the context: the
+ * caller's packet stays in registers. */
+static __attribute__((noinline, cold)) void
+evidence(struct proc_state *ps, uint16_t dom, bool confirmed, int family,
+	 const uint8_t *client, const uint8_t *server)
+{
+	bool changed = false;
+	enum discovery_verdict v = discovery_evidence(ps->discovery, dom, family, server,
+						      confirmed, ps->now, &changed);
+
+	if (changed)
+		mode_note(ps->notes, ps->now, NOTE_VERDICT, NULL, dom, v, 0, family, client,
+			  server);
+}
+
+struct action
+observe_client_syn(const struct policy *pol, const struct mode_ctx *x)
+{
+	const struct pkt *p = x->p;
+	uint16_t dom = mode_domain(pol, x);
+	unsigned drop;
+	struct flow *f;
+
+	if (!x->ps->discovery)
+		return pass;
+	drop = discovery_syn(x->ps->discovery, dom, p->family, p->daddr, p->ts_count > 0,
+			     p->tsval, x->ps->now);
+	/* Followed only while there is room: observing never evicts. */
+	if (!(f = flow_insert(x->ps->flows, p, x->ps->now)))
+		return pass;
+	f->flags |= FLOW_OBSERVE;
+	f->domain = dom;
+	f->offset = drop;
+	f->last_raw = p->tsval;
+	return (struct action){ .kind = ACT_PASS, .flow = FLOW_CREATED };
+}
+
+static void
+client_packet(struct flow *f, const struct mode_ctx *x)
+{
+	const struct pkt *p = x->p;
+
+	if (pkt_is_client_syn(p) && !(f->flags & FLOW_ANSWERED)) {
+		/* a retransmitted SYN: the one before went unanswered */
+		if (f->offset)
+			evidence(x->ps, f->domain, true, p->family, p->saddr, p->daddr);
+		f->offset = discovery_syn(x->ps->discovery, f->domain, p->family, p->daddr,
+					  p->ts_count > 0, p->tsval, x->ps->now);
+	}
+	if (p->ts_count)
+		f->last_raw = p->tsval;
+	if (p->tcp_flags & TCPF_FIN) {
+		/* the server closed first: it records this, the client's
+		 * latest TSval (its last segment) */
+		if ((f->flags & FLOW_FIN_SERVER) && !(f->flags & FLOW_FIN_CLIENT) && p->ts_count)
+			discovery_record(x->ps->discovery, f->domain, p->family, p->daddr,
+					 p->tsval, x->ps->now);
+		flow_fin(x->ps->flows, f, true, x->ps->now);
+	}
+}
+
+static void
+server_packet(struct flow *f, const struct mode_ctx *x)
+{
+	const struct pkt *p = x->p;
+
+	if ((p->tcp_flags & TCPF_SYN) && !(f->flags & FLOW_ANSWERED)) {
+		if (f->offset)
+			evidence(x->ps, f->domain, false, p->family, p->daddr, p->saddr);
+		flow_answered(x->ps->flows, f);
+	}
+	if (p->tcp_flags & TCPF_FIN) {
+		/* closing first: the client's latest TSval it accepted, which
+		 * it echoes (the client's FIN, if it comes, refines it) */
+		if (!(f->flags & FLOW_FIN_CLIENT) && p->ts_count && p->tsecr)
+			discovery_record(x->ps->discovery, f->domain, p->family, p->saddr,
+					 p->tsecr, x->ps->now);
+		flow_fin(x->ps->flows, f, false, x->ps->now);
+	}
+}
+
+struct action
+observe_segment(struct flow *f, bool from_client, const struct mode_ctx *x)
+{
+	flow_touch(x->ps->flows, f, x->ps->now);
+	if (x->p->tcp_flags & TCPF_RST) {
+		flow_remove(x->ps->flows, f);
+		return (struct action){ .kind = ACT_PASS, .flow = FLOW_REMOVED };
+	}
+	if (!x->ps->discovery)
+		return pass;
+	if (from_client)
+		client_packet(f, x);
+	else
+		server_packet(f, x);
+	return (struct action){ .kind = ACT_PASS, .flow = FLOW_TOUCHED };
+}
+
+const struct mode_ops mode_observe = {
+	.name = "observe",
+	.queue_out = QUEUE_CTL,
+	.queue_in = QUEUE_CTL,
+	.needs_flows = true,
+	.client_syn = observe_client_syn,
+	.segment = observe_segment,
+};
