@@ -473,7 +473,7 @@ field_out_of_range_is_refused(void **state)
 {
 	static const struct { int flow; size_t off; uint8_t v; } bad[] = {
 		{ 1, 2, 5 },		/* flow family 5 */
-		{ 1, 3, 0x40 },		/* flow flag beyond FLOW_* */
+		{ 1, 3, 0x80 },		/* flow flag beyond FLOW_* */
 		{ 1, 3, 0x20 },		/* FLOW_V6 on an IPv4 flow (record 0) */
 		{ 1, 48, 0x7f },	/* domain id past the domain records */
 		{ 1, 51, 1 },		/* reserved */
