@@ -65,10 +65,14 @@ notes_format(const struct proc_note *n, const struct domains *d, uint32_t held,
 			 client, n->value, server, src, more);
 		break;
 	case NOTE_VERDICT:
-		snprintf(out, len, "server %s (seen from translated source %s) classified %s "
-			 "by the SYNs it answered or dropped; mode auto applies its action "
-			 "to the servers classified legacy", server, src,
-			 discovery_verdict_name((enum discovery_verdict)n->value));
+		snprintf(out, len, "server %s (from translated source %s) classified %s: %s",
+			 server, src, discovery_verdict_name((enum discovery_verdict)n->value),
+			 n->value == DISCOVERY_LEGACY ?
+			 "it dropped SYNs behind what it recorded (tcp_tw_recycle); "
+			 "policies in mode auto now give it their action" :
+			 n->value == DISCOVERY_NOT_LEGACY ?
+			 "it answered SYNs a legacy server would have dropped" :
+			 "the evidence is mixed now");
 		break;
 	case NOTE_QUOTA:
 		snprintf(out, len, "client %s holds %u flows, its quota (flows.per_client): "

@@ -188,10 +188,14 @@ tn_counter() {
 		$1 == grp && hdr { print $(col[key]); exit }' /proc/net/snmp /proc/net/netstat
 }
 
-# The legacy tw_recycle server: tn_legacy VARIANT LOG. Sets TN_LEGACY_PID.
+# The legacy tw_recycle server: tn_legacy VARIANT LOG [ADDRESS]. Sets
+# TN_LEGACY_PID. With ADDRESS, only that server address is legacy.
+TN_LEGACY_D="" TN_LEGACY_S=""
 tn_legacy() {
-	in_ns "$TN_SRV" iptables -A INPUT -p tcp --dport 80 -j NFQUEUE --queue-num 7 --queue-bypass
-	in_ns "$TN_SRV" iptables -A OUTPUT -p tcp --sport 80 -j NFQUEUE --queue-num 7 --queue-bypass
+	TN_LEGACY_D="" TN_LEGACY_S=""
+	[ -n "${3:-}" ] && TN_LEGACY_D="-d $3" TN_LEGACY_S="-s $3"
+	in_ns "$TN_SRV" iptables -A INPUT -p tcp $TN_LEGACY_D --dport 80 -j NFQUEUE --queue-num 7 --queue-bypass
+	in_ns "$TN_SRV" iptables -A OUTPUT -p tcp $TN_LEGACY_S --sport 80 -j NFQUEUE --queue-num 7 --queue-bypass
 	ip netns exec "$TN_SRV" "$TSNATD_LEGACY" --variant "$1" --queue 7 >"$2" 2>&1 </dev/null &
 	TN_LEGACY_PID=$!
 	tn_track $TN_LEGACY_PID
@@ -208,8 +212,8 @@ tn_legacy() {
 # Stop the emulator and its rules; print its final counter line.
 tn_legacy_stop() {
 	tn_stop "$TN_LEGACY_PID"
-	in_ns "$TN_SRV" iptables -D INPUT -p tcp --dport 80 -j NFQUEUE --queue-num 7 --queue-bypass
-	in_ns "$TN_SRV" iptables -D OUTPUT -p tcp --sport 80 -j NFQUEUE --queue-num 7 --queue-bypass
+	in_ns "$TN_SRV" iptables -D INPUT -p tcp $TN_LEGACY_D --dport 80 -j NFQUEUE --queue-num 7 --queue-bypass
+	in_ns "$TN_SRV" iptables -D OUTPUT -p tcp $TN_LEGACY_S --sport 80 -j NFQUEUE --queue-num 7 --queue-bypass
 	grep "^legacy variant" "$1" | tail -1
 }
 
