@@ -21,6 +21,7 @@
 #include <sys/random.h>
 
 #include "conf.h"
+#include "discofile.h"
 #include "discovery.h"
 #include "domain.h"
 #include "engine.h"
@@ -53,6 +54,16 @@ log_notes(const struct engine *e)
 	for (unsigned i = 0; i < engine_nworkers(e); i++)
 		while (engine_note(e, i, &n))
 			notes_log(notes, &n, domains, (uint32_t)mono.tv_sec);
+}
+
+/* Monotonic seconds, as the workers count them. */
+static uint32_t
+mono_s(void)
+{
+	struct timespec mono;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	return (uint32_t)mono.tv_sec;
 }
 
 /* Wall clock milliseconds since the epoch. */
@@ -265,6 +276,9 @@ start(struct conf *c, struct state_queue *sq, unsigned *nq, struct rtnl **rt)
 	nflows = state_restore(c->state_dir, sq, *nq, domains, c->flows_idle_timeout);
 	if (nflows > 0)
 		log_info("restored %ld rewritten flows from %s", nflows, c->state_dir);
+	nflows = discofile_restore(c->state_dir, discovery, domains, mono_s());
+	if (nflows > 0)
+		log_info("restored %ld observed servers from %s", nflows, c->state_dir);
 	/* After a crash (no state saved): start above what was stamped. */
 	if (marks_restore(c->state_dir, domains, wall_ms()) > 0)
 		log_warnx("no clean stop before this start: SYNs start from the timestamp "
@@ -303,6 +317,9 @@ stop(struct engine *e, const struct state_queue *sq, unsigned nq, struct rtnl *r
 			unlink(path);
 		}
 	}
+	if (discovery_count(discovery) &&
+	    (nflows = discofile_save(c->state_dir, discovery, domains, mono_s())) >= 0)
+		log_info("saved %ld observed servers to %s", nflows, c->state_dir);
 	log_counters(e);
 	engine_free(e);
 	rtnl_close(rt);
