@@ -64,7 +64,7 @@ for cfg in ["none", "kernel-strip", "nfq-example", "tsnatd-accept", "tsnatd-stri
 print("\nBulk TCP, iperf3, every packet queued both ways (median, min-max)")
 print("%-15s %8s %10s %16s %12s" % ("config", "streams", "Gbit/s", "(min-max)", "retransmits"))
 for streams in (1, 4):
-    for cfg in ["none", "nfq-example", "tsnatd-accept", "tsnatd-rewrite"]:
+    for cfg in ["none", "nfq-example", "tsnatd-accept", "tsnatd-rewrite", "tsnatd-observe"]:
         runs = bulk.get((cfg, streams), [])
         if not runs:
             continue
@@ -120,6 +120,11 @@ for streams in (1, 4):
     if rw and nq:
         checks.append(("rewrite bulk %d stream(s) >= nf-queue example" % streams, rw["gbps"] >= nq["gbps"],
                        "%.2f vs %.2f Gbit/s" % (rw["gbps"], nq["gbps"])))
+    ob = B.get("tsnatd-observe/%d" % streams)
+    if ob and no:
+        # only SYN, FIN and RST are queued: the same as none, within noise
+        checks.append(("observe bulk %d stream(s) >= 90%% of none" % streams,
+                       ratio(ob["gbps"], no["gbps"]) >= 0.90, "%.0f%%" % (100 * ratio(ob["gbps"], no["gbps"]))))
 if I:
     checks.append(("<= 150 instructions per stripped SYN", 0 < I["strip"]["core"] <= 150, "%.0f" % I["strip"]["core"]))
     checks.append(("<= 250 instructions per rewritten packet", 0 < I["rewrite"]["core"] <= 250,

@@ -16,7 +16,7 @@ SECS=${BENCH_SECONDS:-3}
 # subsets, for looking into one thing: parts and configurations to run
 PARTS=${BENCH_PARTS:-syn bulk instr mem}
 SYN_CONFIGS=${BENCH_SYN_CONFIGS:-none kernel-strip nfq-example tsnatd-accept tsnatd-strip tsnatd-rewrite}
-BULK_CONFIGS=${BENCH_BULK_CONFIGS:-none nfq-example tsnatd-accept tsnatd-rewrite}
+BULK_CONFIGS=${BENCH_BULK_CONFIGS:-none nfq-example tsnatd-accept tsnatd-rewrite tsnatd-observe}
 CALLS=${BENCH_CALLS:-20000}	# packets replayed under callgrind
 part() { case " $PARTS " in *" $1 "*) return 0;; esac; return 1; }
 . tests/e2e/lib.sh
@@ -79,8 +79,14 @@ configure() {
 		tn_track $CONSUMER_PID
 		sleep 0.5
 		taskset -a -p -c 1 "$CONSUMER_PID" >/dev/null ;;
-	tsnatd-accept|tsnatd-strip|tsnatd-rewrite)
+	tsnatd-accept|tsnatd-strip|tsnatd-rewrite|tsnatd-observe)
 		[ "$name" = tsnatd-rewrite ] && conf=$RWCONF
+		if [ "$name" = tsnatd-observe ]; then
+			# observe queues SYN, FIN and RST only: bulk data never
+			# reaches it
+			sed 's/mode = "[a-z]*"/mode = "observe"/' "$STRIPCONF" >"$TN_DIR/observe.conf"
+			conf=$TN_DIR/observe.conf
+		fi
 		"$TSNATD" -c "$conf" --print-rules iptables | grep '^-A TSNATD' |
 			sed 's/^/-t mangle /' | while read -r rule; do
 				in_ns "$TN_GW" iptables $rule; done
