@@ -47,7 +47,8 @@ ALL_LDFLAGS  := $(SAN) $(LTOFLAGS) $(CFLAGS) $(LDFLAGS)
 # The pure packet path: no syscalls, no globals; shared by the daemon, the
 # tests, the fuzzer, the legacy-server emulator and the benchmarks.
 CORE   := csum packet tsopt policy flow domain discovery mode mode_pass mode_strip mode_rewrite process
-DAEMON := $(CORE) conf confcheck confdoc log nfq engine rules stats state marks notes rtnl reload warn main
+DAEMON := $(CORE) conf confcheck confdoc log nfq engine flowsnap rules stats state marks notes rtnl reload warn \
+	textbuf control metrics ctlsock ctlsrv main
 LEGACY := csum packet legacy_model legacy_main
 
 CORE_OBJ   := $(CORE:%=$(B)/obj/%.o)
@@ -59,16 +60,26 @@ UNIT_BINS  := $(UNIT_TESTS:%=$(B)/tests/%)
 # Test programs link what they test; process/conf need the logger too.
 UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/confcheck.o $(B)/obj/confdoc.o $(B)/obj/stats.o $(B)/obj/log.o \
 	      $(B)/obj/nfq.o $(B)/obj/rules.o $(B)/obj/state.o $(B)/obj/marks.o $(B)/obj/notes.o \
-	      $(B)/obj/rtnl.o $(B)/obj/reload.o $(B)/obj/warn.o $(B)/obj/legacy_model.o $(B)/tests/pktbuild.o
+	      $(B)/obj/rtnl.o $(B)/obj/reload.o $(B)/obj/warn.o $(B)/obj/legacy_model.o $(B)/tests/pktbuild.o \
+	      $(B)/obj/flowsnap.o $(B)/obj/textbuf.o $(B)/obj/control.o $(B)/obj/metrics.o \
+	      $(B)/obj/ctlsock.o
 
 .PHONY: all unit unit-check tsan fuzz check e2e demo bench bench-smoke man install uninstall clean help
-all: $(B)/tsnatd $(B)/tsnatd-legacy build/tsnatd build/tsnatd-legacy
+all: $(B)/tsnatd $(B)/tsnatd-legacy $(B)/tsnatctl build/tsnatd build/tsnatd-legacy build/tsnatctl
 
 # build/tsnatd always points at the last built variant: scripts use it.
 build/tsnatd: $(B)/tsnatd
 	ln -sf $(VARIANT)/tsnatd $@
 build/tsnatd-legacy: $(B)/tsnatd-legacy
 	ln -sf $(VARIANT)/tsnatd-legacy $@
+build/tsnatctl: $(B)/tsnatctl
+	ln -sf $(VARIANT)/tsnatctl $@
+
+# tsnatctl: the control socket's client; the daemon renders everything.
+$(B)/tsnatctl: $(B)/obj/tsnatctl.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
+$(B)/obj/%.o: tools/%.c | $(B)/obj
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/tsnatd: $(DAEMON_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
