@@ -64,7 +64,7 @@ UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/confcheck.o $(B)/obj/confdoc.
 	      $(B)/obj/flowsnap.o $(B)/obj/textbuf.o $(B)/obj/control.o $(B)/obj/metrics.o \
 	      $(B)/obj/ctlsock.o
 
-.PHONY: all unit unit-check tsan fuzz check e2e demo bench bench-smoke man install uninstall clean help
+.PHONY: all unit unit-check metrics-check tsan fuzz check e2e demo bench bench-smoke man install uninstall clean help
 all: $(B)/tsnatd $(B)/tsnatd-legacy $(B)/tsnatctl build/tsnatd build/tsnatd-legacy build/tsnatctl
 
 # build/tsnatd always points at the last built variant: scripts use it.
@@ -138,7 +138,16 @@ man: $(B)/tsnatd
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
-	@$(MAKE) --no-print-directory unit-check
+	@$(MAKE) --no-print-directory unit-check metrics-check
+
+# A sample rendering of the metrics (test_metrics writes it) through
+# promtool's linter; skipped without promtool (Debian: prometheus).
+metrics-check: $(B)/tests/test_metrics
+	@if ! command -v promtool >/dev/null 2>&1; then \
+		echo "metrics-check: skipped (needs promtool, Debian package prometheus)"; exit 0; fi; \
+	set -e; $(B)/tests/test_metrics --sample >$(B)/metrics-sample.prom; \
+	promtool check metrics <$(B)/metrics-sample.prom; \
+	echo "metrics-check: promtool check metrics clean ($$(grep -c '^tsnatd_' $(B)/metrics-sample.prom) samples)"
 
 # The unit file as install writes it, with $(1) for @SBINDIR@.
 UNIT_SED = sed 's|@SBINDIR@|$(1)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/tsnatd.service.in
@@ -230,7 +239,8 @@ $(FUZZ_CONF_BIN): tests/fuzz/fuzz_conf.c daemon/conf.c daemon/rules.c daemon/log
 	mkdir -p build/fuzz
 	$(FUZZ_CC) $(shell $(PKG_CONFIG) --cflags libconfig) -o $@ $^ $(shell $(PKG_CONFIG) --libs libconfig)
 
-RUN_ENV = TSNATD=$(CURDIR)/$(B)/tsnatd TSNATD_LEGACY=$(CURDIR)/$(B)/tsnatd-legacy
+RUN_ENV = TSNATD=$(CURDIR)/$(B)/tsnatd TSNATD_LEGACY=$(CURDIR)/$(B)/tsnatd-legacy \
+	  TSNATCTL=$(CURDIR)/$(B)/tsnatctl
 
 # Tests by need. unit and fuzz need neither root nor the network (they
 # open no socket; the control plane's syscalls are mocked); e2e needs root
@@ -239,6 +249,7 @@ RUN_ENV = TSNATD=$(CURDIR)/$(B)/tsnatd TSNATD_LEGACY=$(CURDIR)/$(B)/tsnatd-legac
 e2e: all $(BENCH_BINS)
 	$(RUN_ENV) tests/e2e/run.sh
 	$(RUN_ENV) tests/e2e/hardening.sh
+	$(RUN_ENV) tests/e2e/control.sh
 	$(MAKE) --no-print-directory bench-smoke
 
 demo: all
@@ -278,6 +289,7 @@ check: all unit
 
 install: all
 	install -D -m 0755 $(B)/tsnatd $(DESTDIR)$(SBINDIR)/tsnatd
+	install -D -m 0755 $(B)/tsnatctl $(DESTDIR)$(SBINDIR)/tsnatctl
 	install -D -m 0644 conf/tsnatd.conf $(DESTDIR)$(SYSCONFDIR)/tsnatd/tsnatd.conf.example
 	test -e $(DESTDIR)$(SYSCONFDIR)/tsnatd/tsnatd.conf || \
 		install -m 0644 conf/tsnatd.conf $(DESTDIR)$(SYSCONFDIR)/tsnatd/tsnatd.conf
@@ -287,10 +299,12 @@ install: all
 	@# The unit runs as the user tsnatd: create it now, unless staging.
 	if [ -z "$(DESTDIR)" ]; then systemd-sysusers $(SYSUSERSDIR)/tsnatd.conf; fi
 	install -D -m 0644 doc/tsnatd.8 $(DESTDIR)$(MANDIR)/man8/tsnatd.8
+	install -D -m 0644 doc/tsnatctl.8 $(DESTDIR)$(MANDIR)/man8/tsnatctl.8
 	install -D -m 0644 doc/tsnatd.conf.5 $(DESTDIR)$(MANDIR)/man5/tsnatd.conf.5
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/tsnatd $(DESTDIR)$(UNITDIR)/tsnatd.service \
+	rm -f $(DESTDIR)$(SBINDIR)/tsnatd $(DESTDIR)$(SBINDIR)/tsnatctl \
+		$(DESTDIR)$(MANDIR)/man8/tsnatctl.8 $(DESTDIR)$(UNITDIR)/tsnatd.service \
 		$(DESTDIR)$(SYSUSERSDIR)/tsnatd.conf \
 		$(DESTDIR)$(MANDIR)/man8/tsnatd.8 $(DESTDIR)$(MANDIR)/man5/tsnatd.conf.5 \
 		$(DESTDIR)$(SYSCONFDIR)/tsnatd/tsnatd.conf.example

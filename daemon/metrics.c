@@ -80,15 +80,15 @@ metrics_domains(const struct control_data *d, struct textbuf *o)
 {
 	char name[INET6_ADDRSTRLEN + 8];
 
-	metrics_family(o, "domain_mark_distance_ms", "gauge",
-		       "a translated source's highest TSval sent minus the wall clock, ms");
+	metrics_family(o, "domain_mark_distance_seconds", "gauge",
+		       "a translated source's highest TSval sent minus the wall clock");
 	for (size_t i = 0; i < d->ndom; i++) {
 		if (!d->dom[i].has_mark)
 			continue;
 		control_domain_name(d, d->dom[i].id, name, sizeof(name));
-		textbuf_printf(o, "tsnatd_domain_mark_distance_ms{translated_source=\"");
+		textbuf_printf(o, "tsnatd_domain_mark_distance_seconds{translated_source=\"");
 		metrics_label(o, name);
-		textbuf_printf(o, "\"} %lld\n", (long long)d->dom[i].distance_ms);
+		textbuf_printf(o, "\"} %.3f\n", (double)d->dom[i].distance_ms / 1000);
 	}
 }
 

@@ -49,6 +49,9 @@ textbuf_json_str(struct textbuf *b, const char *s)
 		if (*c == '"' || *c == '\\') {
 			b->p[b->len++] = '\\';
 			b->p[b->len++] = (char)*c;
+		} else if (*c == '\n' || *c == '\t') {
+			b->p[b->len++] = '\\';
+			b->p[b->len++] = *c == '\n' ? 'n' : 't';
 		} else if (*c < 0x20 || *c == 0x7f) {
 			b->len += (size_t)snprintf(b->p + b->len, 7, "\\u%04x", *c);
 		} else {
