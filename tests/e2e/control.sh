@@ -44,10 +44,10 @@ tn_setup
 tn_http_server
 CONF=$TN_DIR/control.conf
 tn_rewrite_conf "$CONF"
-cat >>"$CONF" <<CFG
-control_socket = "$SOCK";
-metrics = { file = "$CTL/tsnatd.prom"; interval = 1; };
-CFG
+sed -i -e "s|^control_socket = .*|control_socket = \"$SOCK\";|" \
+	-e "s|^metrics = .*|metrics = { file = \"$CTL/tsnatd.prom\"; interval = 1; };|" "$CONF"
+grep -q "^control_socket = \"$SOCK\";" "$CONF" && grep -q "tsnatd.prom" "$CONF" ||
+	{ echo "control.conf: keys not set"; exit 1; }
 tn_load_rules "$CONF"
 LOG=$TN_DIR/daemon.log
 tn_daemon "$CONF" "$LOG"
