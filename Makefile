@@ -47,7 +47,8 @@ ALL_LDFLAGS  := $(SAN) $(LTOFLAGS) $(CFLAGS) $(LDFLAGS)
 # The pure packet path: no syscalls, no globals; shared by the daemon, the
 # tests, the fuzzer, the legacy-server emulator and the benchmarks.
 CORE   := csum packet tsopt policy flow domain discovery mode mode_pass mode_strip mode_rewrite mode_observe mode_auto process
-DAEMON := $(CORE) conf confcheck confdoc log nfq engine rules stats state marks discofile notes rtnl reload warn main
+DAEMON := $(CORE) conf confcheck confdoc log nfq engine flowsnap rules stats state marks discofile notes rtnl \
+	reload warn textbuf control metrics ctlsock ctlsrv main
 LEGACY := csum packet legacy_model legacy_main
 
 CORE_OBJ   := $(CORE:%=$(B)/obj/%.o)
@@ -59,16 +60,26 @@ UNIT_BINS  := $(UNIT_TESTS:%=$(B)/tests/%)
 # Test programs link what they test; process/conf need the logger too.
 UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/confcheck.o $(B)/obj/confdoc.o $(B)/obj/stats.o $(B)/obj/log.o \
 	      $(B)/obj/nfq.o $(B)/obj/rules.o $(B)/obj/state.o $(B)/obj/marks.o $(B)/obj/discofile.o $(B)/obj/notes.o \
-	      $(B)/obj/rtnl.o $(B)/obj/reload.o $(B)/obj/warn.o $(B)/obj/legacy_model.o $(B)/tests/pktbuild.o
+	      $(B)/obj/rtnl.o $(B)/obj/reload.o $(B)/obj/warn.o $(B)/obj/legacy_model.o $(B)/tests/pktbuild.o \
+	      $(B)/obj/flowsnap.o $(B)/obj/textbuf.o $(B)/obj/control.o $(B)/obj/metrics.o \
+	      $(B)/obj/ctlsock.o
 
-.PHONY: all unit unit-check tsan fuzz check e2e demo bench bench-smoke man install uninstall clean help
-all: $(B)/tsnatd $(B)/tsnatd-legacy build/tsnatd build/tsnatd-legacy
+.PHONY: all unit unit-check metrics-check tsan fuzz check e2e demo bench bench-smoke man install uninstall clean help
+all: $(B)/tsnatd $(B)/tsnatd-legacy $(B)/tsnatctl build/tsnatd build/tsnatd-legacy build/tsnatctl
 
 # build/tsnatd always points at the last built variant: scripts use it.
 build/tsnatd: $(B)/tsnatd
 	ln -sf $(VARIANT)/tsnatd $@
 build/tsnatd-legacy: $(B)/tsnatd-legacy
 	ln -sf $(VARIANT)/tsnatd-legacy $@
+build/tsnatctl: $(B)/tsnatctl
+	ln -sf $(VARIANT)/tsnatctl $@
+
+# tsnatctl: the control socket's client; the daemon renders everything.
+$(B)/tsnatctl: $(B)/obj/tsnatctl.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
+$(B)/obj/%.o: tools/%.c | $(B)/obj
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/tsnatd: $(DAEMON_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
@@ -127,7 +138,16 @@ man: $(B)/tsnatd
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
-	@$(MAKE) --no-print-directory unit-check
+	@$(MAKE) --no-print-directory unit-check metrics-check
+
+# A sample rendering of the metrics (test_metrics writes it) through
+# promtool's linter; skipped without promtool (Debian: prometheus).
+metrics-check: $(B)/tests/test_metrics
+	@if ! command -v promtool >/dev/null 2>&1; then \
+		echo "metrics-check: skipped (needs promtool, Debian package prometheus)"; exit 0; fi; \
+	set -e; $(B)/tests/test_metrics --sample >$(B)/metrics-sample.prom; \
+	promtool check metrics <$(B)/metrics-sample.prom; \
+	echo "metrics-check: promtool check metrics clean ($$(grep -c '^tsnatd_' $(B)/metrics-sample.prom) samples)"
 
 # The unit file as install writes it, with $(1) for @SBINDIR@.
 UNIT_SED = sed 's|@SBINDIR@|$(1)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/tsnatd.service.in
@@ -219,7 +239,8 @@ $(FUZZ_CONF_BIN): tests/fuzz/fuzz_conf.c daemon/conf.c daemon/rules.c daemon/log
 	mkdir -p build/fuzz
 	$(FUZZ_CC) $(shell $(PKG_CONFIG) --cflags libconfig) -o $@ $^ $(shell $(PKG_CONFIG) --libs libconfig)
 
-RUN_ENV = TSNATD=$(CURDIR)/$(B)/tsnatd TSNATD_LEGACY=$(CURDIR)/$(B)/tsnatd-legacy
+RUN_ENV = TSNATD=$(CURDIR)/$(B)/tsnatd TSNATD_LEGACY=$(CURDIR)/$(B)/tsnatd-legacy \
+	  TSNATCTL=$(CURDIR)/$(B)/tsnatctl
 
 # Tests by need. unit and fuzz need neither root nor the network (they
 # open no socket; the control plane's syscalls are mocked); e2e needs root
@@ -228,6 +249,8 @@ RUN_ENV = TSNATD=$(CURDIR)/$(B)/tsnatd TSNATD_LEGACY=$(CURDIR)/$(B)/tsnatd-legac
 e2e: all $(BENCH_BINS)
 	$(RUN_ENV) tests/e2e/run.sh
 	$(RUN_ENV) tests/e2e/hardening.sh
+	$(RUN_ENV) tests/e2e/control.sh
+	$(RUN_ENV) tests/e2e/discovery.sh
 	$(MAKE) --no-print-directory bench-smoke
 
 demo: all
@@ -267,6 +290,7 @@ check: all unit
 
 install: all
 	install -D -m 0755 $(B)/tsnatd $(DESTDIR)$(SBINDIR)/tsnatd
+	install -D -m 0755 $(B)/tsnatctl $(DESTDIR)$(SBINDIR)/tsnatctl
 	install -D -m 0644 conf/tsnatd.conf $(DESTDIR)$(SYSCONFDIR)/tsnatd/tsnatd.conf.example
 	test -e $(DESTDIR)$(SYSCONFDIR)/tsnatd/tsnatd.conf || \
 		install -m 0644 conf/tsnatd.conf $(DESTDIR)$(SYSCONFDIR)/tsnatd/tsnatd.conf
@@ -276,10 +300,12 @@ install: all
 	@# The unit runs as the user tsnatd: create it now, unless staging.
 	if [ -z "$(DESTDIR)" ]; then systemd-sysusers $(SYSUSERSDIR)/tsnatd.conf; fi
 	install -D -m 0644 doc/tsnatd.8 $(DESTDIR)$(MANDIR)/man8/tsnatd.8
+	install -D -m 0644 doc/tsnatctl.8 $(DESTDIR)$(MANDIR)/man8/tsnatctl.8
 	install -D -m 0644 doc/tsnatd.conf.5 $(DESTDIR)$(MANDIR)/man5/tsnatd.conf.5
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/tsnatd $(DESTDIR)$(UNITDIR)/tsnatd.service \
+	rm -f $(DESTDIR)$(SBINDIR)/tsnatd $(DESTDIR)$(SBINDIR)/tsnatctl \
+		$(DESTDIR)$(MANDIR)/man8/tsnatctl.8 $(DESTDIR)$(UNITDIR)/tsnatd.service \
 		$(DESTDIR)$(SYSUSERSDIR)/tsnatd.conf \
 		$(DESTDIR)$(MANDIR)/man8/tsnatd.8 $(DESTDIR)$(MANDIR)/man5/tsnatd.conf.5 \
 		$(DESTDIR)$(SYSCONFDIR)/tsnatd/tsnatd.conf.example

@@ -7,6 +7,7 @@
 
 #include "conf.h"
 #include "conf_int.h"
+#include "control.h"
 #include "flow.h"
 #include "log.h"
 
@@ -128,6 +129,22 @@ static const struct conf_key conf_table[] = {
 		 "and /var/lib/tsnatd (kept across boots) are writable, and where /tmp "
 		 "is private to each run; another directory must be added to the "
 		 "unit's ReadWritePaths=" },
+	{ "control_socket", CONF_PATH, CONF_EMPTY, .def_text = CONTROL_SOCKET_DEFAULT,
+	  CF(control_socket),
+	  .doc = "the Unix socket tsnatctl(8) talks to (\"\": none). tsnatd creates it "
+		 "mode 0660, owned by its user and group; root, that user and the "
+		 "members of that group may use it. A reload keeps the socket; a new "
+		 "path takes effect at the next start" },
+	{ "metrics", CONF_GROUP,
+	  .doc = "Prometheus metrics as a textfile for node_exporter's textfile "
+		 "collector (tsnatctl metrics gives the same text on demand)" },
+	{ "metrics.file", CONF_PATH, CONF_EMPTY, .def_text = "", CF(metrics_file),
+	  .doc = "the file, e.g. /var/lib/node_exporter/tsnatd.prom (\"\": none), "
+		 "replaced atomically (a temporary file in the same directory, then "
+		 "a rename), mode 0644; its directory must be writable by tsnatd "
+		 "(add it to the unit's ReadWritePaths=)" },
+	{ "metrics.interval", CONF_UINT, .min = 1, .max = 3600, .def = 15,
+	  CF(metrics_interval), .doc = "seconds between two rewrites of the file" },
 	{ "policies", CONF_LIST,
 	  .doc = "the policies, tried in order: the first whose destinations (and "
 		 "sources, if given) match a connection decides" },

@@ -114,6 +114,10 @@ conf_load_text(struct loader *L, const config_setting_t *s, const struct conf_ke
 	if (!str)
 		return;
 	len = strlen(str);
+	if (k->type == CONF_PATH && len == 0 && (k->flags & CONF_EMPTY)) {
+		((char *)base + k->off)[0] = '\0';
+		return;
+	}
 	if (k->type == CONF_PATH && (str[0] != '/' || len >= k->size)) {
 		conf_err(L, s, "%s must be an absolute path shorter than %zu",
 			 conf_key_leaf(k), k->size);

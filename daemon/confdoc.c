@@ -53,8 +53,9 @@ conf_key_range(const struct conf_key *k, char *out, size_t len)
 		snprintf(out, len, "%lld..%lld characters%s%s", k->min, k->max,
 			 k->chars ? " of " : "", k->chars ? k->chars : "");
 	else if (k->type == CONF_PATH)
-		snprintf(out, len, "absolute, under %zu characters%s", k->size,
-			 (k->flags & CONF_WRITABLE) ? ", a directory tsnatd can write" : "");
+		snprintf(out, len, "absolute, under %zu characters%s%s", k->size,
+			 (k->flags & CONF_WRITABLE) ? ", a directory tsnatd can write" : "",
+			 (k->flags & CONF_EMPTY) ? ", or \"\" (off)" : "");
 	else if (k->type == CONF_CIDRS)
 		snprintf(out, len, "%sIPv4 and IPv6%s", (k->flags & CONF_AUTO) ? "\"auto\", " : "",
 			 (k->flags & CONF_HOST) ? " addresses" : "");

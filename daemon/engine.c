@@ -19,6 +19,7 @@
 
 #include "engine.h"
 #include "engine_int.h"
+#include "flowsnap.h"
 #include "log.h"
 #include "nfq.h"
 #include "process.h"
@@ -48,6 +49,8 @@ struct worker {
 	struct proc_notes notes;
 	struct stats st;
 	struct stats_pub pub;
+	struct flowsnap snap;		/* the control socket's copy of the flows */
+	_Atomic uint32_t nflows;	/* flows in the table, published per turn */
 	_Atomic unsigned epoch;
 };
 
@@ -421,6 +424,8 @@ worker_main(void *arg)
 		worker_coalesce(w, got);
 		worker_expire(w, got);
 		worker_settle(w);
+		flowsnap_serve(&w->snap, w->ps.flows, w->ps.now, w->ps.mono_ms);
+		atomic_store_explicit(&w->nflows, flow_count(w->ps.flows), memory_order_relaxed);
 		stats_publish(&w->pub, &w->st);
 		/* The turn is over: nothing loaded from w->conf is used after
 		 * this (release), and the next turn's load of the conf pointer
@@ -496,6 +501,7 @@ engine_free(struct engine *e)
 		free(e->w[i].slots);
 		nfqmsg_batch_free(e->w[i].batch);
 		flow_table_free(e->w[i].ps.flows);
+		flowsnap_free(&e->w[i].snap);
 	}
 	free(e->w);
 	free(e);
@@ -529,6 +535,18 @@ struct flow_table *
 engine_flows(const struct engine *e, unsigned i)
 {
 	return e->w[i].ps.flows;
+}
+
+uint32_t
+engine_queue_flows(const struct engine *e, unsigned i)
+{
+	return atomic_load_explicit(&e->w[i].nflows, memory_order_relaxed);
+}
+
+struct flowsnap *
+engine_flowsnap(struct engine *e, unsigned i)
+{
+	return &e->w[i].snap;
 }
 
 bool

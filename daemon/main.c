@@ -21,6 +21,7 @@
 #include <sys/random.h>
 
 #include "conf.h"
+#include "ctlsrv.h"
 #include "discofile.h"
 #include "discovery.h"
 #include "domain.h"
@@ -41,7 +42,9 @@
 static _Atomic(struct conf *) current;
 static struct domains *domains;
 static struct notes_log *notes;		/* what the workers noted, logged */
-static struct discovery *discovery;	/* servers observed (observe, auto) */
+/* The discovery table lives as long as the daemon: the workers fill it,
+ * the control socket reads it. */
+static struct discovery *discovery;
 
 /* What the workers noted, logged (rate-limited: notes.c). */
 static void
@@ -201,7 +204,7 @@ workers_pause(const void *e)
 	nanosleep(&ts, NULL);
 }
 
-static void
+static bool
 reload(const struct engine *e, const char *path)
 {
 	const struct reload_workers w = { workers_count, workers_epoch, workers_pause, e,
@@ -210,9 +213,31 @@ reload(const struct engine *e, const char *path)
 	if (reload_apply(&current, path, domains, &w)) {
 		log_policies(atomic_load(&current));
 		sd_notify(0, "RELOADING=0\nREADY=1\nSTATUS=configuration reloaded");
-	} else {
-		sd_notify(0, "RELOADING=0\nREADY=1\nSTATUS=reload failed: running configuration kept");
+		return true;
 	}
+	sd_notify(0, "RELOADING=0\nREADY=1\nSTATUS=reload failed: running configuration kept");
+	return false;
+}
+
+/* tsnatctl reload: what SIGHUP does. */
+struct ctl_reload {
+	const struct engine *e;
+	const char *path;
+	const struct ctlsrv *ctl;
+};
+
+static bool
+ctl_reload(void *ctx)
+{
+	const struct ctl_reload *r = ctx;
+	bool ok;
+
+	sd_notify(0, "RELOADING=1");
+	ok = reload(r->e, r->path);
+	if (ok && strcmp(atomic_load(&current)->control_socket, ctlsrv_path(r->ctl)) != 0)
+		log_warnx("control_socket changed: the daemon keeps listening on '%s' until "
+			  "it is restarted", ctlsrv_path(r->ctl));
+	return ok;
 }
 
 /* Ping the watchdog only while every worker is still turning. */
@@ -266,9 +291,6 @@ start(struct conf *c, struct state_queue *sq, unsigned *nq, struct rtnl **rt)
 		fatal("domains");
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = (uint32_t)time(NULL);
-	discovery = discovery_new(DISCOVERY_MAX_DEFAULT);
-	if (!discovery)
-		fatal("discovery table");
 	e = engine_open(c, domains, discovery, seed);
 	if (!e)
 		return NULL;
@@ -324,14 +346,13 @@ stop(struct engine *e, const struct state_queue *sq, unsigned nq, struct rtnl *r
 	engine_free(e);
 	rtnl_close(rt);
 	domains_free(domains);
-	discovery_free(discovery);
 	conf_free(c);
 	log_info("stopped");
 }
 
 /* One signal: false when the daemon is to stop. */
 static bool
-on_signal(int sfd, const struct engine *e, const char *path)
+on_signal(int sfd, struct ctl_reload *rl)
 {
 	struct signalfd_siginfo si;
 
@@ -339,16 +360,61 @@ on_signal(int sfd, const struct engine *e, const char *path)
 		return true;
 	switch (si.ssi_signo) {
 	case SIGHUP:
-		sd_notify(0, "RELOADING=1");
-		reload(e, path);
+		ctl_reload(rl);
 		break;
 	case SIGUSR1:
-		log_counters(e);
+		log_counters(rl->e);
 		break;
 	case SIGTERM:
 	case SIGINT:
 		return false;
 	}
+	return true;
+}
+
+/* The monotonic clock in ms: the start time the control socket reports. */
+static uint64_t
+mono_ms(void)
+{
+	struct timespec mono;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	return (uint64_t)mono.tv_sec * 1000 + (uint64_t)mono.tv_nsec / 1000000;
+}
+
+/* The control socket and what it reads; NULL never (a socket that cannot
+ * be opened is warned about and the daemon runs on). */
+static struct ctlsrv *
+control_open(struct engine *e, const char *path, uint64_t start, struct ctl_reload *rl)
+{
+	const struct ctlsrv_deps deps = {
+		.current = &current, .engine = e, .domains = domains, .discovery = discovery,
+		.config_path = path, .version = TSNATD_VERSION, .start_ms = start,
+		.reload = ctl_reload, .reload_ctx = rl,
+	};
+	struct ctlsrv *ctl = ctlsrv_new(&deps);
+
+	*rl = (struct ctl_reload){ e, path, ctl };
+	return ctl;
+}
+
+/* One round of the loop: housekeeping, then poll the signals, rtnetlink
+ * and the control socket. False when the daemon is to stop. */
+static bool
+loop_round(struct rtnl *rt, struct ctlsrv *ctl, struct ctl_reload *rl,
+	   int sfd, int timeout)
+{
+	struct pollfd pfd[2 + CTLSRV_NFDS] = { { .fd = sfd, .events = POLLIN },
+					       { .fd = rt ? rtnl_fd(rt) : -1, .events = POLLIN } };
+	int nctl = ctlsrv_pollfds(ctl, pfd + 2);
+
+	if (poll(pfd, (nfds_t)(2 + nctl), ctlsrv_timeout(ctl, timeout)) < 0)
+		return true;
+	if (pfd[1].revents & POLLIN)
+		rtnl_event(rt);
+	ctlsrv_run(ctl, pfd + 2, nctl);
+	if (pfd[0].revents & POLLIN)
+		return on_signal(sfd, rl);
 	return true;
 }
 
@@ -358,41 +424,40 @@ run(const char *path)
 	unsigned wd_last[64] = { 0 }, nq = 0;
 	struct state_queue sq[64];
 	struct warn_state ws = { 0 };
-	uint64_t wd_usec = 0;
+	uint64_t wd_usec = 0, started = mono_ms();
 	struct engine *e;
 	struct rtnl *rt = NULL;
+	struct ctlsrv *ctl;
+	struct ctl_reload rl;
 	int sfd = signals_open(), timeout = 1000;
 	time_t last_checkpoint = 0;
 	bool running = true;
 
 	notes = notes_log_new();
-	if (!notes)
-		fatal("notes");
+	discovery = discovery_new(DISCOVERY_MAX_DEFAULT);
+	if (!notes || !discovery)
+		fatal("notes, discovery");
 	e = start(atomic_load(&current), sq, &nq, &rt);
 	if (!e)
 		return 1;
+	ctl = control_open(e, path, started, &rl);
 	log_info("tsnatd %s running (config %s)", TSNATD_VERSION, path);
 	log_policies(atomic_load(&current));
 	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec / 2000 < (uint64_t)timeout)
 		timeout = (int)(wd_usec / 2000);
 	sd_notify(0, "READY=1\nSTATUS=processing packets");
 	while (running) {
-		struct pollfd pfd[2] = { { .fd = sfd, .events = POLLIN },
-					 { .fd = rt ? rtnl_fd(rt) : -1, .events = POLLIN } };
-
 		if (wd_usec)
 			watchdog(e, wd_last);
 		log_notes(e);
 		log_live_warnings(e, &ws);
 		checkpoint(atomic_load(&current), e, &last_checkpoint);
-		if (poll(pfd, 2, timeout) <= 0)
-			continue;
-		if (pfd[1].revents & POLLIN)
-			rtnl_event(rt);
-		if (pfd[0].revents & POLLIN)
-			running = on_signal(sfd, e, path);
+		ctlsrv_tick(ctl);
+		running = loop_round(rt, ctl, &rl, sfd, timeout);
 	}
+	ctlsrv_free(ctl);
 	stop(e, sq, nq, rt);
+	discovery_free(discovery);
 	notes_log_free(notes);
 	return 0;
 }

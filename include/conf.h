@@ -34,6 +34,9 @@ struct conf {
 	unsigned flows_half_open_timeout; /* seconds a flow waits for its server */
 	unsigned flows_per_client;	/* flows of one client address; 0: auto */
 	char state_dir[256];		/* flow state across restarts */
+	char control_socket[108];	/* sun_path; "": no control socket */
+	char metrics_file[256];		/* node_exporter textfile; "": none */
+	unsigned metrics_interval;	/* seconds between its rewrites */
 	struct policy *pol;
 	size_t npol;
 	struct policy_dst4 *dst4;	/* pol's IPv4 destinations, flattened */
@@ -67,6 +70,7 @@ struct conf_enum {
 #define CONF_WRITABLE	0x08	/* PATH: a directory tsnatd can write, or create
 				   in one it can write (the default is not
 				   checked: the unit creates it) */
+#define CONF_EMPTY	0x10	/* PATH: or "" (off) */
 
 struct conf_key {
 	const char *path;	/* "queue.first"; policy keys "policies.name" */

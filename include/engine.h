@@ -14,6 +14,7 @@
 #include "stats.h"
 
 struct engine;
+struct flowsnap;
 
 /* Open and bind queues; each worker gets a flow table of
  * c->flows_max / queue_count flows (hash seeded with seed) and uses
@@ -42,6 +43,14 @@ void engine_stats(const struct engine *e, unsigned i, struct stats *out);
 
 /* Worker i's flow table: only while the workers are stopped (save/restore). */
 struct flow_table *engine_flows(const struct engine *e, unsigned i);
+
+/* Flows in worker i's table as it published them at its last turn (at
+ * most 250 ms old while it runs): safe from any thread. */
+uint32_t engine_queue_flows(const struct engine *e, unsigned i);
+
+/* Worker i's mailbox for a copy of its flows, served between batches
+ * while it runs (flowsnap.h): the way to look at them while it runs. */
+struct flowsnap *engine_flowsnap(struct engine *e, unsigned i);
 
 /* Flows in all tables (workers stopped, or an estimate while running). */
 unsigned long engine_flow_count(const struct engine *e);

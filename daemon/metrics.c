@@ -1,0 +1,189 @@
+/* metrics.c - the Prometheus text exposition and its textfile (see
+ * metrics.h). Pure but for metrics_file_write. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "metrics.h"
+
+/* Label values here are addresses, policy names (letters, digits, ".",
+ * "_", "-"), mode names and versions: nothing to escape but for safety
+ * '\\', '"' and newlines are escaped as the format asks. */
+static void
+metrics_label(struct textbuf *o, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			textbuf_printf(o, "\\%c", *v);
+		else if (*v == '\n')
+			textbuf_printf(o, "\\n");
+		else
+			textbuf_printf(o, "%c", *v);
+	}
+}
+
+static void
+metrics_family(struct textbuf *o, const char *name, const char *type, const char *help)
+{
+	textbuf_printf(o, "# HELP tsnatd_%s %s\n# TYPE tsnatd_%s %s\n", name, help, name, type);
+}
+
+static void
+metrics_info(const struct control_data *d, struct textbuf *o)
+{
+	const struct conf *c = d->conf;
+
+	metrics_family(o, "up", "gauge", "1 while tsnatd runs and answers");
+	textbuf_printf(o, "tsnatd_up 1\n");
+	metrics_family(o, "build_info", "gauge", "the running version, as a label");
+	textbuf_printf(o, "tsnatd_build_info{version=\"");
+	metrics_label(o, d->version);
+	textbuf_printf(o, "\"} 1\n");
+	metrics_family(o, "uptime_seconds", "gauge", "seconds since tsnatd started");
+	textbuf_printf(o, "tsnatd_uptime_seconds %llu\n", (unsigned long long)d->uptime_s);
+	metrics_family(o, "enabled", "gauge", "1 if enabled, 0 if every new flow passes");
+	textbuf_printf(o, "tsnatd_enabled %d\n", c->enabled ? 1 : 0);
+	metrics_family(o, "policy_info", "gauge", "the policies and their modes");
+	for (size_t i = 0; i < c->npol; i++) {
+		textbuf_printf(o, "tsnatd_policy_info{policy=\"");
+		metrics_label(o, c->pol[i].name);
+		textbuf_printf(o, "\",mode=\"%s\"} 1\n", policy_mode_name(c->pol[i].mode));
+	}
+}
+
+/* Every counter of struct stats, per queue. */
+static void
+metrics_stats(const struct control_data *d, struct textbuf *o)
+{
+#define METRICS_STAT(name, desc)					\
+	metrics_family(o, #name "_total", "counter", desc);		\
+	for (unsigned i = 0; i < d->nq; i++)				\
+		textbuf_printf(o, "tsnatd_" #name "_total{queue=\"%u\"} %llu\n", \
+			       d->q[i].queue, (unsigned long long)d->q[i].st.name);
+	STATS_FIELDS(METRICS_STAT)
+#undef METRICS_STAT
+	metrics_family(o, "flows", "gauge", "rewrite flows in the table of each queue");
+	for (unsigned i = 0; i < d->nq; i++)
+		textbuf_printf(o, "tsnatd_flows{queue=\"%u\"} %llu\n", d->q[i].queue,
+			       (unsigned long long)d->q[i].flows);
+}
+
+static void
+metrics_domains(const struct control_data *d, struct textbuf *o)
+{
+	char name[INET6_ADDRSTRLEN + 8];
+
+	metrics_family(o, "domain_mark_distance_seconds", "gauge",
+		       "a translated source's highest TSval sent minus the wall clock");
+	for (size_t i = 0; i < d->ndom; i++) {
+		if (!d->dom[i].has_mark)
+			continue;
+		control_domain_name(d, d->dom[i].id, name, sizeof(name));
+		textbuf_printf(o, "tsnatd_domain_mark_distance_seconds{translated_source=\"");
+		metrics_label(o, name);
+		textbuf_printf(o, "\"} %.3f\n", (double)d->dom[i].distance_ms / 1000);
+	}
+}
+
+/* One per-server counter family over the top servers. */
+static void
+metrics_server_family(const struct control_data *d, struct textbuf *o, const char *name,
+		      const char *help, size_t off)
+{
+	size_t top = d->nsrv < METRICS_SERVERS_TOP ? d->nsrv : METRICS_SERVERS_TOP;
+	char a[INET6_ADDRSTRLEN], dom[INET6_ADDRSTRLEN + 8];
+
+	metrics_family(o, name, "counter", help);
+	for (size_t i = 0; i < top; i++) {
+		const struct discovery_server *s = &d->srv[i];
+		uint64_t v;
+
+		memcpy(&v, (const char *)s + off, sizeof(v));
+		inet_ntop(s->family == 6 ? AF_INET6 : AF_INET, s->server, a, sizeof(a));
+		control_domain_name(d, s->domain, dom, sizeof(dom));
+		textbuf_printf(o, "tsnatd_%s{server=\"%s\",translated_source=\"%s\"} %llu\n",
+			       name, a, dom, (unsigned long long)v);
+	}
+}
+
+static void
+metrics_servers(const struct control_data *d, struct textbuf *o)
+{
+	static const enum discovery_verdict verdicts[] = {
+		DISCOVERY_LEGACY, DISCOVERY_NOT_LEGACY, DISCOVERY_UNKNOWN };
+
+	metrics_family(o, "servers", "gauge",
+		       "servers in the discovery table, by verdict");
+	for (size_t v = 0; v < sizeof(verdicts) / sizeof(verdicts[0]); v++) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < d->nsrv; i++)
+			n += d->srv[i].verdict == verdicts[v];
+		textbuf_printf(o, "tsnatd_servers{verdict=\"%s\"} %zu\n",
+			       discovery_verdict_name(verdicts[v]), n);
+	}
+	metrics_server_family(d, o, "server_syns_total",
+			      "client SYNs seen (top servers by confirmed drops)",
+			      offsetof(struct discovery_server, syns));
+	metrics_server_family(d, o, "server_predicted_drops_310_total",
+			      "SYNs a 3.10 legacy server would drop (top servers)",
+			      offsetof(struct discovery_server, predicted_310));
+	metrics_server_family(d, o, "server_predicted_drops_4x_total",
+			      "SYNs a 4.x legacy server would drop (top servers)",
+			      offsetof(struct discovery_server, predicted_4x));
+	metrics_server_family(d, o, "server_confirmed_drops_total",
+			      "predicted drops seen unanswered and retransmitted (top servers)",
+			      offsetof(struct discovery_server, confirmed));
+	metrics_server_family(d, o, "server_contrary_total",
+			      "predicted drops the server answered (top servers)",
+			      offsetof(struct discovery_server, contrary));
+}
+
+void
+metrics_render(const struct control_data *d, struct textbuf *o)
+{
+	metrics_info(d, o);
+	metrics_stats(d, o);
+	metrics_domains(d, o);
+	metrics_servers(d, o);
+}
+
+/* The temporary file is "<path>.XXXXXX": node_exporter's textfile
+ * collector reads only names ending in .prom, so it never sees one. */
+int
+metrics_file_write(const char *path, const char *text, size_t len)
+{
+	char tmp[4096];
+	int fd, err;
+	bool ok;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ok = fchmod(fd, 0644) == 0;
+	for (size_t off = 0; ok && off < len;) {
+		ssize_t n = write(fd, text + off, len - off);
+
+		ok = n > 0;
+		off += ok ? (size_t)n : 0;
+	}
+	if (close(fd) < 0)
+		ok = false;
+	if (ok && rename(tmp, path) == 0)
+		return 0;
+	err = errno ? errno : EIO;
+	unlink(tmp);
+	errno = err;
+	return -1;
+}

@@ -1,0 +1,111 @@
+/* control.h - the control socket's protocol, pure: a request line in, an
+ * answer out, given the data the daemon gathered for it. No syscalls: the
+ * socket is ctlsock.h's, the gathering ctlsrv.h's.
+ *
+ * Request: one line of at most CONTROL_LINE_MAX bytes,
+ *     COMMAND [--json] [--limit N] "\n"
+ * COMMAND: status, stats, flows, domains, servers, reload, metrics.
+ * Answer: "ok\n" then the body (a table, a JSON document, or the
+ * Prometheus text), or "error MESSAGE\n"; then the daemon closes. */
+#ifndef TSNATD_CONTROL_H
+#define TSNATD_CONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "discovery.h"
+#include "stats.h"
+#include "textbuf.h"
+
+#define CONTROL_SOCKET_DEFAULT "/run/tsnatd/control"
+#define CONTROL_LINE_MAX 256
+#define CONTROL_FLOWS_DEFAULT 100	/* flows --limit */
+#define CONTROL_FLOWS_MAX 10000
+
+enum control_cmd {
+	CONTROL_STATUS,
+	CONTROL_STATS,
+	CONTROL_FLOWS,
+	CONTROL_DOMAINS,
+	CONTROL_SERVERS,
+	CONTROL_RELOAD,
+	CONTROL_METRICS,
+};
+
+struct control_req {
+	enum control_cmd cmd;
+	bool json;
+	unsigned limit;			/* flows */
+};
+
+/* One queue: its number, counters and flows. */
+struct control_queue {
+	unsigned queue;
+	struct stats st;
+	uint64_t flows;
+};
+
+/* One rewritten flow, already oriented client -> server. */
+struct control_flow {
+	unsigned queue;
+	uint8_t family;			/* 4 or 6 */
+	uint8_t client[16], server[16];
+	uint16_t client_port, server_port;
+	uint16_t domain;
+	uint32_t offset;		/* TSval' - TSval */
+	uint32_t age_ms;		/* since its SYN */
+	uint32_t idle_s;		/* since its last packet */
+};
+
+/* One clock domain (translated source). family 0: the shared domain. */
+struct control_domain {
+	uint16_t id;
+	uint8_t family;
+	uint8_t addr[16];
+	bool has_mark;
+	uint32_t mark;
+	int64_t distance_ms;		/* mark - wall clock (mod 2^32, signed) */
+};
+
+/* What a command needs; the fields a command does not use may be empty. */
+struct control_data {
+	const char *version;
+	const char *config_path;
+	uint64_t uptime_s;
+	const struct conf *conf;
+	const struct control_queue *q;
+	unsigned nq;
+	const struct control_flow *flows;
+	size_t nflows;
+	uint64_t flows_total;		/* in the tables when copied */
+	const struct control_domain *dom;	/* index = domain id */
+	size_t ndom;
+	const struct discovery_server *srv;	/* most confirmed drops first */
+	size_t nsrv;
+	bool reload_ok;
+};
+
+/* Parse a request line (without its newline). 0, or -1 with a message in
+ * err (the answer to send). */
+int control_parse(const char *line, struct control_req *r, char *err, size_t errlen);
+
+/* The name of a command as the protocol spells it. */
+const char *control_cmd_name(enum control_cmd c);
+
+/* Append the whole answer to r ("ok\n" and the body, or "error ...\n"). */
+void control_render(const struct control_req *r, const struct control_data *d,
+		    struct textbuf *out);
+
+/* An error answer: "error MESSAGE\n". */
+void control_error(struct textbuf *out, const char *msg);
+
+/* The address of domain id as text ("shared" for the shared domain, "?"
+ * if unknown). */
+void control_domain_name(const struct control_data *d, uint16_t id, char *out, size_t len);
+
+/* Align "cell\tcell\n" rows into columns two spaces apart, appended to out. */
+void control_table(const struct textbuf *rows, struct textbuf *out);
+
+#endif

@@ -1,0 +1,214 @@
+/* test_control.c - the control protocol without a socket: requests
+ * parsed and refused, answers rendered as tables and JSON from given data. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control.h"
+#include "textbuf.h"
+
+static struct policy pol[1] = { { .name = "legacy-web", .mode = MODE_STRIP, .ndst = 1 } };
+static struct conf conf = { .enabled = true, .queue_count = 1, .pol = pol, .npol = 1 };
+static struct control_domain dom[2] = {
+	{ .id = 0 },
+	{ .id = 1, .family = 4, .addr = { 198, 51, 100, 1 }, .has_mark = true,
+	  .mark = 1000, .distance_ms = -25 },
+};
+static struct discovery_server srv[3];
+static struct control_queue q[2] = { { .queue = 0 }, { .queue = 1 } };
+
+static struct control_data
+data(void)
+{
+	memset(srv, 0, sizeof(srv));
+	for (int i = 0; i < 3; i++) {
+		srv[i].family = 4;
+		inet_pton(AF_INET, i == 1 ? "203.0.113.5" : "198.51.100.10", srv[i].server);
+		srv[i].domain = 1;
+		srv[i].confirmed = (uint64_t)(3 - i);
+		srv[i].verdict = i == 1 ? DISCOVERY_UNKNOWN : DISCOVERY_LEGACY;
+	}
+	q[0].st.packets = 7;
+	q[1].st.packets = 5;
+	return (struct control_data){ .version = "1.2.3", .config_path = "/etc/t\"s.conf",
+		.conf = &conf, .q = q, .nq = 2, .dom = dom, .ndom = 2, .srv = srv, .nsrv = 3 };
+}
+
+static char *
+render(const char *line)
+{
+	struct control_data d = data();
+	struct control_req r;
+	struct textbuf out = { 0 };
+	char err[160];
+
+	if (control_parse(line, &r, err, sizeof(err)) < 0)
+		control_error(&out, err);
+	else
+		control_render(&r, &d, &out);
+	return out.p;
+}
+
+static void
+every_command_parses_with_its_options(void **state)
+{
+	struct control_req r;
+	char err[160];
+
+	(void)state;
+	assert_int_equal(control_parse("status", &r, err, sizeof(err)), 0);
+	assert_int_equal(r.cmd, CONTROL_STATUS);
+	assert_false(r.json);
+	assert_int_equal(control_parse("flows --limit 7 --json", &r, err, sizeof(err)), 0);
+	assert_int_equal(r.cmd, CONTROL_FLOWS);
+	assert_true(r.json);
+	assert_int_equal(r.limit, 7);
+	assert_int_equal(control_parse("metrics", &r, err, sizeof(err)), 0);
+	assert_int_equal(r.limit, CONTROL_FLOWS_DEFAULT);
+}
+
+static void
+bad_requests_are_refused_with_a_reason(void **state)
+{
+	struct control_req r;
+	char err[160], longline[400];
+
+	(void)state;
+	assert_int_equal(control_parse("", &r, err, sizeof(err)), -1);
+	assert_int_equal(control_parse("shutdown", &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "unknown command"));
+	assert_int_equal(control_parse("flows --limit 0", &r, err, sizeof(err)), -1);
+	assert_int_equal(control_parse("flows --limit -3", &r, err, sizeof(err)), -1);
+	assert_int_equal(control_parse("flows --limit 99999", &r, err, sizeof(err)), -1);
+	assert_int_equal(control_parse("status --limit 3", &r, err, sizeof(err)), -1);
+	assert_int_equal(control_parse("status\x01", &r, err, sizeof(err)), -1);
+	memset(longline, 'a', sizeof(longline) - 1);
+	longline[sizeof(longline) - 1] = '\0';
+	assert_int_equal(control_parse(longline, &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "too long"));
+}
+
+static void
+an_error_answer_is_one_line(void **state)
+{
+	char *a = render("nonsense");
+
+	(void)state;
+	assert_true(strncmp(a, "error ", 6) == 0);
+	assert_ptr_equal(strchr(a, '\n'), a + strlen(a) - 1);
+	free(a);
+}
+
+static void
+status_json_escapes_strings(void **state)
+{
+	char *a = render("status --json");
+
+	(void)state;
+	assert_true(strncmp(a, "ok\n{", 4) == 0);
+	assert_non_null(strstr(a, "\"config\": \"/etc/t\\\"s.conf\""));
+	assert_non_null(strstr(a, "{\"name\": \"legacy-web\", \"mode\": \"strip\""));
+	free(a);
+}
+
+static void
+stats_table_has_a_column_per_queue_and_a_total(void **state)
+{
+	char *a = render("stats");
+
+	(void)state;
+	assert_non_null(strstr(a, "COUNTER           QUEUE 0  QUEUE 1  TOTAL\n"));
+	assert_non_null(strstr(a, "packets           7        5        12\n"));
+	assert_non_null(strstr(a, "send_errors       0        0        0\n"));
+	free(a);
+}
+
+static void
+servers_json_has_exactly_the_documented_keys(void **state)
+{
+	char *a = render("servers --json");
+
+	(void)state;
+	assert_non_null(strstr(a, "[{\"server\": \"198.51.100.10\", \"translated_source\": "
+			       "\"198.51.100.1\", \"syns\": 0, \"predicted_drops_310\": 0, "
+			       "\"predicted_drops_4x\": 0, \"confirmed_drops\": 3, "
+			       "\"contrary\": 0, \"verdict\": \"legacy\"}, "));
+	assert_non_null(strstr(a, "\"verdict\": \"unknown\"}"));
+	free(a);
+}
+
+static void
+servers_suggests_a_policy_of_the_legacy_ones_each_once(void **state)
+{
+	char *a = render("servers");
+
+	(void)state;
+	assert_non_null(strstr(a, "{ name = \"legacy-found\"; mode = \"strip\"; "
+			       "destinations = [ \"198.51.100.10\" ]; }\n"));
+	assert_null(strstr(a, "[ \"203.0.113.5\""));
+	free(a);
+}
+
+static void
+domains_show_the_mark_and_its_distance(void **state)
+{
+	char *a = render("domains");
+
+	(void)state;
+	assert_non_null(strstr(a, "shared        -     -\n"));
+	assert_non_null(strstr(a, "198.51.100.1  1000  -25\n"));
+	free(a);
+}
+
+static void
+json_strings_escape_quotes_backslashes_and_controls(void **state)
+{
+	struct textbuf b = { 0 };
+
+	(void)state;
+	textbuf_json_str(&b, "a\"b\\c\nd\x01" "\xc3\xa9");
+	assert_string_equal(b.p, "\"a\\\"b\\\\c\\nd\\u0001\xc3\xa9\"");
+	textbuf_free(&b);
+}
+
+static void
+a_failed_reload_is_an_error_answer(void **state)
+{
+	struct control_data d = data();
+	struct control_req r = { .cmd = CONTROL_RELOAD };
+	struct textbuf out = { 0 };
+
+	(void)state;
+	control_render(&r, &d, &out);
+	assert_true(strncmp(out.p, "error reload failed", 19) == 0);
+	textbuf_reset(&out);
+	d.reload_ok = true;
+	control_render(&r, &d, &out);
+	assert_string_equal(out.p, "ok\nconfiguration reloaded\n");
+	textbuf_free(&out);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(every_command_parses_with_its_options),
+		cmocka_unit_test(bad_requests_are_refused_with_a_reason),
+		cmocka_unit_test(an_error_answer_is_one_line),
+		cmocka_unit_test(status_json_escapes_strings),
+		cmocka_unit_test(stats_table_has_a_column_per_queue_and_a_total),
+		cmocka_unit_test(servers_json_has_exactly_the_documented_keys),
+		cmocka_unit_test(servers_suggests_a_policy_of_the_legacy_ones_each_once),
+		cmocka_unit_test(domains_show_the_mark_and_its_distance),
+		cmocka_unit_test(json_strings_escape_quotes_backslashes_and_controls),
+		cmocka_unit_test(a_failed_reload_is_an_error_answer),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
