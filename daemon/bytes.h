@@ -1,5 +1,6 @@
 /* bytes.h - big-endian fields at any alignment (private to daemon/ and its
- * white-box tests): one load or store and a byte swap each. */
+ * white-box tests): one load or store and a byte swap each. The packet path
+ * and the state files (network byte order) both use them. */
 #ifndef TSNATD_BYTES_H
 #define TSNATD_BYTES_H
 
@@ -30,6 +31,29 @@ pkt_get16(const uint8_t *p)
 
 	memcpy(&v, p, sizeof(v));
 	return be16toh(v);
+}
+
+static inline void
+pkt_put16(uint8_t *p, uint16_t v)
+{
+	v = htobe16(v);
+	memcpy(p, &v, sizeof(v));
+}
+
+static inline uint64_t
+pkt_get64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return be64toh(v);
+}
+
+static inline void
+pkt_put64(uint8_t *p, uint64_t v)
+{
+	v = htobe64(v);
+	memcpy(p, &v, sizeof(v));
 }
 
 /* A 32-bit word as it lies in memory (network order), for compares

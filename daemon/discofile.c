@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bytes.h"
 #include "discofile.h"
 #include "log.h"
 #include "state.h"
@@ -18,30 +19,9 @@
 
 static const char magic[8] = "TSNATDDS";
 
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
-}
 
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)(v >> 32));
-	put32(p + 4, (uint32_t)v);
-}
 
-static uint64_t
-get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) << 32 | get32(p + 4);
-}
 
 struct enc {
 	const struct domains *d;
@@ -66,14 +46,14 @@ encode_one(const struct discovery_entry_state *e, void *arg)
 	else
 		memset(r + 28, 0, 16);
 	r[2] = e->has_record;
-	put32(r + 4, e->has_record ? e->record_ts : 0);
-	put32(r + 8, e->has_record ? e->record_age : 0);
+	pkt_put32(r + 4, e->has_record ? e->record_ts : 0);
+	pkt_put32(r + 8, e->has_record ? e->record_age : 0);
 	memcpy(r + 12, s->server, s->family == 4 ? 4 : 16);
-	put64(r + 44, s->syns);
-	put64(r + 52, s->predicted_310);
-	put64(r + 60, s->predicted_4x);
-	put64(r + 68, s->confirmed);
-	put64(r + 76, s->contrary);
+	pkt_put64(r + 44, s->syns);
+	pkt_put64(r + 52, s->predicted_310);
+	pkt_put64(r + 60, s->predicted_4x);
+	pkt_put64(r + 68, s->confirmed);
+	pkt_put64(r + 76, s->contrary);
 	x->n++;
 }
 
@@ -92,9 +72,9 @@ discofile_save(const char *dir, struct discovery *t, const struct domains *d, ui
 	memcpy(x.buf, magic, 8);
 	x.buf[9] = DISCOFILE_VERSION;
 	x.buf[11] = REC;
-	put32(x.buf + 12, x.n);
-	put64(x.buf + 16, (uint64_t)time(NULL));
-	put32(x.buf + CRC_OFF, state_crc32(state_crc32(0, x.buf, CRC_OFF), x.buf + HDR, len - HDR));
+	pkt_put32(x.buf + 12, x.n);
+	pkt_put64(x.buf + 16, (uint64_t)time(NULL));
+	pkt_put32(x.buf + CRC_OFF, state_crc32(state_crc32(0, x.buf, CRC_OFF), x.buf + HDR, len - HDR));
 	ret = state_file_replace(dir, DISCOFILE, x.buf, len) < 0 ? -1 : (long)x.n;
 	free(x.buf);
 	return ret;
@@ -113,7 +93,7 @@ static bool
 record_ok(const uint8_t *r)
 {
 	return (r[0] == 4 || r[0] == 6) && (r[1] == 0 || r[1] == 4 || r[1] == 6) &&
-	       r[2] <= 1 && r[3] == 0 && (r[2] || (!get32(r + 4) && !get32(r + 8))) &&
+	       r[2] <= 1 && r[3] == 0 && (r[2] || (!pkt_get32(r + 4) && !pkt_get32(r + 8))) &&
 	       (r[0] == 6 || zeros(r + 16, 12)) && (r[1] == 6 || zeros(r + 32, 12)) &&
 	       (r[1] != 0 || zeros(r + 28, 4));
 }
@@ -124,15 +104,15 @@ file_ok(const uint8_t *buf, size_t len)
 	uint32_t n;
 
 	if (len < HDR || memcmp(buf, magic, 8) || buf[8] || buf[9] != DISCOFILE_VERSION ||
-	    buf[10] || buf[11] != REC || get32(buf + 24))
+	    buf[10] || buf[11] != REC || pkt_get32(buf + 24))
 		return false;
-	n = get32(buf + 12);
+	n = pkt_get32(buf + 12);
 	if (len != HDR + (size_t)n * REC)
 		return false;
 	for (uint32_t i = 0; i < n; i++)
 		if (!record_ok(buf + HDR + (size_t)i * REC))
 			return false;
-	return get32(buf + CRC_OFF) ==
+	return pkt_get32(buf + CRC_OFF) ==
 	       state_crc32(state_crc32(0, buf, CRC_OFF), buf + HDR, len - HDR);
 }
 
@@ -145,13 +125,13 @@ restore_one(struct discovery *t, struct domains *d, const uint8_t *r, uint32_t d
 	e.s.family = r[0];
 	memcpy(e.s.server, r + 12, 16);
 	e.s.domain = r[1] ? domains_intern(d, r[1], r + 28) : DOMAIN_SHARED;
-	e.s.syns = get64(r + 44);
-	e.s.predicted_310 = get64(r + 52);
-	e.s.predicted_4x = get64(r + 60);
-	e.s.confirmed = get64(r + 68);
-	e.s.contrary = get64(r + 76);
-	e.record_ts = get32(r + 4);
-	e.record_age = get32(r + 8) + down;
+	e.s.syns = pkt_get64(r + 44);
+	e.s.predicted_310 = pkt_get64(r + 52);
+	e.s.predicted_4x = pkt_get64(r + 60);
+	e.s.confirmed = pkt_get64(r + 68);
+	e.s.contrary = pkt_get64(r + 76);
+	e.record_ts = pkt_get32(r + 4);
+	e.record_age = pkt_get32(r + 8) + down;
 	discovery_restore(t, &e, now);
 }
 
@@ -198,8 +178,8 @@ discofile_restore(const char *dir, struct discovery *t, struct domains *d, uint3
 		free(buf);
 		return 0;
 	}
-	down = (int64_t)time(NULL) - (int64_t)get64(buf + 16);
-	for (uint32_t i = 0; i < get32(buf + 12); i++, n++)
+	down = (int64_t)time(NULL) - (int64_t)pkt_get64(buf + 16);
+	for (uint32_t i = 0; i < pkt_get32(buf + 12); i++, n++)
 		restore_one(t, d, buf + HDR + (size_t)i * REC, down > 0 ? (uint32_t)down : 0, now);
 	free(buf);
 	return n;

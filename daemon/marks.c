@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bytes.h"
 #include "log.h"
 #include "marks.h"
 #include "state.h"
@@ -18,20 +19,7 @@
 
 static const char marks_magic[8] = "TSNATDMK";
 
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 size_t
 marks_size(void)
@@ -55,9 +43,9 @@ marks_encode(const struct domains *d, uint64_t now_ms, uint8_t *buf)
 	buf[8] = MARKS_VERSION >> 8;
 	buf[9] = MARKS_VERSION & 0xff;
 	buf[11] = MARKS_REC;
-	put32(buf + 12, n);
-	put32(buf + 16, (uint32_t)(now_ms >> 32));
-	put32(buf + 20, (uint32_t)now_ms);
+	pkt_put32(buf + 12, n);
+	pkt_put32(buf + 16, (uint32_t)(now_ms >> 32));
+	pkt_put32(buf + 20, (uint32_t)now_ms);
 	for (uint16_t i = 0; i < n; i++) {
 		uint8_t *r = buf + MARKS_HDR + (size_t)i * MARKS_REC;
 		uint32_t mark;
@@ -68,9 +56,9 @@ marks_encode(const struct domains *d, uint64_t now_ms, uint8_t *buf)
 		if (i == DOMAIN_SHARED)
 			memset(r + 8, 0, 16);
 		r[1] = domains_hwm(d, i, &mark);
-		put32(r + 4, r[1] ? mark : 0);
+		pkt_put32(r + 4, r[1] ? mark : 0);
 	}
-	put32(buf + MARKS_CRC_OFF, state_crc32(state_crc32(0, buf, MARKS_CRC_OFF),
+	pkt_put32(buf + MARKS_CRC_OFF, state_crc32(state_crc32(0, buf, MARKS_CRC_OFF),
 					       buf + MARKS_HDR, len - MARKS_HDR));
 	return len;
 }
@@ -92,21 +80,21 @@ marks_valid(const uint8_t *buf, size_t len)
 
 	if (len < MARKS_HDR || memcmp(buf, marks_magic, 8) != 0 ||
 	    buf[8] != (MARKS_VERSION >> 8) || buf[9] != (MARKS_VERSION & 0xff) ||
-	    buf[10] != 0 || buf[11] != MARKS_REC || get32(buf + 24) != 0)
+	    buf[10] != 0 || buf[11] != MARKS_REC || pkt_get32(buf + 24) != 0)
 		return false;
-	n = get32(buf + 12);
+	n = pkt_get32(buf + 12);
 	if (n == 0 || n > DOMAIN_MAX || len != MARKS_HDR + (size_t)n * MARKS_REC)
 		return false;
 	for (uint32_t i = 0; i < n; i++) {
 		const uint8_t *r = buf + MARKS_HDR + (size_t)i * MARKS_REC;
 		bool shared = r[0] == 0;
 
-		if (r[1] > 1 || r[2] || r[3] || (!r[1] && get32(r + 4)) ||
+		if (r[1] > 1 || r[2] || r[3] || (!r[1] && pkt_get32(r + 4)) ||
 		    (r[0] != 0 && r[0] != 4 && r[0] != 6) || (shared && !zeros(r + 8, 16)) ||
 		    (r[0] == 4 && !zeros(r + 12, 12)))
 			return false;
 	}
-	return get32(buf + MARKS_CRC_OFF) ==
+	return pkt_get32(buf + MARKS_CRC_OFF) ==
 	       state_crc32(state_crc32(0, buf, MARKS_CRC_OFF), buf + MARKS_HDR,
 			   len - MARKS_HDR);
 }
@@ -120,22 +108,22 @@ marks_apply(struct domains *d, const uint8_t *buf, size_t len, uint64_t now_ms)
 
 	if (!marks_valid(buf, len))
 		return -1;
-	then_ms = (uint64_t)get32(buf + 16) << 32 | get32(buf + 20);
+	then_ms = (uint64_t)pkt_get32(buf + 16) << 32 | pkt_get32(buf + 20);
 	/* Every domain, even one created later: SYNs taken from the wall
 	 * clock after the checkpoint stay below its time plus the cover. */
 	if ((int32_t)((uint32_t)then_ms + MARKS_COVER_MS - now32) > 0) {
 		domains_set_floor(d, (uint32_t)then_ms + MARKS_COVER_MS);
 		raised++;
 	}
-	for (uint32_t i = 0; i < get32(buf + 12); i++) {
+	for (uint32_t i = 0; i < pkt_get32(buf + 12); i++) {
 		const uint8_t *r = buf + MARKS_HDR + (size_t)i * MARKS_REC;
 		uint32_t base = (uint32_t)then_ms, start;
 		uint16_t dom;
 
 		if (!r[1])
 			continue;
-		if ((int32_t)(get32(r + 4) - base) > 0)
-			base = get32(r + 4);
+		if ((int32_t)(pkt_get32(r + 4) - base) > 0)
+			base = pkt_get32(r + 4);
 		start = base + MARKS_COVER_MS;
 		if ((int32_t)(start - now32) <= 0)
 			continue;	/* the wall clock is past it already */

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bytes.h"
 #include "log.h"
 #include "state.h"
 
@@ -17,45 +18,6 @@
 static const char state_magic[8] = "TSNATDST";
 
 /* --- byte order and checksum -------------------------------------------- */
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)(v >> 32));
-	put32(p + 4, (uint32_t)v);
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) << 32 | get32(p + 4);
-}
 
 uint32_t
 state_crc32(uint32_t crc, const void *buf, size_t len)
@@ -100,10 +62,10 @@ static void
 state_domain_encode(uint8_t *r, uint16_t id, const struct state_domain *dm)
 {
 	memset(r, 0, STATE_DOMAIN_SIZE);
-	put16(r, id);
+	pkt_put16(r, id);
 	r[2] = dm->family;
 	r[3] = dm->has_mark;
-	put32(r + 4, dm->has_mark ? dm->mark : 0);
+	pkt_put32(r + 4, dm->has_mark ? dm->mark : 0);
 	memcpy(r + 8, dm->addr, dm->family == 4 ? 4 : dm->family == 6 ? 16 : 0);
 }
 
@@ -113,9 +75,9 @@ state_domain_decode(const uint8_t *r, uint32_t index, struct state_domain *dm)
 {
 	dm->family = r[2];
 	dm->has_mark = r[3] == 1;
-	dm->mark = get32(r + 4);
+	dm->mark = pkt_get32(r + 4);
 	memcpy(dm->addr, r + 8, 16);
-	if (get16(r) != index || r[3] > 1 || (!dm->has_mark && dm->mark))
+	if (pkt_get16(r) != index || r[3] > 1 || (!dm->has_mark && dm->mark))
 		return false;
 	if (index == DOMAIN_SHARED)
 		return dm->family == 0 && zeros(dm->addr, 16);
@@ -140,18 +102,18 @@ state_flow_encode(uint8_t *r, unsigned queue, const struct flow *f, uint32_t mon
 	size_t alen = flow_family(f) == 4 ? 4 : 16;
 
 	memset(r, 0, STATE_FLOW_SIZE);
-	put16(r, (uint16_t)queue);
+	pkt_put16(r, (uint16_t)queue);
 	r[2] = (uint8_t)flow_family(f);
 	r[3] = (uint8_t)f->flags;
 	memcpy(r + 4, f->a, alen);
 	memcpy(r + 20, f->b, alen);
-	put16(r + 36, f->pa);
-	put16(r + 38, f->pb);
-	put32(r + 40, f->offset);
-	put32(r + 44, f->last_raw);
-	put16(r + 48, f->domain);
-	put32(r + 52, f->syn_val);
-	put32(r + 56, mono_ms - f->syn_ms);
+	pkt_put16(r + 36, f->pa);
+	pkt_put16(r + 38, f->pb);
+	pkt_put32(r + 40, f->offset);
+	pkt_put32(r + 44, f->last_raw);
+	pkt_put16(r + 48, f->domain);
+	pkt_put32(r + 52, f->syn_val);
+	pkt_put32(r + 56, mono_ms - f->syn_ms);
 }
 
 /* A flow record, checked field by field against what flow.h allows. */
@@ -159,28 +121,28 @@ static bool
 state_flow_decode(const uint8_t *r, uint32_t ndomains, uint16_t *queue, struct flow *f)
 {
 	int family = r[2], c;
-	uint16_t dom = get16(r + 48);
+	uint16_t dom = pkt_get16(r + 48);
 
 	memset(f, 0, sizeof(*f));
-	*queue = get16(r);
+	*queue = pkt_get16(r);
 	if ((family != 4 && family != 6) || (r[3] & ~FLOW_ALL_FLAGS) ||
-	    !!(r[3] & FLOW_V6) != (family == 6) || dom >= ndomains || get16(r + 50))
+	    !!(r[3] & FLOW_V6) != (family == 6) || dom >= ndomains || pkt_get16(r + 50))
 		return false;
 	if (family == 4 && (!zeros(r + 8, 12) || !zeros(r + 24, 12)))
 		return false;
 	memcpy(f->a, r + 4, 16);
 	memcpy(f->b, r + 20, 16);
-	f->pa = get16(r + 36);
-	f->pb = get16(r + 38);
+	f->pa = pkt_get16(r + 36);
+	f->pb = pkt_get16(r + 38);
 	c = memcmp(f->a, f->b, 16);
 	if (c > 0 || (c == 0 && f->pa > f->pb))
 		return false;
-	f->offset = get32(r + 40);
-	f->last_raw = get32(r + 44);
+	f->offset = pkt_get32(r + 40);
+	f->last_raw = pkt_get32(r + 44);
 	f->domain = dom & (DOMAIN_MAX - 1);
 	f->flags = r[3] & FLOW_ALL_FLAGS;
-	f->syn_val = get32(r + 52);
-	f->syn_ms = get32(r + 56);	/* the age: state_apply() makes it a time */
+	f->syn_val = pkt_get32(r + 52);
+	f->syn_ms = pkt_get32(r + 56);	/* the age: state_apply() makes it a time */
 	return true;
 }
 
@@ -260,13 +222,13 @@ state_write_body(struct state_out *o, const struct state_queue *q, unsigned nq,
 	struct state_save_ctx sc = { .o = o, .mono_ms = state_mono_ms() };
 
 	memcpy(h, state_magic, 8);
-	put16(h + 8, STATE_VERSION);
-	put16(h + 10, STATE_HDR_SIZE);
-	put16(h + 12, STATE_DOMAIN_SIZE);
-	put16(h + 14, STATE_FLOW_SIZE);
-	put32(h + 16, nd);
-	put32(h + 20, nflows);
-	put64(h + 24, (uint64_t)time(NULL));
+	pkt_put16(h + 8, STATE_VERSION);
+	pkt_put16(h + 10, STATE_HDR_SIZE);
+	pkt_put16(h + 12, STATE_DOMAIN_SIZE);
+	pkt_put16(h + 14, STATE_FLOW_SIZE);
+	pkt_put32(h + 16, nd);
+	pkt_put32(h + 20, nflows);
+	pkt_put64(h + 24, (uint64_t)time(NULL));
 	state_put(o, h, sizeof(h), STATE_HDR_CRC_OFF);
 	for (uint16_t i = 0; i < nd; i++) {
 		struct state_domain dm = { 0 };
@@ -352,7 +314,7 @@ state_save(const char *dir, const struct state_queue *q, unsigned nq,
 	if (fchmod(o.fd, 0600) < 0 || state_write_body(&o, q, nq, d, nflows) != nflows ||
 	    o.failed)
 		goto fail;
-	put32(crc, o.crc);
+	pkt_put32(crc, o.crc);
 	if (pwrite(o.fd, crc, 4, STATE_HDR_CRC_OFF) != 4 || fsync(o.fd) < 0)
 		goto fail;
 	if (close(o.fd) < 0) {
@@ -391,21 +353,21 @@ state_check_header(struct state_in *in, uint64_t size, uint32_t max_age_s,
 
 	if (size < STATE_HDR_SIZE || memcmp(h, state_magic, 8) != 0)
 		return "not a tsnatd state file";
-	if (get16(h + 8) != STATE_VERSION) {
+	if (pkt_get16(h + 8) != STATE_VERSION) {
 		snprintf(why, len, "format version %u, this tsnatd reads version %u",
-			 get16(h + 8), STATE_VERSION);
+			 pkt_get16(h + 8), STATE_VERSION);
 		return why;
 	}
-	in->nd = get32(h + 16);
-	in->nf = get32(h + 20);
-	if (get16(h + 10) != STATE_HDR_SIZE || get16(h + 12) != STATE_DOMAIN_SIZE ||
-	    get16(h + 14) != STATE_FLOW_SIZE || get32(h + 32) != 0 ||
+	in->nd = pkt_get32(h + 16);
+	in->nf = pkt_get32(h + 20);
+	if (pkt_get16(h + 10) != STATE_HDR_SIZE || pkt_get16(h + 12) != STATE_DOMAIN_SIZE ||
+	    pkt_get16(h + 14) != STATE_FLOW_SIZE || pkt_get32(h + 32) != 0 ||
 	    in->nd < 1 || in->nd > DOMAIN_MAX)
 		return "header fields out of range";
 	if (size != STATE_HDR_SIZE + (uint64_t)in->nd * STATE_DOMAIN_SIZE +
 		    (uint64_t)in->nf * STATE_FLOW_SIZE)
 		return "size does not match its record counts (truncated?)";
-	saved = get64(h + 24);
+	saved = pkt_get64(h + 24);
 	if (saved > now + 60)
 		return "saved in the future";
 	if (now - saved > max_age_s) {
@@ -441,7 +403,7 @@ state_verify(struct state_in *in, char *why, size_t len)
 			return why;
 		}
 	}
-	if (crc != get32(in->h + STATE_HDR_CRC_OFF))
+	if (crc != pkt_get32(in->h + STATE_HDR_CRC_OFF))
 		return "checksum mismatch (corrupted)";
 	return NULL;
 }
@@ -464,7 +426,7 @@ state_apply(struct state_in *in, const struct state_queue *q, unsigned nq,
 	uint8_t r[STATE_FLOW_SIZE];
 	uint32_t now_ms = state_mono_ms();
 	struct timespec mono;
-	int64_t down_s = (int64_t)time(NULL) - (int64_t)get64(in->h + 24);
+	int64_t down_s = (int64_t)time(NULL) - (int64_t)pkt_get64(in->h + 24);
 	long total = 0, lost = 0;
 
 	/* Time passed while no daemon ran counts in each flow's age, rounded

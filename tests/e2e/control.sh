@@ -17,17 +17,6 @@ cd "$(dirname "$0")/../.."
 tn_start "control tests need root"
 : "${TSNATCTL:=$(dirname "$TSNATD")/tsnatctl}"
 
-PASS=0 FAIL=0
-check() { # DESCRIPTION COMMAND...
-	local desc=$1; shift
-	if "$@"; then
-		PASS=$((PASS + 1)); echo "ok   - $desc"
-	else
-		FAIL=$((FAIL + 1)); echo "FAIL - $desc"
-	fi
-}
-eq() { [ "$1" -eq "$2" ]; }
-has() { grep -q -- "$2" "$1"; }
 
 [ -x "$TSNATD" ] && [ -x "$TSNATCTL" ] || { echo "build first: make"; exit 1; }
 # nobody must reach the socket to be refused by the daemon itself
@@ -172,5 +161,4 @@ check "stopping removes the socket" [ ! -e "$SOCK" ]
 ctl status >/dev/null 2>"$OUT/gone.err"
 check "then tsnatctl says why: $(cat "$OUT/gone.err")" has "$OUT/gone.err" "no such socket"
 
-echo "control: $PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+tn_summary control

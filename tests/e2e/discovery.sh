@@ -10,23 +10,6 @@ cd "$(dirname "$0")/../.."
 tn_start "discovery tests need root"
 : "${TSNATCTL:=$PWD/build/tsnatctl}"
 
-PASS=0 FAIL=0
-check() { # DESCRIPTION COMMAND...
-	local desc=$1; shift
-	if "$@"; then
-		PASS=$((PASS + 1)); echo "ok   - $desc"
-	else
-		FAIL=$((FAIL + 1)); echo "FAIL - $desc"
-	fi
-}
-eq() { [ "$1" -eq "$2" ]; }
-ge() { [ "$1" -ge "$2" ]; }
-has() { grep -q -- "$2" "$1"; }
-legacy_now() { # LOG NAME: the emulator's counter now
-	kill -USR1 "$TN_LEGACY_PID" 2>/dev/null
-	sleep 0.3
-	grep "^legacy variant" "$1" | tail -1 | sed -n "s/.* $2=\([0-9]*\).*/\1/p"
-}
 # servers_field SERVER KEY: from tsnatctl servers --json
 servers_field() {
 	"$TSNATCTL" -s "$TN_DIR/control" servers --json | python3 -c '
@@ -64,7 +47,7 @@ set -- $(tn_load 12 "http://$SRV_IP_UNMATCHED/" "$TN_C1" "$TN_C2")
 check "the ordinary server answers every request ($3 of $1 failed)" eq "$3" 0
 set -- $(tn_count "$SRV_IP")
 check "observe changed no SYN: all $1 to the legacy server keep timestamps" eq "$2" "$1"
-passive=$(legacy_now "$LEG" PAWSPassive)
+passive=$(tn_legacy_now "$LEG" PAWSPassive)
 "$TSNATCTL" -s "$TN_DIR/control" servers >"$TN_DIR/servers.txt"
 sed 's/^/  /' "$TN_DIR/servers.txt"
 check "the legacy server is classified legacy" eq "$([ "$(servers_field $SRV_IP verdict)" = legacy ] && echo 1 || echo 0)" 1
@@ -98,10 +81,10 @@ check "the log says so" has "$TN_DIR/daemon.auto.log" "$SRV_IP (from translated 
 echo "  waiting out the transition minute a 4.x server needs (61 s)"
 sleep 61
 tn_count_zero
-before=$(legacy_now "$LEG" PAWSPassive)
+before=$(tn_legacy_now "$LEG" PAWSPassive)
 set -- $(tn_load 12 "http://$SRV_IP/" "$TN_C1" "$TN_C2")
 check "after it, $3 of $1 connects to the legacy server fail ($2 slow)" eq "$3" 0
-check "and the emulator drops none" eq "$(( $(legacy_now "$LEG" PAWSPassive) - before ))" 0
+check "and the emulator drops none" eq "$(( $(tn_legacy_now "$LEG" PAWSPassive) - before ))" 0
 set -- $(tn_count "$SRV_IP")
 check "its SYNs are stripped ($2 of $1 with timestamp)" eq "$(($1 >= 24 ? $2 : -1))" 0
 set -- $(tn_load 6 "http://$SRV_IP_UNMATCHED/" "$TN_C1" "$TN_C2")
@@ -115,6 +98,4 @@ check "the legacy server is still classified legacy" test "$(servers_field $SRV_
 tn_stop "$TN_DAEMON_PID"
 tn_legacy_stop "$LEG" >/dev/null
 
-echo
-echo "discovery: $PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+tn_summary discovery

@@ -15,27 +15,8 @@ cd "$(dirname "$0")/../.."
 . tests/e2e/lib.sh
 tn_start "hardening tests need root"
 
-PASS=0 FAIL=0
-check() { # DESCRIPTION COMMAND...
-	local desc=$1; shift
-	if "$@"; then
-		PASS=$((PASS + 1)); echo "ok   - $desc"
-	else
-		FAIL=$((FAIL + 1)); echo "FAIL - $desc"
-	fi
-}
-eq() { [ "$1" -eq "$2" ]; }
-gt() { [ "$1" -gt "$2" ]; }
-ge() { [ "$1" -ge "$2" ]; }
-has() { grep -q -- "$2" "$1"; }
 RAWTCP="python3 tests/e2e/rawtcp.py"
 
-# The emulator's counters now: legacy_now LOG NAME
-legacy_now() {
-	kill -USR1 "$TN_LEGACY_PID" 2>/dev/null
-	sleep 0.3
-	grep "^legacy variant" "$1" | tail -1 | sed -n "s/.* $2=\([0-9]*\).*/\1/p"
-}
 
 [ -x "$TSNATD" ] && [ -x "$TSNATD_LEGACY" ] || { echo "build first: make"; exit 1; }
 tn_setup
@@ -55,7 +36,7 @@ out=$(ip netns exec "$TN_C1" $RAWTCP poison "$SRV_IP" 80)
 check "the attack packet was sent ($out)" eq $? 0
 set -- $(tn_load 8 "http://$SRV_IP/" "$TN_C1" "$TN_C2")
 check "after it, $3 of $1 connects from either client fail ($2 slow)" eq "$3" 0
-passive=$(legacy_now "$LEG" PAWSPassive)
+passive=$(tn_legacy_now "$LEG" PAWSPassive)
 check "the emulator dropped no SYN (PAWSPassive=$passive)" eq "$passive" 0
 clamped=$(tn_daemon_counter "$TN_DIR/daemon.poison.log" ts_clamped)
 check "the clamp counter shows the attack (ts_clamped=$clamped)" ge "$clamped" 1
@@ -118,20 +99,18 @@ kill -KILL "$TN_DAEMON_PID"; wait "$TN_DAEMON_PID" 2>/dev/null
 tn_daemon "$RWCONF" "$TN_DIR/daemon.crash3.log"
 set -- $(tn_load 10 "http://$SRV_IP/" "$TN_C1" "$TN_C2")
 check "after the second crash, $3 of $1 connects fail ($2 slow)" eq "$3" 0
-check "and the emulator dropped no SYN" eq "$(legacy_now "$LEG" PAWSPassive)" 0
+check "and the emulator dropped no SYN" eq "$(tn_legacy_now "$LEG" PAWSPassive)" 0
 # negative control: the same without the checkpoint
 set -- $(tn_load 2 "http://$SRV_IP/" "$TN_C1" "$TN_C2")
 kill -KILL "$TN_DAEMON_PID"; wait "$TN_DAEMON_PID" 2>/dev/null
 rm -f "$TN_DIR/state/marks"
 tn_daemon "$RWCONF" "$TN_DIR/daemon.crash4.log"
-before=$(legacy_now "$LEG" PAWSPassive)
+before=$(tn_legacy_now "$LEG" PAWSPassive)
 set -- $(tn_load 3 "http://$SRV_IP/" "$TN_C1" "$TN_C2")
-after=$(legacy_now "$LEG" PAWSPassive)
+after=$(tn_legacy_now "$LEG" PAWSPassive)
 echo "  control without the checkpoint: $((after - before)) SYNs dropped, $2 slow, $3 failed of $1"
 check "control: without the checkpoint the emulator drops SYNs" gt "$((after - before))" 0
 tn_stop "$TN_DAEMON_PID"
 tn_legacy_stop "$LEG" >/dev/null
 
-echo
-echo "hardening: $PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+tn_summary hardening

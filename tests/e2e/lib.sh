@@ -22,6 +22,34 @@ tn_start() {
 	[ "$(id -u)" = 0 ] || { echo "$1 (network namespaces)"; exit 1; }
 }
 
+# Checks, counted: check DESCRIPTION COMMAND..., then tn_summary NAME at the
+# end (prints "NAME: N passed, N failed", fails if any failed).
+PASS=0 FAIL=0
+check() {
+	local desc=$1; shift
+	if "$@"; then
+		PASS=$((PASS + 1)); echo "ok   - $desc"
+	else
+		FAIL=$((FAIL + 1)); echo "FAIL - $desc"
+	fi
+}
+eq() { [ "$1" -eq "$2" ]; }
+gt() { [ "$1" -gt "$2" ]; }
+ge() { [ "$1" -ge "$2" ]; }
+has() { grep -q -- "$2" "$1"; }
+tn_summary() {
+	echo
+	echo "$1: $PASS passed, $FAIL failed"
+	[ "$FAIL" -eq 0 ]
+}
+
+# The legacy emulator's counters now: tn_legacy_now LOG NAME
+tn_legacy_now() {
+	kill -USR1 "$TN_LEGACY_PID" 2>/dev/null
+	sleep 0.3
+	grep "^legacy variant" "$1" | tail -1 | sed -n "s/.* $2=\([0-9]*\).*/\1/p"
+}
+
 TN_ID=${TN_ID:-$$}
 TN_C1=tsn-c1-$TN_ID
 TN_C2=tsn-c2-$TN_ID

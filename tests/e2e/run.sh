@@ -8,19 +8,6 @@ cd "$(dirname "$0")/../.."
 . tests/e2e/lib.sh
 tn_start "e2e tests need root"
 
-PASS=0 FAIL=0
-check() { # DESCRIPTION COMMAND...
-	local desc=$1; shift
-	if "$@"; then
-		PASS=$((PASS + 1)); echo "ok   - $desc"
-	else
-		FAIL=$((FAIL + 1)); echo "FAIL - $desc"
-	fi
-}
-eq() { [ "$1" -eq "$2" ]; }
-gt() { [ "$1" -gt "$2" ]; }
-ge() { [ "$1" -ge "$2" ]; }
-has() { grep -q -- "$2" "$1"; }
 
 [ -x "$TSNATD" ] && [ -x "$TSNATD_LEGACY" ] || { echo "build first: make"; exit 1; }
 
@@ -234,6 +221,4 @@ check "the transfer completes across the restart ($1 Gbit/s, $2 retransmits)" eq
 echo "  daemon after restart: $(tn_daemon_counter "$TN_DIR/daemon.restarted.log" rewritten) rewritten, $(tn_daemon_counter "$TN_DIR/daemon.restarted.log" flows_resynced) resynced"
 tn_stop "$TN_DAEMON_PID"
 
-echo
-echo "e2e: $PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+tn_summary e2e
