@@ -97,7 +97,7 @@ $(B)/tests/test_%: $(B)/tests/test_%.o $(UNIT_DEPS)
 
 # test_model holds process_packet() to the reference model in tests/model,
 # which fuzz_model shares.
-MODEL_SRC := tests/model/refmodel.c tests/model/refcheck.c
+MODEL_SRC := tests/model/refmodel.c tests/model/refflows.c tests/model/refcheck.c
 $(B)/tests/%.o: tests/model/%.c | $(B)/tests
 	$(CC) $(ALL_CPPFLAGS) $(PRIV_CPPFLAGS) -Itests/model $(ALL_CFLAGS) -c -o $@ $<
 $(B)/tests/test_model: $(MODEL_SRC:tests/model/%.c=$(B)/tests/%.o)

@@ -1,21 +1,28 @@
 /* fuzz_model.c - libFuzzer: arbitrary packet sequences through
  * process_packet() and the reference model (tests/model/refmodel.c), which
  * must agree on every packet: verdict, bytes, checksum by its mode's rule,
- * every counter, the flow count and the packet's flow (see refcheck.h).
- * Any difference aborts, as does any sanitizer report.
+ * every counter, every mark and the flow tables (see refcheck.h). Any
+ * difference aborts, as does any sanitizer report.
  *
- * Input: one byte choosing the world, then records
+ * Input: two bytes choosing the world, then records
  * [ctl][hi][lo][IP packet of ((hi & 15) << 8 | lo) bytes].
- * World byte: bits 0-1 flows.on_full (strip, pass, evict-idle, evict-idle);
- * bits 2-4 the flow table (8, 1, 2, 3, 4, 16, 64 flows, or none); bit 5
- * the configuration starts disabled.
+ * World byte 0: bits 0-1 flows.on_full (strip, pass, evict-idle,
+ * evict-idle); bits 2-4 the flow table (8, 1, 2, 3, 4, 16, 64 flows, or
+ * none; flows.max the same); bit 5 the configuration starts disabled; bits
+ * 6-7 flows.per_client (0, i.e. 16 for these tables; 1; 2; 4).
+ * World byte 1: bit 0 a floor 3 s ahead of the wall clock
+ * (domains_set_floor); bit 1 the monotonic clock starts 2 s before it
+ * wraps; the other bits are ignored.
  * ctl: bits 0-1 the checksum mode (incremental, full (CSUMNOTREADY), none
  * (GSO), incremental); bit 2 the copy is short (truncated); bits 3-5
- * seconds that pass before it; bit 6 flows expire first (idle 5 s,
- * closing 2 s, at most 4); bit 7 the configuration is turned off or on.
- * hi: bits 4-5 the outgoing interface (2, 3, 0, 9); bit 6 the wall clock
- * steps back 1000 s; bit 7 it jumps by 2^31 ms. The wall clock moves 17 ms
- * per record. */
+ * seconds that pass before it; bit 6 flows expire first (half-open 3 s,
+ * closing 2 s, idle 5 s, at most 4); bit 7 the configuration is turned
+ * off or on.
+ * hi: bits 4-5 the outgoing interface (2, 3, 0, 9); bits 6-7 a clock
+ * event before it: none; the wall clock steps back 1000 s; the wall clock
+ * jumps by 2^31 ms; 2^31 ms of real time pass (every clock; the flows'
+ * bounds read the time since their SYN as negative). Both clocks move 17
+ * ms per record, and 1000 ms per second that passes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,11 +110,12 @@ interfaces_init(struct world *w)
 }
 
 static void
-world_init(struct world *w, uint8_t choice)
+world_init(struct world *w, uint8_t choice, uint8_t clocks)
 {
 	static const enum flows_on_full on_full[4] = { ON_FULL_STRIP, ON_FULL_PASS,
 		ON_FULL_EVICT_IDLE, ON_FULL_EVICT_IDLE };
 	static const unsigned table[8] = { 8, 1, 2, 3, 4, 16, 64, 0 };
+	static const unsigned per_client[4] = { 0, 1, 2, 4 };
 	unsigned max = table[(choice >> 2) & 7];
 	long n;
 
@@ -116,15 +124,21 @@ world_init(struct world *w, uint8_t choice)
 		abort();
 	policies_init(w);
 	w->conf = (struct conf){ .enabled = !(choice & 0x20),
-		.flows_on_full = on_full[choice & 3], .pol = w->pol, .npol = 5 };
+		.flows_on_full = on_full[choice & 3], .flows_max = max,
+		.flows_per_client = per_client[choice >> 6], .pol = w->pol, .npol = 5 };
 	if ((n = policy_dst4_build(w->pol, 5, &w->conf.dst4)) < 0)
 		abort();
 	w->conf.ndst4 = (size_t)n;
 	w->ps = (struct proc_state){ .domains = w->doms, .notes = &w->notes,
-		.now = 1000, .now_ms = 5000000 };
+		.now = 1000, .now_ms = 5000000,
+		.mono_ms = (clocks & 2) ? 0xfffff830u : 1000000 };
 	if (max && !(w->ps.flows = flow_table_new(max, 7)))
 		abort();
 	ref_init(&w->m, &w->conf, max != 0, max);
+	if (clocks & 1) {
+		domains_set_floor(w->doms, w->ps.now_ms + 3000);
+		ref_set_floor(&w->m, w->ps.now_ms + 3000);
+	}
 	interfaces_init(w);
 	w->pair = (struct ref_pair){ .conf = &w->conf, .ps = &w->ps, .st = &w->st,
 		.m = &w->m };
@@ -149,15 +163,27 @@ differ(unsigned record, const char *why)
 static void
 record_events(struct world *w, unsigned record, uint8_t ctl, uint8_t hi)
 {
+	static const struct flow_timeouts to = { .idle = 5, .closing = 2, .half_open = 3 };
+	uint32_t secs = (ctl >> 3) & 7;
 	char why[256];
 
-	w->ps.now += (ctl >> 3) & 7;
-	w->ps.now_ms += 17;
-	if (hi & 0x40)
+	w->ps.now += secs;
+	w->ps.now_ms += 17 + secs * 1000;
+	w->ps.mono_ms += 17 + secs * 1000;
+	switch (hi >> 6) {
+	case 1:
 		w->ps.now_ms -= 1000000;
-	if (hi & 0x80)
+		break;
+	case 2:
 		w->ps.now_ms += 0x80000000u;
-	if ((ctl & 0x40) && !ref_pair_expire(&w->pair, 5, 2, 4, why, sizeof(why)))
+		break;
+	case 3:
+		w->ps.now += 0x80000000u / 1000;
+		w->ps.now_ms += 0x80000000u;
+		w->ps.mono_ms += 0x80000000u;
+		break;
+	}
+	if ((ctl & 0x40) && !ref_pair_expire(&w->pair, &to, 4, why, sizeof(why)))
 		differ(record, why);
 	if (ctl & 0x80)
 		w->conf.enabled = !w->conf.enabled;
@@ -171,11 +197,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const uint32_t outdev[4] = { 2, 3, 0, 9 };
 	static struct world w;
 	char why[256];
-	size_t off = 1;
+	size_t off = 2;
 
-	if (size < 1)
+	if (size < 2)
 		return 0;
-	world_init(&w, data[0]);
+	world_init(&w, data[0], data[1]);
 	for (unsigned record = 0; size - off >= 3; record++) {
 		uint8_t ctl = data[off], hi = data[off + 1];
 		size_t len = (size_t)(hi & 15) << 8 | data[off + 2];

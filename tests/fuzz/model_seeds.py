@@ -1,19 +1,26 @@
 #!/usr/bin/env python3
-"""tests/fuzz/model_seeds.py OUTDIR - seed inputs for fuzz_model: a world
-byte, then short connections (SYN in Linux's layout, SYN-ACK, data both ways,
-FIN, RST) as records [ctl][hi][lo][IP packet], to the rewrite, strip, pass
-and unmatched destinations of its policies, IPv4 and IPv6, with a TSval-0
-SYN, a server that adopts the client's raw clock, a reopened tuple, a full
-table and a worker without one. See tests/fuzz/fuzz_model.c for the bits."""
+"""tests/fuzz/model_seeds.py OUTDIR - seed inputs for fuzz_model: two world
+bytes, then short connections (SYN in Linux's layout, SYN-ACK, data both
+ways, FIN, RST) as records [ctl][hi][lo][IP packet], to the rewrite, strip,
+pass and unmatched destinations of its policies, IPv4 and IPv6, with a
+TSval-0 SYN, a server that adopts the client's raw clock, a reopened tuple,
+a full table (half-open flows evicted first), a worker without one, a
+client ahead of real time (clamped), a client over its quota, a floor and a
+wall clock stepped back. See tests/fuzz/fuzz_model.c for the bits."""
 import ipaddress
 import os
 import struct
 import sys
 
 SYN, ACK, FIN, RST, PSH = 0x02, 0x10, 0x01, 0x04, 0x08
-# world byte: on_full in bits 0-1, table in bits 2-4
+# world byte 0: on_full in bits 0-1, table in bits 2-4, per_client in 6-7
 EVICT, STRIP = 2, 0
-TABLE_1, TABLE_2, NO_TABLE = 1 << 2, 2 << 2, 7 << 2
+TABLE_1, TABLE_2, TABLE_4, NO_TABLE = 1 << 2, 2 << 2, 4 << 2, 7 << 2
+QUOTA_1 = 1 << 6
+# world byte 1
+FLOOR, MONO_WRAPS = 1, 2
+# record hi bits 6-7: clock events
+WALL_BACK, WALL_JUMP, TIME_JUMP = 1, 2, 3
 
 
 def csum(data):
@@ -55,21 +62,27 @@ def packet(src, dst, sport, dport, flags, tsval, tsecr, payload=b"", layout="lin
     return ip[:10] + struct.pack("!H", csum(ip)) + ip[12:] + seg
 
 
-def record(pkt, ctl=0, outdev=0):
-    return struct.pack("!BBB", ctl, len(pkt) >> 8 | outdev << 4, len(pkt) & 0xFF) + pkt
+def record(pkt, ctl=0, outdev=0, clock=0):
+    return struct.pack("!BBB", ctl, len(pkt) >> 8 | outdev << 4 | clock << 6, len(pkt) & 0xFF) + pkt
+
+
+def world(b0, b1=0):
+    return bytes([b0, b1])
 
 
 def connection(client, server, cport, ts0, data=3, outdev=0, echo_raw=False, close=FIN,
-               layout="linux", tick=8):
+               layout="linux", tick=8, step=10, clock=0):
     """The records of one connection, in order; tick is the ctl of the
-    server's data packets (8: a second passes before each)."""
-    def rec(*a, ctl=0, **k):
-        return record(packet(*a, **k), ctl, outdev)
+    server's data packets (8: a second passes before each), step how far
+    the client's clock moves per data packet, clock the clock event (hi
+    bits 6-7) before its SYN."""
+    def rec(*a, ctl=0, clk=0, **k):
+        return record(packet(*a, **k), ctl, outdev, clk)
 
-    out = [rec(client, server, cport, 80, SYN, ts0, 0, layout="syn")]
+    out = [rec(client, server, cport, 80, SYN, ts0, 0, layout="syn", clk=clock)]
     out.append(rec(server, client, 80, cport, SYN | ACK, 777, ts0 + 5000, layout="syn"))
     for i in range(data):
-        ts = ts0 + 10 * (i + 1)
+        ts = (ts0 + step * (i + 1)) & 0xFFFFFFFF
         out.append(rec(client, server, cport, 80, ACK | PSH, ts, 777 + i, b"x" * 100, layout=layout))
         out.append(rec(server, client, 80, cport, ACK, 800 + i, ts if echo_raw else ts + 5000,
                        ctl=tick, layout=layout))
@@ -92,37 +105,77 @@ def eviction_order():
     SYN evicts B, closing, before C, open and idle longer."""
     a, b, c, d = (connection("192.0.2.5", "198.51.100.10", 41000 + i, 100 * (i + 1), data=2, tick=0)
                   for i in range(4))
-    return seq(bytes([EVICT | TABLE_2]), a[0], b[0], a[1], a[2], c[0], a[3], c[1], b[1:],
+    return seq(world(EVICT | TABLE_2), a[0], b[0], a[1], a[2], c[0], a[3], c[1], b[1:],
                c[2:4], d)
+
+
+def half_open_first():
+    """A table of two: B is answered (open), A is not (half-open, and
+    newer); C's SYN evicts A, not B, the longer idle. A's server answers
+    too late: its packet passes."""
+    a, b, c = (connection("192.0.2.5", "198.51.100.10", 42000 + i, 100 * (i + 1), data=1, tick=0)
+               for i in range(3))
+    return seq(world(EVICT | TABLE_2), b[0], b[1], a[0], c[0], a[1], b[2:], c[1:])
+
+
+def clamped():
+    """A client whose clock runs 5 s ahead per packet while 1 s passes: its
+    TSvals are clamped to the flow's bound; then 2^31 ms pass and the bound
+    reads the time since the SYN as negative."""
+    c = connection("192.0.2.5", "198.51.100.10", 43000, 1000, data=4, step=5000)
+    late = record(packet("192.0.2.5", "198.51.100.10", 43000, 80, ACK, 30000, 800), 0, 0, TIME_JUMP)
+    return seq(world(EVICT), c[:-2], late, c[-2:])
+
+
+def over_quota():
+    """flows.per_client 1: the client's second connection is stripped while
+    its first is open, and gets a flow once the first is closing."""
+    a = connection("192.0.2.5", "198.51.100.10", 44000, 1000, data=1)
+    b = connection("192.0.2.5", "198.51.100.11", 44001, 2000, data=1)
+    c = connection("192.0.2.5", "198.51.100.12", 44002, 3000, data=1)
+    return seq(world(EVICT | TABLE_4 | QUOTA_1), a[:3], b, a[3:], c)
+
+
+def clocks():
+    """A floor ahead of the wall clock, a monotonic clock about to wrap, and
+    the wall clock stepped back between two SYNs: the second repeats the
+    domain's mark."""
+    a = connection("192.0.2.5", "198.51.100.10", 45000, 1000, data=2)
+    b = connection("192.0.2.5", "198.51.100.10", 45001, 2000, data=2, clock=WALL_BACK)
+    return seq(world(EVICT, FLOOR | MONO_WRAPS), a[:4], b, a[4:])
 
 
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     seeds = {
-        "rewrite": seq(bytes([EVICT]), connection("192.0.2.5", "198.51.100.10", 40000, 123456)),
-        "strip": seq(bytes([EVICT]), connection("192.0.2.6", "198.51.100.200", 40001, 5000)),
-        "pass-unmatched": seq(bytes([EVICT]), connection("192.0.2.7", "198.51.100.99", 40002, 9),
+        "rewrite": seq(world(EVICT), connection("192.0.2.5", "198.51.100.10", 40000, 123456)),
+        "strip": seq(world(EVICT), connection("192.0.2.6", "198.51.100.200", 40001, 5000)),
+        "pass-unmatched": seq(world(EVICT), connection("192.0.2.7", "198.51.100.99", 40002, 9),
                               connection("192.0.2.70", "203.0.113.200", 40003, 42)),
-        "auto-rebase-rst": seq(bytes([EVICT]), connection("192.0.2.8", "203.0.113.10", 40004, 0,
+        "auto-rebase-rst": seq(world(EVICT), connection("192.0.2.8", "203.0.113.10", 40004, 0,
                                                           data=2, close=RST)),
-        "resync": seq(bytes([EVICT]), connection("192.0.2.5", "198.51.100.11", 40005, 1000000000,
+        "resync": seq(world(EVICT), connection("192.0.2.5", "198.51.100.11", 40005, 1000000000,
                                                  echo_raw=True)),
-        "v6": seq(bytes([EVICT]), connection("2001:db8::5", "2001:db8:3::10", 40006, 3000),
+        "v6": seq(world(EVICT), connection("2001:db8::5", "2001:db8:3::10", 40006, 3000),
                   connection("2001:db8::5", "2001:db8:2::10", 40007, 4000, outdev=1),
                   connection("2001:db8::5", "2001:db8:1::10", 40008, 5000)),
-        "two-ts": seq(bytes([EVICT]), connection("192.0.2.5", "203.0.113.10", 40016, 7000,
+        "two-ts": seq(world(EVICT), connection("192.0.2.5", "203.0.113.10", 40016, 7000,
                                                  layout="two")),
-        "reopen": seq(bytes([EVICT]), connection("192.0.2.5", "198.51.100.12", 40009, 1000),
+        "reopen": seq(world(EVICT), connection("192.0.2.5", "198.51.100.12", 40009, 1000),
                       connection("192.0.2.5", "198.51.100.12", 40009, 2000)),
         "eviction-order": eviction_order(),
-        "full-strip": seq(bytes([STRIP | TABLE_1]),
+        "half-open-first": half_open_first(),
+        "clamped": clamped(),
+        "over-quota": over_quota(),
+        "clocks": clocks(),
+        "full-strip": seq(world(STRIP | TABLE_1),
                           connection("192.0.2.5", "198.51.100.10", 40010, 10, data=0),
                           connection("192.0.2.5", "198.51.100.13", 40011, 20)),
-        "full-evict": seq(bytes([EVICT | TABLE_1]),
+        "full-evict": seq(world(EVICT | TABLE_1),
                           connection("192.0.2.5", "198.51.100.10", 40012, 10, data=0),
                           connection("192.0.2.5", "198.51.100.13", 40013, 20)),
-        "no-table": seq(bytes([NO_TABLE]), connection("192.0.2.5", "198.51.100.10", 40014, 10),
+        "no-table": seq(world(NO_TABLE), connection("192.0.2.5", "198.51.100.10", 40014, 10),
                         connection("192.0.2.6", "198.51.100.200", 40015, 5000)),
     }
     for name, data in seeds.items():

@@ -160,28 +160,85 @@ check_flow(const struct flow *f, bool fc, const struct ref_flow *r, bool rc,
 		return differ(why, n, "flow: offset %u/%u, last_raw %u/%u, last %u/%u "
 			      "(daemon/model)", f->offset, r->offset, f->last_raw, r->last_raw,
 			      (unsigned)f->last, (unsigned)r->last);
+	if (f->syn_val != r->syn_val || f->syn_ms != r->syn_ms)
+		return differ(why, n, "flow: syn_val %u/%u, syn_ms %u/%u (daemon/model)",
+			      f->syn_val, r->syn_val, f->syn_ms, r->syn_ms);
 	if (!(f->flags & FLOW_REBASE) != !r->rebase ||
+	    !(f->flags & FLOW_ANSWERED) != !r->answered ||
 	    !(f->flags & FLOW_FIN_CLIENT) != !r->fin_client ||
 	    !(f->flags & FLOW_FIN_SERVER) != !r->fin_server ||
-	    !(f->flags & FLOW_CLOSING) != !r->closing)
-		return differ(why, n, "flow flags: daemon 0x%02x, model rebase %d fin %d/%d "
-			      "closing %d", (unsigned)f->flags, r->rebase, r->fin_client,
-			      r->fin_server, r->closing);
+	    flow_closing(f) != ref_closing(r))
+		return differ(why, n, "flow flags: daemon 0x%02x, model rebase %d answered %d "
+			      "fin %d/%d", (unsigned)f->flags, r->rebase, r->answered,
+			      r->fin_client, r->fin_server);
 	return true;
 }
 
-/* the high-water mark of the packet's domain */
+/* Every domain's high-water mark. */
 static bool
-check_mark(const struct ref_pair *w, uint16_t dom, char *why, size_t n)
+check_marks(const struct ref_pair *w, char *why, size_t n)
 {
-	uint32_t hwm;
-	bool marked = domains_hwm(w->ps->domains, dom, &hwm);
+	for (uint16_t dom = 0; dom < domains_count(w->ps->domains); dom++) {
+		uint32_t hwm;
+		bool marked = domains_hwm(w->ps->domains, dom, &hwm);
 
-	if (marked != w->m->marked[dom] || (marked && hwm != w->m->mark[dom]))
-		return differ(why, n, "domain %u mark: daemon %s %u, model %s %u", (unsigned)dom,
-			      marked ? "set" : "unset", hwm,
-			      w->m->marked[dom] ? "set" : "unset", w->m->mark[dom]);
+		if (marked != w->m->marked[dom] || (marked && hwm != w->m->mark[dom]))
+			return differ(why, n, "domain %u mark: daemon %s %u, model %s %u",
+				      (unsigned)dom, marked ? "set" : "unset", hwm,
+				      w->m->marked[dom] ? "set" : "unset", w->m->mark[dom]);
+	}
 	return true;
+}
+
+/* flow_foreach(): every flow of the daemon's table, held to the model's. */
+struct table_walk {
+	const struct ref_model *m;
+	char *why;
+	size_t n;
+	bool ok;
+};
+
+static void
+check_one(const struct flow *f, void *arg)
+{
+	struct table_walk *tw = arg;
+	bool a_is_client = f->flags & FLOW_CLIENT_IS_A;
+	const uint8_t *client = a_is_client ? f->a : f->b, *server = a_is_client ? f->b : f->a;
+	uint16_t cport = a_is_client ? f->pa : f->pb, sport = a_is_client ? f->pb : f->pa;
+	const struct ref_flow *r;
+
+	if (!tw->ok)
+		return;
+	r = ref_flow_find(tw->m, flow_family(f), client, cport, server, sport);
+	if (!r) {
+		tw->ok = differ(tw->why, tw->n, "the daemon holds a flow of client port %u, "
+				"server port %u that the model does not", cport, sport);
+		return;
+	}
+	tw->ok = check_flow(f, true, r, true, tw->why, tw->n);
+}
+
+/* Both tables hold the same flows, in the same states; the daemon never
+ * counts fewer flows for a client than the model (its sketch may count
+ * more, the contract says, never fewer). */
+static bool
+check_table(const struct ref_pair *w, char *why, size_t n)
+{
+	struct table_walk tw = { .m = w->m, .why = why, .n = n, .ok = true };
+
+	if (!w->ps->flows)
+		return true;
+	flow_foreach(w->ps->flows, check_one, &tw);
+	for (unsigned i = 0; tw.ok && i < w->m->nflows; i++) {
+		const struct ref_flow *r = &w->m->flow[i];
+		uint32_t got = flow_client_count(w->ps->flows, r->family, r->client);
+		unsigned want = ref_client_flows(w->m, r->family, r->client);
+
+		if (got < want)
+			return differ(why, n, "a client's flows: daemon counts %u, model %u",
+				      got, want);
+	}
+	return tw.ok;
 }
 
 static bool
@@ -196,13 +253,15 @@ check_flows(const struct ref_pair *w, const uint8_t *orig, size_t len,
 
 	if (count != w->m->nflows)
 		return differ(why, n, "flow count: daemon %u, model %u", count, w->m->nflows);
+	if (!check_marks(w, why, n) || !check_table(w, why, n))
+		return false;
 	if (!o->parsed || !w->ps->flows)
 		return true;
 	if (pkt_parse_general(orig, len, &p) != PKT_OK)
 		return differ(why, n, "the parser no longer accepts the packet");
 	f = flow_lookup(w->ps->flows, &p, &fc);
 	r = ref_flow_of(w->m, o, orig, &rc);
-	return check_flow(f, fc, r, rc, why, n) && (!r || check_mark(w, r->domain, why, n));
+	return check_flow(f, fc, r, rc, why, n);
 }
 
 static uint8_t *
@@ -230,6 +289,7 @@ ref_pair_step(struct ref_pair *w, const uint8_t *pkt, size_t len,
 
 	w->m->now = w->ps->now;
 	w->m->now_ms = w->ps->now_ms;
+	w->m->mono_ms = w->ps->mono_ms;
 	v = process_packet(w->conf, w->ps, &pp, w->st);
 	ref_process(w->m, want, len, in, &o);
 	if (verdict)
@@ -248,19 +308,19 @@ ref_pair_step(struct ref_pair *w, const uint8_t *pkt, size_t len,
 }
 
 bool
-ref_pair_expire(struct ref_pair *w, uint32_t idle, uint32_t closing, unsigned limit,
+ref_pair_expire(struct ref_pair *w, const struct flow_timeouts *to, unsigned limit,
 		char *why, size_t n)
 {
 	uint32_t got = 0, want;
 
 	w->m->now = w->ps->now;
 	if (w->ps->flows)
-		got = flow_expire(w->ps->flows, w->ps->now, idle, closing, limit);
-	want = ref_expire(w->m, idle, closing, limit);
+		got = flow_expire(w->ps->flows, w->ps->now, to, limit);
+	want = ref_expire(w->m, to, limit);
 	if (got != want)
 		return differ(why, n, "expired flows: daemon %u, model %u", got, want);
 	if ((w->ps->flows ? flow_count(w->ps->flows) : 0) != w->m->nflows)
 		return differ(why, n, "flow count after expiry: daemon %u, model %u",
 			      w->ps->flows ? flow_count(w->ps->flows) : 0, w->m->nflows);
-	return true;
+	return check_table(w, why, n);
 }

@@ -1,6 +1,7 @@
 /* refcheck.h - hold process_packet() to the reference model: one packet
  * through both, then everything observable compared (verdict, bytes,
- * checksum, counters, flow count and the packet's flow). Shared by
+ * checksum, counters, every domain's mark, and the flow tables: count,
+ * every flow's state, the packet's flow and direction). Shared by
  * tests/unit/test_model.c and tests/fuzz/fuzz_model.c. */
 #ifndef TSNATD_REFCHECK_H
 #define TSNATD_REFCHECK_H
@@ -22,7 +23,7 @@ struct ref_pair {
 
 /* Run pkt[0..len) through process_packet() and ref_process(), each on an
  * exact-size copy (a sanitizer sees any read past the packet), the model
- * at the daemon's clock (ps->now, ps->now_ms). Returns true when they
+ * at the daemon's clocks (ps->now, ps->now_ms, ps->mono_ms). Returns true when they
  * agree; else false with the first difference described in why[0..n).
  * *verdict and out[0..len) (each may be NULL) receive process_packet()'s
  * verdict and packet.
@@ -36,8 +37,8 @@ bool ref_pair_step(struct ref_pair *w, const uint8_t *pkt, size_t len,
 		   char *why, size_t n);
 
 /* flow_expire() and ref_expire() with the same timeouts and limit at the
- * daemon's clock: true when both expire as many and keep as many flows. */
-bool ref_pair_expire(struct ref_pair *w, uint32_t idle, uint32_t closing, unsigned limit,
+ * daemon's clock: true when both expire as many and keep the same flows. */
+bool ref_pair_expire(struct ref_pair *w, const struct flow_timeouts *to, unsigned limit,
 		     char *why, size_t n);
 
 #endif

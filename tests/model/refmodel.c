@@ -7,6 +7,7 @@
 
 #include "packet_int.h"
 #include "policy.h"
+#include "refflows.h"
 #include "refmodel.h"
 
 #define TCP_SYN 0x02
@@ -54,8 +55,8 @@ put32(uint8_t *p, uint32_t v)
 
 /* a is later, or earlier, than b in 32-bit serial arithmetic; at exactly
  * 2^31 apart a is earlier and not later (the rules' "max" reads "the clock
- * unless it is before mark + 1", "the mark unless the new value is after
- * it"). */
+ * unless it is before the mark", "the mark unless the new value is after
+ * it", "the bound if the value is after it"). */
 static bool
 after(uint32_t a, uint32_t b)
 {
@@ -75,6 +76,13 @@ ref_init(struct ref_model *m, const struct conf *c, bool table, unsigned max)
 	m->conf = c;
 	m->table = table;
 	m->max = max < REF_FLOWS_MAX ? max : REF_FLOWS_MAX;
+}
+
+void
+ref_set_floor(struct ref_model *m, uint32_t floor)
+{
+	m->floored = true;
+	m->floor = floor;
 }
 
 void
@@ -159,39 +167,12 @@ seg_read(const uint8_t *buf, size_t len, const struct ref_in *in, struct seg *s)
 	return seg_options(tcp, s);
 }
 
-/* ---- flows: a plain array, searched from the start ---- */
-
-static bool
-is_tuple(const struct ref_flow *f, const struct seg *s, const uint8_t *a, uint16_t pa,
-	 const uint8_t *b, uint16_t pb)
-{
-	return f->family == s->family && pa == f->cport && pb == f->sport &&
-	       !memcmp(a, f->client, s->alen) && !memcmp(b, f->server, s->alen);
-}
-
-/* The index of the packet's flow in either direction, or -1. */
-static int
-ref_index(const struct ref_model *m, const struct seg *s, bool *from_client)
-{
-	for (unsigned i = 0; i < m->nflows; i++) {
-		const struct ref_flow *f = &m->flow[i];
-
-		if (is_tuple(f, s, s->src, s->sport, s->dst, s->dport)) {
-			*from_client = true;
-			return (int)i;
-		}
-		if (is_tuple(f, s, s->dst, s->dport, s->src, s->sport)) {
-			*from_client = false;
-			return (int)i;
-		}
-	}
-	return -1;
-}
+/* ---- flows (refflows.c) ---- */
 
 static struct ref_flow *
 ref_find(struct ref_model *m, const struct seg *s, bool *from_client)
 {
-	int i = ref_index(m, s, from_client);
+	int i = ref_flows_index(m, s->family, s->src, s->sport, s->dst, s->dport, from_client);
 
 	return i < 0 ? NULL : &m->flow[i];
 }
@@ -200,90 +181,11 @@ const struct ref_flow *
 ref_flow_of(const struct ref_model *m, const struct ref_out *out, const uint8_t *buf,
 	    bool *from_client)
 {
-	struct seg s = { .family = out->family, .alen = out->alen,
-			 .src = buf + out->src_at, .dst = buf + out->dst_at,
-			 .sport = (uint16_t)get16(buf + out->l4),
-			 .dport = (uint16_t)get16(buf + out->l4 + 2) };
-	int i = ref_index(m, &s, from_client);
+	int i = ref_flows_index(m, out->family, buf + out->src_at,
+				(uint16_t)get16(buf + out->l4), buf + out->dst_at,
+				(uint16_t)get16(buf + out->l4 + 2), from_client);
 
 	return i < 0 ? NULL : &m->flow[i];
-}
-
-static void
-ref_drop(struct ref_model *m, struct ref_flow *f)
-{
-	*f = m->flow[--m->nflows];
-}
-
-/* A packet of f now: it becomes the most recently used, unless it was
- * already used this second (then it keeps its place). */
-static void
-ref_touch(struct ref_model *m, struct ref_flow *f)
-{
-	if (f->last == (uint16_t)m->now)
-		return;
-	f->last = (uint16_t)m->now;
-	f->stamp = ++m->stamps;
-}
-
-/* The longest-idle flow of the closing (closing) or open flows. */
-static struct ref_flow *
-ref_oldest(struct ref_model *m, bool closing)
-{
-	struct ref_flow *best = NULL;
-
-	for (unsigned i = 0; i < m->nflows; i++)
-		if (m->flow[i].closing == closing &&
-		    (!best || m->flow[i].stamp < best->stamp))
-			best = &m->flow[i];
-	return best;
-}
-
-static bool
-ref_evict(struct ref_model *m)
-{
-	struct ref_flow *f = ref_oldest(m, true);
-
-	m->paths.evicted_closing += f != NULL;
-	if (!f)
-		f = ref_oldest(m, false);
-	if (!f)
-		return false;
-	ref_drop(m, f);
-	return true;
-}
-
-static void
-ref_fin(struct ref_model *m, struct ref_flow *f, bool from_client)
-{
-	if (from_client)
-		f->fin_client = true;
-	else
-		f->fin_server = true;
-	if (f->fin_client && f->fin_server && !f->closing) {
-		f->closing = true;
-		f->stamp = ++m->stamps;		/* the newest of the closing */
-		m->paths.fins++;
-	}
-	f->last = (uint16_t)m->now;
-}
-
-unsigned
-ref_expire(struct ref_model *m, uint32_t idle, uint32_t closing, unsigned limit)
-{
-	unsigned n = 0;
-
-	for (int c = 0; c <= 1; c++) {
-		struct ref_flow *f;
-
-		while (n < limit && (f = ref_oldest(m, c)) &&
-		       (uint16_t)(m->now - f->last) >= (c ? closing : idle)) {
-			ref_drop(m, f);
-			m->paths.expired++;
-			n++;
-		}
-	}
-	return n;
 }
 
 /* ---- clock domains ---- */
@@ -296,15 +198,22 @@ mark_raise(struct ref_model *m, uint16_t dom, uint32_t tsval)
 	m->marked[dom] = true;
 }
 
-/* A new SYN's TSval': the clock, or just past the mark if that is later;
- * never 0. */
+/* A new SYN's TSval': the wall clock, or the mark if that is later, or
+ * the floor if that is later still; never 0. The mark is repeated, not
+ * passed: SYNs alone never run the clock ahead. */
 static uint32_t
-next_tsval(const struct ref_model *m, uint16_t dom)
+next_tsval(struct ref_model *m, uint16_t dom)
 {
 	uint32_t v = m->now_ms;
 
-	if (m->marked[dom] && before(m->now_ms, m->mark[dom] + 1))
-		v = m->mark[dom] + 1;
+	if (m->marked[dom] && before(v, m->mark[dom])) {
+		v = m->mark[dom];
+		m->paths.syn_from_mark++;
+	}
+	if (m->floored && before(v, m->floor)) {
+		v = m->floor;
+		m->paths.syn_from_floor++;
+	}
 	return v ? v : 1;
 }
 
@@ -337,7 +246,7 @@ edit_shift(struct ref_model *m, uint8_t *buf, const struct seg *s, uint32_t add,
 	return PROC_MODIFIED;
 }
 
-/* strip mode, and the strip fallback of a full table */
+/* strip mode, the strip fallback of a full table, a client over quota */
 static enum proc_result
 strip_syn(struct ref_model *m, uint8_t *buf, const struct seg *s)
 {
@@ -360,43 +269,78 @@ echo_raw(const struct ref_flow *f, uint32_t tsecr)
 	return after(tsecr - f->offset, f->last_raw) && !after(tsecr, f->last_raw);
 }
 
+/* The most a flow may send now: its SYN's TSval' plus the milliseconds of
+ * real (monotonic) time since, and one more per 1024 of them. Time that
+ * reads as negative (2^31 ms or more) counts as none (*stalled). */
+static uint32_t
+real_time_bound(const struct ref_model *m, const struct ref_flow *f, bool *stalled)
+{
+	uint32_t since = m->mono_ms - f->syn_ms;
+
+	*stalled = (int32_t)since < 0;
+	if (*stalled)
+		since = 0;
+	return f->syn_val + since + since / 1024;
+}
+
+/* The client's TSval': its own plus the offset, never past the bound; the
+ * mark takes what is sent. Returns what is added to TSval. */
 static uint32_t
 client_ts(struct ref_model *m, struct ref_flow *f, const struct seg *s)
 {
+	uint32_t v, bound;
+	bool stalled;
+
 	if (f->rebase && s->tsval != 0 && !(s->flags & TCP_SYN)) {
 		f->offset -= s->tsval;
 		f->rebase = false;
 		m->paths.rebased++;
 	}
 	f->last_raw = s->tsval;
-	mark_raise(m, f->domain, s->tsval + f->offset);
-	return f->offset;
+	v = s->tsval + f->offset;
+	bound = real_time_bound(m, f, &stalled);
+	if (after(v, bound)) {
+		v = bound;
+		m->st.ts_clamped++;
+		m->paths.clamped_stalled += stalled;
+	}
+	mark_raise(m, f->domain, v);
+	return v - s->tsval;
 }
 
+/* What is taken from the server's TSecr; *resync when the flow goes raw. */
 static uint32_t
-server_ts(struct ref_model *m, struct ref_flow *f, const struct seg *s)
+server_ts(struct ref_model *m, const struct ref_flow *f, const struct seg *s, bool *resync)
 {
 	if (s->tsecr == 0 || f->offset == 0)
 		return 0;
 	if (!f->rebase && echo_raw(f, s->tsecr)) {
-		f->offset = 0;
 		m->st.flows_resynced++;
+		*resync = true;
+		return 0;
 	}
 	return f->offset;
 }
 
 static enum proc_result
 ref_segment(struct ref_model *m, struct ref_flow *f, bool from_client, uint8_t *buf,
-	     const struct seg *s)
+	    const struct seg *s)
 {
 	enum proc_result v = PROC_PASS;
 	uint32_t add = 0, sub = 0;
+	bool resync = false;
 
-	ref_touch(m, f);
+	ref_flows_touch(m, f);
+	if (!from_client && !f->answered)
+		ref_flows_answer(m, f);
 	if (s->nts && from_client)
 		add = client_ts(m, f, s);
 	else if (s->nts)
-		sub = server_ts(m, f, s);
+		sub = server_ts(m, f, s, &resync);
+	if (resync) {			/* raw from now on: the flow is gone */
+		ref_flows_drop(m, f);
+		return PROC_PASS;
+	}
 	if ((add || sub) && !s->whole) {
 		m->st.truncated++;
 		m->st.dropped++;
@@ -405,10 +349,10 @@ ref_segment(struct ref_model *m, struct ref_flow *f, bool from_client, uint8_t *
 		v = edit_shift(m, buf, s, add, sub);
 	}
 	if (s->flags & TCP_RST) {
-		ref_drop(m, f);
+		ref_flows_drop(m, f);
 		m->paths.resets++;
 	} else if (s->flags & TCP_FIN) {
-		ref_fin(m, f, from_client);
+		ref_flows_fin(m, f, from_client);
 	}
 	return v;
 }
@@ -425,20 +369,41 @@ domain_of(const struct ref_model *m, const struct policy *pol, const struct seg 
 	       DOMAIN_SHARED;
 }
 
-static struct ref_flow *
-ref_new(struct ref_model *m, const struct seg *s)
+/* The client's quota: flows.per_client, else a sixteenth of flows.max
+ * but at least 16. Closing flows do not count toward it. */
+static bool
+over_quota(struct ref_model *m, const struct seg *s)
 {
-	struct ref_flow *f = &m->flow[m->nflows++];
+	unsigned quota = m->conf->flows_per_client;
+	unsigned held = ref_flows_count(m, s->family, s->src, false);
 
-	memset(f, 0, sizeof(*f));
-	f->family = (uint8_t)s->family;
-	memcpy(f->client, s->src, s->alen);
-	memcpy(f->server, s->dst, s->alen);
-	f->cport = s->sport;
-	f->sport = s->dport;
-	f->last = (uint16_t)m->now;
-	f->stamp = ++m->stamps;
-	return f;
+	if (!quota)
+		quota = m->conf->flows_max / 16 < 16 ? 16 : m->conf->flows_max / 16;
+	if (held < quota) {
+		m->paths.quota_spared += ref_flows_count(m, s->family, s->src, true) >= quota;
+		return false;
+	}
+	m->st.flows_over_quota++;
+	return true;
+}
+
+/* A full table: flows.on_full. False: no flow, *v is the verdict. */
+static bool
+room_when_full(struct ref_model *m, uint8_t *buf, const struct seg *s, enum proc_result *v)
+{
+	m->st.flows_full++;
+	*v = PROC_PASS;
+	switch (m->conf->flows_on_full) {
+	case ON_FULL_STRIP:
+		*v = strip_syn(m, buf, s);
+		return false;
+	case ON_FULL_EVICT_IDLE:
+		if (ref_flows_evict(m))
+			m->st.flows_evicted++;
+		return m->nflows < m->max;
+	default:
+		return false;
+	}
 }
 
 static enum proc_result
@@ -446,6 +411,7 @@ rewrite_syn(struct ref_model *m, const struct policy *pol, uint8_t *buf,
 	    const struct seg *s, const struct ref_in *in)
 {
 	uint16_t dom = domain_of(m, pol, s, in);
+	enum proc_result v;
 	struct ref_flow *f;
 
 	if (s->nts == 0) {
@@ -456,21 +422,16 @@ rewrite_syn(struct ref_model *m, const struct policy *pol, uint8_t *buf,
 		m->st.truncated++;
 		return PROC_PASS;
 	}
-	if (m->nflows == m->max) {
-		m->st.flows_full++;
-		if (m->conf->flows_on_full == ON_FULL_STRIP)
-			return strip_syn(m, buf, s);
-		if (m->conf->flows_on_full != ON_FULL_EVICT_IDLE)
-			return PROC_PASS;
-		if (ref_evict(m))
-			m->st.flows_evicted++;
-		if (m->nflows == m->max)
-			return PROC_PASS;
-	}
-	f = ref_new(m, s);
+	if (over_quota(m, s))
+		return strip_syn(m, buf, s);
+	if (m->nflows == m->max && !room_when_full(m, buf, s, &v))
+		return v;
+	f = ref_flows_new(m, s->family, s->src, s->sport, s->dst, s->dport);
 	m->st.flows_created++;
 	f->domain = dom;
-	f->offset = next_tsval(m, dom) - s->tsval;
+	f->syn_val = next_tsval(m, dom);
+	f->syn_ms = m->mono_ms;
+	f->offset = f->syn_val - s->tsval;
 	f->rebase = s->tsval == 0;
 	return ref_segment(m, f, true, buf, s);
 }
@@ -509,7 +470,7 @@ decide(struct ref_model *m, uint8_t *buf, const struct seg *s, const struct ref_
 	if (f && !(client_syn && from_client && (f->fin_client || f->fin_server)))
 		return ref_segment(m, f, from_client, buf, s);
 	if (f) {
-		ref_drop(m, f);
+		ref_flows_drop(m, f);
 		m->paths.reopened++;
 	}
 	if (!m->conf->enabled || !client_syn)

@@ -1,7 +1,7 @@
 /* test_model.c - process_packet() decides like the reference model
  * (tests/model/refmodel.c) on random traffic: the same packets through the
  * daemon's worker and the model, compared packet by packet (verdict, bytes,
- * checksum, every counter, flow count, the packet's flow). Every run also
+ * checksum, every counter, every mark, the flow tables). Every run also
  * asserts that its traffic reached the paths it compares. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -78,27 +78,35 @@ bind_interfaces(struct world *w)
 	ref_set_ifindex(&w->m, 6, 3, d);
 }
 
-/* A world of on_full (a config name) and a table of max flows (0: none). */
+/* A world of on_full (a config name), a table of max flows (0: none) and
+ * flows.per_client (0: auto, far above what the tests make); with floor,
+ * the domains' floor is 30 s ahead of the wall clock, as after a crash.
+ * The monotonic clock wraps after 1000 s of the traffic's time. */
 static struct world *
-world_new(const char *on_full, unsigned max)
+world_new(const char *on_full, unsigned max, unsigned per_client, bool floor)
 {
 	struct world *w = calloc(1, sizeof(*w));
 	char text[2048];
 
 	assert_non_null(w);
-	snprintf(text, sizeof(text), "flows = { on_full = \"%s\"; };\n%s", on_full, policies);
+	snprintf(text, sizeof(text), "flows = { on_full = \"%s\"; per_client = %u; };\n%s",
+		 on_full, per_client, policies);
 	w->conf = conf_from_text(text, NULL);
 	w->doms = domains_new(1);
 	assert_non_null(w->conf);
 	assert_non_null(w->doms);
 	reload_bind_domains(w->conf, w->doms);
 	w->ps = (struct proc_state){ .domains = w->doms, .notes = &w->notes,
-		.now = 1000, .now_ms = 5000000 };
+		.now = 1000, .now_ms = 5000000, .mono_ms = 0xfff0bdc0u };
 	if (max) {
 		w->ps.flows = flow_table_new(max, 7);
 		assert_non_null(w->ps.flows);
 	}
 	ref_init(&w->m, w->conf, max != 0, max);
+	if (floor) {
+		domains_set_floor(w->doms, w->ps.now_ms + 30000);
+		ref_set_floor(&w->m, w->ps.now_ms + 30000);
+	}
 	bind_interfaces(w);
 	w->pair = (struct ref_pair){ .conf = w->conf, .ps = &w->ps, .st = &w->st, .m = &w->m };
 	return w;
@@ -120,9 +128,11 @@ struct tuple {
 	uint16_t cport;
 	uint32_t tsval;		/* the client's clock */
 	uint32_t seen;		/* the last TSval the server received */
+	bool fast;		/* its clock runs ahead of real time */
 };
 
-static const char *clients4[] = { "192.0.2.5", "192.0.2.70", "192.0.2.6" };
+static const char *clients4[] = { "192.0.2.5", "192.0.2.70", "192.0.2.6", "192.0.2.7",
+				  "192.0.2.71" };
 static const char *clients6[] = { "2001:db8::5", "2001:db8:9::7" };
 /* rewrite, strip (for some sources), pass, rewrite auto, unmatched */
 static const char *servers4[] = { "198.51.100.10", "198.51.100.200", "198.51.100.99",
@@ -130,7 +140,8 @@ static const char *servers4[] = { "198.51.100.10", "198.51.100.200", "198.51.100
 static const char *servers6[] = { "2001:db8:3::10", "2001:db8:1::10", "2001:db8:3::99",
 				  "2001:db8:2::10", "2001:db8:4::10" };
 
-/* n tuples, one in four IPv6; servers from the first nservers of each list. */
+/* n tuples, one in four IPv6, one in eight with a fast clock; servers
+ * from the first nservers of each list. */
 static void
 tuples_init(struct tuple *t, unsigned n, unsigned nservers)
 {
@@ -138,9 +149,9 @@ tuples_init(struct tuple *t, unsigned n, unsigned nservers)
 		bool v6 = i % 4 == 3;
 
 		t[i] = (struct tuple){ .family = v6 ? 6 : 4,
-			.client = v6 ? clients6[i % 2] : clients4[i % 3],
+			.client = v6 ? clients6[i / 4 % 2] : clients4[i % 5],
 			.server = v6 ? servers6[i % nservers] : servers4[i % nservers],
-			.cport = (uint16_t)(40000 + i), .tsval = rnd() };
+			.cport = (uint16_t)(40000 + i), .tsval = rnd(), .fast = i % 8 == 5 };
 	}
 }
 
@@ -212,18 +223,21 @@ static size_t
 random_packet(uint8_t *pkt, struct tuple *u, bool reply)
 {
 	uint8_t flags = flag_choices[rnd() % sizeof(flag_choices)], ext[1] = { 0 };
-	uint32_t tsval, tsecr, r = rnd() % 10;
+	uint32_t tsval, tsecr, r = rnd() % 20;
 	struct pb_opts o;
 
 	if (one_in(100))
 		flags |= one_in(2) ? TCPF_SYN | TCPF_FIN : TCPF_SYN | TCPF_RST;
-	if (reply) {		/* the server's clock and an echo */
+	if (reply) {		/* the server's clock and an echo: none, raw, any */
 		tsval = rnd();
-		tsecr = r < 2 ? 0 : r < 4 ? u->tsval : r < 5 ? rnd() : u->seen;
+		tsecr = r < 4 ? 0 : r < 5 ? u->tsval : r < 7 ? rnd() : u->seen;
 		if (flags == TCPF_SYN && !one_in(20))
 			flags = TCPF_SYN | TCPF_ACK;
 	} else {
-		u->tsval += one_in(300) ? rnd() : rnd() % 3 ? rnd() % 1000 : 0;
+		if (u->fast)
+			u->tsval += 2000 + rnd() % 3000;
+		else
+			u->tsval += one_in(300) ? rnd() : rnd() % 3 ? rnd() % 1000 : 0;
 		tsval = one_in(50) ? 0 : u->tsval;
 		tsecr = flags == TCPF_SYN ? 0 : rnd();
 	}
@@ -276,18 +290,25 @@ struct tally {
 	unsigned modified_v6, modified_full, modified_none;
 };
 
-/* Time passes, the clock steps, flows expire, tsnatd is turned off and on. */
+/* Time passes (both clocks), the wall clock steps (the monotonic one
+ * does not), flows expire, tsnatd is turned off and on. */
 static void
 random_time(struct world *w)
 {
+	static const struct flow_timeouts to = { .idle = 5, .closing = 2, .half_open = 3 };
+	uint32_t ms = rnd() % 50;
 	char why[256];
 
 	if (one_in(200)) {
-		w->ps.now += 1 + rnd() % 3;
-		if (one_in(4) && !ref_pair_expire(&w->pair, 5, 2, 8, why, sizeof(why)))
+		uint32_t s = 1 + rnd() % 3;
+
+		w->ps.now += s;
+		ms += s * 1000;
+		if (one_in(4) && !ref_pair_expire(&w->pair, &to, 8, why, sizeof(why)))
 			fail_msg("expiry: %s", why);
 	}
-	w->ps.now_ms += rnd() % 50;
+	w->ps.now_ms += ms;
+	w->ps.mono_ms += ms;
 	if (one_in(3000))
 		w->ps.now_ms -= 1000000;	/* the wall clock stepped back */
 	if (one_in(8000))
@@ -327,45 +348,62 @@ run_traffic(struct world *w, struct tuple *t, unsigned n, unsigned events, struc
 	}
 }
 
+/* Minimums the main run must reach: every path it compares. */
 static void
-decisions_match_the_reference_model_on_random_traffic(void **state)
+assert_main_paths(const struct world *w, const struct tally *y)
 {
-	struct world *w = world_new("evict-idle", 8);
-	struct tuple t[40];
-	struct tally y = { 0 };
-	(void)state;
+	const struct ref_paths *r = &w->m.paths;
 
-	tuples_init(t, 40, 5);
-	run_traffic(w, t, 40, 80000, &y);
-	/* The run must have reached every path it compares. */
 	assert_true(w->st.stripped > 100);
 	assert_true(w->st.rewritten > 1000);
 	assert_true(w->st.flows_resynced > 10);
 	assert_true(w->st.flows_created > 100);
 	assert_true(w->st.flows_evicted > 10);
+	assert_true(w->st.ts_clamped > 100);
+	assert_true(w->st.flows_over_quota > 100);
 	assert_true(w->st.dropped > 10);
 	assert_true(w->st.unmatched > 100);
 	assert_true(w->st.syn_without_ts > 10);
 	assert_true(w->st.truncated > 100);
 	assert_true(w->st.malformed > 10);
 	assert_true(w->st.not_tcp > 10);
-	assert_true(w->m.paths.rebased > 10);
-	assert_true(w->m.paths.reopened > 10);
-	assert_true(w->m.paths.fins > 10);
-	assert_true(w->m.paths.resets > 100);
-	assert_true(w->m.paths.two_ts > 100);
-	assert_true(w->m.paths.expired > 10);
-	assert_true(y.modified_v6 > 100);
-	assert_true(y.modified_full > 100);
-	assert_true(y.modified_none > 100);
+	assert_true(r->rebased > 10);
+	assert_true(r->reopened > 10);
+	assert_true(r->answered > 100);
+	assert_true(r->fins > 10);
+	assert_true(r->resets > 100);
+	assert_true(r->two_ts > 100);
+	assert_true(r->evicted[REF_HALF_OPEN] > 10);
+	assert_true(r->expired > 10);
+	assert_true(r->expired_half_open > 10);
+	assert_true(r->syn_from_mark > 10);
+	assert_true(r->syn_from_floor > 10);
+	assert_true(r->quota_spared > 10);
+	assert_true(y->modified_v6 > 100);
+	assert_true(y->modified_full > 100);
+	assert_true(y->modified_none > 100);
+}
+
+static void
+decisions_match_the_reference_model_on_random_traffic(void **state)
+{
+	struct world *w = world_new("evict-idle", 6, 2, true);
+	struct tuple t[40];
+	struct tally y = { 0 };
+	(void)state;
+
+	tuples_init(t, 40, 5);
+	run_traffic(w, t, 40, 80000, &y);
+	assert_main_paths(w, &y);
 	world_free(w);
 }
 
-/* A table of two flows and traffic to rewrite servers only. */
+/* A table of two flows, no quota in the way, and traffic to rewrite
+ * servers only. */
 static struct world *
 run_full_table(const char *on_full)
 {
-	struct world *w = world_new(on_full, 2);
+	struct world *w = world_new(on_full, 2, 0, false);
 	struct tuple t[12];
 	struct tally y = { 0 };
 	tuples_init(t, 12, 1);		/* the explicit rewrite servers */
@@ -374,6 +412,7 @@ run_full_table(const char *on_full)
 	run_traffic(w, t, 12, 20000, &y);
 	assert_true(w->st.flows_full > 100);
 	assert_true(w->st.flows_created > 100);
+	assert_int_equal(w->st.flows_over_quota, 0);
 	return w;
 }
 
@@ -399,14 +438,20 @@ full_table_passes_new_flows_like_the_model(void **state)
 	world_free(w);
 }
 
+/* Half-open flows go first (also while open ones wait), then closing
+ * ones, then open ones. */
 static void
-full_table_evicts_the_longest_idle_flow_like_the_model(void **state)
+full_table_evicts_half_open_then_closing_then_open_like_the_model(void **state)
 {
 	struct world *w = run_full_table("evict-idle");
+	const struct ref_paths *r = &w->m.paths;
 	(void)state;
 
 	assert_true(w->st.flows_evicted > 100);
-	assert_true(w->m.paths.evicted_closing > 0);
+	assert_true(r->evicted[REF_HALF_OPEN] > 10);
+	assert_true(r->evicted_before_open > 10);
+	assert_true(r->evicted[REF_CLOSING] > 0);
+	assert_true(r->evicted[REF_OPEN] > 10);
 	assert_int_equal(w->st.stripped, 0);
 	world_free(w);
 }
@@ -415,7 +460,7 @@ full_table_evicts_the_longest_idle_flow_like_the_model(void **state)
 static void
 without_a_flow_table_rewrite_passes_like_the_model(void **state)
 {
-	struct world *w = world_new("evict-idle", 0);
+	struct world *w = world_new("evict-idle", 0, 0, false);
 	struct tuple t[20];
 	struct tally y = { 0 };
 	(void)state;
@@ -435,7 +480,7 @@ main(void)
 		cmocka_unit_test(decisions_match_the_reference_model_on_random_traffic),
 		cmocka_unit_test(full_table_strips_new_flows_like_the_model),
 		cmocka_unit_test(full_table_passes_new_flows_like_the_model),
-		cmocka_unit_test(full_table_evicts_the_longest_idle_flow_like_the_model),
+		cmocka_unit_test(full_table_evicts_half_open_then_closing_then_open_like_the_model),
 		cmocka_unit_test(without_a_flow_table_rewrite_passes_like_the_model),
 	};
 
