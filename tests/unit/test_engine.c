@@ -576,7 +576,7 @@ reload_under_load_never_frees_a_config_in_use(void **state)
 	atomic_store(&current, conf_from_text(CONF_TEXT("rw-a"), NULL));
 	for (unsigned i = 0; i < NQ; i++)
 		fq[i] = (struct fake_queue){ .live = true, .fail_pattern = true };
-	e = engine_open(atomic_load(&current), doms, 1);
+	e = engine_open(atomic_load(&current), doms, NULL, 1);
 	assert_non_null(e);
 	w.ctx = e;
 	assert_int_equal(engine_start(e, &current), 0);
