@@ -31,13 +31,23 @@ echo_is_raw(const struct flow *f, uint32_t tsecr)
  * could ratchet that forward once per new connection. So nothing a client
  * sends moves its domain's clock faster than real time, beyond 0.1%. */
 static uint32_t
-flow_bound(const struct flow *f, uint32_t mono_ms)
+flow_bound(struct flow *f, uint32_t mono_ms)
 {
 	int32_t elapsed = (int32_t)(mono_ms - f->syn_ms);
+	uint32_t bound;
 
 	if (elapsed < 0)
 		elapsed = 0;
-	return f->syn_val + (uint32_t)elapsed + ((uint32_t)elapsed >> 10);
+	bound = f->syn_val + (uint32_t)elapsed + ((uint32_t)elapsed >> 10);
+	/* A flow 2^30 ms old (12 days) restarts its bound from where it
+	 * stands: the same line, so no allowance is gained, and its age never
+	 * reads as negative (2^31 ms), which would free it from the bound. A
+	 * flow idle longer than FLOW_TIMEOUT_MAX (12 h) has expired before. */
+	if ((uint32_t)elapsed >= 1u << 30) {
+		f->syn_val = bound;
+		f->syn_ms = mono_ms;
+	}
+	return bound;
 }
 
 /* A client ran ahead of its bound: the bound is sent instead (the

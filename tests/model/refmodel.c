@@ -271,16 +271,22 @@ echo_raw(const struct ref_flow *f, uint32_t tsecr)
 
 /* The most a flow may send now: its SYN's TSval' plus the milliseconds of
  * real (monotonic) time since, and one more per 1024 of them. Time that
- * reads as negative (2^31 ms or more) counts as none (*stalled). */
+ * reads as negative (2^31 ms or more) counts as none (*stalled). Once 2^30
+ * ms have passed, the bound starts again from where it stands now. */
 static uint32_t
-real_time_bound(const struct ref_model *m, const struct ref_flow *f, bool *stalled)
+real_time_bound(const struct ref_model *m, struct ref_flow *f, bool *stalled)
 {
-	uint32_t since = m->mono_ms - f->syn_ms;
+	uint32_t since = m->mono_ms - f->syn_ms, bound;
 
 	*stalled = (int32_t)since < 0;
 	if (*stalled)
 		since = 0;
-	return f->syn_val + since + since / 1024;
+	bound = f->syn_val + since + since / 1024;
+	if (since >= 0x40000000u) {
+		f->syn_val = bound;
+		f->syn_ms = m->mono_ms;
+	}
+	return bound;
 }
 
 /* The client's TSval': its own plus the offset, never past the bound; the

@@ -583,6 +583,29 @@ many_connections_cannot_ratchet_the_domain_clock(void **state)
 	assert_int_equal(st.ts_clamped, 40000);
 }
 
+/* A connection kept alive for 25 days (a packet every 500 s, an honest
+ * clock) stays bound: a jump of 2^30 afterwards is clamped, and the
+ * domain's mark stays at the clock (its age would read as negative past
+ * 2^31 ms without the bound's restart at 2^30). */
+static void
+month_old_flow_is_still_bound(void **state)
+{
+	uint32_t hwm = 0, raw = 100;
+	(void)state;
+
+	syn(40000, raw);
+	for (unsigned i = 0; i < 25 * 24 * 3600 / 500; i++) {
+		tick(500 * 1000);
+		raw += 500 * 1000;
+		send(&(struct seg){ .tsval = raw, .tsecr = 1 });
+	}
+	assert_int_equal(st.ts_clamped, 0);
+	send(&(struct seg){ .tsval = raw + (1u << 30), .tsecr = 1 });
+	assert_int_equal(st.ts_clamped, 1);
+	assert_true(domains_hwm(doms, dom_explicit, &hwm));
+	assert_true((int32_t)(hwm - ps.now_ms) <= (int32_t)(25u * 24 * 3600 * 1000 / 1024 + 1));
+}
+
 /* A client over its quota gets strip; other clients keep rewrite. */
 static void
 client_over_its_quota_gets_strip_and_others_rewrite(void **state)
@@ -674,6 +697,7 @@ main(void)
 		T(honest_client_is_never_clamped),
 		T(echo_of_a_clamped_value_maps_back_below_the_clients_clock),
 		T(many_connections_cannot_ratchet_the_domain_clock),
+		T(month_old_flow_is_still_bound),
 		cmocka_unit_test_setup_teardown(client_over_its_quota_gets_strip_and_others_rewrite,
 						setup_quota, teardown),
 		T(note_keeps_its_policy_name_after_a_reload),
