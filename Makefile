@@ -235,7 +235,8 @@ $(FUZZ_NFQ_BIN): tests/fuzz/fuzz_nfq.c daemon/nfq.c $(CORE:%=daemon/%.c)
 $(FUZZ_STATE_BIN): tests/fuzz/fuzz_state.c daemon/state.c daemon/log.c $(CORE:%=daemon/%.c)
 	mkdir -p build/fuzz
 	$(FUZZ_CC) -o $@ $^
-$(FUZZ_CONF_BIN): tests/fuzz/fuzz_conf.c daemon/conf.c daemon/rules.c daemon/log.c $(CORE:%=daemon/%.c)
+$(FUZZ_CONF_BIN): tests/fuzz/fuzz_conf.c daemon/conf.c daemon/confcheck.c daemon/rules.c daemon/log.c \
+		  $(CORE:%=daemon/%.c)
 	mkdir -p build/fuzz
 	$(FUZZ_CC) $(shell $(PKG_CONFIG) --cflags libconfig) -o $@ $^ $(shell $(PKG_CONFIG) --libs libconfig)
 
