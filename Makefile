@@ -64,7 +64,7 @@ UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/confcheck.o $(B)/obj/confdoc.
 	      $(B)/obj/flowsnap.o $(B)/obj/textbuf.o $(B)/obj/control.o $(B)/obj/metrics.o \
 	      $(B)/obj/ctlsock.o
 
-.PHONY: all unit unit-check metrics-check tsan fuzz check e2e demo bench bench-smoke man install uninstall clean help
+.PHONY: all unit unit-check metrics-check tsan bpf fuzz check e2e demo bench bench-smoke man install uninstall clean help
 all: $(B)/tsnatd $(B)/tsnatd-legacy $(B)/tsnatctl build/tsnatd build/tsnatd-legacy build/tsnatctl
 
 # build/tsnatd always points at the last built variant: scripts use it.
@@ -239,6 +239,23 @@ $(FUZZ_CONF_BIN): tests/fuzz/fuzz_conf.c daemon/conf.c daemon/confcheck.c daemon
 		  $(CORE:%=daemon/%.c)
 	mkdir -p build/fuzz
 	$(FUZZ_CC) $(shell $(PKG_CONFIG) --cflags libconfig) -o $@ $^ $(shell $(PKG_CONFIG) --libs libconfig)
+
+# The rewrite mode's kernel data path (tc BPF), groundwork: the program,
+# verified and run on hand-built packets (BPF_PROG_TEST_RUN). Root, and
+# Debian's libbpf-dev and bpftool; not yet loaded by the daemon, nor part
+# of `make check`.
+BPF_CFLAGS = -O2 -g -target bpf -I/usr/include/$(shell $(CC) -dumpmachine) -Idaemon/bpf -Wall -Werror
+bpf: build/bpf/test_shift
+	build/bpf/test_shift
+build/bpf/shift.bpf.o: daemon/bpf/shift.bpf.c daemon/bpf/shift.h
+	mkdir -p build/bpf
+	clang $(BPF_CFLAGS) -c $< -o $@
+build/bpf/shift.skel.h: build/bpf/shift.bpf.o
+	bpftool gen skeleton $< name shift >$@
+build/bpf/test_shift: tests/bpf/test_shift.c build/bpf/shift.skel.h tests/unit/pktbuild.c daemon/packet.c daemon/csum.c
+	$(CC) -D_GNU_SOURCE $(WARN) -Wno-missing-prototypes -O2 -g -Iinclude -Idaemon -Idaemon/bpf \
+		-Ibuild/bpf -Itests/unit -o $@ $(filter %.c,$^) \
+		$(shell $(PKG_CONFIG) --cflags --libs libbpf cmocka libmnl libnetfilter_queue 2>/dev/null)
 
 RUN_ENV = TSNATD=$(CURDIR)/$(B)/tsnatd TSNATD_LEGACY=$(CURDIR)/$(B)/tsnatd-legacy \
 	  TSNATCTL=$(CURDIR)/$(B)/tsnatctl

@@ -1,0 +1,233 @@
+/* test_shift.c - the kernel data path (daemon/bpf/shift.bpf.c) loaded
+ * through the verifier and run on hand-built packets (BPF_PROG_TEST_RUN):
+ * shifts, the bound, checksums, both families. Root (CAP_BPF); `make bpf`. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <linux/types.h>
+#include <cmocka.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "packet.h"
+#include "pktbuild.h"
+#include "shift.h"
+#include "shift.skel.h"
+
+static struct shift *skel;
+static char verifier_log[1 << 16];
+
+static uint32_t
+mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint32_t)((uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	skel = shift__open();
+	if (!skel)
+		return -1;
+	bpf_program__set_log_buf(skel->progs.shift_ingress, verifier_log, sizeof(verifier_log));
+	bpf_program__set_log_level(skel->progs.shift_ingress, 4);	/* statistics */
+	if (shift__load(skel)) {
+		shift__destroy(skel);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	shift__destroy(skel);
+	return 0;
+}
+
+/* frame = Ethernet header + the IP packet pkt[0..len) */
+static size_t
+frame(uint8_t *out, const uint8_t *pkt, size_t len, int family)
+{
+	memset(out, 0, 14);
+	out[12] = family == 4 ? 0x08 : 0x86;
+	out[13] = family == 4 ? 0x00 : 0xdd;
+	memcpy(out + 14, pkt, len);
+	return len + 14;
+}
+
+/* A client segment (or the server's reply) with NOP NOP TS. */
+static size_t
+segment(uint8_t *pkt, int family, bool reply, uint32_t tsval, uint32_t tsecr)
+{
+	struct pb_opts o = {0};
+
+	pb_nop(&o);
+	pb_nop(&o);
+	pb_ts(&o, tsval, tsecr);
+	return pb_build(pkt, &(struct pb_spec){ .family = family, .opts = &o,
+		.flags = TCPF_ACK, .payload = 100,
+		.saddr = family == 4 ? (reply ? "198.51.100.10" : "192.0.2.5") :
+				       (reply ? "2001:db8:1::10" : "2001:db8::5"),
+		.daddr = family == 4 ? (reply ? "192.0.2.5" : "198.51.100.10") :
+				       (reply ? "2001:db8::5" : "2001:db8:1::10"),
+		.sport = reply ? 80 : 40000, .dport = reply ? 40000 : 80 });
+}
+
+static void
+add_flow(int family, uint32_t offset, uint32_t syn_val, uint32_t syn_ms)
+{
+	struct shift_key k = { .family = (uint8_t)family,
+		.client_port = htons(40000), .server_port = htons(80) };
+	struct shift_flow f = { .offset = offset, .syn_val = syn_val, .syn_ms = syn_ms };
+
+	inet_pton(family == 4 ? AF_INET : AF_INET6, family == 4 ? "192.0.2.5" : "2001:db8::5",
+		  k.client);
+	inet_pton(family == 4 ? AF_INET : AF_INET6, family == 4 ? "198.51.100.10" : "2001:db8:1::10",
+		  k.server);
+	assert_int_equal(bpf_map__update_elem(skel->maps.shift_flows, &k, sizeof(k), &f,
+					      sizeof(f), BPF_ANY), 0);
+}
+
+/* Run prog on pkt; the IP packet after it back in pkt. */
+static void
+run(struct bpf_program *prog, uint8_t *pkt, size_t len, int family)
+{
+	uint8_t in[PB_MAX + 14], out[PB_MAX + 14];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = 0,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+
+	opts.data_size_in = (uint32_t)frame(in, pkt, len, family);
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(prog), &opts), 0);
+	assert_int_equal(opts.retval, 0);			/* TC_ACT_OK */
+	assert_int_equal(opts.data_size_out, opts.data_size_in);
+	memcpy(pkt, out + 14, len);
+}
+
+static struct pkt
+parsed(const uint8_t *pkt, size_t len)
+{
+	struct pkt p;
+
+	assert_int_equal(pkt_parse(pkt, len, &p), PKT_OK);
+	return p;
+}
+
+static uint64_t
+counter(uint32_t which)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t v[256] = { 0 }, sum = 0;
+
+	assert_int_equal(bpf_map__lookup_elem(skel->maps.shift_counters, &which, sizeof(which),
+					      v, sizeof(v[0]) * (size_t)ncpu, 0), 0);
+	for (int i = 0; i < ncpu; i++)
+		sum += v[i];
+	return sum;
+}
+
+static void
+ingress_shifts_tsval_with_a_valid_checksum(void **state)
+{
+	uint8_t pkt[PB_MAX];
+	size_t len = segment(pkt, 4, false, 1000, 777);
+	(void)state;
+
+	add_flow(4, 5000000, 5001000, mono_ms());
+	run(skel->progs.shift_ingress, pkt, len, 4);
+	assert_int_equal(parsed(pkt, len).tsval, 5001000);
+	assert_int_equal(parsed(pkt, len).tsecr, 777);
+	assert_true(pb_tcp_csum_ok(pkt, len));
+	fprintf(stderr, "verifier (ingress): %s", strstr(verifier_log, "processed") ?
+		strstr(verifier_log, "processed") : "no statistics\n");
+}
+
+static void
+egress_maps_tsecr_back_and_zero_stays_zero(void **state)
+{
+	uint8_t pkt[PB_MAX];
+	size_t len = segment(pkt, 4, true, 42, 5001000);
+	(void)state;
+
+	add_flow(4, 5000000, 5001000, mono_ms());
+	run(skel->progs.shift_egress, pkt, len, 4);
+	assert_int_equal(parsed(pkt, len).tsecr, 1000);
+	assert_int_equal(parsed(pkt, len).tsval, 42);
+	assert_true(pb_tcp_csum_ok(pkt, len));
+	len = segment(pkt, 4, true, 42, 0);
+	run(skel->progs.shift_egress, pkt, len, 4);
+	assert_int_equal(parsed(pkt, len).tsecr, 0);
+}
+
+static void
+hostile_jump_is_clamped_to_the_bound(void **state)
+{
+	uint8_t pkt[PB_MAX];
+	size_t len = segment(pkt, 4, false, 1000 + 0x7fffffffu, 777);
+	uint64_t before = counter(SHIFT_CLAMPED);
+	uint32_t v;
+	(void)state;
+
+	add_flow(4, 5000000, 5001000, mono_ms());
+	run(skel->progs.shift_ingress, pkt, len, 4);
+	v = parsed(pkt, len).tsval;
+	assert_true(v - 5001000 < 1000);	/* the bound: SYN' plus milliseconds */
+	assert_true(pb_tcp_csum_ok(pkt, len));
+	assert_int_equal(counter(SHIFT_CLAMPED), before + 1);
+}
+
+static void
+packet_of_no_flow_is_untouched(void **state)
+{
+	uint8_t pkt[PB_MAX], orig[PB_MAX];
+	size_t len = segment(pkt, 4, false, 1000, 777);
+	struct shift_key k = { .family = 4 };
+	(void)state;
+
+	bpf_map__delete_elem(skel->maps.shift_flows, &k, sizeof(k), 0);
+	pkt[21] = 0x99;		/* another client port: no flow */
+	memcpy(orig, pkt, len);
+	run(skel->progs.shift_ingress, pkt, len, 4);
+	assert_memory_equal(pkt, orig, len);
+}
+
+static void
+ipv6_flow_is_shifted_both_ways(void **state)
+{
+	uint8_t pkt[PB_MAX];
+	size_t len = segment(pkt, 6, false, 1000, 777);
+	(void)state;
+
+	add_flow(6, 5000000, 5001000, mono_ms());
+	run(skel->progs.shift_ingress, pkt, len, 6);
+	assert_int_equal(parsed(pkt, len).tsval, 5001000);
+	assert_true(pb_tcp_csum_ok(pkt, len));
+	len = segment(pkt, 6, true, 9, 5001000);
+	run(skel->progs.shift_egress, pkt, len, 6);
+	assert_int_equal(parsed(pkt, len).tsecr, 1000);
+	assert_true(pb_tcp_csum_ok(pkt, len));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ingress_shifts_tsval_with_a_valid_checksum),
+		cmocka_unit_test(egress_maps_tsecr_back_and_zero_stays_zero),
+		cmocka_unit_test(hostile_jump_is_clamped_to_the_bound),
+		cmocka_unit_test(packet_of_no_flow_is_untouched),
+		cmocka_unit_test(ipv6_flow_is_shifted_both_ways),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
