@@ -1,4 +1,4 @@
-/* engine.c - batched, zero-copy NFQUEUE workers (DESIGN.md section 6): the
+/* engine.c - batched, zero-copy NFQUEUE workers (doc/ARCHITECTURE.md): the
  * sockets, the threads and the I/O. What the messages say is nfq.c's.
  *
  * Per batch: one recvmmsg() over a ring of 64 KiB+ slots; nfqmsg_batch_run()

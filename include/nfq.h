@@ -1,4 +1,4 @@
-/* nfq.h - the NFQUEUE netlink messages (DESIGN.md section 6), without a
+/* nfq.h - the NFQUEUE netlink messages (doc/ARCHITECTURE.md), without a
  * socket: read a packet message's attributes, build the config messages,
  * and turn a batch of received datagrams into its verdict messages. Pure:
  * no syscalls, no logging, no globals; the engine does the I/O, the tests

@@ -1,5 +1,5 @@
 /* legacy_model.h - the tcp_tw_recycle behaviour of Linux < 4.12 servers
- * (DESIGN.md section 2), as a pure state machine over the segments a
+ * (tcp_peer_is_proven(), tcp_time_wait()), as a pure state machine over the segments a
  * server receives and sends. The emulator feeds it from NFQUEUE; the unit
  * tests feed it event sequences. */
 #ifndef TSNATD_LEGACY_MODEL_H
