@@ -5,6 +5,8 @@
 #define TSNATD_BYTES_H
 
 #include <endian.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -54,6 +56,16 @@ pkt_put64(uint8_t *p, uint64_t v)
 {
 	v = htobe64(v);
 	memcpy(p, &v, sizeof(v));
+}
+
+/* True when p[0..n) holds only zero bytes (reserved fields, padding). */
+static inline bool
+bytes_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
 }
 
 /* A 32-bit word as it lies in memory (network order), for compares

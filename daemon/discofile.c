@@ -80,22 +80,14 @@ discofile_save(const char *dir, struct discovery *t, const struct domains *d, ui
 	return ret;
 }
 
-static bool
-zeros(const uint8_t *p, size_t n)
-{
-	while (n--)
-		if (*p++)
-			return false;
-	return true;
-}
 
 static bool
 record_ok(const uint8_t *r)
 {
 	return (r[0] == 4 || r[0] == 6) && (r[1] == 0 || r[1] == 4 || r[1] == 6) &&
 	       r[2] <= 1 && r[3] == 0 && (r[2] || (!pkt_get32(r + 4) && !pkt_get32(r + 8))) &&
-	       (r[0] == 6 || zeros(r + 16, 12)) && (r[1] == 6 || zeros(r + 32, 12)) &&
-	       (r[1] != 0 || zeros(r + 28, 4));
+	       (r[0] == 6 || bytes_zero(r + 16, 12)) && (r[1] == 6 || bytes_zero(r + 32, 12)) &&
+	       (r[1] != 0 || bytes_zero(r + 28, 4));
 }
 
 static bool

@@ -266,7 +266,7 @@ discovery_foreach(struct discovery *d, uint32_t now,
 	pthread_mutex_unlock(&d->lock);
 }
 
-bool
+void
 discovery_restore(struct discovery *d, const struct discovery_entry_state *st, uint32_t now)
 {
 	struct entry *e;
@@ -280,5 +280,4 @@ discovery_restore(struct discovery *d, const struct discovery_entry_state *st, u
 	e->record_ts = st->record_ts;
 	e->record_stamp = now - st->record_age;
 	pthread_mutex_unlock(&d->lock);
-	return true;
 }

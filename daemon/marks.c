@@ -63,14 +63,6 @@ marks_encode(const struct domains *d, uint64_t now_ms, uint8_t *buf)
 	return len;
 }
 
-static bool
-zeros(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return false;
-	return true;
-}
 
 /* Every field in range and the checksum right. */
 static bool
@@ -90,8 +82,8 @@ marks_valid(const uint8_t *buf, size_t len)
 		bool shared = r[0] == 0;
 
 		if (r[1] > 1 || r[2] || r[3] || (!r[1] && pkt_get32(r + 4)) ||
-		    (r[0] != 0 && r[0] != 4 && r[0] != 6) || (shared && !zeros(r + 8, 16)) ||
-		    (r[0] == 4 && !zeros(r + 12, 12)))
+		    (r[0] != 0 && r[0] != 4 && r[0] != 6) || (shared && !bytes_zero(r + 8, 16)) ||
+		    (r[0] == 4 && !bytes_zero(r + 12, 12)))
 			return false;
 	}
 	return pkt_get32(buf + MARKS_CRC_OFF) ==

@@ -20,12 +20,6 @@ mode_get(enum policy_mode m)
 	return (unsigned)m < NMODES ? mode_table[m] : NULL;
 }
 
-const struct mode_ops *
-mode_of_flow(const struct flow *f)
-{
-	return (f->flags & FLOW_OBSERVE) ? &mode_observe : &mode_rewrite;
-}
-
 uint16_t
 mode_domain(const struct policy *pol, const struct mode_ctx *x)
 {

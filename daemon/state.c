@@ -13,7 +13,6 @@
 #include "log.h"
 #include "state.h"
 
-#define FLOW_ALL_FLAGS FLOW_FLAGS
 
 static const char state_magic[8] = "TSNATDST";
 
@@ -40,14 +39,6 @@ state_crc32(uint32_t crc, const void *buf, size_t len)
 	return ~crc;
 }
 
-static bool
-zeros(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return false;
-	return true;
-}
 
 /* --- records ------------------------------------------------------------ */
 
@@ -80,9 +71,9 @@ state_domain_decode(const uint8_t *r, uint32_t index, struct state_domain *dm)
 	if (pkt_get16(r) != index || r[3] > 1 || (!dm->has_mark && dm->mark))
 		return false;
 	if (index == DOMAIN_SHARED)
-		return dm->family == 0 && zeros(dm->addr, 16);
+		return dm->family == 0 && bytes_zero(dm->addr, 16);
 	if (dm->family == 4)
-		return zeros(dm->addr + 4, 12);
+		return bytes_zero(dm->addr + 4, 12);
 	return dm->family == 6;
 }
 
@@ -125,10 +116,10 @@ state_flow_decode(const uint8_t *r, uint32_t ndomains, uint16_t *queue, struct f
 
 	memset(f, 0, sizeof(*f));
 	*queue = pkt_get16(r);
-	if ((family != 4 && family != 6) || (r[3] & ~FLOW_ALL_FLAGS) ||
+	if ((family != 4 && family != 6) || (r[3] & ~FLOW_FLAGS) ||
 	    !!(r[3] & FLOW_V6) != (family == 6) || dom >= ndomains || pkt_get16(r + 50))
 		return false;
-	if (family == 4 && (!zeros(r + 8, 12) || !zeros(r + 24, 12)))
+	if (family == 4 && (!bytes_zero(r + 8, 12) || !bytes_zero(r + 24, 12)))
 		return false;
 	memcpy(f->a, r + 4, 16);
 	memcpy(f->b, r + 20, 16);
@@ -140,7 +131,7 @@ state_flow_decode(const uint8_t *r, uint32_t ndomains, uint16_t *queue, struct f
 	f->offset = pkt_get32(r + 40);
 	f->last_raw = pkt_get32(r + 44);
 	f->domain = dom & (DOMAIN_MAX - 1);
-	f->flags = r[3] & FLOW_ALL_FLAGS;
+	f->flags = r[3] & FLOW_FLAGS;
 	f->syn_val = pkt_get32(r + 52);
 	f->syn_ms = pkt_get32(r + 56);	/* the age: state_apply() makes it a time */
 	return true;

@@ -100,7 +100,7 @@ void discovery_foreach(struct discovery *d, uint32_t now,
 		       void (*fn)(const struct discovery_entry_state *e, void *arg), void *arg);
 
 /* Put an entry back (restoring state); now is the current monotonic
- * second. A full table makes room as for a new entry. True. */
-bool discovery_restore(struct discovery *d, const struct discovery_entry_state *e, uint32_t now);
+ * second. A full table makes room as for a new entry. */
+void discovery_restore(struct discovery *d, const struct discovery_entry_state *e, uint32_t now);
 
 #endif

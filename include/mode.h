@@ -87,7 +87,8 @@ MODE_LIST(MODE_DECLARE)
 #undef MODE_DECLARE
 
 /* The segment operations of the modes that keep flows: a flow created by
- * observe (or by auto while it observes) carries FLOW_OBSERVE. */
+ * observe (or by auto while it observes) carries FLOW_OBSERVE, and
+ * decide() (process.c) sends its packets to observe_segment(). */
 struct action rewrite_segment(struct flow *f, bool from_client, const struct mode_ctx *x);
 struct action observe_segment(struct flow *f, bool from_client, const struct mode_ctx *x);
 
@@ -108,7 +109,5 @@ void mode_note(struct proc_notes *notes, uint32_t now, enum proc_note_kind kind,
 	       const char *policy, uint16_t dom, uint32_t value, uint32_t value2,
 	       int family, const uint8_t *client, const uint8_t *server);
 
-/* The mode that made flow f. */
-const struct mode_ops *mode_of_flow(const struct flow *f);
 
 #endif
