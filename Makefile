@@ -33,7 +33,7 @@ SAN  := $(if $(filter 1,$(ASAN)),-fsanitize=address -fno-omit-frame-pointer) \
 	$(if $(filter 1,$(UBSAN)),-fsanitize=undefined -fno-sanitize-recover=all) \
 	$(if $(filter 1,$(TSAN)),-fsanitize=thread)
 
-PKGS      := libnetfilter_queue libnfnetlink libmnl libconfig libsystemd
+PKGS      := libnetfilter_queue libnfnetlink libmnl libconfig libsystemd libbpf
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) cmocka)
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka)
@@ -48,7 +48,7 @@ ALL_LDFLAGS  := $(SAN) $(LTOFLAGS) $(CFLAGS) $(LDFLAGS)
 # tests, the fuzzer, the legacy-server emulator and the benchmarks.
 CORE   := csum packet tsopt policy flow domain discovery mode mode_pass mode_strip mode_rewrite mode_observe mode_auto process
 DAEMON := $(CORE) conf confcheck confdoc log nfq engine flowsnap rules stats state marks discofile notes rtnl \
-	reload warn textbuf control metrics ctlsock ctlsrv main
+	reload warn textbuf control metrics ctlsock ctlsrv offload main
 LEGACY := csum packet legacy_model legacy_main
 
 CORE_OBJ   := $(CORE:%=$(B)/obj/%.o)
@@ -83,6 +83,16 @@ $(B)/obj/%.o: tools/%.c | $(B)/obj
 
 $(B)/tsnatd: $(DAEMON_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+# The negative control of the checksum tests (tests/e2e/offload.sh): the
+# same daemon with a kernel program that leaves the TCP checksum stale.
+$(B)/tsnatd-nocsum: $(filter-out $(B)/obj/offload.o,$(DAEMON_OBJ)) $(B)/obj/offload-nocsum.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+# The kernel data path is embedded in the daemon as a bpftool skeleton.
+$(B)/obj/offload.o: daemon/offload.c build/bpf/shift.skel.h | $(B)/obj
+	$(CC) $(ALL_CPPFLAGS) -Idaemon/bpf -Ibuild/bpf $(ALL_CFLAGS) -c -o $@ $<
+$(B)/obj/offload-nocsum.o: daemon/offload.c build/bpf/nocsum/shift.skel.h | $(B)/obj
+	$(CC) $(ALL_CPPFLAGS) -Idaemon/bpf -Ibuild/bpf/nocsum $(ALL_CFLAGS) -c -o $@ $<
 $(B)/tsnatd-legacy: $(LEGACY_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -240,18 +250,24 @@ $(FUZZ_CONF_BIN): tests/fuzz/fuzz_conf.c daemon/conf.c daemon/confcheck.c daemon
 	mkdir -p build/fuzz
 	$(FUZZ_CC) $(shell $(PKG_CONFIG) --cflags libconfig) -o $@ $^ $(shell $(PKG_CONFIG) --libs libconfig)
 
-# The rewrite mode's kernel data path (tc BPF), groundwork: the program,
-# verified and run on hand-built packets (BPF_PROG_TEST_RUN). Root, and
-# Debian's libbpf-dev and bpftool; not yet loaded by the daemon, nor part
-# of `make check`.
-BPF_CFLAGS = -O2 -g -target bpf -I/usr/include/$(shell $(CC) -dumpmachine) -Idaemon/bpf -Wall -Werror
+# The rewrite mode's kernel data path (tc BPF): clang builds the object,
+# bpftool makes the skeleton header the daemon embeds (Debian: clang,
+# libbpf-dev, bpftool). `make bpf` (root) runs it through the verifier and
+# on hand-built packets (BPF_PROG_TEST_RUN).
+BPF_CFLAGS = -O2 -g -target bpf -I/usr/include/$(shell gcc -dumpmachine) -Idaemon/bpf -Wall -Werror
+BPFTOOL ?= $(firstword $(wildcard /usr/sbin/bpftool /sbin/bpftool) bpftool)
 bpf: build/bpf/test_shift
 	build/bpf/test_shift
 build/bpf/shift.bpf.o: daemon/bpf/shift.bpf.c daemon/bpf/shift.h
 	mkdir -p build/bpf
 	clang $(BPF_CFLAGS) -c $< -o $@
 build/bpf/shift.skel.h: build/bpf/shift.bpf.o
-	bpftool gen skeleton $< name shift >$@
+	$(BPFTOOL) gen skeleton $< name shift >$@.tmp && mv $@.tmp $@
+build/bpf/nocsum/shift.bpf.o: daemon/bpf/shift.bpf.c daemon/bpf/shift.h
+	mkdir -p build/bpf/nocsum
+	clang $(BPF_CFLAGS) -DSHIFT_NO_CSUM -c $< -o $@
+build/bpf/nocsum/shift.skel.h: build/bpf/nocsum/shift.bpf.o
+	$(BPFTOOL) gen skeleton $< name shift >$@.tmp && mv $@.tmp $@
 build/bpf/test_shift: tests/bpf/test_shift.c build/bpf/shift.skel.h tests/unit/pktbuild.c daemon/packet.c daemon/csum.c
 	$(CC) -D_GNU_SOURCE $(WARN) -Wno-missing-prototypes -O2 -g -Iinclude -Idaemon -Idaemon/bpf \
 		-Ibuild/bpf -Itests/unit -o $@ $(filter %.c,$^) \

@@ -145,6 +145,28 @@ static const struct conf_key conf_table[] = {
 		 "(add it to the unit's ReadWritePaths=)" },
 	{ "metrics.interval", CONF_UINT, .min = 1, .max = 3600, .def = 15,
 	  CF(metrics_interval), .doc = "seconds between two rewrites of the file" },
+	{ "offload", CONF_BOOL, .def = true, CF(offload),
+	  .doc = "rewrite's kernel data path: tc programs on the client-facing "
+		 "interfaces shift every packet of a rewritten flow but its SYNs, "
+		 "which tsnatd still decides through NFQUEUE. When it cannot load "
+		 "(no BPF with BTF, no CAP_BPF, no bpf file system) tsnatd says why "
+		 "and rewrites through NFQUEUE alone; the firewall rules fit either. "
+		 "Read at start only" },
+	{ "offload_interfaces", CONF_STRING, .min = 1, .max = 255,
+	  .chars = "A-Za-z0-9._@: -", .def_text = "auto", CF(offload_interfaces),
+	  .doc = "the client-facing interfaces, names separated by spaces, or "
+		 "\"auto\": each interface a rewritten flow's first SYN came in on, "
+		 "before that SYN is sent on" },
+	{ "offload_mark", CONF_UINT, .min = 1, .max = 0x40000000, .def = 0x10000000,
+	  CF(offload_mark),
+	  .doc = "the packet mark bit(s) the kernel data path sets on the packets it "
+		 "shifted, which the firewall rules use to keep them (and, through "
+		 "the connection mark, their replies) out of the queue; pick bits no "
+		 "other rule on the gateway uses" },
+	{ "offload_dir", CONF_PATH, .def_text = "/sys/fs/bpf/tsnatd", CF(offload_dir),
+	  .doc = "where the programs and maps are pinned, in a bpf file system: a "
+		 "restarted tsnatd adopts them, so rewritten flows keep their shift "
+		 "across a restart or a crash; tsnatd --unload removes them" },
 	{ "policies", CONF_LIST,
 	  .doc = "the policies, tried in order: the first whose destinations (and "
 		 "sources, if given) match a connection decides" },

@@ -29,8 +29,6 @@
 #define ENG_TIMEOUT_MS 250
 #define ENG_COALESCE_US 50		/* pause after a busy, non-full batch */
 #define ENG_COALESCE_MIN 2		/* "busy": this many packets in a batch */
-#define ENG_CLOSING_TIMEOUT 30		/* seconds a flow lives after both FINs:
-					 * the last ACKs still need their TSecr */
 
 struct worker {
 	struct engine *eng;
@@ -351,7 +349,7 @@ static void
 worker_expire(struct worker *w, int got)
 {
 	struct flow_timeouts to = { .idle = w->conf->flows_idle_timeout,
-				    .closing = ENG_CLOSING_TIMEOUT,
+				    .closing = FLOW_CLOSING_TIMEOUT,
 				    .half_open = w->conf->flows_half_open_timeout };
 
 	if (!w->ps.flows || flow_count(w->ps.flows) == 0)
@@ -444,6 +442,13 @@ worker_main(void *arg)
 	engine_sweep(w->fd, w->batch, &w->st);
 	stats_publish(&w->pub, &w->st);
 	return NULL;
+}
+
+void
+engine_set_offload(struct engine *e, const struct offload_path *ol)
+{
+	for (unsigned i = 0; i < e->n; i++)
+		e->w[i].ps.offload = ol;
 }
 
 int

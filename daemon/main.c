@@ -32,6 +32,7 @@
 #include "rules.h"
 #include "marks.h"
 #include "notes.h"
+#include "offload.h"
 #include "state.h"
 #include "warn.h"
 
@@ -45,6 +46,7 @@ static struct notes_log *notes;		/* what the workers noted, logged */
 /* The discovery table lives as long as the daemon: the workers fill it,
  * the control socket reads it. */
 static struct discovery *discovery;
+static struct offload *offload;		/* rewrite's kernel data path, or NULL */
 
 /* What the workers noted, logged (rate-limited: notes.c). */
 static void
@@ -124,6 +126,7 @@ usage(FILE *f)
 		"usage: tsnatd [-c FILE]                 run in the foreground\n"
 		"       tsnatd -t [-c FILE]              check the configuration\n"
 		"       tsnatd --print-rules iptables|ip6tables|nft [-c FILE]\n"
+		"       tsnatd --unload [-c FILE]        detach and unpin the kernel data path\n"
 		"       tsnatd -h | -V\n"
 		"default FILE: " CONF_DEFAULT_PATH "\n"
 		"signals: HUP reload, USR1 log counters, TERM/INT drain and exit\n");
@@ -308,6 +311,8 @@ start(struct conf *c, struct state_queue *sq, unsigned *nq, struct rtnl **rt)
 			  c->state_dir, MARKS_COVER_MS);
 	reload_bind_domains(c, domains);
 	*rt = rtnl_open(domains);
+	offload = offload_start(c);
+	engine_set_offload(e, offload_path(offload));
 	if (engine_start(e, &current) < 0) {
 		engine_stop(e);
 		engine_free(e);
@@ -344,6 +349,9 @@ stop(struct engine *e, const struct state_queue *sq, unsigned nq, struct rtnl *r
 		log_info("saved %ld observed servers to %s", nflows, c->state_dir);
 	log_counters(e);
 	engine_free(e);
+	/* the kernel data path stays: a restart adopts it (--unload ends it) */
+	offload_close(offload);
+	offload = NULL;
 	rtnl_close(rt);
 	domains_free(domains);
 	conf_free(c);
@@ -453,6 +461,10 @@ run(const char *path)
 		log_live_warnings(e, &ws);
 		checkpoint(atomic_load(&current), e, &last_checkpoint);
 		ctlsrv_tick(ctl);
+		if (!offload_tick(offload, atomic_load(&current), time(NULL))) {
+			offload_close(offload);
+			offload = NULL;
+		}
 		running = loop_round(rt, ctl, &rl, sfd, timeout);
 	}
 	ctlsrv_free(ctl);
@@ -481,6 +493,28 @@ offline(const char *path, bool test, int rules)
 	return ret;
 }
 
+/* --unload: the kernel data path of the configuration's offload_dir off
+ * every interface, its pins removed. */
+static int
+unload_offload(const char *path)
+{
+	struct conf *c = conf_load(path, stderr);
+	long n;
+
+	if (!c) {
+		fprintf(stderr, "tsnatd: %s: configuration has errors\n", path);
+		return 1;
+	}
+	n = offload_unload(c->offload_dir);
+	if (n > 0)
+		printf("tsnatd: %ld flows were still shifted in the kernel: from now on "
+		       "their servers see their clients' own timestamps\n", n);
+	else if (n == 0)
+		printf("tsnatd: kernel data path unloaded (%s)\n", c->offload_dir);
+	conf_free(c);
+	return n < 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -488,6 +522,7 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "test", no_argument, NULL, 't' },
 		{ "print-rules", required_argument, NULL, 'r' },
+		{ "unload", no_argument, NULL, 'u' },
 		/* hidden: the key reference, "man" for tsnatd.conf(5) */
 		{ "print-config-keys", optional_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
@@ -496,7 +531,7 @@ main(int argc, char **argv)
 	};
 	const char *path = CONF_DEFAULT_PATH;
 	int ch, rules = -1;
-	bool test = false;
+	bool test = false, unload = false;
 	struct conf *c;
 
 	log_init(LOG_INFO);
@@ -513,6 +548,9 @@ main(int argc, char **argv)
 				fprintf(stderr, "tsnatd: --print-rules takes iptables, ip6tables or nft\n");
 				return 1;
 			}
+			break;
+		case 'u':
+			unload = true;
 			break;
 		case 'k':
 			conf_doc_print(stdout, optarg && strcmp(optarg, "man") == 0 ?
@@ -534,6 +572,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 
+	if (unload)
+		return unload_offload(path);
 	if (test || rules >= 0)
 		return offline(path, test, rules);
 	c = conf_load(path, stderr);

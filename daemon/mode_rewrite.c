@@ -3,11 +3,13 @@
  * the flow remembers offset = TSval' - TSval; every later packet of the flow
  * is shifted by it, TSval on the way out and TSecr on the way back. Every
  * packet of such a flow is queued, in both directions. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "domain.h"
 #include "mode.h"
+#include "offload.h"
 
 static const struct action pass = { .kind = ACT_PASS };
 
@@ -191,6 +193,78 @@ insert_when_full(const struct mode_ctx *x, struct action *fallback)
 	return NULL;
 }
 
+/* A client SYN for the kernel data path (offload.h), in fields: the
+ * packet stays in registers on the per-packet path. */
+struct offload_syn {
+	struct shift_key k;
+	uint32_t tsval, indev, now_ms, mono_ms;
+	uint16_t dom;
+	unsigned worker;
+};
+
+/* The SYN's TSval' when the kernel data path takes the flow: true with
+ * *v set. A retransmitted SYN (its flow's entry, not closing) keeps the
+ * flow's offset within its bound; a first SYN gets the domain's next value
+ * above everything the programs sent, and its entry is written before the
+ * SYN's verdict, so that the SYN-ACK already finds it. False: the flow
+ * stays in NFQUEUE (the rules queue whatever the programs did not mark). */
+static __attribute__((noinline, cold)) bool
+offload_syn(const struct offload_path *ol, struct domains *d, const struct offload_syn *in,
+	    struct stats *s, uint32_t *v)
+{
+	struct shift_flow f;
+	uint32_t mark, bound;
+	int32_t e;
+	int r = ol->ops->get(ol->ctx, &in->k, &f);
+
+	if (r < 0)
+		goto refused;
+	if (r == 1 && (f.flags & (SHIFT_FIN_CLIENT | SHIFT_FIN_SERVER)) !=
+		      (SHIFT_FIN_CLIENT | SHIFT_FIN_SERVER)) {
+		e = (int32_t)(in->mono_ms - f.syn_ms);
+		bound = f.syn_val + (uint32_t)(e < 0 ? 0 : e) + ((uint32_t)(e < 0 ? 0 : e) >> 10);
+		*v = in->tsval + f.offset;
+		if ((int32_t)(*v - bound) > 0) {
+			*v = bound;
+			s->ts_clamped++;
+		}
+		return true;
+	}
+	if (ol->ops->attach(ol->ctx, in->indev) < 0)
+		goto refused;
+	if (ol->ops->mark(ol->ctx, &mark))
+		domains_note(d, in->worker, in->dom, mark);
+	f = (struct shift_flow){ .syn_ms = in->mono_ms, .last_raw = in->tsval };
+	f.syn_val = domains_next_tsval(d, in->dom, in->now_ms);
+	f.offset = f.syn_val - in->tsval;
+	if (ol->ops->put(ol->ctx, &in->k, &f) < 0)
+		goto refused;
+	domains_note(d, in->worker, in->dom, f.syn_val);
+	s->flows_offloaded++;
+	s->flows_created++;
+	*v = f.syn_val;
+	return true;
+refused:
+	s->offload_fallbacks++;
+	return false;
+}
+
+static __attribute__((noinline, cold)) bool
+rewrite_offload(const struct mode_ctx *x, uint16_t dom, uint32_t *v)
+{
+	const struct pkt *p = x->p;
+	struct offload_syn in = {
+		.k = { .family = p->family, .client_port = htons(pkt_sport(p)),
+		       .server_port = htons(pkt_dport(p)) },
+		.tsval = p->tsval, .indev = x->in->indev, .now_ms = x->ps->now_ms,
+		.mono_ms = x->ps->mono_ms, .dom = dom, .worker = x->ps->worker,
+	};
+
+	memcpy(in.k.client, p->saddr, p->addr_len);
+	memcpy(in.k.server, p->daddr, p->addr_len);
+	return offload_syn(x->ps->offload, x->ps->domains, &in, x->s, v);
+}
+
 struct action
 rewrite_client_syn(const struct policy *pol, const struct mode_ctx *x)
 {
@@ -213,6 +287,13 @@ rewrite_client_syn(const struct policy *pol, const struct mode_ctx *x)
 	}
 	if (over_quota(x))
 		return (struct action){ .kind = ACT_STRIP };
+	/* A TSval-0 SYN needs the rebase only NFQUEUE does (FLOW_REBASE). */
+	if (x->ps->offload && p->tsval != 0) {
+		uint32_t v;
+
+		if (rewrite_offload(x, dom, &v))
+			return (struct action){ .kind = ACT_SHIFT, .add = v - p->tsval };
+	}
 	f = flow_insert(x->ps->flows, p, x->ps->now);
 	if (!f && !(f = insert_when_full(x, &fallback)))
 		return fallback;

@@ -501,6 +501,7 @@ run_packet(struct run *r, struct nlmsghdr *nlh)
 		pk.len = a.payload_len;
 		pk.truncated = a.cap_len > a.payload_len;
 		pk.csum = nfqmsg_csum_mode(a.skb_info);
+		pk.indev = a.indev;
 		pk.outdev = a.outdev;
 		res = process_packet(r->c, r->ps, &pk, r->s);
 	}

@@ -99,6 +99,48 @@ policy_rules(const struct conf *c, const struct policy *p, enum rules_kind kind,
 	}
 }
 
+/* Does any policy rewrite (mode rewrite, or auto with action rewrite)? */
+static bool
+rewrites(const struct conf *c)
+{
+	for (size_t i = 0; i < c->npol; i++)
+		if (c->pol[i].mode == MODE_REWRITE ||
+		    (c->pol[i].mode == MODE_AUTO && c->pol[i].action == MODE_REWRITE))
+			return true;
+	return false;
+}
+
+/* With offload, the kernel data path marks every packet it shifted on
+ * the client side (offload_mark): such packets, and through the
+ * connection mark the non-SYN packets coming back on their connections,
+ * stay out of the queue. Packets of flows the kernel does not hold (SYNs,
+ * the first replies, flows kept in NFQUEUE, or every flow when the
+ * programs did not load) carry no mark and are queued as the policies say:
+ * the same rules fit both data paths. */
+static void
+offload_gate(const struct conf *c, enum rules_kind kind, FILE *out)
+{
+	unsigned m = c->offload_mark;
+
+	if (!c->offload || !rewrites(c))
+		return;
+	if (kind == RULES_NFT) {
+		fprintf(out, "\t\tmeta mark and 0x%x == 0x%x ct mark set ct mark or 0x%x "
+			"comment \"offload\"\n", m, m, m);
+		fprintf(out, "\t\tmeta mark and 0x%x == 0x%x return comment \"offload\"\n",
+			m, m);
+		fprintf(out, "\t\tct mark and 0x%x == 0x%x tcp flags & syn == 0 return "
+			"comment \"offload\"\n", m, m);
+		return;
+	}
+	fprintf(out, "-A TSNATD -m mark --mark 0x%x/0x%x -m connmark ! --mark 0x%x/0x%x "
+		"-m comment --comment \"offload\" -j CONNMARK --or-mark 0x%x\n", m, m, m, m, m);
+	fprintf(out, "-A TSNATD -m mark --mark 0x%x/0x%x -m comment --comment \"offload\" "
+		"-j RETURN\n", m, m);
+	fprintf(out, "-A TSNATD -p tcp ! --tcp-flags SYN SYN -m connmark --mark 0x%x/0x%x "
+		"-m comment --comment \"offload\" -j RETURN\n", m, m);
+}
+
 static void
 all_rules(const struct conf *c, enum rules_kind kind, int family, FILE *out)
 {
@@ -135,6 +177,7 @@ rules_print(const struct conf *c, enum rules_kind kind, const char *conf_path,
 			"table inet tsnatd {}\nflush table inet tsnatd\n"
 			"table inet tsnatd {\n\tchain forward {\n"
 			"\t\ttype filter hook forward priority mangle; policy accept;\n");
+		offload_gate(c, kind, out);
 		all_rules(c, kind, 4, out);
 		all_rules(c, kind, 6, out);
 		fprintf(out, "\t}\n}\n");
@@ -146,6 +189,7 @@ rules_print(const struct conf *c, enum rules_kind kind, const char *conf_path,
 		kind == RULES_IPTABLES ? "iptables" : "ip6tables",
 		kind == RULES_IPTABLES ? "iptables" : "ip6tables");
 	fprintf(out, "*mangle\n:TSNATD - [0:0]\n");
+	offload_gate(c, kind, out);
 	all_rules(c, kind, kind == RULES_IPTABLES ? 4 : 6, out);
 	fprintf(out, "-A FORWARD -j TSNATD\nCOMMIT\n");
 	return 0;

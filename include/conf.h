@@ -37,6 +37,10 @@ struct conf {
 	char control_socket[108];	/* sun_path; "": no control socket */
 	char metrics_file[256];		/* node_exporter textfile; "": none */
 	unsigned metrics_interval;	/* seconds between its rewrites */
+	bool offload;			/* rewrite's kernel data path, if it loads */
+	char offload_interfaces[256];	/* "auto", or names */
+	unsigned offload_mark;		/* skb mark bit(s) of kernel-shifted packets */
+	char offload_dir[256];		/* pins, on a bpf file system */
 	struct policy *pol;
 	size_t npol;
 	struct policy_dst4 *dst4;	/* pol's IPv4 destinations, flattened */

@@ -15,6 +15,7 @@
 
 struct engine;
 struct flowsnap;
+struct offload_path;
 
 /* Open and bind queues; each worker gets a flow table of
  * c->flows_max / queue_count flows (hash seeded with seed) and uses
@@ -23,6 +24,10 @@ struct flowsnap;
  * NULL after logging why (e.g. the queue is bound by another process). */
 struct engine *engine_open(const struct conf *c, struct domains *domains,
 			   struct discovery *discovery, uint32_t seed);
+
+/* Give the workers rewrite's kernel data path (before engine_start; NULL:
+ * NFQUEUE only). */
+void engine_set_offload(struct engine *e, const struct offload_path *ol);
 
 /* Start the workers. Each reads *confp once per batch. Returns 0 or -1. */
 int engine_start(struct engine *e, _Atomic(struct conf *) *confp);

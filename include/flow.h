@@ -27,6 +27,8 @@
 #define FLOW_FLAGS 0x7f		/* every flag (flags has 7 bits) */
 
 #define FLOW_TIMEOUT_MAX 43200	/* seconds; "last" is 16 bits */
+#define FLOW_CLOSING_TIMEOUT 30	/* seconds a flow lives after both FINs:
+				 * the last ACKs still need their TSecr */
 
 /* 64 bytes, one cache line: a lookup touches one line of the arena. */
 struct flow {

@@ -17,6 +17,8 @@
 #include "flow.h"
 #include "stats.h"
 
+struct offload_path;
+
 enum proc_result {
 	PROC_PASS,		/* accept as received */
 	PROC_MODIFIED,		/* accept with buf as changed */
@@ -27,6 +29,7 @@ struct proc_pkt {
 	uint8_t *buf;		/* the packet, changed in place */
 	size_t len;		/* bytes present in buf */
 	enum csum_mode csum;	/* how the TCP checksum is brought up to date */
+	uint32_t indev;		/* NFQA_IFINDEX_INDEV, 0 if none */
 	uint32_t outdev;	/* NFQA_IFINDEX_OUTDEV, 0 if none */
 	bool truncated;		/* NFQA_CAP_LEN said the copy is short */
 };
@@ -67,6 +70,8 @@ struct proc_state {
 	struct domains *domains;
 	struct discovery *discovery;	/* observe, auto: NULL observes nothing */
 	struct proc_notes *notes;	/* may be NULL */
+	/* rewrite's kernel data path (offload.h); NULL: NFQUEUE only */
+	const struct offload_path *offload;
 	unsigned worker;
 	uint32_t now;			/* monotonic seconds */
 	uint32_t now_ms;		/* wall clock milliseconds, mod 2^32 */

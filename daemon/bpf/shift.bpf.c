@@ -4,8 +4,12 @@
  * bound; on egress the server's TSecr -= the offset (0 stays 0). The daemon
  * decides every SYN and fills the flows map; this program only applies.
  *
- * Groundwork for issue 13, not yet loaded by the daemon: built and tested
- * by `make bpf` (BPF_PROG_TEST_RUN on hand-built packets).
+ * Client SYNs (SYN without ACK) are never touched on ingress: the daemon
+ * decides each one through NFQUEUE, retransmissions included. Every other
+ * packet of a flow in the map is the kernel's: ingress sets mark_bit in
+ * its skb mark, which the firewall rules (tsnatd --print-rules) use to keep
+ * the flow's packets out of the queue. A RST ends the flow here; FINs and
+ * the last packet's time are kept for the daemon's sweep (offload.c).
  *
  * Every packet gets TC_ACT_OK: anything not understood passes untouched
  * (and is counted). */
@@ -28,6 +32,17 @@ struct {
 	__type(key, struct shift_key);
 	__type(value, struct shift_flow);
 } shift_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} shift_marks SEC(".maps");
+
+/* Set by the daemon before loading: the skb mark bit of shifted packets
+ * (0: none). */
+const volatile __u32 mark_bit = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -125,66 +140,113 @@ find_ts(struct __sk_buff *skb, __u32 tcp_off, __u32 hlen)
 	return (__u32)at;
 }
 
+/* This CPU's highest TSval' (serial order): the daemon reads it before
+ * it picks a SYN's TSval'. */
+static __always_inline void
+note_mark(__u32 v)
+{
+	__u32 zero = 0;
+	__u64 *m = bpf_map_lookup_elem(&shift_marks, &zero);
+
+	if (m && (!(*m & SHIFT_MARK_VALID) || (__s32)(v - (__u32)*m) > 0))
+		*m = SHIFT_MARK_VALID | v;
+}
+
+/* FIN and RST end flows; the server's first packet makes it answered. */
+static __always_inline void
+note_flags(struct shift_flow *f, const struct tcphdr *th, bool ingress)
+{
+	__u32 add = ingress ? 0 : SHIFT_ANSWERED;
+
+	if (th->fin)
+		add |= ingress ? SHIFT_FIN_CLIENT : SHIFT_FIN_SERVER;
+	if ((f->flags & add) != add)
+		f->flags |= add;
+}
+
+/* The client's TSval + offset, never past the flow's bound: its SYN's
+ * TSval' plus the time since at 1 + 1/1024 ticks per ms (as the daemon's
+ * flow_bound(); a flow 2^30 ms old restarts its bound where it stands). */
+static __always_inline __u32
+ingress_value(struct shift_flow *f, __u32 raw)
+{
+	__u32 v = raw + f->offset, now_ms = (__u32)(bpf_ktime_get_ns() / 1000000);
+	__s32 e = (__s32)(now_ms - f->syn_ms);
+	__u32 bound;
+
+	if (e < 0)
+		e = 0;
+	bound = f->syn_val + (__u32)e + ((__u32)e >> 10);
+	if ((__u32)e >= 1u << 30) {
+		f->syn_val = bound;
+		f->syn_ms = now_ms;
+	}
+	if ((__s32)(v - bound) > 0) {
+		v = bound;
+		count(SHIFT_CLAMPED);
+	}
+	f->last_raw = raw;
+	note_mark(v);
+	return v;
+}
+
 static __always_inline int
 shift(struct __sk_buff *skb, bool ingress)
 {
 	struct shift_key k = {};
 	struct shift_flow *f;
 	struct tcphdr th;
-	__u32 tcp_off = 0, at, field, old, new, check_off;
+	__u32 tcp_off = 0, at, field, old, new, offset;
 
 	if (!locate(skb, &k, ingress, &tcp_off) ||
 	    bpf_skb_load_bytes(skb, tcp_off, &th, sizeof(th)) < 0) {
 		count(SHIFT_NOT_OURS);
 		return TC_ACT_OK;
 	}
+	if (ingress && th.syn && !th.ack)
+		return TC_ACT_OK;	/* a client SYN: the daemon's */
 	k.client_port = ingress ? th.source : th.dest;
 	k.server_port = ingress ? th.dest : th.source;
 	f = bpf_map_lookup_elem(&shift_flows, &k);
 	if (!f)
 		return TC_ACT_OK;	/* not a rewritten flow: the common case */
+	if (ingress && mark_bit)
+		skb->mark |= mark_bit;
+	f->last_ns = bpf_ktime_get_ns();
+	note_flags(f, &th, ingress);
 	at = find_ts(skb, tcp_off, th.doff * 4);
+	field = at + (ingress ? 2 : 6);
 	if (!at) {
 		count(SHIFT_NO_TS);
-		return TC_ACT_OK;
-	}
-	field = at + (ingress ? 2 : 6);
-	if (bpf_skb_load_bytes(skb, field, &old, 4) < 0)
-		return TC_ACT_OK;
-	if (ingress) {
-		__u32 raw = bpf_ntohl(old), v = raw + f->offset;
-		__u32 now_ms = (__u32)(bpf_ktime_get_ns() / 1000000);
-		__s32 e = (__s32)(now_ms - f->syn_ms);
-		__u32 bound;
-
-		if (e < 0)
-			e = 0;
-		bound = f->syn_val + (__u32)e + ((__u32)e >> 10);
-		if ((__s32)(v - bound) > 0) {
-			v = bound;
-			count(SHIFT_CLAMPED);
-		}
-		f->last_raw = raw;
-		new = bpf_htonl(v);
+		new = old = 0;
+	} else if (bpf_skb_load_bytes(skb, field, &old, 4) < 0) {
+		count(SHIFT_ERRORS);
+		new = old = 0;
+	} else if (ingress) {
+		new = bpf_htonl(ingress_value(f, bpf_ntohl(old)));
 		count(SHIFT_INGRESS);
 	} else {
-		__u32 ecr = bpf_ntohl(old);
-
-		if (ecr == 0)
-			return TC_ACT_OK;	/* "no echo" stays 0 */
-		new = bpf_htonl(ecr - f->offset);
+		offset = f->offset;
+		/* "no echo" stays 0 */
+		new = old ? bpf_htonl(bpf_ntohl(old) - offset) : 0;
 		count(SHIFT_EGRESS);
 	}
-	f->last_ns = bpf_ktime_get_ns();
+	if (th.rst) {
+		/* The flow ends; the RST itself still goes out shifted (f is
+		 * not read after this: its element may be reused at once). */
+		count(SHIFT_RESETS);
+		bpf_map_delete_elem(&shift_flows, &k);
+	}
 	if (new == old)
 		return TC_ACT_OK;
-	check_off = tcp_off + 16;
-	/* the checksum first (it reads the old value from its argument) */
-	if (bpf_l4_csum_replace(skb, check_off, old, new, sizeof(new)) < 0 ||
-	    bpf_skb_store_bytes(skb, field, &new, sizeof(new), 0) < 0) {
+	/* the checksum first (it reads the old value from its argument);
+	 * SHIFT_NO_CSUM builds the negative control of the tests only */
+	if (
+#ifndef SHIFT_NO_CSUM
+	    bpf_l4_csum_replace(skb, tcp_off + 16, old, new, sizeof(new)) < 0 ||
+#endif
+	    bpf_skb_store_bytes(skb, field, &new, sizeof(new), 0) < 0)
 		count(SHIFT_ERRORS);
-		return TC_ACT_OK;
-	}
 	return TC_ACT_OK;
 }
 

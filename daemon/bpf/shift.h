@@ -1,5 +1,6 @@
 /* shift.h - what the kernel data path (shift.bpf.c) and the daemon share:
- * the flows map's key and value, and the counters. */
+ * the flows map's key and value, the marks and the counters. The daemon
+ * refuses pinned maps whose key or value size differs (another version). */
 #ifndef TSNATD_SHIFT_H
 #define TSNATD_SHIFT_H
 
@@ -14,13 +15,25 @@ struct shift_key {
 	__u16 server_port;
 };
 
+#define SHIFT_FIN_CLIENT 0x01	/* the client sent a FIN */
+#define SHIFT_FIN_SERVER 0x02	/* the server sent a FIN */
+#define SHIFT_ANSWERED 0x04	/* the server answered (not half-open) */
+
+/* Written by the daemon at the SYN; the program keeps last_raw, last_ns
+ * and flags up to date. */
 struct shift_flow {
 	__u32 offset;		/* TSval' - TSval */
 	__u32 syn_val;		/* the SYN's TSval': the bound starts here */
 	__u32 syn_ms;		/* when, monotonic ms mod 2^32 */
 	__u32 last_raw;		/* the client's latest TSval */
 	__u64 last_ns;		/* last packet, monotonic ns */
+	__u32 flags;		/* SHIFT_* */
+	__u32 pad;
 };
+
+/* shift_marks[0], per CPU: SHIFT_MARK_VALID | the highest TSval' this CPU
+ * sent (serial order), so that the daemon's next SYN starts above it. */
+#define SHIFT_MARK_VALID (1ull << 32)
 
 enum {
 	SHIFT_INGRESS,		/* client TSvals shifted */
@@ -29,7 +42,11 @@ enum {
 	SHIFT_NO_TS,		/* a flow's packet without timestamp */
 	SHIFT_NOT_OURS,		/* not IPv4/IPv6 TCP the program handles */
 	SHIFT_ERRORS,		/* a helper refused an edit */
+	SHIFT_RESETS,		/* flows ended by a RST */
 	SHIFT_NCOUNTERS
 };
+
+/* The skb mark bit the ingress program sets on the packets it shifted is
+ * a constant the daemon writes before loading (rodata). */
 
 #endif

@@ -1,0 +1,607 @@
+/* offload.c - load, adopt, attach, sweep and unload the kernel data path
+ * (bpf/shift.bpf.c, embedded as a bpftool skeleton). */
+#include <errno.h>
+#include <stdarg.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "conf.h"
+#include "flow.h"
+#include "log.h"
+#include "policy.h"
+#include "offload.h"
+#include "shift.skel.h"
+
+/* The tc filters' identity on every interface: handle and priority. */
+#define TC_HANDLE 0x7453
+#define TC_PRIO 0x7453
+#define MAX_IFACES 64
+#define MAX_CPUS 512	/* per-CPU values read on a worker's stack */
+
+enum { PIN_FLOWS, PIN_MARKS, PIN_COUNTERS, PIN_INGRESS, PIN_EGRESS, NPINS };
+static const char *const pin_name[NPINS] = { "flows", "marks", "counters", "ingress", "egress" };
+
+struct offload {
+	int fd[NPINS];
+	bool adopted;
+	bool drain;				/* offload = false: only the sweep */
+	char dir[256];
+	time_t last_sweep;
+	uint32_t flows;				/* entries at the last sweep */
+	uint64_t errors;			/* SHIFT_ERRORS last warned about */
+	int ncpus;
+	pthread_mutex_t lock;			/* attach */
+	_Atomic uint32_t ifindex[MAX_IFACES];	/* attached by this daemon */
+	struct offload_path path;
+};
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* ---- what the workers call ---- */
+
+static int
+op_get(void *ctx, const struct shift_key *k, struct shift_flow *f)
+{
+	struct offload *o = ctx;
+
+	if (bpf_map_lookup_elem(o->fd[PIN_FLOWS], k, f) == 0)
+		return 1;
+	return errno == ENOENT ? 0 : -1;
+}
+
+static int
+op_put(void *ctx, const struct shift_key *k, const struct shift_flow *f)
+{
+	struct offload *o = ctx;
+	struct shift_flow v = *f;
+
+	v.last_ns = now_ns();
+	return bpf_map_update_elem(o->fd[PIN_FLOWS], k, &v, BPF_ANY) == 0 ? 0 : -1;
+}
+
+static bool
+op_mark(void *ctx, uint32_t *mark)
+{
+	struct offload *o = ctx;
+	uint64_t v[MAX_CPUS];
+	uint32_t zero = 0;
+	bool any = false;
+
+	if (bpf_map_lookup_elem(o->fd[PIN_MARKS], &zero, v) < 0)
+		return false;
+	for (int i = 0; i < o->ncpus; i++) {
+		if (!(v[i] & SHIFT_MARK_VALID))
+			continue;
+		if (!any || (int32_t)((uint32_t)v[i] - *mark) > 0)
+			*mark = (uint32_t)v[i];
+		any = true;
+	}
+	return any;
+}
+
+static bool
+attached(struct offload *o, uint32_t ifindex)
+{
+	for (int i = 0; i < MAX_IFACES; i++)
+		if (atomic_load_explicit(&o->ifindex[i], memory_order_acquire) == ifindex)
+			return true;
+	return false;
+}
+
+/* Both programs on ifindex: a clsact qdisc (made if missing) and a direct-
+ * action filter per hook, replacing one of ours already there. */
+static int
+tc_attach(int ingress_fd, int egress_fd, uint32_t ifindex)
+{
+	for (int h = 0; h < 2; h++) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ifindex,
+			    .attach_point = h ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO,
+			    .prog_fd = h ? egress_fd : ingress_fd, .flags = BPF_TC_F_REPLACE);
+		int err = bpf_tc_hook_create(&hook);
+
+		if (err && err != -EEXIST)
+			return err;
+		if ((err = bpf_tc_attach(&hook, &opts)) < 0)
+			return err;
+	}
+	return 0;
+}
+
+static int
+op_attach(void *ctx, uint32_t ifindex)
+{
+	struct offload *o = ctx;
+	char name[IF_NAMESIZE] = "?";
+	int err = 0, i;
+
+	if (ifindex == 0)
+		return -1;
+	if (attached(o, ifindex))
+		return 0;
+	pthread_mutex_lock(&o->lock);
+	for (i = 0; i < MAX_IFACES && atomic_load(&o->ifindex[i]); i++)
+		if (atomic_load(&o->ifindex[i]) == ifindex)
+			goto out;
+	if_indextoname(ifindex, name);
+	if (i == MAX_IFACES) {
+		log_warnx("offload: not attaching to %s: already on %d interfaces; its "
+			  "flows go through NFQUEUE", name, MAX_IFACES);
+		err = -1;
+	} else if ((err = tc_attach(o->fd[PIN_INGRESS], o->fd[PIN_EGRESS], ifindex)) < 0) {
+		log_warnx("offload: cannot attach to %s: %s; its flows go through NFQUEUE",
+			  name, strerror(-err));
+	} else {
+		atomic_store_explicit(&o->ifindex[i], ifindex, memory_order_release);
+		log_info("offload: programs attached to %s (tc clsact ingress and egress)",
+			 name);
+	}
+out:
+	pthread_mutex_unlock(&o->lock);
+	return err < 0 ? -1 : 0;
+}
+
+static const struct offload_ops ops = {
+	.get = op_get, .put = op_put, .mark = op_mark, .attach = op_attach,
+};
+
+/* ---- loading and adopting ---- */
+
+static void
+pin_path(char *out, size_t len, const char *dir, int which)
+{
+	snprintf(out, len, "%s/%s", dir, pin_name[which]);
+}
+
+static void
+close_fds(int *fd)
+{
+	for (int i = 0; i < NPINS; i++) {
+		if (fd[i] >= 0)
+			close(fd[i]);
+		fd[i] = -1;
+	}
+}
+
+static void
+unpin_all(const char *dir)
+{
+	char p[512];
+
+	for (int i = 0; i < NPINS; i++) {
+		pin_path(p, sizeof(p), dir, i);
+		unlink(p);
+	}
+}
+
+/* A map pinned by this version: same type, key and value sizes. */
+static bool
+map_fits(int fd, enum bpf_map_type type, uint32_t key, uint32_t value)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.type == type &&
+	       info.key_size == key && info.value_size == value;
+}
+
+/* Every pin of an earlier daemon of this version: true with o->fd set. */
+static bool
+adopt(struct offload *o, const char *dir)
+{
+	char p[512];
+
+	for (int i = 0; i < NPINS; i++) {
+		pin_path(p, sizeof(p), dir, i);
+		if ((o->fd[i] = bpf_obj_get(p)) < 0)
+			goto partial;
+	}
+	if (map_fits(o->fd[PIN_FLOWS], BPF_MAP_TYPE_LRU_HASH, sizeof(struct shift_key),
+		     sizeof(struct shift_flow)) &&
+	    map_fits(o->fd[PIN_MARKS], BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8) &&
+	    map_fits(o->fd[PIN_COUNTERS], BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8))
+		return true;
+	log_warnx("offload: the maps pinned in %s are another version's: loading anew "
+		  "(their flows lose their shift)", dir);
+partial:
+	close_fds(o->fd);
+	return false;
+}
+
+/* Load the embedded object and pin it. 0, or -errno with why set. */
+static int
+load(struct offload *o, const struct conf *c, char *why, size_t whylen)
+{
+	struct shift *skel = shift__open();
+	char p[512];
+	int err;
+
+	if (!skel) {
+		snprintf(why, whylen, "cannot open the BPF object: %s", strerror(errno));
+		return -1;
+	}
+	skel->rodata->mark_bit = c->offload_mark;
+	bpf_map__set_max_entries(skel->maps.shift_flows, c->flows_max);
+	if ((err = shift__load(skel)) < 0) {
+		snprintf(why, whylen, "the kernel refused the BPF programs (%s): it needs "
+			 "BPF with BTF, tc clsact and CAP_BPF", strerror(-err));
+		shift__destroy(skel);
+		return -1;
+	}
+	o->fd[PIN_FLOWS] = dup(bpf_map__fd(skel->maps.shift_flows));
+	o->fd[PIN_MARKS] = dup(bpf_map__fd(skel->maps.shift_marks));
+	o->fd[PIN_COUNTERS] = dup(bpf_map__fd(skel->maps.shift_counters));
+	o->fd[PIN_INGRESS] = dup(bpf_program__fd(skel->progs.shift_ingress));
+	o->fd[PIN_EGRESS] = dup(bpf_program__fd(skel->progs.shift_egress));
+	shift__destroy(skel);
+	unpin_all(c->offload_dir);
+	for (int i = 0; i < NPINS; i++) {
+		pin_path(p, sizeof(p), c->offload_dir, i);
+		if (o->fd[i] < 0 || bpf_obj_pin(o->fd[i], p) < 0) {
+			snprintf(why, whylen, "cannot pin %s: %s", p, strerror(errno));
+			unpin_all(c->offload_dir);
+			close_fds(o->fd);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static bool
+is_bpffs(const char *dir)
+{
+	struct statfs st;
+	char parent[256];
+	char *slash;
+
+	snprintf(parent, sizeof(parent), "%s", dir);
+	if ((slash = strrchr(parent, '/')) && slash != parent)
+		*slash = '\0';
+	return statfs(parent, &st) == 0 && st.f_type == BPF_FS_MAGIC;
+}
+
+/* The configured interfaces, now (names separated by spaces; "auto": none
+ * now, each as its first offloaded SYN arrives on it). */
+static int
+attach_configured(struct offload *o, const char *list, char *why, size_t whylen)
+{
+	char buf[256], *save = NULL;
+
+	if (strcmp(list, "auto") == 0)
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *n = strtok_r(buf, " ,", &save); n; n = strtok_r(NULL, " ,", &save)) {
+		unsigned idx = if_nametoindex(n);
+
+		if (!idx || op_attach(o, idx) < 0) {
+			snprintf(why, whylen, "cannot attach to interface %s%s", n,
+				 idx ? "" : ": no such interface");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static struct offload *
+offload_new(const char *dir)
+{
+	struct offload *o = calloc(1, sizeof(*o));
+
+	if (!o)
+		return NULL;
+	for (int i = 0; i < NPINS; i++)
+		o->fd[i] = -1;
+	pthread_mutex_init(&o->lock, NULL);
+	o->ncpus = libbpf_num_possible_cpus();
+	o->path = (struct offload_path){ &ops, o };
+	snprintf(o->dir, sizeof(o->dir), "%s", dir);
+	return o;
+}
+
+/* libbpf's messages: its warnings (a verifier refusal) as ours. */
+__attribute__((format(printf, 2, 0))) static int
+libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[512];
+	size_t n;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && line[n - 1] == '\n')
+		line[--n] = '\0';
+	log_debug("libbpf: %s", line);
+	return 0;
+}
+
+struct offload *
+offload_open(const struct conf *c, char *why, size_t whylen)
+{
+	struct offload *o;
+
+	libbpf_set_print(libbpf_log);
+	if (!c->offload) {
+		snprintf(why, whylen, "offload = false in the configuration");
+		return NULL;
+	}
+	if (!is_bpffs(c->offload_dir)) {
+		snprintf(why, whylen, "the parent of %s is not a bpf file system (mount -t "
+			 "bpf bpf /sys/fs/bpf)", c->offload_dir);
+		return NULL;
+	}
+	if (mkdir(c->offload_dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(why, whylen, "cannot create %s: %s", c->offload_dir, strerror(errno));
+		return NULL;
+	}
+	if (!(o = offload_new(c->offload_dir))) {
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	if (o->ncpus <= 0 || o->ncpus > MAX_CPUS) {
+		snprintf(why, whylen, "%d possible CPUs (at most %d)", o->ncpus, MAX_CPUS);
+		goto fail;
+	}
+	o->adopted = adopt(o, c->offload_dir);
+	if (!o->adopted && load(o, c, why, whylen) < 0)
+		goto fail;
+	if (attach_configured(o, c->offload_interfaces, why, whylen) < 0)
+		goto fail;
+	return o;
+fail:
+	close_fds(o->fd);
+	pthread_mutex_destroy(&o->lock);
+	free(o);
+	return NULL;
+}
+
+void
+offload_close(struct offload *o)
+{
+	if (!o)
+		return;
+	close_fds(o->fd);
+	pthread_mutex_destroy(&o->lock);
+	free(o);
+}
+
+const struct offload_path *
+offload_path(struct offload *o)
+{
+	return o && !o->drain ? &o->path : NULL;
+}
+
+/* Does any policy rewrite (mode rewrite, or auto with action rewrite)? */
+static bool
+rewrites(const struct conf *c)
+{
+	for (size_t i = 0; i < c->npol; i++)
+		if (c->pol[i].mode == MODE_REWRITE ||
+		    (c->pol[i].mode == MODE_AUTO && c->pol[i].action == MODE_REWRITE))
+			return true;
+	return false;
+}
+
+struct offload *
+offload_start(const struct conf *c)
+{
+	char why[OFFLOAD_WHY] = "";
+	struct offload *o;
+
+	if (!rewrites(c))
+		return NULL;
+	if ((o = offload_open(c, why, sizeof(why)))) {
+		log_info("offload: rewritten flows are shifted in the kernel (tc on %s "
+			 "interfaces), programs and maps %s %s", c->offload_interfaces,
+			 o->adopted ? "adopted from" : "loaded and pinned in", c->offload_dir);
+		return o;
+	}
+	log_warnx("offload: NOT USED: %s. Rewrite goes through NFQUEUE alone: every packet "
+		  "of a rewritten flow is queued to tsnatd", why);
+	if (c->offload || !is_bpffs(c->offload_dir) || !(o = offload_new(c->offload_dir)))
+		return NULL;
+	/* offload = false with an earlier daemon's kernel data path pinned:
+	 * its flows stay shifted in the kernel until they end, then it is
+	 * removed (offload_tick). New flows go through NFQUEUE. */
+	if (o->ncpus > 0 && o->ncpus <= MAX_CPUS && adopt(o, c->offload_dir)) {
+		o->drain = true;
+		log_warnx("offload: the kernel data path pinned in %s keeps shifting its "
+			  "flows until they end; then it is removed", c->offload_dir);
+		return o;
+	}
+	offload_close(o);
+	return NULL;
+}
+
+bool
+offload_tick(struct offload *o, const struct conf *c, time_t now)
+{
+	uint64_t cnt[SHIFT_NCOUNTERS];
+	uint32_t removed;
+
+	if (!o || now - o->last_sweep < 2)
+		return true;
+	o->last_sweep = now;
+	removed = offload_sweep(o, c->flows_idle_timeout, FLOW_CLOSING_TIMEOUT,
+				c->flows_half_open_timeout, &o->flows);
+	if (removed)
+		log_debug("offload: %u flows ended (FINs or idle), %u left", removed, o->flows);
+	offload_counters(o, cnt);
+	if (cnt[SHIFT_ERRORS] != o->errors) {
+		log_warnx("offload: the kernel refused %llu packet edits so far (they went "
+			  "out unshifted)", (unsigned long long)cnt[SHIFT_ERRORS]);
+		o->errors = cnt[SHIFT_ERRORS];
+	}
+	if (o->drain && o->flows == 0) {
+		long n = offload_unload(o->dir);
+
+		log_info("offload: the last kernel-shifted flow ended: programs detached, "
+			 "pins removed (%ld)", n);
+		return false;
+	}
+	return true;
+}
+
+uint32_t
+offload_flows(const struct offload *o)
+{
+	return o ? o->flows : 0;
+}
+
+bool
+offload_draining(const struct offload *o)
+{
+	return o && o->drain;
+}
+
+bool
+offload_adopted(const struct offload *o)
+{
+	return o && o->adopted;
+}
+
+/* ---- the main thread's housekeeping ---- */
+
+uint32_t
+offload_sweep(struct offload *o, uint32_t idle_s, uint32_t closing_s, uint32_t half_open_s,
+	      uint32_t *left)
+{
+	struct shift_key k, next, dead[256];
+	struct shift_flow f;
+	uint64_t now = now_ns();
+	uint32_t ndead = 0, n = 0, removed = 0;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(o->fd[PIN_FLOWS], prev, &next) == 0) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(o->fd[PIN_FLOWS], &k, &f) < 0)
+			continue;
+		uint64_t idle = now > f.last_ns ? (now - f.last_ns) / 1000000000u : 0;
+		bool closing = (f.flags & SHIFT_FIN_CLIENT) && (f.flags & SHIFT_FIN_SERVER);
+		uint32_t limit = closing ? closing_s :
+				 !(f.flags & SHIFT_ANSWERED) ? half_open_s : idle_s;
+
+		n++;
+		if (idle < limit)
+			continue;
+		dead[ndead++] = k;
+		if (ndead == sizeof(dead) / sizeof(dead[0]))
+			break;	/* the rest at the next sweep */
+	}
+	for (uint32_t i = 0; i < ndead; i++)
+		removed += bpf_map_delete_elem(o->fd[PIN_FLOWS], &dead[i]) == 0;
+	*left = n - removed;
+	return removed;
+}
+
+void
+offload_counters(struct offload *o, uint64_t out[SHIFT_NCOUNTERS])
+{
+	uint64_t v[MAX_CPUS];
+
+	for (uint32_t i = 0; i < SHIFT_NCOUNTERS; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(o->fd[PIN_COUNTERS], &i, v) < 0)
+			continue;
+		for (int c = 0; c < o->ncpus; c++)
+			out[i] += v[c];
+	}
+}
+
+void
+offload_interfaces(struct offload *o, char *out, size_t len)
+{
+	size_t at = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < MAX_IFACES && at < len; i++) {
+		uint32_t idx = atomic_load(&o->ifindex[i]);
+		char name[IF_NAMESIZE];
+
+		if (!idx)
+			break;
+		if (!if_indextoname(idx, name))
+			snprintf(name, sizeof(name), "#%u", idx);
+		at += (size_t)snprintf(out + at, len - at, "%s%s", at ? " " : "", name);
+	}
+}
+
+/* ---- tsnatd --unload ---- */
+
+static uint32_t
+prog_id(int fd)
+{
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info);
+
+	return fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? info.id : 0;
+}
+
+long
+offload_unload(const char *dir)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	int fd[NPINS];
+	uint32_t ids[2];
+	char p[512];
+	long flows = 0;
+	struct shift_key k, next;
+	void *prev = NULL;
+
+	for (int j = 0; j < NPINS; j++) {
+		pin_path(p, sizeof(p), dir, j);
+		fd[j] = bpf_obj_get(p);
+	}
+	ids[0] = prog_id(fd[PIN_INGRESS]);
+	ids[1] = prog_id(fd[PIN_EGRESS]);
+	if (fd[PIN_FLOWS] >= 0)
+		while (bpf_map_get_next_key(fd[PIN_FLOWS], prev, &next) == 0) {
+			k = next;
+			prev = &k;
+			flows++;
+		}
+	/* Our filters (handle and priority) wherever they are, whichever
+	 * program they run: also those of a daemon whose pins are gone. */
+	for (i = ifs; i && i->if_index; i++)
+		for (int h = 0; h < 2; h++) {
+			LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)i->if_index,
+				    .attach_point = h ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+			LIBBPF_OPTS(bpf_tc_opts, q, .handle = TC_HANDLE, .priority = TC_PRIO);
+
+			if (bpf_tc_query(&hook, &q) < 0)
+				continue;
+			LIBBPF_OPTS(bpf_tc_opts, d, .handle = TC_HANDLE, .priority = TC_PRIO);
+			if (bpf_tc_detach(&hook, &d) == 0)
+				printf("tsnatd: detached from %s (%s, program %u%s)\n", i->if_name,
+				       h ? "egress" : "ingress", q.prog_id,
+				       q.prog_id == ids[h] ? "" : ", not the pinned one");
+		}
+	if (ifs)
+		if_freenameindex(ifs);
+	close_fds(fd);
+	unpin_all(dir);
+	if (rmdir(dir) < 0 && errno != ENOENT) {
+		fprintf(stderr, "tsnatd: %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	return flows;
+}
