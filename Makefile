@@ -280,8 +280,9 @@ RUN_ENV = TSNATD=$(CURDIR)/$(B)/tsnatd TSNATD_LEGACY=$(CURDIR)/$(B)/tsnatd-legac
 # open no socket; the control plane's syscalls are mocked); e2e needs root
 # (network namespaces) and runs everything else: the end-to-end tests and
 # the benchmark harness smoke run.
-e2e: all $(BENCH_BINS)
+e2e: all $(BENCH_BINS) $(B)/tsnatd-nocsum
 	$(RUN_ENV) tests/e2e/run.sh
+	$(RUN_ENV) TSNATD_NOCSUM=$(CURDIR)/$(B)/tsnatd-nocsum tests/e2e/offload.sh
 	$(RUN_ENV) tests/e2e/hardening.sh
 	$(RUN_ENV) tests/e2e/control.sh
 	$(RUN_ENV) tests/e2e/discovery.sh

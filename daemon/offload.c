@@ -567,6 +567,7 @@ offload_unload(const char *dir)
 	struct shift_key k, next;
 	void *prev = NULL;
 
+	libbpf_set_print(libbpf_log);
 	for (int j = 0; j < NPINS; j++) {
 		pin_path(p, sizeof(p), dir, j);
 		fd[j] = bpf_obj_get(p);

@@ -1,0 +1,170 @@
+#!/bin/bash
+# tests/e2e/offload.sh - rewrite's kernel data path (tc BPF) end to end
+# (root): the rewrite scenarios against the legacy emulator with offload,
+# with offload = false and with an offload that cannot load; checksums
+# forced into software (and the negative control that must fail them);
+# kill -9 of the daemon mid-transfer and adoption by the next one; --unload.
+# Everything it creates is removed on exit.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/e2e/lib.sh
+tn_start "offload tests need root"
+: "${TSNATD_NOCSUM:=}"
+
+[ -x "$TSNATD" ] && [ -x "$TSNATD_LEGACY" ] || { echo "build first: make"; exit 1; }
+
+# A bpf file system of the test's own, on the host: `ip netns exec` gives
+# each command its own mount namespace and its own /sys, so pins under
+# /sys/fs/bpf would vanish with the daemon that made them.
+BPFFS=$TN_DIR/bpffs
+mkdir -p "$BPFFS"
+mount -t bpf bpf "$BPFFS" || { echo "cannot mount a bpf file system"; exit 1; }
+trap 'umount "$BPFFS" 2>/dev/null; tn_cleanup' EXIT
+
+RWCONF=$TN_DIR/rewrite.conf
+tn_rewrite_conf "$RWCONF"
+OLCONF=$TN_DIR/offload.conf
+{ cat "$RWCONF"; echo "offload_dir = \"$BPFFS/tsnatd\";"; } >"$OLCONF"
+OFFCONF=$TN_DIR/nooffload.conf
+{ cat "$OLCONF"; echo "offload = false;"; } >"$OFFCONF"
+FAILCONF=$TN_DIR/failoffload.conf
+mkdir -p "$TN_DIR/notbpf"
+{ cat "$RWCONF"; echo "offload_dir = \"$TN_DIR/notbpf/tsnatd\";"; } >"$FAILCONF"
+for f in "$OLCONF" "$OFFCONF" "$FAILCONF"; do
+	"$TSNATD" -t -c "$f" >/dev/null 2>&1 || { echo "bad test config $f"; "$TSNATD" -t -c "$f"; exit 1; }
+done
+
+tn_setup
+tn_http_server
+tn_iperf_server
+
+# Filters of ours on the gateway's client side: "ingress egress" counts.
+tc_filters() { # IF
+	local i e
+	i=$(in_ns "$TN_GW" tc filter show dev "$1" ingress 2>/dev/null | grep -c "shift_ingress")
+	e=$(in_ns "$TN_GW" tc filter show dev "$1" egress 2>/dev/null | grep -c "shift_egress")
+	echo "$i $e"
+}
+flows_in_map() { bpftool map dump pinned "$BPFFS/tsnatd/flows" 2>/dev/null | grep -c '"key"'; }
+paws_active() { echo $(( $(tn_counter "$TN_C1" TcpExt PAWSActive) + $(tn_counter "$TN_C2" TcpExt PAWSActive) )); }
+queued() { tn_daemon_counter "$1" packets; }
+
+echo "# the rules: one set fits both data paths"
+"$TSNATD" -c "$OLCONF" --print-rules iptables >"$TN_DIR/rules.ipt"
+check "the offload rules keep marked packets out of the queue" has "$TN_DIR/rules.ipt" "mark --mark 0x10000000/0x10000000 .*-j RETURN"
+check "and their connections' replies" has "$TN_DIR/rules.ipt" "connmark --mark 0x10000000/0x10000000 .*-j RETURN"
+check "and queues with --queue-bypass" has "$TN_DIR/rules.ipt" "NFQUEUE --queue-num 0 --queue-bypass"
+
+echo "# the rewrite scenarios, three data paths, against the legacy emulator"
+tn_table_header
+for path in offload nooffload failoffload; do
+	case $path in
+	offload) conf=$OLCONF ;;
+	nooffload) conf=$OFFCONF ;;
+	failoffload) conf=$FAILCONF ;;
+	esac
+	for variant in 310 4x; do
+		tn_rules_off
+		tn_load_rules "$conf"
+		log=$TN_DIR/daemon.$path.$variant.log
+		tn_daemon "$conf" "$log"
+		check "$path, $variant: tsnatd starts" eq $? 0
+		tn_count_zero
+		pa_before=$(paws_active)
+		tn_scenario "rewrite $path" "$variant" 12 "$TN_C1" "$TN_C2"
+		check "$path, $variant: no SYN dropped, no estab drop, none slow or failed" \
+			eq "$((SC_PASSIVE + SC_ESTAB + SC_SLOW + SC_FAILED))" 0
+		set -- $(tn_count "$SRV_IP")
+		check "$path, $variant: every SYN at the server has a timestamp ($2 of $1)" \
+			eq "$(($1 >= 24 ? $2 : -1))" "$1"
+		check "$path, $variant: clients' PAWSActive stays 0" eq "$(paws_active)" "$pa_before"
+		off=$(tn_daemon_counter "$log" flows_offloaded)
+		rw=$(tn_daemon_counter "$log" rewritten)
+		pk=$(queued "$log")
+		case $path in
+		offload)
+			check "$path, $variant: the daemon says the kernel shifts" has "$log" "offload: rewritten flows are shifted in the kernel"
+			check "$path, $variant: every flow went to the kernel ($off)" ge "$off" 24
+			check "$path, $variant: the daemon queued at most 4 packets a connection ($pk)" \
+				ge "$((4 * off))" "$pk"
+			;;
+		nooffload)
+			check "$path, $variant: the daemon says why not" has "$log" "offload: NOT USED: offload = false"
+			check "$path, $variant: no flow went to the kernel" eq "$off" 0
+			check "$path, $variant: the daemon shifted the flows' packets ($rw)" gt "$rw" 100
+			;;
+		failoffload)
+			check "$path, $variant: the daemon says why not" has "$log" "offload: NOT USED: .*not a bpf file system"
+			check "$path, $variant: no flow went to the kernel" eq "$off" 0
+			check "$path, $variant: the daemon shifted the flows' packets ($rw)" gt "$rw" 100
+			;;
+		esac
+		tn_stop "$TN_DAEMON_PID"
+	done
+done
+check "no pins left by the paths that did not load" test ! -e "$TN_DIR/notbpf/tsnatd/flows"
+
+echo "# offload: bulk, kill -9 mid-transfer, adoption"
+tn_rules_off
+tn_load_rules "$OLCONF"
+tn_daemon "$OLCONF" "$TN_DIR/daemon.bulk.log"
+set -- $(tc_filters lan1)
+check "after the scenarios the programs are on lan1 (ingress $1, egress $2)" eq "$(( $1 * 10 + $2 ))" 11
+estab_before=$(tn_counter "$TN_SRV" TcpExt PAWSEstab)
+csum_before=$(tn_counter "$TN_SRV" Tcp InCsumErrors)
+(tn_iperf "$TN_C1" 6 >"$TN_DIR/kill.iperf") &
+loadpid=$!
+sleep 2
+inmap=$(flows_in_map)
+check "the transfer's flows are in the kernel's map ($inmap)" ge "$inmap" 1
+kill -KILL "$TN_DAEMON_PID"; wait "$TN_DAEMON_PID" 2>/dev/null
+sleep 1
+tn_daemon "$OLCONF" "$TN_DIR/daemon.adopted.log"
+check "a new daemon adopts the pinned data path" has "$TN_DIR/daemon.adopted.log" "adopted from"
+wait "$loadpid"
+set -- $(cat "$TN_DIR/kill.iperf")
+check "the transfer completes across kill -9 ($1 Gbit/s, $2 retransmits)" eq "$3" 0
+check "no PAWS drop at the server across kill -9" eq "$(tn_counter "$TN_SRV" TcpExt PAWSEstab)" "$estab_before"
+check "server TcpInCsumErrors stays 0" eq "$(tn_counter "$TN_SRV" Tcp InCsumErrors)" "$csum_before"
+check "no resync was needed" eq "$(tn_daemon_counter "$TN_DIR/daemon.adopted.log" flows_resynced)" 0
+
+echo "# offload: checksums computed in software"
+for ns_if in "$TN_C1 eth0" "$TN_GW lan1" "$TN_GW wan" "$TN_SRV eth0"; do
+	set -- $ns_if
+	in_ns "$1" ethtool -K "$2" tx off rx off >/dev/null 2>&1
+done
+csum_before=$(tn_counter "$TN_SRV" Tcp InCsumErrors)
+ccsum_before=$(tn_counter "$TN_C1" Tcp InCsumErrors)
+set -- $(tn_iperf "$TN_C1" 3)
+check "iperf3 with software checksums completes ($1 Gbit/s)" eq "$3" 0
+check "the server counts no checksum error" eq "$(tn_counter "$TN_SRV" Tcp InCsumErrors)" "$csum_before"
+check "the client counts no checksum error" eq "$(tn_counter "$TN_C1" Tcp InCsumErrors)" "$ccsum_before"
+tn_stop "$TN_DAEMON_PID"
+
+if [ -n "$TSNATD_NOCSUM" ] && [ -x "$TSNATD_NOCSUM" ]; then
+	echo "# negative control: a kernel program that leaves the checksum stale"
+	in_ns "$TN_GW" "$TSNATD" -c "$OLCONF" --unload >/dev/null
+	ip netns exec "$TN_GW" "$TSNATD_NOCSUM" -c "$OLCONF" >"$TN_DIR/daemon.nocsum.log" 2>&1 </dev/null &
+	TN_DAEMON_PID=$!; tn_track $TN_DAEMON_PID
+	sleep 1
+	csum_before=$(tn_counter "$TN_SRV" Tcp InCsumErrors)
+	set -- $(tn_iperf "$TN_C1" 2)
+	bad=$(( $(tn_counter "$TN_SRV" Tcp InCsumErrors) - csum_before ))
+	# Segments with a stale checksum never make it: the transfer stalls
+	# (the gateway's conntrack finds them invalid first) or the server
+	# counts them.
+	check "without the checksum update the transfer fails (rc $3, $1 Gbit/s) or the server counts errors ($bad)" \
+		test "$3" != 0 -o "$bad" -gt 0
+	tn_stop "$TN_DAEMON_PID"
+fi
+
+echo "# --unload"
+in_ns "$TN_GW" "$TSNATD" -c "$OLCONF" --unload >"$TN_DIR/unload.out" 2>&1
+check "tsnatd --unload exits 0" eq $? 0
+set -- $(tc_filters lan1)
+check "no program left on lan1" eq "$(( $1 + $2 ))" 0
+check "no pin left" test ! -e "$BPFFS/tsnatd"
+in_ns "$TN_GW" "$TSNATD" -c "$OLCONF" --unload >/dev/null 2>&1
+check "a second --unload is harmless" eq $? 0
+
+tn_summary offload
