@@ -203,26 +203,32 @@ struct offload_syn {
 };
 
 /* The SYN's TSval' when the kernel data path takes the flow: true with
- * *v set. A retransmitted SYN (its flow's entry, not closing) keeps the
- * flow's offset within its bound; a first SYN gets the domain's next value
- * above everything the programs sent, and its entry is written before the
- * SYN's verdict, so that the SYN-ACK already finds it. False: the flow
- * stays in NFQUEUE (the rules queue whatever the programs did not mark). */
+ * *v set. First, whatever happens, the domain learns the highest TSval'
+ * the programs sent, so that no SYN (NFQUEUE's included) starts below it.
+ * A retransmitted SYN (its flow's entry, not closing) keeps the flow's
+ * offset within its bound; a first SYN gets the domain's next value, and
+ * its entry is written before the SYN's verdict, so that the SYN-ACK
+ * already finds it. False: the flow stays in NFQUEUE (the rules queue
+ * whatever the programs did not mark): a TSval-0 SYN (its rebase is
+ * NFQUEUE's), a draining data path (no put), or a refusal (counted). */
 static __attribute__((noinline, cold)) bool
 offload_syn(const struct offload_path *ol, struct domains *d, const struct offload_syn *in,
 	    struct stats *s, uint32_t *v)
 {
 	struct shift_flow f;
-	uint32_t mark, bound;
-	int32_t e;
-	int r = ol->ops->get(ol->ctx, &in->k, &f);
+	uint32_t mark, bound, e;
+	int r;
 
-	if (r < 0)
+	if (ol->ops->mark(ol->ctx, &mark))
+		domains_note(d, in->worker, in->dom, mark);
+	if (in->tsval == 0 || !ol->ops->put)
+		return false;
+	if ((r = ol->ops->get(ol->ctx, &in->k, &f)) < 0)
 		goto refused;
 	if (r == 1 && (f.flags & (SHIFT_FIN_CLIENT | SHIFT_FIN_SERVER)) !=
 		      (SHIFT_FIN_CLIENT | SHIFT_FIN_SERVER)) {
-		e = (int32_t)(in->mono_ms - f.syn_ms);
-		bound = f.syn_val + (uint32_t)(e < 0 ? 0 : e) + ((uint32_t)(e < 0 ? 0 : e) >> 10);
+		e = (int32_t)(in->mono_ms - f.syn_ms) < 0 ? 0 : in->mono_ms - f.syn_ms;
+		bound = f.syn_val + e + (e >> 10);
 		*v = in->tsval + f.offset;
 		if ((int32_t)(*v - bound) > 0) {
 			*v = bound;
@@ -232,8 +238,6 @@ offload_syn(const struct offload_path *ol, struct domains *d, const struct offlo
 	}
 	if (ol->ops->attach(ol->ctx, in->indev) < 0)
 		goto refused;
-	if (ol->ops->mark(ol->ctx, &mark))
-		domains_note(d, in->worker, in->dom, mark);
 	f = (struct shift_flow){ .syn_ms = in->mono_ms, .last_raw = in->tsval };
 	f.syn_val = domains_next_tsval(d, in->dom, in->now_ms);
 	f.offset = f.syn_val - in->tsval;
@@ -245,7 +249,7 @@ offload_syn(const struct offload_path *ol, struct domains *d, const struct offlo
 	*v = f.syn_val;
 	return true;
 refused:
-	s->offload_fallbacks++;
+	s->offload_refused++;
 	return false;
 }
 
@@ -287,8 +291,7 @@ rewrite_client_syn(const struct policy *pol, const struct mode_ctx *x)
 	}
 	if (over_quota(x))
 		return (struct action){ .kind = ACT_STRIP };
-	/* A TSval-0 SYN needs the rebase only NFQUEUE does (FLOW_REBASE). */
-	if (x->ps->offload && p->tsval != 0) {
+	if (x->ps->offload) {
 		uint32_t v;
 
 		if (rewrite_offload(x, dom, &v))

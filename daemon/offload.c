@@ -162,6 +162,9 @@ out:
 static const struct offload_ops ops = {
 	.get = op_get, .put = op_put, .mark = op_mark, .attach = op_attach,
 };
+/* Draining (offload = false, an earlier daemon's data path pinned): new
+ * flows go through NFQUEUE, above what the programs still send. */
+static const struct offload_ops drain_ops = { .mark = op_mark };
 
 /* ---- loading and adopting ---- */
 
@@ -386,7 +389,7 @@ offload_close(struct offload *o)
 const struct offload_path *
 offload_path(struct offload *o)
 {
-	return o && !o->drain ? &o->path : NULL;
+	return o ? &o->path : NULL;
 }
 
 /* Does any policy rewrite (mode rewrite, or auto with action rewrite)? */
@@ -423,6 +426,7 @@ offload_start(const struct conf *c)
 	 * removed (offload_tick). New flows go through NFQUEUE. */
 	if (o->ncpus > 0 && o->ncpus <= MAX_CPUS && adopt(o, c->offload_dir)) {
 		o->drain = true;
+		o->path.ops = &drain_ops;
 		log_warnx("offload: the kernel data path pinned in %s keeps shifting its "
 			  "flows until they end; then it is removed", c->offload_dir);
 		return o;

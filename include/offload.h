@@ -25,7 +25,8 @@
 struct offload_ops {
 	/* The entry of k: 1 (in *f), 0 none, -1 error. */
 	int (*get)(void *ctx, const struct shift_key *k, struct shift_flow *f);
-	/* Write k's entry (last_ns is set here): 0, or -1. */
+	/* Write k's entry (last_ns is set here): 0, or -1. NULL: the data
+	 * path takes no new flows (draining); only mark is called. */
 	int (*put)(void *ctx, const struct shift_key *k, const struct shift_flow *f);
 	/* The highest TSval' the programs sent (serial order): false if none. */
 	bool (*mark)(void *ctx, uint32_t *mark);
@@ -70,7 +71,7 @@ bool offload_tick(struct offload *o, const struct conf *c, time_t now);
 uint32_t offload_flows(const struct offload *o);
 bool offload_draining(const struct offload *o);
 
-/* For the workers: NULL when draining. */
+/* For the workers (draining: only the mark, no new flows). */
 const struct offload_path *offload_path(struct offload *o);
 
 /* Adopted from pins rather than loaded. */

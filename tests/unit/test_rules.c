@@ -130,8 +130,10 @@ sources_appear_in_rules(void **state)
 }
 
 /* Policies of every mode, with and without sources, both families, named
- * with every character a name may have. */
+ * with every character a name may have (the offload lines have tests of
+ * their own). */
 #define EVERY_KIND \
+	"offload = false;\n" \
 	"queue = { first = 2; count = 2; };\n" \
 	"policies = (\n" \
 	" { name = \"ABCDEFGHIJKLMNOPQRSTUVWXYZ\"; mode = \"strip\";" \
@@ -181,6 +183,69 @@ assert_restore_input(char *r, unsigned *nrules)
 		assert_comment_is_a_name(line, " -m comment --comment \"", "\" -j NFQUEUE --queue-");
 		(*nrules)++;
 	}
+}
+
+#define REWRITE "policies = ( { name = \"r\"; mode = \"rewrite\"; destinations = \"198.51.100.10\"; } );\n"
+
+/* With offload, what the kernel shifted (marked) and the replies on its
+ * connections (connection mark) return before any queue rule. */
+static void
+offload_rules_return_marked_packets_before_the_queue(void **state)
+{
+	char *r = rules_for(REWRITE, RULES_IPTABLES);
+	char *set = strstr(r, "-m mark --mark 0x10000000/0x10000000 -m connmark ! --mark "
+			   "0x10000000/0x10000000 -m comment --comment \"offload\" -j CONNMARK "
+			   "--or-mark 0x10000000");
+	char *ret = strstr(r, "-m mark --mark 0x10000000/0x10000000 -m comment --comment "
+			   "\"offload\" -j RETURN");
+	char *reply = strstr(r, "-p tcp ! --tcp-flags SYN SYN -m connmark --mark "
+			     "0x10000000/0x10000000 -m comment --comment \"offload\" -j RETURN");
+	char *queue = strstr(r, "-j NFQUEUE");
+	(void)state;
+
+	assert_non_null(set);
+	assert_non_null(ret);
+	assert_non_null(reply);
+	assert_non_null(queue);
+	assert_true(set < ret && ret < reply && reply < queue);
+	free(r);
+}
+
+static void
+offload_rules_use_the_configured_mark(void **state)
+{
+	char *r = rules_for("offload_mark = 256;\n" REWRITE, RULES_IP6TABLES);
+	char *n = rules_for("offload_mark = 256;\n" REWRITE, RULES_NFT);
+	(void)state;
+
+	assert_non_null(strstr(r, "-m mark --mark 0x100/0x100 -m comment"));
+	assert_null(strstr(r, "0x10000000"));
+	assert_non_null(strstr(n, "\t\tmeta mark and 0x100 == 0x100 ct mark set ct mark or 0x100 "));
+	assert_non_null(strstr(n, "\t\tmeta mark and 0x100 == 0x100 return"));
+	assert_non_null(strstr(n, "\t\tct mark and 0x100 == 0x100 tcp flags & syn == 0 return"));
+	free(r);
+	free(n);
+}
+
+static void
+no_offload_lines_without_offload_or_rewrite(void **state)
+{
+	char *off = rules_for("offload = false;\n" REWRITE, RULES_IPTABLES);
+	char *strip = rules_for(STRIP, RULES_IPTABLES);
+	char *autostrip = rules_for("policies = ( { name = \"a\"; mode = \"auto\"; "
+				    "destinations = \"198.51.100.10\"; } );\n", RULES_NFT);
+	char *autorw = rules_for("policies = ( { name = \"a\"; mode = \"auto\"; action = "
+				 "\"rewrite\"; destinations = \"198.51.100.10\"; } );\n", RULES_NFT);
+	(void)state;
+
+	assert_null(strstr(off, "mark"));
+	assert_null(strstr(strip, "mark"));
+	assert_null(strstr(autostrip, "mark"));
+	assert_non_null(strstr(autorw, "ct mark"));
+	free(off);
+	free(strip);
+	free(autostrip);
+	free(autorw);
 }
 
 static void
@@ -298,6 +363,9 @@ main(void)
 		cmocka_unit_test(pass_policy_queues_nothing),
 		cmocka_unit_test(nft_rules_have_bypass_and_both_families),
 		cmocka_unit_test(sources_appear_in_rules),
+		cmocka_unit_test(offload_rules_return_marked_packets_before_the_queue),
+		cmocka_unit_test(offload_rules_use_the_configured_mark),
+		cmocka_unit_test(no_offload_lines_without_offload_or_rewrite),
 		cmocka_unit_test(iptables_output_is_rules_headers_and_commit_only),
 		cmocka_unit_test(nft_output_is_rules_and_the_table_only),
 		cmocka_unit_test(name_the_loader_would_refuse_prints_nothing),

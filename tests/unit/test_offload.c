@@ -1,0 +1,427 @@
+/* test_offload.c - rewrite's client SYNs with the kernel data path, through
+ * process_packet(), against a fake of the kernel's flows map (offload.h's
+ * operations): what the daemon writes, when it keeps a flow in NFQUEUE
+ * instead, and that it never touches a packet the kernel shifts. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+
+#include "confutil.h"
+#include "offload.h"
+#include "packet.h"
+#include "pktbuild.h"
+#include "process.h"
+
+#define NOW_MS 1000000u
+#define MONO_MS 5000u
+#define CLIENT "192.0.2.5"
+#define SERVER "198.51.100.10"
+
+/* ---- the fake kernel: one map of a few entries ---- */
+#define FAKE_MAX 8
+static struct fake {
+	struct shift_key k[FAKE_MAX];
+	struct shift_flow f[FAKE_MAX];
+	int n;
+	int gets, puts, attaches;
+	uint32_t attached_to;
+	bool fail_get, fail_put, fail_attach;
+	bool has_mark;
+	uint32_t mark;
+} fk;
+
+static int
+fake_find(const struct shift_key *k)
+{
+	for (int i = 0; i < fk.n; i++)
+		if (memcmp(&fk.k[i], k, sizeof(*k)) == 0)
+			return i;
+	return -1;
+}
+
+static int
+fake_get(void *ctx, const struct shift_key *k, struct shift_flow *f)
+{
+	int i;
+
+	(void)ctx;
+	fk.gets++;
+	if (fk.fail_get)
+		return -1;
+	if ((i = fake_find(k)) < 0)
+		return 0;
+	*f = fk.f[i];
+	return 1;
+}
+
+static int
+fake_put(void *ctx, const struct shift_key *k, const struct shift_flow *f)
+{
+	int i;
+
+	(void)ctx;
+	fk.puts++;
+	if (fk.fail_put)
+		return -1;
+	if ((i = fake_find(k)) < 0) {
+		assert_true(fk.n < FAKE_MAX);
+		i = fk.n++;
+	}
+	fk.k[i] = *k;
+	fk.f[i] = *f;
+	return 0;
+}
+
+static bool
+fake_mark(void *ctx, uint32_t *mark)
+{
+	(void)ctx;
+	*mark = fk.mark;
+	return fk.has_mark;
+}
+
+static int
+fake_attach(void *ctx, uint32_t ifindex)
+{
+	(void)ctx;
+	fk.attaches++;
+	fk.attached_to = ifindex;
+	return fk.fail_attach ? -1 : 0;
+}
+
+static const struct offload_ops fake_ops = { fake_get, fake_put, fake_mark, fake_attach };
+static const struct offload_path fake_path = { &fake_ops, NULL };
+
+/* ---- the daemon's side ---- */
+static struct conf *conf;
+static struct domains *doms;
+static struct proc_state ps;
+static struct stats st;
+static uint8_t buf[PB_MAX], orig[PB_MAX];
+static size_t len;
+
+static int
+setup(void **state)
+{
+	(void)state;
+	conf = conf_from_text("policies = ( { name = \"legacy\"; mode = \"rewrite\"; "
+			      "destinations = \"198.51.100.0/24\"; "
+			      "translated_source = \"198.51.100.1\"; } );\n", NULL);
+	doms = domains_new(1);
+	if (!conf || !doms)
+		return -1;
+	conf->pol[0].domain = domains_intern(doms, 4, conf->pol[0].tsrc[0].addr);
+	memset(&fk, 0, sizeof(fk));
+	memset(&st, 0, sizeof(st));
+	ps = (struct proc_state){ .flows = flow_table_new(1024, 42), .domains = doms,
+		.offload = &fake_path, .now = 100, .now_ms = NOW_MS, .mono_ms = MONO_MS };
+	return ps.flows ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	flow_table_free(ps.flows);
+	domains_free(doms);
+	conf_free(conf);
+	return 0;
+}
+
+/* A segment client -> server (or back), NOP NOP TS unless no_ts. */
+static enum proc_result
+seg(uint8_t flags, bool reply, uint32_t tsval, uint32_t tsecr, bool no_ts)
+{
+	struct pb_opts o = {0};
+	struct proc_pkt in;
+
+	if (!no_ts) {
+		pb_nop(&o);
+		pb_nop(&o);
+		pb_ts(&o, tsval, tsecr);
+	}
+	len = pb_build(buf, &(struct pb_spec){ .family = 4, .opts = &o, .flags = flags,
+		.saddr = reply ? SERVER : CLIENT, .daddr = reply ? CLIENT : SERVER,
+		.sport = reply ? 80 : 40000, .dport = reply ? 40000 : 80,
+		.payload = flags & TCPF_SYN ? 0 : 20 });
+	memcpy(orig, buf, len);
+	in = (struct proc_pkt){ .buf = buf, .len = len, .indev = 3, .outdev = 4 };
+	return process_packet(conf, &ps, &in, &st);
+}
+
+static uint32_t
+sent_tsval(void)
+{
+	struct pkt p;
+
+	assert_int_equal(pkt_parse(buf, len, &p), PKT_OK);
+	return p.tsval;
+}
+
+static bool
+csum_ok(void)
+{
+	return pb_tcp_csum_ok(buf, len);
+}
+
+static struct shift_key
+key(void)
+{
+	struct shift_key k = { .family = 4, .client_port = htons(40000), .server_port = htons(80) };
+
+	inet_pton(AF_INET, CLIENT, k.client);
+	inet_pton(AF_INET, SERVER, k.server);
+	return k;
+}
+
+static void
+first_syn_writes_the_kernel_entry_and_keeps_no_flow(void **state)
+{
+	struct shift_key k = key();
+	int i;
+
+	(void)state;
+	assert_int_equal(seg(TCPF_SYN, false, 777, 0, false), PROC_MODIFIED);
+	assert_int_equal(fk.n, 1);
+	i = fake_find(&k);
+	assert_int_equal(i, 0);
+	assert_int_equal(fk.f[i].syn_val, sent_tsval());
+	assert_int_equal(fk.f[i].offset, sent_tsval() - 777);
+	assert_int_equal(fk.f[i].syn_ms, MONO_MS);
+	assert_int_equal(fk.f[i].last_raw, 777);
+	assert_int_equal(fk.f[i].flags, 0);
+	assert_int_equal(flow_count(ps.flows), 0);
+	assert_int_equal(st.flows_offloaded, 1);
+	assert_int_equal(st.flows_created, 1);
+	assert_true(csum_ok());
+}
+
+static void
+first_syn_starts_at_the_domain_clock(void **state)
+{
+	(void)state;
+	seg(TCPF_SYN, false, 777, 0, false);
+	assert_int_equal(sent_tsval(), NOW_MS);
+}
+
+static void
+first_syn_attaches_to_its_input_interface(void **state)
+{
+	(void)state;
+	seg(TCPF_SYN, false, 777, 0, false);
+	assert_int_equal(fk.attaches, 1);
+	assert_int_equal(fk.attached_to, 3);
+}
+
+static void
+next_syn_starts_above_what_the_kernel_sent(void **state)
+{
+	(void)state;
+	fk.has_mark = true;
+	fk.mark = NOW_MS + 5000;
+	seg(TCPF_SYN, false, 777, 0, false);
+	assert_int_equal(sent_tsval(), NOW_MS + 5000);
+}
+
+static void
+a_kernel_mark_behind_the_clock_changes_nothing(void **state)
+{
+	(void)state;
+	fk.has_mark = true;
+	fk.mark = NOW_MS - 5000;
+	seg(TCPF_SYN, false, 777, 0, false);
+	assert_int_equal(sent_tsval(), NOW_MS);
+}
+
+static void
+retransmitted_syn_keeps_the_entry_offset(void **state)
+{
+	uint32_t first;
+
+	(void)state;
+	seg(TCPF_SYN, false, 777, 0, false);
+	first = sent_tsval();
+	ps.now_ms += 3000;	/* the domain clock moved on */
+	ps.mono_ms += 1000;
+	seg(TCPF_SYN, false, 1777, 0, false);
+	assert_int_equal(sent_tsval(), first + 1000);
+	assert_int_equal(fk.puts, 1);
+	assert_int_equal(st.flows_offloaded, 1);
+}
+
+static void
+retransmitted_syn_stays_within_the_bound(void **state)
+{
+	uint32_t first;
+
+	(void)state;
+	seg(TCPF_SYN, false, 777, 0, false);
+	first = sent_tsval();
+	ps.mono_ms += 1000;
+	seg(TCPF_SYN, false, 777 + 900000, 0, false);	/* 900 s in 1 s */
+	assert_int_equal(sent_tsval(), first + 1000);	/* 1000 + 1000 >> 10 */
+	assert_int_equal(st.ts_clamped, 1);
+}
+
+static void
+syn_on_a_closed_entry_is_a_new_connection(void **state)
+{
+	struct shift_key k = key();
+
+	(void)state;
+	seg(TCPF_SYN, false, 777, 0, false);
+	fk.f[fake_find(&k)].flags = SHIFT_FIN_CLIENT | SHIFT_FIN_SERVER | SHIFT_ANSWERED;
+	ps.now_ms += 3000;
+	seg(TCPF_SYN, false, 5, 0, false);
+	assert_int_equal(sent_tsval(), NOW_MS + 3000);
+	assert_int_equal(fk.f[fake_find(&k)].offset, NOW_MS + 3000 - 5);
+	assert_int_equal(fk.f[fake_find(&k)].flags, 0);
+	assert_int_equal(st.flows_offloaded, 2);
+}
+
+static void
+server_packets_pass_untouched_for_the_kernel(void **state)
+{
+	(void)state;
+	seg(TCPF_SYN, false, 777, 0, false);
+	assert_int_equal(seg(TCPF_SYN | TCPF_ACK, true, 9, NOW_MS, false), PROC_PASS);
+	assert_memory_equal(buf, orig, len);
+	assert_int_equal(seg(TCPF_ACK, true, 10, NOW_MS, false), PROC_PASS);
+	assert_memory_equal(buf, orig, len);
+}
+
+static void
+client_packets_after_the_syn_pass_untouched(void **state)
+{
+	(void)state;
+	seg(TCPF_SYN, false, 777, 0, false);
+	assert_int_equal(seg(TCPF_ACK, false, 778, 9, false), PROC_PASS);
+	assert_memory_equal(buf, orig, len);
+	assert_int_equal(seg(TCPF_FIN | TCPF_ACK, false, 779, 9, false), PROC_PASS);
+	assert_memory_equal(buf, orig, len);
+}
+
+/* Refusals: the flow is kept in NFQUEUE, as without offload. */
+static void
+attach_refused_keeps_the_flow_in_nfqueue(void **state)
+{
+	(void)state;
+	fk.fail_attach = true;
+	assert_int_equal(seg(TCPF_SYN, false, 777, 0, false), PROC_MODIFIED);
+	assert_int_equal(fk.n, 0);
+	assert_int_equal(flow_count(ps.flows), 1);
+	assert_int_equal(st.offload_refused, 1);
+	assert_int_equal(st.flows_offloaded, 0);
+	/* and the daemon shifts its packets itself */
+	assert_int_equal(seg(TCPF_SYN | TCPF_ACK, true, 9, NOW_MS, false), PROC_MODIFIED);
+}
+
+static void
+put_refused_keeps_the_flow_in_nfqueue(void **state)
+{
+	(void)state;
+	fk.fail_put = true;
+	assert_int_equal(seg(TCPF_SYN, false, 777, 0, false), PROC_MODIFIED);
+	assert_int_equal(flow_count(ps.flows), 1);
+	assert_int_equal(st.offload_refused, 1);
+}
+
+static void
+lookup_error_keeps_the_flow_in_nfqueue(void **state)
+{
+	(void)state;
+	fk.fail_get = true;
+	assert_int_equal(seg(TCPF_SYN, false, 777, 0, false), PROC_MODIFIED);
+	assert_int_equal(fk.puts, 0);
+	assert_int_equal(flow_count(ps.flows), 1);
+	assert_int_equal(st.offload_refused, 1);
+}
+
+static void
+fallback_syn_still_starts_above_the_kernel_mark(void **state)
+{
+	(void)state;
+	fk.has_mark = true;
+	fk.mark = NOW_MS + 7000;
+	fk.fail_put = true;
+	seg(TCPF_SYN, false, 777, 0, false);
+	assert_int_equal(sent_tsval(), NOW_MS + 7000);
+}
+
+static void
+tsval_zero_syn_goes_to_nfqueue_for_its_rebase(void **state)
+{
+	(void)state;
+	assert_int_equal(seg(TCPF_SYN, false, 0, 0, false), PROC_MODIFIED);
+	assert_int_equal(fk.gets + fk.puts, 0);
+	assert_int_equal(flow_count(ps.flows), 1);
+}
+
+static void
+syn_without_timestamp_touches_neither(void **state)
+{
+	(void)state;
+	assert_int_equal(seg(TCPF_SYN, false, 0, 0, true), PROC_PASS);
+	assert_int_equal(fk.gets + fk.puts + fk.attaches, 0);
+	assert_int_equal(flow_count(ps.flows), 0);
+}
+
+static void
+nfqueue_flow_from_before_keeps_its_path(void **state)
+{
+	(void)state;
+	ps.offload = NULL;	/* a flow restored from NFQUEUE state */
+	seg(TCPF_SYN, false, 777, 0, false);
+	ps.offload = &fake_path;
+	assert_int_equal(seg(TCPF_ACK, false, 778, 9, false), PROC_MODIFIED);
+	assert_int_equal(fk.gets + fk.puts, 0);
+}
+
+static void
+draining_path_takes_no_flow_but_raises_the_clock(void **state)
+{
+	static const struct offload_ops drain = { .mark = fake_mark };
+	static const struct offload_path drain_path = { &drain, NULL };
+
+	(void)state;
+	ps.offload = &drain_path;
+	fk.has_mark = true;
+	fk.mark = NOW_MS + 9000;
+	assert_int_equal(seg(TCPF_SYN, false, 777, 0, false), PROC_MODIFIED);
+	assert_int_equal(sent_tsval(), NOW_MS + 9000);
+	assert_int_equal(flow_count(ps.flows), 1);
+	assert_int_equal(st.offload_refused, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(first_syn_writes_the_kernel_entry_and_keeps_no_flow),
+		T(first_syn_starts_at_the_domain_clock),
+		T(first_syn_attaches_to_its_input_interface),
+		T(next_syn_starts_above_what_the_kernel_sent),
+		T(a_kernel_mark_behind_the_clock_changes_nothing),
+		T(retransmitted_syn_keeps_the_entry_offset),
+		T(retransmitted_syn_stays_within_the_bound),
+		T(syn_on_a_closed_entry_is_a_new_connection),
+		T(server_packets_pass_untouched_for_the_kernel),
+		T(client_packets_after_the_syn_pass_untouched),
+		T(attach_refused_keeps_the_flow_in_nfqueue),
+		T(put_refused_keeps_the_flow_in_nfqueue),
+		T(lookup_error_keeps_the_flow_in_nfqueue),
+		T(fallback_syn_still_starts_above_the_kernel_mark),
+		T(tsval_zero_syn_goes_to_nfqueue_for_its_rebase),
+		T(syn_without_timestamp_touches_neither),
+		T(nfqueue_flow_from_before_keeps_its_path),
+		T(draining_path_takes_no_flow_but_raises_the_clock),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
