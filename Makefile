@@ -317,7 +317,7 @@ bench-smoke: all $(BENCH_BINS)
 
 # Everything: the unit tests plain and under ASan+UBSan, a short fuzz run,
 # then e2e (root).
-check: all unit
+check: all unit bpf
 	$(MAKE) --no-print-directory ASAN=1 UBSAN=1 unit
 	$(MAKE) --no-print-directory tsan
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)

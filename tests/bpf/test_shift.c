@@ -19,6 +19,8 @@
 #include "shift.h"
 #include "shift.skel.h"
 
+#define MARK 0x10000000u
+
 static struct shift *skel;
 static char verifier_log[1 << 16];
 
@@ -38,6 +40,7 @@ setup(void **state)
 	skel = shift__open();
 	if (!skel)
 		return -1;
+	skel->rodata->mark_bit = MARK;
 	bpf_program__set_log_buf(skel->progs.shift_ingress, verifier_log, sizeof(verifier_log));
 	bpf_program__set_log_level(skel->progs.shift_ingress, 4);	/* statistics */
 	if (shift__load(skel)) {
@@ -68,7 +71,18 @@ frame(uint8_t *out, const uint8_t *pkt, size_t len, int family)
 
 /* A client segment (or the server's reply) with NOP NOP TS. */
 static size_t
+segment_f(uint8_t *pkt, int family, bool reply, uint32_t tsval, uint32_t tsecr,
+	  uint8_t flags);
+
+static size_t
 segment(uint8_t *pkt, int family, bool reply, uint32_t tsval, uint32_t tsecr)
+{
+	return segment_f(pkt, family, reply, tsval, tsecr, TCPF_ACK);
+}
+
+static size_t
+segment_f(uint8_t *pkt, int family, bool reply, uint32_t tsval, uint32_t tsecr,
+	  uint8_t flags)
 {
 	struct pb_opts o = {0};
 
@@ -76,7 +90,7 @@ segment(uint8_t *pkt, int family, bool reply, uint32_t tsval, uint32_t tsecr)
 	pb_nop(&o);
 	pb_ts(&o, tsval, tsecr);
 	return pb_build(pkt, &(struct pb_spec){ .family = family, .opts = &o,
-		.flags = TCPF_ACK, .payload = 100,
+		.flags = flags, .payload = flags & TCPF_SYN ? 0 : 100,
 		.saddr = family == 4 ? (reply ? "198.51.100.10" : "192.0.2.5") :
 				       (reply ? "2001:db8:1::10" : "2001:db8::5"),
 		.daddr = family == 4 ? (reply ? "192.0.2.5" : "198.51.100.10") :
@@ -99,19 +113,24 @@ add_flow(int family, uint32_t offset, uint32_t syn_val, uint32_t syn_ms)
 					      sizeof(f), BPF_ANY), 0);
 }
 
-/* Run prog on pkt; the IP packet after it back in pkt. */
-static void
+/* Run prog on pkt; the IP packet after it back in pkt; the skb's mark
+ * after it returned. */
+static uint32_t
 run(struct bpf_program *prog, uint8_t *pkt, size_t len, int family)
 {
 	uint8_t in[PB_MAX + 14], out[PB_MAX + 14];
+	struct __sk_buff ctx = { 0 }, ctx_out = { 0 };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = 0,
-		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+		    .ctx_out = &ctx_out, .ctx_size_out = sizeof(ctx_out));
 
 	opts.data_size_in = (uint32_t)frame(in, pkt, len, family);
 	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(prog), &opts), 0);
 	assert_int_equal(opts.retval, 0);			/* TC_ACT_OK */
 	assert_int_equal(opts.data_size_out, opts.data_size_in);
 	memcpy(pkt, out + 14, len);
+	return ctx_out.mark;
 }
 
 static struct pkt
@@ -218,6 +237,128 @@ ipv6_flow_is_shifted_both_ways(void **state)
 	assert_true(pb_tcp_csum_ok(pkt, len));
 }
 
+static struct shift_key
+flow_key(int family)
+{
+	struct shift_key k = { .family = (uint8_t)family,
+		.client_port = htons(40000), .server_port = htons(80) };
+
+	inet_pton(family == 4 ? AF_INET : AF_INET6, family == 4 ? "192.0.2.5" : "2001:db8::5",
+		  k.client);
+	inet_pton(family == 4 ? AF_INET : AF_INET6, family == 4 ? "198.51.100.10" : "2001:db8:1::10",
+		  k.server);
+	return k;
+}
+
+static bool
+entry(int family, struct shift_flow *f)
+{
+	struct shift_key k = flow_key(family);
+
+	return bpf_map__lookup_elem(skel->maps.shift_flows, &k, sizeof(k), f, sizeof(*f), 0) == 0;
+}
+
+static void
+client_syn_is_left_to_the_daemon(void **state)
+{
+	uint8_t pkt[PB_MAX], orig[PB_MAX];
+	size_t len = segment_f(pkt, 4, false, 1000, 0, TCPF_SYN);
+	(void)state;
+
+	add_flow(4, 5000000, 5001000, mono_ms());
+	memcpy(orig, pkt, len);
+	assert_int_equal(run(skel->progs.shift_ingress, pkt, len, 4), 0);
+	assert_memory_equal(pkt, orig, len);
+}
+
+static void
+shifted_client_packet_carries_the_mark(void **state)
+{
+	uint8_t pkt[PB_MAX];
+	size_t len = segment(pkt, 4, false, 1000, 777);
+	(void)state;
+
+	add_flow(4, 5000000, 5001000, mono_ms());
+	assert_int_equal(run(skel->progs.shift_ingress, pkt, len, 4), MARK);
+	len = segment(pkt, 4, true, 42, 5001000);
+	assert_int_equal(run(skel->progs.shift_egress, pkt, len, 4), 0);
+}
+
+static void
+packet_of_no_flow_gets_no_mark(void **state)
+{
+	uint8_t pkt[PB_MAX];
+	size_t len = segment(pkt, 4, false, 1000, 777);
+	(void)state;
+
+	pkt[21] = 0x98;		/* another client port: no flow */
+	assert_int_equal(run(skel->progs.shift_ingress, pkt, len, 4), 0);
+}
+
+static void
+rst_ends_the_flow_and_is_still_shifted(void **state)
+{
+	uint8_t pkt[PB_MAX];
+	size_t len = segment_f(pkt, 4, false, 1000, 777, TCPF_RST | TCPF_ACK);
+	struct shift_flow f;
+	(void)state;
+
+	add_flow(4, 5000000, 5001000, mono_ms());
+	run(skel->progs.shift_ingress, pkt, len, 4);
+	assert_int_equal(parsed(pkt, len).tsval, 5001000);
+	assert_true(pb_tcp_csum_ok(pkt, len));
+	assert_false(entry(4, &f));
+}
+
+static void
+fins_and_the_answer_are_recorded(void **state)
+{
+	uint8_t pkt[PB_MAX];
+	size_t len;
+	struct shift_flow f;
+	(void)state;
+
+	add_flow(4, 5000000, 5001000, mono_ms());
+	len = segment(pkt, 4, false, 1000, 777);
+	run(skel->progs.shift_ingress, pkt, len, 4);
+	assert_true(entry(4, &f));
+	assert_int_equal(f.flags, 0);
+	assert_int_equal(f.last_raw, 1000);
+	assert_true(f.last_ns > 0);
+	len = segment_f(pkt, 4, true, 42, 5001000, TCPF_FIN | TCPF_ACK);
+	run(skel->progs.shift_egress, pkt, len, 4);
+	assert_true(entry(4, &f));
+	assert_int_equal(f.flags, SHIFT_ANSWERED | SHIFT_FIN_SERVER);
+	len = segment_f(pkt, 4, false, 1001, 42, TCPF_FIN | TCPF_ACK);
+	run(skel->progs.shift_ingress, pkt, len, 4);
+	assert_true(entry(4, &f));
+	assert_int_equal(f.flags, SHIFT_ANSWERED | SHIFT_FIN_SERVER | SHIFT_FIN_CLIENT);
+}
+
+/* The highest TSval' this CPU sent, for the daemon's next SYN. */
+static void
+ingress_raises_the_mark_and_never_lowers_it(void **state)
+{
+	uint8_t pkt[PB_MAX];
+	size_t len;
+	uint64_t v[256] = { 0 };
+	uint32_t zero = 0, hi = 0;
+	int ncpu = libbpf_num_possible_cpus();
+	(void)state;
+
+	add_flow(4, 5000000, 5001000, mono_ms());
+	len = segment(pkt, 4, false, 1000, 777);
+	run(skel->progs.shift_ingress, pkt, len, 4);
+	len = segment(pkt, 4, false, 900, 777);		/* an older segment */
+	run(skel->progs.shift_ingress, pkt, len, 4);
+	assert_int_equal(bpf_map__lookup_elem(skel->maps.shift_marks, &zero, sizeof(zero), v,
+					      sizeof(v[0]) * (size_t)ncpu, 0), 0);
+	for (int i = 0; i < ncpu; i++)
+		if ((v[i] & SHIFT_MARK_VALID) && (int32_t)((uint32_t)v[i] - hi) > 0)
+			hi = (uint32_t)v[i];
+	assert_int_equal(hi, 5001000);
+}
+
 int
 main(void)
 {
@@ -227,6 +368,12 @@ main(void)
 		cmocka_unit_test(hostile_jump_is_clamped_to_the_bound),
 		cmocka_unit_test(packet_of_no_flow_is_untouched),
 		cmocka_unit_test(ipv6_flow_is_shifted_both_ways),
+		cmocka_unit_test(client_syn_is_left_to_the_daemon),
+		cmocka_unit_test(shifted_client_packet_carries_the_mark),
+		cmocka_unit_test(packet_of_no_flow_gets_no_mark),
+		cmocka_unit_test(rst_ends_the_flow_and_is_still_shifted),
+		cmocka_unit_test(fins_and_the_answer_are_recorded),
+		cmocka_unit_test(ingress_raises_the_mark_and_never_lowers_it),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
