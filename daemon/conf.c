@@ -163,10 +163,13 @@ static const struct conf_key conf_table[] = {
 		 "shifted, which the firewall rules use to keep them (and, through "
 		 "the connection mark, their replies) out of the queue; pick bits no "
 		 "other rule on the gateway uses" },
-	{ "offload_dir", CONF_PATH, .def_text = "/sys/fs/bpf/tsnatd", CF(offload_dir),
-	  .doc = "where the programs and maps are pinned, in a bpf file system: a "
-		 "restarted tsnatd adopts them, so rewritten flows keep their shift "
-		 "across a restart or a crash; tsnatd --unload removes them" },
+	{ "offload_dir", CONF_PATH, .def_text = "/run/tsnatd/bpf", CF(offload_dir),
+	  .doc = "where the programs and maps are pinned: a bpf file system, or a "
+		 "directory to be made in one. A restarted tsnatd adopts them, so "
+		 "rewritten flows keep their shift across a restart or a crash; "
+		 "tsnatd --unload removes them. tsnatd.service mounts a bpf file "
+		 "system of its own on /run/tsnatd/bpf, owned by the user tsnatd "
+		 "(/sys/fs/bpf is root's alone)" },
 	{ "policies", CONF_LIST,
 	  .doc = "the policies, tried in order: the first whose destinations (and "
 		 "sources, if given) match a connection decides" },

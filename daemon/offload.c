@@ -268,6 +268,8 @@ load(struct offload *o, const struct conf *c, char *why, size_t whylen)
 	return 0;
 }
 
+/* dir is on a bpf file system (a mount point itself, or to be made in
+ * one). */
 static bool
 is_bpffs(const char *dir)
 {
@@ -275,6 +277,8 @@ is_bpffs(const char *dir)
 	char parent[256];
 	char *slash;
 
+	if (statfs(dir, &st) == 0)
+		return st.f_type == BPF_FS_MAGIC;
 	snprintf(parent, sizeof(parent), "%s", dir);
 	if ((slash = strrchr(parent, '/')) && slash != parent)
 		*slash = '\0';
@@ -347,8 +351,8 @@ offload_open(const struct conf *c, char *why, size_t whylen)
 		return NULL;
 	}
 	if (!is_bpffs(c->offload_dir)) {
-		snprintf(why, whylen, "the parent of %s is not a bpf file system (mount -t "
-			 "bpf bpf /sys/fs/bpf)", c->offload_dir);
+		snprintf(why, whylen, "%s is not on a bpf file system (mount -t bpf bpf "
+			 "DIR; tsnatd.service mounts one on /run/tsnatd/bpf)", c->offload_dir);
 		return NULL;
 	}
 	if (mkdir(c->offload_dir, 0700) < 0 && errno != EEXIST) {
@@ -604,7 +608,8 @@ offload_unload(const char *dir)
 		if_freenameindex(ifs);
 	close_fds(fd);
 	unpin_all(dir);
-	if (rmdir(dir) < 0 && errno != ENOENT) {
+	/* a mount point (tsnatd.service's) stays; EBUSY says it is one */
+	if (rmdir(dir) < 0 && errno != ENOENT && errno != EBUSY) {
 		fprintf(stderr, "tsnatd: %s: %s\n", dir, strerror(errno));
 		return -1;
 	}

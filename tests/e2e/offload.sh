@@ -94,7 +94,7 @@ for path in offload nooffload failoffload; do
 			check "$path, $variant: the daemon shifted the flows' packets ($rw)" gt "$rw" 100
 			;;
 		failoffload)
-			check "$path, $variant: the daemon says why not" has "$log" "offload: NOT USED: .*not a bpf file system"
+			check "$path, $variant: the daemon says why not" has "$log" "offload: NOT USED: .*not on a bpf file system"
 			check "$path, $variant: no flow went to the kernel" eq "$off" 0
 			check "$path, $variant: the daemon shifted the flows' packets ($rw)" gt "$rw" 100
 			;;
