@@ -139,6 +139,46 @@ control_addr(int family, const uint8_t *addr, char *buf, size_t len)
 	return inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, buf, (socklen_t)len);
 }
 
+static const char *const offload_state_name[] = {
+	[CONTROL_OFFLOAD_UNNEEDED] = "unneeded", [CONTROL_OFFLOAD_OFF] = "off",
+	[CONTROL_OFFLOAD_ACTIVE] = "active", [CONTROL_OFFLOAD_DRAINING] = "draining",
+};
+
+/* The kernel data path in one line of text. */
+static void
+control_offload_line(const struct control_offload *ol, struct textbuf *rows)
+{
+	switch (ol->state) {
+	case CONTROL_OFFLOAD_UNNEEDED:
+		textbuf_printf(rows, "offload\tunneeded (no policy rewrites)\n");
+		break;
+	case CONTROL_OFFLOAD_OFF:
+		textbuf_printf(rows, "offload\toff: %s\n", ol->reason ? ol->reason : "?");
+		break;
+	case CONTROL_OFFLOAD_ACTIVE:
+		textbuf_printf(rows, "offload\tactive (%s %s), %u flows, on: %s\n",
+			       ol->adopted ? "adopted from" : "loaded in", ol->dir ? ol->dir : "?",
+			       ol->flows, *ol->interfaces ? ol->interfaces : "none yet");
+		break;
+	case CONTROL_OFFLOAD_DRAINING:
+		textbuf_printf(rows, "offload\tdraining: %u flows still shifted in the kernel\n",
+			       ol->flows);
+		break;
+	}
+}
+
+static void
+control_offload_json(const struct control_offload *ol, struct textbuf *o)
+{
+	textbuf_printf(o, ", \"offload\": {\"state\": \"%s\", \"adopted\": %s, \"flows\": %u, "
+		       "\"interfaces\": ", offload_state_name[ol->state],
+		       ol->adopted ? "true" : "false", ol->flows);
+	textbuf_json_str(o, ol->interfaces);
+	textbuf_printf(o, ", \"reason\": ");
+	textbuf_json_str(o, ol->reason ? ol->reason : "");
+	textbuf_printf(o, "}");
+}
+
 static void
 control_status(const struct control_data *d, bool json, struct textbuf *o)
 {
@@ -161,13 +201,16 @@ control_status(const struct control_data *d, bool json, struct textbuf *o)
 			textbuf_json_str(o, policy_mode_name(c->pol[i].mode));
 			textbuf_printf(o, ", \"destinations\": %zu}", c->pol[i].ndst);
 		}
-		textbuf_printf(o, "]}\n");
+		textbuf_printf(o, "]");
+		control_offload_json(&d->offload, o);
+		textbuf_printf(o, "}\n");
 		return;
 	}
 	textbuf_printf(&rows, "version\t%s\nuptime\t%llus\nconfig\t%s\nenabled\t%s\n"
 		       "queues\t%u..%u\n", d->version, (unsigned long long)d->uptime_s,
 		       d->config_path, c->enabled ? "yes" : "no (all new flows pass)",
 		       c->queue_first, c->queue_first + c->queue_count - 1);
+	control_offload_line(&d->offload, &rows);
 	control_table(&rows, o);
 	textbuf_reset(&rows);
 	textbuf_printf(o, "\n");

@@ -77,6 +77,8 @@ ctlsrv_gather(struct ctlsrv *s, struct control_data *cd)
 	}
 	if (s->d.discovery)
 		cd->nsrv = discovery_snapshot(s->d.discovery, s->srv, DISCOVERY_MAX_DEFAULT);
+	if (s->d.offload)
+		s->d.offload(&cd->offload);
 	cd->srv = s->srv;
 }
 

@@ -390,6 +390,27 @@ mono_ms(void)
 	return (uint64_t)mono.tv_sec * 1000 + (uint64_t)mono.tv_nsec / 1000000;
 }
 
+/* The kernel data path for tsnatctl status and the metrics. */
+static void
+offload_status(struct control_offload *out)
+{
+	const struct conf *c = atomic_load(&current);
+	uint64_t cnt[SHIFT_NCOUNTERS];
+
+	_Static_assert(SHIFT_NCOUNTERS == CONTROL_OFFLOAD_COUNTERS, "offload counters");
+	*out = (struct control_offload){ .dir = c->offload_dir, .reason = offload_why() };
+	if (!offload) {
+		out->state = *offload_why() ? CONTROL_OFFLOAD_OFF : CONTROL_OFFLOAD_UNNEEDED;
+		return;
+	}
+	out->state = offload_draining(offload) ? CONTROL_OFFLOAD_DRAINING : CONTROL_OFFLOAD_ACTIVE;
+	out->adopted = offload_adopted(offload);
+	out->flows = offload_flows(offload);
+	offload_interfaces(offload, out->interfaces, sizeof(out->interfaces));
+	offload_counters(offload, cnt);
+	memcpy(out->counters, cnt, sizeof(cnt));
+}
+
 /* The control socket and what it reads; NULL never (a socket that cannot
  * be opened is warned about and the daemon runs on). */
 static struct ctlsrv *
@@ -398,7 +419,7 @@ control_open(struct engine *e, const char *path, uint64_t start, struct ctl_relo
 	const struct ctlsrv_deps deps = {
 		.current = &current, .engine = e, .domains = domains, .discovery = discovery,
 		.config_path = path, .version = TSNATD_VERSION, .start_ms = start,
-		.reload = ctl_reload, .reload_ctx = rl,
+		.reload = ctl_reload, .reload_ctx = rl, .offload = offload_status,
 	};
 	struct ctlsrv *ctl = ctlsrv_new(&deps);
 

@@ -146,11 +146,42 @@ metrics_servers(const struct control_data *d, struct textbuf *o)
 			      offsetof(struct discovery_server, contrary));
 }
 
+/* The kernel data path: its state and the programs' counters. */
+static void
+metrics_offload(const struct control_data *d, struct textbuf *o)
+{
+	static const struct { const char *name, *help; int idx; } ctr[] = {
+		{ "offload_clamped_total", "client TSvals the kernel clamped to their bound", 2 },
+		{ "offload_no_timestamp_total", "packets of offloaded flows without timestamp", 3 },
+		{ "offload_errors_total", "packet edits the kernel refused (sent unshifted)", 5 },
+		{ "offload_resets_total", "offloaded flows ended by a RST", 6 },
+	};
+	const struct control_offload *ol = &d->offload;
+
+	metrics_family(o, "offload_active", "gauge",
+		       "1 while rewritten flows are shifted in the kernel (tc BPF)");
+	textbuf_printf(o, "tsnatd_offload_active %d\n", ol->state == CONTROL_OFFLOAD_ACTIVE);
+	metrics_family(o, "offload_flows", "gauge", "flows in the kernel's map at the last sweep");
+	textbuf_printf(o, "tsnatd_offload_flows %u\n", ol->flows);
+	metrics_family(o, "offload_shifted_packets_total", "counter",
+		       "packets the kernel shifted: ingress TSval, egress TSecr");
+	textbuf_printf(o, "tsnatd_offload_shifted_packets_total{direction=\"ingress\"} %llu\n",
+		       (unsigned long long)ol->counters[0]);
+	textbuf_printf(o, "tsnatd_offload_shifted_packets_total{direction=\"egress\"} %llu\n",
+		       (unsigned long long)ol->counters[1]);
+	for (size_t i = 0; i < sizeof(ctr) / sizeof(ctr[0]); i++) {
+		metrics_family(o, ctr[i].name, "counter", ctr[i].help);
+		textbuf_printf(o, "tsnatd_%s %llu\n", ctr[i].name,
+			       (unsigned long long)ol->counters[ctr[i].idx]);
+	}
+}
+
 void
 metrics_render(const struct control_data *d, struct textbuf *o)
 {
 	metrics_info(d, o);
 	metrics_stats(d, o);
+	metrics_offload(d, o);
 	metrics_domains(d, o);
 	metrics_servers(d, o);
 }

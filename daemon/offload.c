@@ -407,15 +407,24 @@ rewrites(const struct conf *c)
 	return false;
 }
 
+static char last_why[OFFLOAD_WHY];
+
+const char *
+offload_why(void)
+{
+	return last_why;
+}
+
 struct offload *
 offload_start(const struct conf *c)
 {
-	char why[OFFLOAD_WHY] = "";
+	char *why = last_why;
 	struct offload *o;
 
+	why[0] = '\0';
 	if (!rewrites(c))
 		return NULL;
-	if ((o = offload_open(c, why, sizeof(why)))) {
+	if ((o = offload_open(c, why, sizeof(last_why)))) {
 		log_info("offload: rewritten flows are shifted in the kernel (tc on %s "
 			 "interfaces), programs and maps %s %s", c->offload_interfaces,
 			 o->adopted ? "adopted from" : "loaded and pinned in", c->offload_dir);

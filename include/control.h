@@ -70,6 +70,26 @@ struct control_domain {
 };
 
 /* What a command needs; the fields a command does not use may be empty. */
+/* Rewrite's kernel data path, as the main thread last saw it. */
+enum control_offload_state {
+	CONTROL_OFFLOAD_UNNEEDED,	/* no policy rewrites */
+	CONTROL_OFFLOAD_OFF,		/* not used: reason says why */
+	CONTROL_OFFLOAD_ACTIVE,
+	CONTROL_OFFLOAD_DRAINING,	/* offload = false, an earlier one's flows */
+};
+#define CONTROL_OFFLOAD_COUNTERS 7	/* SHIFT_NCOUNTERS */
+struct control_offload {
+	enum control_offload_state state;
+	bool adopted;
+	const char *reason;		/* OFF */
+	const char *dir;
+	char interfaces[256];
+	uint32_t flows;			/* entries at the last sweep */
+	/* shifted in, shifted out, clamped, no timestamp, not ours, errors,
+	 * resets (SHIFT_*) */
+	uint64_t counters[CONTROL_OFFLOAD_COUNTERS];
+};
+
 struct control_data {
 	const char *version;
 	const char *config_path;
@@ -85,6 +105,7 @@ struct control_data {
 	const struct discovery_server *srv;	/* most confirmed drops first */
 	size_t nsrv;
 	bool reload_ok;
+	struct control_offload offload;
 };
 
 /* Parse a request line (without its newline). 0, or -1 with a message in

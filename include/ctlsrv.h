@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "control.h"
 #include "discovery.h"
 #include "domain.h"
 #include "engine.h"
@@ -30,6 +31,8 @@ struct ctlsrv_deps {
 	/* the SIGHUP reload; true if the new file was taken */
 	bool (*reload)(void *ctx);
 	void *reload_ctx;
+	/* rewrite's kernel data path now (NULL: never used) */
+	void (*offload)(struct control_offload *out);
 };
 
 struct ctlsrv;

@@ -67,6 +67,9 @@ struct offload *offload_start(const struct conf *c);
  * offload_close it). */
 bool offload_tick(struct offload *o, const struct conf *c, time_t now);
 
+/* Why offload_start() returned NULL ("" if it did not, or was not asked). */
+const char *offload_why(void);
+
 /* Entries at the last sweep; draining (offload = false). */
 uint32_t offload_flows(const struct offload *o);
 bool offload_draining(const struct offload *o);

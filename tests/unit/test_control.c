@@ -41,9 +41,9 @@ data(void)
 }
 
 static char *
-render(const char *line)
+render_data(const char *line, const struct control_data *dp)
 {
-	struct control_data d = data();
+	struct control_data d = *dp;
 	struct control_req r;
 	struct textbuf out = { 0 };
 	char err[160];
@@ -53,6 +53,56 @@ render(const char *line)
 	else
 		control_render(&r, &d, &out);
 	return out.p;
+}
+
+static char *
+render(const char *line)
+{
+	struct control_data d = data();
+
+	return render_data(line, &d);
+}
+
+static char *
+render_offload(const char *line, enum control_offload_state st)
+{
+	struct control_data d = data();
+
+	d.offload = (struct control_offload){ .state = st, .adopted = true, .flows = 42,
+		.dir = "/run/tsnatd/bpf", .reason = st == CONTROL_OFFLOAD_OFF ? "no \"bpf\" fs" : "" };
+	snprintf(d.offload.interfaces, sizeof(d.offload.interfaces), "lan1 lan2");
+	return render_data(line, &d);
+}
+
+static void
+status_says_where_rewrite_runs(void **state)
+{
+	char *a = render_offload("status", CONTROL_OFFLOAD_ACTIVE);
+	char *b = render_offload("status", CONTROL_OFFLOAD_OFF);
+	char *c = render_offload("status", CONTROL_OFFLOAD_DRAINING);
+	char *u = render("status");
+
+	(void)state;
+	assert_non_null(strstr(a, "offload  active (adopted from /run/tsnatd/bpf), 42 flows, on: lan1 lan2\n"));
+	assert_non_null(strstr(b, "offload  off: no \"bpf\" fs\n"));
+	assert_non_null(strstr(c, "offload  draining: 42 flows still shifted in the kernel\n"));
+	assert_non_null(strstr(u, "offload  unneeded (no policy rewrites)\n"));
+	free(a);
+	free(b);
+	free(c);
+	free(u);
+}
+
+static void
+status_json_has_the_offload_object(void **state)
+{
+	char *a = render_offload("status --json", CONTROL_OFFLOAD_OFF);
+
+	(void)state;
+	assert_non_null(strstr(a, ", \"offload\": {\"state\": \"off\", \"adopted\": true, "
+			       "\"flows\": 42, \"interfaces\": \"lan1 lan2\", \"reason\": "
+			       "\"no \\\"bpf\\\" fs\"}}\n"));
+	free(a);
 }
 
 static void
@@ -203,6 +253,8 @@ main(void)
 		cmocka_unit_test(an_error_answer_is_one_line),
 		cmocka_unit_test(status_json_escapes_strings),
 		cmocka_unit_test(stats_table_has_a_column_per_queue_and_a_total),
+		cmocka_unit_test(status_says_where_rewrite_runs),
+		cmocka_unit_test(status_json_has_the_offload_object),
 		cmocka_unit_test(servers_json_has_exactly_the_documented_keys),
 		cmocka_unit_test(servers_suggests_a_policy_of_the_legacy_ones_each_once),
 		cmocka_unit_test(domains_show_the_mark_and_its_distance),

@@ -93,7 +93,21 @@ counters_end_in_total_and_cover_every_stat(void **state)
 	assert_non_null(strstr(t, "tsnatd_send_errors_total{queue=\"1\"} 2\n"));
 	assert_int_equal(count(t, " counter\n"), count(t, "_total counter\n"));
 	assert_int_equal(count(t, "# TYPE tsnatd_") - 5 * 1 - 1 /* flows */ - 1 /* distance */
-			 - 1 /* servers */ - 5 /* server families */, STATS_N);
+			 - 1 /* servers */ - 5 /* server families */ - 7 /* offload */, STATS_N);
+	free(t);
+}
+
+static void
+offload_families_are_always_there(void **state)
+{
+	char *t = render();
+
+	(void)state;
+	assert_non_null(strstr(t, "tsnatd_offload_active 0\n"));
+	assert_non_null(strstr(t, "tsnatd_offload_flows 0\n"));
+	assert_non_null(strstr(t, "tsnatd_offload_shifted_packets_total{direction=\"ingress\"} 0\n"));
+	assert_non_null(strstr(t, "tsnatd_offload_shifted_packets_total{direction=\"egress\"} 0\n"));
+	assert_non_null(strstr(t, "tsnatd_offload_errors_total 0\n"));
 	free(t);
 }
 
@@ -188,6 +202,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(every_sample_has_its_help_and_type),
 		cmocka_unit_test(counters_end_in_total_and_cover_every_stat),
 		cmocka_unit_test(policies_and_modes_are_info_labels),
+		cmocka_unit_test(offload_families_are_always_there),
 		cmocka_unit_test(only_the_top_servers_get_series_all_are_counted_by_verdict),
 		cmocka_unit_test(the_textfile_is_never_seen_partial),
 	};
