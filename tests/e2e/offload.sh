@@ -21,8 +21,13 @@ mkdir -p "$BPFFS"
 mount -t bpf bpf "$BPFFS" || { echo "cannot mount a bpf file system"; exit 1; }
 trap 'umount "$BPFFS" 2>/dev/null; tn_cleanup' EXIT
 
+: "${TSNATCTL:=$(dirname "$TSNATD")/tsnatctl}"
+SOCK=$TN_DIR/control
+ctl() { "$TSNATCTL" -s "$SOCK" "$@"; }
 RWCONF=$TN_DIR/rewrite.conf
 tn_rewrite_conf "$RWCONF"
+sed -i "s|^control_socket = .*|control_socket = \"$SOCK\";|" "$RWCONF"
+grep -q "^control_socket = \"$SOCK\";" "$RWCONF" || { echo "rewrite.conf: no control_socket"; exit 1; }
 OLCONF=$TN_DIR/offload.conf
 { cat "$RWCONF"; echo "offload_dir = \"$BPFFS/tsnatd\";"; } >"$OLCONF"
 OFFCONF=$TN_DIR/nooffload.conf
@@ -63,6 +68,8 @@ for path in offload nooffload failoffload; do
 	nooffload) conf=$OFFCONF ;;
 	failoffload) conf=$FAILCONF ;;
 	esac
+	# no earlier data path to drain: these rows are NFQUEUE alone
+	[ "$path" = offload ] || in_ns "$TN_GW" "$TSNATD" -c "$OLCONF" --unload >/dev/null
 	for variant in 310 4x; do
 		tn_rules_off
 		tn_load_rules "$conf"
@@ -81,15 +88,18 @@ for path in offload nooffload failoffload; do
 		off=$(tn_daemon_counter "$log" flows_offloaded)
 		rw=$(tn_daemon_counter "$log" rewritten)
 		pk=$(queued "$log")
+		ctl status >"$TN_DIR/status.$path.$variant" 2>&1
 		case $path in
 		offload)
 			check "$path, $variant: the daemon says the kernel shifts" has "$log" "offload: rewritten flows are shifted in the kernel"
+			check "$path, $variant: tsnatctl status says active" has "$TN_DIR/status.$path.$variant" "^offload  *active"
 			check "$path, $variant: every flow went to the kernel ($off)" ge "$off" 24
 			check "$path, $variant: the daemon queued at most 4 packets a connection ($pk)" \
 				ge "$((4 * off))" "$pk"
 			;;
 		nooffload)
 			check "$path, $variant: the daemon says why not" has "$log" "offload: NOT USED: offload = false"
+			check "$path, $variant: tsnatctl status says off, and why" has "$TN_DIR/status.$path.$variant" "^offload  *off: offload = false"
 			check "$path, $variant: no flow went to the kernel" eq "$off" 0
 			check "$path, $variant: the daemon shifted the flows' packets ($rw)" gt "$rw" 100
 			;;
@@ -121,6 +131,8 @@ kill -KILL "$TN_DAEMON_PID"; wait "$TN_DAEMON_PID" 2>/dev/null
 sleep 1
 tn_daemon "$OLCONF" "$TN_DIR/daemon.adopted.log"
 check "a new daemon adopts the pinned data path" has "$TN_DIR/daemon.adopted.log" "adopted from"
+ctl metrics >"$TN_DIR/metrics.adopted" 2>&1
+check "the metrics say the kernel data path is active" has "$TN_DIR/metrics.adopted" "^tsnatd_offload_active 1$"
 wait "$loadpid"
 set -- $(cat "$TN_DIR/kill.iperf")
 check "the transfer completes across kill -9 ($1 Gbit/s, $2 retransmits)" eq "$3" 0
@@ -139,6 +151,28 @@ set -- $(tn_iperf "$TN_C1" 3)
 check "iperf3 with software checksums completes ($1 Gbit/s)" eq "$3" 0
 check "the server counts no checksum error" eq "$(tn_counter "$TN_SRV" Tcp InCsumErrors)" "$csum_before"
 check "the client counts no checksum error" eq "$(tn_counter "$TN_C1" Tcp InCsumErrors)" "$ccsum_before"
+tn_stop "$TN_DAEMON_PID"
+
+echo "# offload = false while the kernel shifts a transfer: it drains"
+tn_daemon "$OLCONF" "$TN_DIR/daemon.before-switch.log"
+estab_before=$(tn_counter "$TN_SRV" TcpExt PAWSEstab)
+(tn_iperf "$TN_C1" 6 >"$TN_DIR/switch.iperf") &
+loadpid=$!
+sleep 2
+tn_stop "$TN_DAEMON_PID"
+tn_rules_off
+tn_load_rules "$OFFCONF"
+tn_daemon "$OFFCONF" "$TN_DIR/daemon.switched.log"
+check "the new daemon says the kernel data path drains" has "$TN_DIR/daemon.switched.log" "keeps shifting its flows until they end"
+ctl status >"$TN_DIR/status.switched" 2>&1
+check "tsnatctl status says draining" has "$TN_DIR/status.switched" "^offload  *draining: [1-9][0-9]* flows"
+set -- $(tn_load 5 "http://$SRV_IP/" "$TN_C2")
+check "new connections meanwhile go through NFQUEUE ($3 failed)" eq "$(($1 == 5 ? $3 : -1))" 0
+wait "$loadpid"
+set -- $(cat "$TN_DIR/switch.iperf")
+check "the transfer completes across the switch ($1 Gbit/s)" eq "$3" 0
+check "no PAWS drop at the server across the switch" eq "$(tn_counter "$TN_SRV" TcpExt PAWSEstab)" "$estab_before"
+check "no flow went to the kernel after the switch" eq "$(tn_daemon_counter "$TN_DIR/daemon.switched.log" flows_offloaded)" 0
 tn_stop "$TN_DAEMON_PID"
 
 if [ -n "$TSNATD_NOCSUM" ] && [ -x "$TSNATD_NOCSUM" ]; then
