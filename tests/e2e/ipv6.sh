@@ -8,7 +8,8 @@
 # the table the server sits behind the legacy tw_recycle emulator (Linux <
 # 4.12 applied tw_recycle to IPv6 peers too: tcp_metrics entries are per
 # address family). Bounded: E2E_V6_REQUESTS requests per client and row
-# (default 12), each at most 5 s (2 s to connect).
+# (default 12), each at most 5 s (2 s to connect); E2E_V6_VARIANTS picks
+# the emulated kernels (default "310 4x").
 #
 # It creates network namespaces; on a shared machine hold the lock:
 #   flock /tmp/tsnatd-netns.lock tests/e2e/ipv6.sh
