@@ -27,13 +27,16 @@ CLIENT_NET=2001:db8:c::/48
 
 # The shipped config with its policy's sources set to the IPv6 clients (its
 # destinations already hold 2001:db8:1::/64), state and control socket in
-# the test's directory: v6_conf MODE OUT
+# the test's directory, and rewrite through NFQUEUE alone (a row for the
+# kernel data path needs offload_dir on a bpf file system of the test's
+# own, as offload.sh does): v6_conf MODE OUT
 v6_conf() {
 	sed -e "s/mode = \"strip\";/mode = \"$1\";/" \
 	    -e "s|sources = \[ \"192.0.2.0/24\" \];|sources = [ \"$CLIENT_NET\" ];|" \
 	    -e "s|^state_dir = .*|state_dir = \"$TN_DIR/state\";|" \
 	    -e "s|^control_socket = .*|control_socket = \"$TN_DIR/control\";|" \
 	    conf/tsnatd.conf >"$2"
+	echo "offload = false;" >>"$2"
 	grep -q "mode = \"$1\";" "$2" && grep -q "sources = \[ \"$CLIENT_NET\" \];" "$2" &&
 		grep -q "^control_socket = \"$TN_DIR/control\";" "$2"
 }
