@@ -282,6 +282,7 @@ RUN_ENV = TSNATD=$(CURDIR)/$(B)/tsnatd TSNATD_LEGACY=$(CURDIR)/$(B)/tsnatd-legac
 # the benchmark harness smoke run.
 e2e: all $(BENCH_BINS) $(B)/tsnatd-nocsum
 	$(RUN_ENV) tests/e2e/run.sh
+	$(RUN_ENV) tests/e2e/ipv6.sh
 	$(RUN_ENV) TSNATD_NOCSUM=$(CURDIR)/$(B)/tsnatd-nocsum tests/e2e/offload.sh
 	$(RUN_ENV) tests/e2e/hardening.sh
 	$(RUN_ENV) tests/e2e/control.sh

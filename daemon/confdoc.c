@@ -158,7 +158,12 @@ static const char confdoc_tail[] =
 	");\n"
 	".fi\n"
 	".SH SEE ALSO\n"
-	".BR tsnatd (8)\n";
+	".BR tsnatd (8),\n"
+	".BR tsnatctl (8),\n"
+	".I DESIGN.md\n"
+	"(doc/DESIGN.md in tsnatd's source tree):\n"
+	"what a legacy server checks, why each mode passes that check, and\n"
+	"the limits behind the warnings above.\n";
 
 static void
 confdoc_man(FILE *f)

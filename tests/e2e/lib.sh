@@ -7,6 +7,13 @@
 # The default config (conf/tsnatd.conf: strip 198.51.100.0/24 for clients in
 # 192.0.2.0/24) fits this layout as it is.
 #
+# TN_FAMILY=6, set before sourcing, is the same layout in IPv6 (tn_setup6;
+# the helpers below then use ip6tables and these addresses):
+#
+#   c1 2001:db8:c:1::2/64 --\                    /-- srv 2001:db8:1::10 (policy)
+#                            gw (MASQUERADE) 2001:db8:1::1
+#   c2 2001:db8:c:2::2/64 --/                    \-- srv 2001:db8:2::10 (none)
+#
 # Only documentation ranges. Everything created here is removed by
 # tn_cleanup, which callers install as an EXIT trap.
 
@@ -57,9 +64,20 @@ TN_GW=tsn-gw-$TN_ID
 TN_SRV=tsn-srv-$TN_ID
 TN_DIR=$(mktemp -d /tmp/tsnatd-e2e.XXXXXX)
 TN_PIDS=""
-SRV_IP=198.51.100.10
-SRV_IP_UNMATCHED=203.0.113.10
-GW_WAN=198.51.100.1
+TN_FAMILY=${TN_FAMILY:-4}
+if [ "$TN_FAMILY" = 6 ]; then
+	TN_IPT=ip6tables
+	SRV_IP=2001:db8:1::10
+	SRV_IP_UNMATCHED=2001:db8:2::10
+	GW_WAN=2001:db8:1::1
+	SRV_URL="http://[$SRV_IP]/"
+else
+	TN_IPT=iptables
+	SRV_IP=198.51.100.10
+	SRV_IP_UNMATCHED=203.0.113.10
+	GW_WAN=198.51.100.1
+	SRV_URL="http://$SRV_IP/"
+fi
 
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
@@ -111,17 +129,55 @@ tn_setup() {
 	tn_count_setup
 }
 
-# A real HTTP/1.0 server (the server closes every connection first).
+# The same in IPv6 (TN_FAMILY=6). Addresses are usable at once: no
+# duplicate address detection (accept_dad=0 before the links exist, and
+# nodad), so nothing is tentative when MASQUERADE or tsnatd's "auto"
+# domain picks the gateway's address.
+tn_setup6() {
+	local ns
+	for ns in $TN_C1 $TN_C2 $TN_GW $TN_SRV; do
+		ip netns add "$ns"
+		in_ns "$ns" ip link set lo up
+		in_ns "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+			net.ipv6.conf.default.accept_dad=0
+	done
+	tn_link "$TN_C1" eth0 "$TN_GW" lan1
+	tn_link "$TN_C2" eth0 "$TN_GW" lan2
+	tn_link "$TN_GW" wan "$TN_SRV" eth0
+	in_ns "$TN_C1" ip -6 addr add 2001:db8:c:1::2/64 dev eth0 nodad
+	in_ns "$TN_C1" ip -6 route add default via 2001:db8:c:1::1
+	in_ns "$TN_C2" ip -6 addr add 2001:db8:c:2::2/64 dev eth0 nodad
+	in_ns "$TN_C2" ip -6 route add default via 2001:db8:c:2::1
+	in_ns "$TN_GW" ip -6 addr add 2001:db8:c:1::1/64 dev lan1 nodad
+	in_ns "$TN_GW" ip -6 addr add 2001:db8:c:2::1/64 dev lan2 nodad
+	in_ns "$TN_GW" ip -6 addr add $GW_WAN/64 dev wan nodad
+	in_ns "$TN_SRV" ip -6 addr add $SRV_IP/64 dev eth0 nodad
+	in_ns "$TN_SRV" ip -6 addr add $SRV_IP_UNMATCHED/64 dev eth0 nodad
+	in_ns "$TN_GW" ip -6 route add 2001:db8:2::/64 dev wan
+	in_ns "$TN_GW" sysctl -qw net.ipv6.conf.all.forwarding=1
+	in_ns "$TN_GW" ip6tables -t nat -A POSTROUTING -o wan -j MASQUERADE
+	for ns in $TN_C1 $TN_C2 $TN_SRV; do
+		# (the ipv4 name, but it governs TCP over IPv6 too)
+		in_ns "$ns" sysctl -qw net.ipv4.tcp_timestamps=1
+	done
+	tn_count_setup
+}
+
+# A real HTTP/1.0 server (the server closes every connection first):
+# tn_http_server [ADDRESS [PROBE]]: listens on ADDRESS (default: every IPv4
+# address; "::" every IPv6 one), ready once PROBE (default: ADDRESS, or
+# 127.0.0.1) answers.
 tn_http_server() {
+	local bind=${1:-0.0.0.0} probe=${2:-${1:-127.0.0.1}}
 	mkdir -p "$TN_DIR/www"
 	head -c 2000 /dev/zero | tr '\0' x > "$TN_DIR/www/index.html"
 	# ip netns exec execs the program: $! is the server's own PID.
-	ip netns exec "$TN_SRV" python3 -m http.server 80 --bind 0.0.0.0 \
+	ip netns exec "$TN_SRV" python3 -m http.server 80 --bind "$bind" \
 		--directory "$TN_DIR/www" >"$TN_DIR/http.log" 2>&1 </dev/null &
 	tn_track $!
 	local i
 	for i in $(seq 50); do
-		in_ns "$TN_SRV" bash -c 'exec 3<>/dev/tcp/127.0.0.1/80' 2>/dev/null && return 0
+		in_ns "$TN_SRV" bash -c "exec 3<>/dev/tcp/$probe/80" 2>/dev/null && return 0
 		sleep 0.1
 	done
 	echo "HTTP server did not start" >&2
@@ -131,7 +187,7 @@ tn_http_server() {
 # tn_curl NS URL: prints "connect_seconds exit_code" for one request.
 tn_curl() {
 	local out rc
-	out=$(in_ns "$1" curl -s -o /dev/null --connect-timeout 2 --max-time 5 \
+	out=$(in_ns "$1" curl -"$TN_FAMILY" -s -o /dev/null --connect-timeout 2 --max-time 5 \
 		-w '%{time_connect}' "$2")
 	rc=$?
 	echo "${out:-0} $rc"
@@ -154,11 +210,11 @@ tn_daemon() {
 }
 
 tn_load_rules() { # CONF
-	"$TSNATD" -c "$1" --print-rules iptables | in_ns "$TN_GW" iptables-restore --noflush
+	"$TSNATD" -c "$1" --print-rules $TN_IPT | in_ns "$TN_GW" $TN_IPT-restore --noflush
 }
 
 # No tsnatd at all: empty its chain.
-tn_rules_off() { in_ns "$TN_GW" iptables -t mangle -F TSNATD 2>/dev/null; true; }
+tn_rules_off() { in_ns "$TN_GW" $TN_IPT -t mangle -F TSNATD 2>/dev/null; true; }
 
 # Counters from the daemon's last SIGUSR1 "total:" line: tn_daemon_counter LOG NAME
 tn_daemon_counter() {
@@ -189,15 +245,15 @@ tn_capture_stop() { sleep 1; tn_stop "$TN_CAP_PID"; }
 tn_count_setup() {
 	local dst
 	for dst in $SRV_IP $SRV_IP_UNMATCHED; do
-		in_ns "$TN_SRV" iptables -t raw -A PREROUTING -p tcp --syn -d "$dst"
-		in_ns "$TN_SRV" iptables -t raw -A PREROUTING -p tcp --syn -d "$dst" \
+		in_ns "$TN_SRV" $TN_IPT -t raw -A PREROUTING -p tcp --syn -d "$dst"
+		in_ns "$TN_SRV" $TN_IPT -t raw -A PREROUTING -p tcp --syn -d "$dst" \
 			-m tcp --tcp-option 8
 	done
 }
-tn_count_zero() { in_ns "$TN_SRV" iptables -t raw -Z PREROUTING; }
+tn_count_zero() { in_ns "$TN_SRV" $TN_IPT -t raw -Z PREROUTING; }
 # tn_count DST: "total with_timestamp"
 tn_count() {
-	in_ns "$TN_SRV" iptables -t raw -L PREROUTING -v -n -x | awk -v d="$1" '
+	in_ns "$TN_SRV" $TN_IPT -t raw -L PREROUTING -v -n -x | awk -v d="$1" '
 		/flags:/ && $8 == d { if ($0 ~ /tcp option=8/) ts = $1; else n = $1 }
 		END { printf "%d %d\n", n, ts }'
 }
@@ -222,8 +278,8 @@ TN_LEGACY_D="" TN_LEGACY_S=""
 tn_legacy() {
 	TN_LEGACY_D="" TN_LEGACY_S=""
 	[ -n "${3:-}" ] && TN_LEGACY_D="-d $3" TN_LEGACY_S="-s $3"
-	in_ns "$TN_SRV" iptables -A INPUT -p tcp $TN_LEGACY_D --dport 80 -j NFQUEUE --queue-num 7 --queue-bypass
-	in_ns "$TN_SRV" iptables -A OUTPUT -p tcp $TN_LEGACY_S --sport 80 -j NFQUEUE --queue-num 7 --queue-bypass
+	in_ns "$TN_SRV" $TN_IPT -A INPUT -p tcp $TN_LEGACY_D --dport 80 -j NFQUEUE --queue-num 7 --queue-bypass
+	in_ns "$TN_SRV" $TN_IPT -A OUTPUT -p tcp $TN_LEGACY_S --sport 80 -j NFQUEUE --queue-num 7 --queue-bypass
 	ip netns exec "$TN_SRV" "$TSNATD_LEGACY" --variant "$1" --queue 7 >"$2" 2>&1 </dev/null &
 	TN_LEGACY_PID=$!
 	tn_track $TN_LEGACY_PID
@@ -240,8 +296,8 @@ tn_legacy() {
 # Stop the emulator and its rules; print its final counter line.
 tn_legacy_stop() {
 	tn_stop "$TN_LEGACY_PID"
-	in_ns "$TN_SRV" iptables -D INPUT -p tcp $TN_LEGACY_D --dport 80 -j NFQUEUE --queue-num 7 --queue-bypass
-	in_ns "$TN_SRV" iptables -D OUTPUT -p tcp $TN_LEGACY_S --sport 80 -j NFQUEUE --queue-num 7 --queue-bypass
+	in_ns "$TN_SRV" $TN_IPT -D INPUT -p tcp $TN_LEGACY_D --dport 80 -j NFQUEUE --queue-num 7 --queue-bypass
+	in_ns "$TN_SRV" $TN_IPT -D OUTPUT -p tcp $TN_LEGACY_S --sport 80 -j NFQUEUE --queue-num 7 --queue-bypass
 	grep "^legacy variant" "$1" | tail -1
 }
 

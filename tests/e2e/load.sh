@@ -27,7 +27,7 @@ tn_scenario() {
 	# A fresh emulator: a legacy server that has not seen this gateway
 	# in the last minute.
 	tn_legacy "$variant" "$log"
-	set -- $(tn_load "$n" "http://$SRV_IP/" "$@")
+	set -- $(tn_load "$n" "$SRV_URL" "$@")
 	SC_ATTEMPTS=$1 SC_SLOW=$2 SC_FAILED=$3
 	line=$(tn_legacy_stop "$log")
 	SC_PASSIVE=$(echo "$line" | sed -n 's/.*PAWSPassive=\([0-9]*\).*/\1/p')

@@ -2,6 +2,8 @@
  * its TCP traffic through NFQUEUE (INPUT and OUTPUT) and drop what a legacy
  * tcp_tw_recycle server would drop. A test oracle, not a product: one
  * packet per recv and per verdict, like libnetfilter_queue's nf-queue.c.
+ * IPv4 and IPv6 alike (the queue is bound for every family, so iptables and
+ * ip6tables rules may both feed it; the model keys its peers by family).
  *
  *   tsnatd-legacy --variant 310|4x [--queue N]
  * SIGUSR1 prints the counters, SIGTERM/SIGINT prints them and exits:

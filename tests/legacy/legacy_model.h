@@ -1,7 +1,8 @@
 /* legacy_model.h - the tcp_tw_recycle behaviour of Linux < 4.12 servers
  * (tcp_peer_is_proven(), tcp_time_wait()), as a pure state machine over the segments a
  * server receives and sends. The emulator feeds it from NFQUEUE; the unit
- * tests feed it event sequences. */
+ * tests feed it event sequences. The kernel code it follows, and why the
+ * two variants differ: doc/DESIGN.md, section 2. */
 #ifndef TSNATD_LEGACY_MODEL_H
 #define TSNATD_LEGACY_MODEL_H
 

@@ -273,6 +273,110 @@ active_close_records_latest_ts_recent(void **state)
 	assert_int_equal(in(1002, SYN, true, 9000, 101), LEGACY_ACCEPT);
 }
 
+/* IPv6: the same checks, keyed by IPv6 addresses. Linux applied
+ * tcp_tw_recycle to IPv6 peers too (tcp_v6_conn_request() in 3.10,
+ * tcp_conn_request() for both families in 4.x; tcp_metrics entries carry
+ * the address family). Peer 2001:db8:1::1, server 2001:db8:2::10. */
+static struct legacy_seg
+seg6(bool inbound, uint16_t port, uint8_t flags, bool has_ts, uint32_t tsval)
+{
+	static const uint8_t peer[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1,
+		[15] = 1 };
+	static const uint8_t local[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 2,
+		[15] = 0x10 };
+	struct legacy_seg s = { .inbound = inbound, .family = 6, .lport = 80,
+		.pport = port, .flags = flags, .has_ts = has_ts, .tsval = tsval };
+
+	memcpy(s.peer, peer, 16);
+	memcpy(s.local, local, 16);
+	return s;
+}
+
+static enum legacy_verdict
+in6(uint16_t port, uint8_t flags, bool ts, uint32_t tsval, uint32_t now)
+{
+	struct legacy_seg s = seg6(true, port, flags, ts, tsval);
+
+	return legacy_segment(L, &s, now);
+}
+
+static void
+conn6_server_closes(uint16_t port, uint32_t tsval, uint32_t now)
+{
+	struct legacy_seg fin = seg6(false, port, FIN | ACK, true, 1);
+
+	assert_int_equal(in6(port, SYN, true, tsval, now), LEGACY_ACCEPT);
+	assert_int_equal(in6(port, ACK, true, tsval, now), LEGACY_ACCEPT);
+	legacy_segment(L, &fin, now);
+	assert_int_equal(in6(port, ACK, true, tsval, now), LEGACY_ACCEPT);
+	assert_int_equal(in6(port, FIN | ACK, true, tsval, now), LEGACY_ACCEPT);
+}
+
+static void
+ipv6_syn_behind_recorded_timestamp_is_dropped(void **state)
+{
+	(void)state;
+	conn6_server_closes(1000, 5000, 100);
+	assert_true(legacy_counts(L)->recorded > 0);
+	assert_int_equal(in6(1001, SYN, true, 4000, 110), LEGACY_DROP_PASSIVE);
+	assert_int_equal(in6(1002, SYN, true, 4999, 110), LEGACY_ACCEPT);
+	assert_int_equal(legacy_counts(L)->paws_passive, 1);
+}
+
+static void
+ipv6_record_of_60_seconds_no_longer_drops(void **state)
+{
+	(void)state;
+	conn6_server_closes(1000, 5000, 100);
+	assert_int_equal(in6(1001, SYN, true, 10, 159), LEGACY_DROP_PASSIVE);
+	assert_int_equal(in6(1002, SYN, true, 10, 160), LEGACY_ACCEPT);
+}
+
+static void
+ipv6_v4x_drops_syn_without_timestamp(void **state)
+{
+	(void)state;
+	conn6_server_closes(1000, 5000, 100);
+	assert_int_equal(in6(1001, SYN, false, 0, 110), LEGACY_DROP_PASSIVE);
+}
+
+static void
+ipv6_v310_accepts_syn_without_timestamp(void **state)
+{
+	(void)state;
+	conn6_server_closes(1000, 5000, 100);
+	assert_int_equal(in6(1001, SYN, false, 0, 110), LEGACY_ACCEPT);
+}
+
+static void
+ipv6_segment_behind_ts_recent_is_dropped_as_paws_estab(void **state)
+{
+	(void)state;
+	assert_int_equal(in6(1000, SYN, true, 5000, 100), LEGACY_ACCEPT);
+	assert_int_equal(in6(1000, ACK, true, 5010, 100), LEGACY_ACCEPT);
+	assert_int_equal(in6(1000, ACK, true, 5008, 100), LEGACY_DROP_ESTAB);
+}
+
+/* Each family has its own entries: what an IPv6 peer left behind does not
+ * judge an IPv4 peer whose address bytes happen to be the same, nor the
+ * other way round. */
+static void
+families_do_not_share_entries(void **state)
+{
+	struct legacy_seg s;
+	(void)state;
+
+	conn6_server_closes(1000, 5000, 100);
+	s = seg6(true, 2000, SYN, true, 10);
+	s.family = 4;		/* the same address bytes, the other family */
+	assert_int_equal(legacy_segment(L, &s, 110), LEGACY_ACCEPT);
+	conn_server_closes(3000, 5000, 120);
+	s = seg(true, 3001, SYN, true, 10);
+	s.family = 6;
+	assert_int_equal(legacy_segment(L, &s, 121), LEGACY_ACCEPT);
+	assert_int_equal(legacy_counts(L)->paws_passive, 0);
+}
+
 static void
 variant_names_parse(void **state)
 {
@@ -316,6 +420,14 @@ main(void)
 		T4(segment_one_behind_ts_recent_is_accepted),
 		T4(rst_with_old_timestamp_is_not_paws_dropped),
 		T4(active_close_records_latest_ts_recent),
+		T4(ipv6_syn_behind_recorded_timestamp_is_dropped),
+		T310(ipv6_syn_behind_recorded_timestamp_is_dropped),
+		T4(ipv6_record_of_60_seconds_no_longer_drops),
+		T4(ipv6_v4x_drops_syn_without_timestamp),
+		T310(ipv6_v310_accepts_syn_without_timestamp),
+		T4(ipv6_segment_behind_ts_recent_is_dropped_as_paws_estab),
+		T4(families_do_not_share_entries),
+		T310(families_do_not_share_entries),
 		cmocka_unit_test(variant_names_parse),
 	};
 
