@@ -54,6 +54,17 @@ mode_stop() { [ -z "$MODE_LOG" ] || tn_stop "$TN_DAEMON_PID"; MODE_LOG=""; }
 
 STRIP_CONF=$TN_DIR/strip6.conf
 RW_CONF=$TN_DIR/rewrite6.conf
+OL_CONF=$TN_DIR/offload6.conf
+# The kernel data path's pins: a bpf file system of the test's own on the
+# host (inside `ip netns exec` /sys/fs/bpf is not one).
+BPFFS=$TN_DIR/bpffs
+mkdir -p "$BPFFS"
+mount -t bpf bpf "$BPFFS" || { echo "cannot mount a bpf file system"; exit 1; }
+trap 'umount "$BPFFS" 2>/dev/null; tn_cleanup' EXIT
+# rewrite with the kernel data path: the daemon must say it uses it
+mode_offload() { # CONF LOG
+	mode_tsnatd "$@" && has "$2" "offload: rewritten flows are shifted in the kernel"
+}
 
 # The table's rows, in order: LABEL|START|EXPECT|SYN_TS
 #   START   the command that starts the row; it is given the path of a
@@ -67,13 +78,16 @@ MODES=(
 	"none|mode_none|drops|-"
 	"tsnatd strip|mode_tsnatd $STRIP_CONF|clean|none"
 	"tsnatd rewrite|mode_tsnatd $RW_CONF|clean|all"
+	"tsnatd rewrite offload|mode_offload $OL_CONF|clean|all"
 )
 VARIANTS=${E2E_V6_VARIANTS:-310 4x}
 
 echo "# IPv6 configuration and rules"
 check "a strip config for the IPv6 clients is derived from the shipped one" v6_conf strip "$STRIP_CONF"
 check "and a rewrite config" v6_conf rewrite "$RW_CONF"
-for conf in "$STRIP_CONF" "$RW_CONF"; do
+sed "s|^offload = false;|offload_dir = \"$BPFFS/tsnatd\";|" "$RW_CONF" >"$OL_CONF"
+check "and one for rewrite with the kernel data path" has "$OL_CONF" "^offload_dir = \"$BPFFS/tsnatd\";"
+for conf in "$STRIP_CONF" "$RW_CONF" "$OL_CONF"; do
 	"$TSNATD" -t -c "$conf" >"$TN_DIR/t.out" 2>&1
 	check "tsnatd -t accepts $(basename "$conf")" eq $? 0
 done
@@ -123,7 +137,7 @@ echo "# the failure and its fix, against the legacy tw_recycle emulator on $SRV_
 paws_active() { echo $(( $(tn_counter "$TN_C1" TcpExt PAWSActive) + $(tn_counter "$TN_C2" TcpExt PAWSActive) )); }
 # The kernel's TCP counters (TcpExt, Tcp) count both families.
 srv_estab_before=$(tn_counter "$TN_SRV" TcpExt PAWSEstab)
-declare -A PASSIVE ESTAB SLOW FAILED SYNS SYNS_TS STARTED ACTIVE DOMAIN
+declare -A PASSIVE ESTAB SLOW FAILED SYNS SYNS_TS STARTED ACTIVE DOMAIN OFFLOADED
 tn_table_header
 for variant in $VARIANTS; do
 	for row in "${MODES[@]}"; do
@@ -145,6 +159,8 @@ for variant in $VARIANTS; do
 		[ -n "$MODE_LOG" ] && [ "$syn_ts" = all ] &&
 			DOMAIN[$key]=$("$TSNATCTL" -s "$TN_DIR/control" domains 2>/dev/null |
 				awk -v a="$GW_WAN" '$1 == a { print $2 }')
+		OFFLOADED[$key]=0
+		[ -n "$MODE_LOG" ] && OFFLOADED[$key]=$(tn_daemon_counter "$MODE_LOG" flows_offloaded)
 		mode_stop
 	done
 done
@@ -172,8 +188,30 @@ for variant in $VARIANTS; do
 		     check "$what: $GW_WAN is a clock domain with a mark (${DOMAIN[$key]:-none})" \
 			test -n "${DOMAIN[$key]}" -a "${DOMAIN[$key]}" != - ;;
 		esac
+		case $label in
+		*offload) check "$what: every flow went to the kernel (${OFFLOADED[$key]})" \
+			ge "${OFFLOADED[$key]}" "$((2 * N))" ;;
+		*) check "$what: no flow went to the kernel" eq "${OFFLOADED[$key]}" 0 ;;
+		esac
 	done
 done
+echo "# a bulk transfer over IPv6 with the kernel data path, checksums in software"
+for ns_if in "$TN_C1 eth0" "$TN_GW lan1" "$TN_GW wan" "$TN_SRV eth0"; do
+	set -- $ns_if
+	in_ns "$1" ethtool -K "$2" tx off rx off >/dev/null 2>&1
+done
+tn_iperf_server
+mode_offload "$OL_CONF" "$TN_DIR/daemon.iperf6.log"
+check "tsnatd (rewrite, offload) starts" eq $? 0
+estab_before=$(tn_counter "$TN_SRV" TcpExt PAWSEstab)
+csum_before=$(tn_counter "$TN_SRV" Tcp InCsumErrors)
+set -- $(tn_iperf "$TN_C1" 3)
+check "iperf3 over IPv6 completes ($1 Gbit/s)" eq "$3" 0
+check "no PAWS drop at the server" eq "$(tn_counter "$TN_SRV" TcpExt PAWSEstab)" "$estab_before"
+check "no checksum error at the server" eq "$(tn_counter "$TN_SRV" Tcp InCsumErrors)" "$csum_before"
+check "the kernel shifted it ($(tn_daemon_counter "$MODE_LOG" flows_offloaded) flows)" \
+	ge "$(tn_daemon_counter "$MODE_LOG" flows_offloaded)" 1
+mode_stop
 check "the server kernel's own PAWSEstab stays" eq "$(tn_counter "$TN_SRV" TcpExt PAWSEstab)" "$srv_estab_before"
 check "server TcpInCsumErrors stays 0" eq "$(tn_counter "$TN_SRV" Tcp InCsumErrors)" 0
 
