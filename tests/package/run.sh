@@ -8,8 +8,8 @@
 #  - dpkg -i: the files, the conffile, the user, the unit (installed,
 #    disabled, not started), tsnatd -t and tsnatctl --help from /usr/sbin;
 #  - dpkg -i again over a changed conffile (kept), dpkg --remove (config
-#    and user kept), dpkg --purge: nothing of it left, user and state
-#    directories included.
+#    and user kept), dpkg --purge: nothing of it left, user, state
+#    directories and the unit's bpf file system mount included.
 # The package is purged and the temporary directory removed on any exit.
 # DEB_BUILD_OPTIONS defaults to nocheck (make check runs the unit tests
 # itself); DEB_BUILD_OPTIONS= runs them in the build too. PKGTEST_KEEP=1
@@ -45,13 +45,30 @@ for path in /etc/tsnatd /usr/sbin/tsnatd /usr/sbin/tsnatctl /var/lib/tsnatd /run
 done
 getent passwd tsnatd >/dev/null &&
 	die "a user tsnatd exists (from make install?): purging the package would remove it"
+getent group tsnatd >/dev/null &&
+	die "a group tsnatd exists: purging the package would remove it"
 
 TMP=$(mktemp -d /tmp/tsnatd-pkg.XXXXXX)
-INSTALLED=""
+INSTALLED="" TOUCHED="" BPFFS=""
 cleanup() {
+	local path
+	if [ -n "$BPFFS" ] && mountpoint -q "$BPFFS"; then umount "$BPFFS"; fi
 	if [ -n "$INSTALLED" ]; then
 		dpkg --purge tsnatd >"$TMP/cleanup-purge.log" 2>&1 ||
 			{ echo "cleanup: dpkg --purge tsnatd failed:"; cat "$TMP/cleanup-purge.log"; }
+	fi
+	# None of these existed before (checked above): what a failed purge
+	# left goes too.
+	if [ -n "$TOUCHED" ]; then
+		for path in /etc/tsnatd /var/lib/tsnatd /run/tsnatd; do
+			[ ! -e "$path" ] || { echo "cleanup: removing $path"; rm -rf "$path"; }
+		done
+		if getent passwd tsnatd >/dev/null; then
+			echo "cleanup: removing the user tsnatd"; userdel tsnatd
+		fi
+		if getent group tsnatd >/dev/null; then
+			echo "cleanup: removing the group tsnatd"; groupdel tsnatd
+		fi
 	fi
 	if [ -n "${PKGTEST_KEEP:-}" ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
 }
@@ -94,7 +111,7 @@ sed 's/^/    /' "$TMP/lintian.txt"
 check "lintian: no errors" eval '[ $rc = 0 ] && ! grep -q "^E: " "$TMP/lintian.txt"'
 
 # --- install -------------------------------------------------------------
-INSTALLED=1
+INSTALLED=1 TOUCHED=1
 if ! dpkg -i "$DEB" >"$TMP/install.log" 2>&1; then
 	cat "$TMP/install.log"
 	die "dpkg -i $(basename "$DEB") (log above)"
@@ -179,11 +196,18 @@ check "dpkg -i again: the changed conffile is kept" \
 check "dpkg -i again: user tsnatd has the same uid" \
 	eval '[ "$(id -u tsnatd 2>/dev/null)" = "${uid:-x}" ]'
 
-# What the unit would have made while running: purge must take it.
+# What the unit would have made while running: purge must take it, the
+# bpf file system the unit mounts for the kernel data path included.
 install -d -o tsnatd -g tsnatd -m 0700 /var/lib/tsnatd
 install -d -o tsnatd -g tsnatd -m 0750 /run/tsnatd
 touch /var/lib/tsnatd/marks /run/tsnatd/tsnatd.state
 chown tsnatd:tsnatd /var/lib/tsnatd/marks /run/tsnatd/tsnatd.state
+mkdir /run/tsnatd/bpf
+if mount -t bpf -o mode=0700 tsnatd-bpf /run/tsnatd/bpf 2>/dev/null; then
+	BPFFS=/run/tsnatd/bpf
+else
+	echo "     (cannot mount a bpf file system here: purge's unmount not exercised)"
+fi
 
 dpkg --remove tsnatd >"$TMP/remove.log" 2>&1
 rc=$?
@@ -208,6 +232,10 @@ while read -r f; do
 	if [ -e "$f" ] && [ ! -d "$f" ]; then left="$left $f"; fi
 done <"$TMP/files.txt"
 check "dpkg --purge: no file of dpkg -L left${left:+:$left}" test -z "$left"
+if [ -n "$BPFFS" ]; then
+	check "dpkg --purge: the bpf file system on /run/tsnatd/bpf is unmounted" \
+		eval '! mountpoint -q /run/tsnatd/bpf' && BPFFS=""
+fi
 for d in /etc/tsnatd /usr/share/doc/tsnatd /var/lib/tsnatd /run/tsnatd; do
 	check "dpkg --purge: no $d" test ! -e "$d"
 done
