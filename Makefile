@@ -317,12 +317,21 @@ bench-smoke: all $(BENCH_BINS)
 	@echo "bench-smoke: the harness ran every part; tables in build/bench-smoke/tables.txt"
 
 # Everything: the unit tests plain and under ASan+UBSan, a short fuzz run,
-# then e2e (root).
+# the Debian package, then e2e (root).
 check: all unit bpf
 	$(MAKE) --no-print-directory ASAN=1 UBSAN=1 unit
 	$(MAKE) --no-print-directory tsan
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
+	$(MAKE) --no-print-directory package-test
 	$(MAKE) --no-print-directory e2e
+
+# The Debian package (debian/, built by dpkg-buildpackage around make
+# install) from this checkout, in a temporary directory: lintian, dpkg -i,
+# the installed tsnatd -t and tsnatctl --help, dpkg --purge leaving
+# nothing behind. Root; no network namespaces; about a minute.
+.PHONY: package-test
+package-test:
+	tests/package/run.sh
 
 install: all
 	install -D -m 0755 $(B)/tsnatd $(DESTDIR)$(SBINDIR)/tsnatd
@@ -358,5 +367,6 @@ help:
 	@echo "make check | demo | bench"
 	@echo "make man                            regenerate doc/tsnatd.conf.5"
 	@echo "make install|uninstall [DESTDIR=..] [PREFIX=..]"
+	@echo "make package-test                   root: build, lintian, install and purge the .deb"
 
 -include $(wildcard $(B)/obj/*.d $(B)/tests/*.d)
