@@ -1,11 +1,13 @@
 #!/bin/bash
 # tests/bench/run.sh - make bench (root). What tsnatd costs the traffic, side
 # by side with the kernel alone, the kernel's TCPOPTSTRIP and the NFQUEUE
-# example that ships with libnetfilter_queue. Every configuration runs in the
-# same invocation, alternating, BENCH_REPS times; tables show the median and
-# min-max; JSON goes to build/bench/results.json. Bounded: each run lasts
-# BENCH_SECONDS, the whole harness a few minutes. Namespaces are removed on
-# exit. Traffic stays inside them (documentation addresses only).
+# example that ships with libnetfilter_queue, and rewrite through NFQUEUE
+# alone against rewrite with its kernel data path (tc BPF, offload). Every
+# configuration runs in the same invocation, alternating, BENCH_REPS times;
+# tables show the median and min-max; JSON goes to build/bench/results.json.
+# Bounded: each run lasts BENCH_SECONDS, the whole harness a few minutes.
+# Namespaces (and the bpf file system offload pins in) are removed on exit.
+# Traffic stays inside them (documentation addresses only).
 set -u
 cd "$(dirname "$0")/../.."
 : "${BENCH_DIR:=$PWD/build/bench}"		# the programs
@@ -15,8 +17,8 @@ REPS=${BENCH_REPS:-3}
 SECS=${BENCH_SECONDS:-3}
 # subsets, for looking into one thing: parts and configurations to run
 PARTS=${BENCH_PARTS:-syn bulk instr mem}
-SYN_CONFIGS=${BENCH_SYN_CONFIGS:-none kernel-strip nfq-example tsnatd-accept tsnatd-strip tsnatd-rewrite}
-BULK_CONFIGS=${BENCH_BULK_CONFIGS:-none nfq-example tsnatd-accept tsnatd-rewrite tsnatd-observe}
+SYN_CONFIGS=${BENCH_SYN_CONFIGS:-none kernel-strip nfq-example tsnatd-accept tsnatd-strip tsnatd-rewrite tsnatd-rewrite-offload}
+BULK_CONFIGS=${BENCH_BULK_CONFIGS:-none nfq-example tsnatd-accept tsnatd-rewrite tsnatd-rewrite-offload tsnatd-observe}
 CALLS=${BENCH_CALLS:-20000}	# packets replayed under callgrind
 part() { case " $PARTS " in *" $1 "*) return 0;; esac; return 1; }
 . tests/e2e/lib.sh
@@ -27,6 +29,19 @@ done
 RAW=$BENCH_OUT/raw.tsv
 : >"$RAW"
 HZ=$(getconf CLK_TCK)
+
+# tsnatd-rewrite-offload needs a bpf file system of the run's own, on the
+# host: `ip netns exec` gives each command its own mount namespace and /sys,
+# so /sys/fs/bpf there is no bpf fs (which is why the rewrite config alone
+# cannot load its offload). Unmounted on exit, before TN_DIR goes.
+BPFFS=""
+case " $SYN_CONFIGS $BULK_CONFIGS " in
+*" tsnatd-rewrite-offload "*)
+	BPFFS=$TN_DIR/bpffs
+	mkdir -p "$BPFFS"
+	mount -t bpf bpf "$BPFFS" || { echo "cannot mount a bpf file system on $BPFFS"; exit 1; }
+	trap 'umount "$BPFFS" 2>/dev/null; tn_cleanup' EXIT ;;
+esac
 
 tn_setup
 for i in 3 4 5 6 7 8 9; do in_ns "$TN_C1" ip addr add 192.0.2.$i/26 dev eth0; done
@@ -43,10 +58,21 @@ sed -i 's/^flows = .*/flows = { max = 1048576; idle_timeout = 600; on_full = "st
 sed -i 's/maxlen = 8192;/maxlen = 65536;/' "$STRIPCONF" "$RWCONF"
 # BENCH_QUEUES=N: rewrite with N queues and workers (--queue-balance)
 sed -i "s/count = 1;/count = ${BENCH_QUEUES:-1};/" "$RWCONF"
+# The same rewrite config twice: with its kernel data path in our bpf fs
+# (tsnatd-rewrite-offload), and explicitly without (tsnatd-rewrite: every
+# packet of a rewritten flow through NFQUEUE). Each loads its own
+# --print-rules: the offload rules keep marked packets and their
+# connections' replies out of the queue.
+OLCONF=$TN_DIR/offload.conf
+{ cat "$RWCONF"; echo "offload_dir = \"$TN_DIR/bpffs/tsnatd\";"; } >"$OLCONF"
+echo "offload = false;" >>"$RWCONF"
+for f in "$STRIPCONF" "$RWCONF" "$OLCONF"; do
+	"$TSNATD" -t -c "$f" >/dev/null 2>&1 || { echo "bad bench config $f:"; "$TSNATD" -t -c "$f"; exit 1; }
+done
 # the chain the rules live in; flushed between configurations
 "$TSNATD" -c "$STRIPCONF" --print-rules iptables | grep -v '^-A TSNATD' |
 	in_ns "$TN_GW" iptables-restore --noflush
-CONSUMER_PID=""
+CONSUMER_PID="" DAEMON_LOG="" UNLOAD=""
 
 # CPU N's busy ticks (user+nice+system+irq+softirq) and steal ticks
 cpu_stat() {
@@ -63,7 +89,20 @@ configure() {
 	local name=$1 sel=$2 conf=$STRIPCONF
 	[ "$sel" = all ] && conf=$RWCONF
 	[ -n "$CONSUMER_PID" ] && tn_stop "$CONSUMER_PID"
-	CONSUMER_PID=""
+	CONSUMER_PID="" DAEMON_LOG=""
+	# the offload daemon leaves its programs attached and pinned (a
+	# restart adopts them): take them off, or later rows would run
+	# through them
+	if [ -n "$UNLOAD" ]; then
+		in_ns "$TN_GW" "$TSNATD" -c "$OLCONF" --unload >/dev/null ||
+			{ echo "FATAL: tsnatd --unload failed" >&2; exit 1; }
+		if in_ns "$TN_GW" tc filter show dev lan1 ingress | grep -q shift_ ||
+		   in_ns "$TN_GW" tc filter show dev lan1 egress | grep -q shift_ ||
+		   [ -e "$BPFFS/tsnatd" ]; then
+			echo "FATAL: the kernel data path is still there after --unload" >&2; exit 1
+		fi
+		UNLOAD=""
+	fi
 	in_ns "$TN_GW" iptables -t mangle -F TSNATD
 	case $name in
 	none) ;;
@@ -79,8 +118,9 @@ configure() {
 		tn_track $CONSUMER_PID
 		sleep 0.5
 		taskset -a -p -c 1 "$CONSUMER_PID" >/dev/null ;;
-	tsnatd-accept|tsnatd-strip|tsnatd-rewrite|tsnatd-observe)
+	tsnatd-accept|tsnatd-strip|tsnatd-rewrite|tsnatd-rewrite-offload|tsnatd-observe)
 		[ "$name" = tsnatd-rewrite ] && conf=$RWCONF
+		[ "$name" = tsnatd-rewrite-offload ] && conf=$OLCONF
 		if [ "$name" = tsnatd-observe ]; then
 			# observe queues SYN, FIN and RST only: bulk data never
 			# reaches it
@@ -102,7 +142,18 @@ configure() {
 		else
 			tn_daemon "$conf" "$TN_DIR/daemon.$name.log" || exit 1
 		fi
-		CONSUMER_PID=$TN_DAEMON_PID
+		CONSUMER_PID=$TN_DAEMON_PID DAEMON_LOG=$TN_DIR/daemon.$name.log
+		case $name in
+		tsnatd-rewrite-offload)
+			UNLOAD=1
+			grep -q "offload: rewritten flows are shifted in the kernel" "$DAEMON_LOG" || {
+				echo "FATAL: tsnatd-rewrite-offload runs without its kernel data path:"
+				cat "$DAEMON_LOG"; exit 1; } >&2 ;;
+		tsnatd-rewrite)
+			grep -q "offload: NOT USED: offload = false" "$DAEMON_LOG" || {
+				echo "FATAL: tsnatd-rewrite is meant to run through NFQUEUE alone:"
+				cat "$DAEMON_LOG"; exit 1; } >&2 ;;
+		esac
 		taskset -a -p -c 1 "$CONSUMER_PID" >/dev/null ;;
 	esac
 }
@@ -133,7 +184,7 @@ syn_run() { # CONFIG REP
 }
 
 bulk_run() { # CONFIG STREAMS REP
-	local cfg=$1 streams=$2 rep=$3 c0=0 c1=0
+	local cfg=$1 streams=$2 rep=$3 c0=0 c1=0 queued=""
 	configure "$cfg" all
 	[ -n "$CONSUMER_PID" ] && taskset -a -p -c 0-1 "$CONSUMER_PID" >/dev/null
 	sleep 0.3
@@ -142,8 +193,11 @@ bulk_run() { # CONFIG STREAMS REP
 		-- sleep 1 >/dev/null 2>&1) & }
 	set -- $(tn_iperf "$TN_C1" "$SECS" "$streams")
 	[ -n "$CONSUMER_PID" ] && c1=$(cpu_ticks "$CONSUMER_PID")
-	printf "bulk\t%s\t%s\t%s\t%s\t%s\t%s\n" "$cfg" "$streams" "$rep" "$1" "$2" \
-		"$((c1 - c0))" >>"$RAW"
+	# what tsnatd took from the queue in this run (its own counter: the
+	# daemon is new each run)
+	[ -n "$DAEMON_LOG" ] && queued=$(tn_daemon_counter "$DAEMON_LOG" packets)
+	printf "bulk\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$cfg" "$streams" "$rep" "$1" "$2" \
+		"$((c1 - c0))" "$queued" >>"$RAW"
 }
 
 if part syn; then
@@ -155,7 +209,7 @@ if part syn; then
 	done
 fi
 if part bulk; then
-	echo "== bulk: iperf3 through the gateway, every packet queued both ways, ${SECS}s, $REPS reps"
+	echo "== bulk: iperf3 through the gateway, ${SECS}s, $REPS reps"
 	tn_iperf_server
 	for streams in 1 4; do
 		for rep in $(seq "$REPS"); do
