@@ -253,22 +253,6 @@ refused:
 	return false;
 }
 
-static __attribute__((noinline, cold)) bool
-rewrite_offload(const struct mode_ctx *x, uint16_t dom, uint32_t *v)
-{
-	const struct pkt *p = x->p;
-	struct offload_syn in = {
-		.k = { .family = p->family, .client_port = htons(pkt_sport(p)),
-		       .server_port = htons(pkt_dport(p)) },
-		.tsval = p->tsval, .indev = x->in->indev, .now_ms = x->ps->now_ms,
-		.mono_ms = x->ps->mono_ms, .dom = dom, .worker = x->ps->worker,
-	};
-
-	memcpy(in.k.client, p->saddr, p->addr_len);
-	memcpy(in.k.server, p->daddr, p->addr_len);
-	return offload_syn(x->ps->offload, x->ps->domains, &in, x->s, v);
-}
-
 struct action
 rewrite_client_syn(const struct policy *pol, const struct mode_ctx *x)
 {
@@ -292,9 +276,18 @@ rewrite_client_syn(const struct policy *pol, const struct mode_ctx *x)
 	if (over_quota(x))
 		return (struct action){ .kind = ACT_STRIP };
 	if (x->ps->offload) {
+		/* fields only: the packet stays in registers (see mode_note) */
+		struct offload_syn in = {
+			.k = { .family = p->family, .client_port = htons(pkt_sport(p)),
+			       .server_port = htons(pkt_dport(p)) },
+			.tsval = p->tsval, .indev = x->in->indev, .now_ms = x->ps->now_ms,
+			.mono_ms = x->ps->mono_ms, .dom = dom, .worker = x->ps->worker,
+		};
 		uint32_t v;
 
-		if (rewrite_offload(x, dom, &v))
+		memcpy(in.k.client, p->saddr, p->addr_len);
+		memcpy(in.k.server, p->daddr, p->addr_len);
+		if (offload_syn(x->ps->offload, x->ps->domains, &in, x->s, &v))
 			return (struct action){ .kind = ACT_SHIFT, .add = v - p->tsval };
 	}
 	f = flow_insert(x->ps->flows, p, x->ps->now);
