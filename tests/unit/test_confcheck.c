@@ -96,10 +96,10 @@ fs_teardown(void **state)
 
 	while (d && (e = readdir(d)))
 		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
-		    unlinkat(dirfd(d), e->d_name, 0) < 0) {
-			fchmodat(dirfd(d), e->d_name, 0700, 0);
-			unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
-		}
+		    unlinkat(dirfd(d), e->d_name, 0) < 0 &&
+		    (fchmodat(dirfd(d), e->d_name, 0700, 0) < 0 ||
+		     unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) < 0))
+			fail_msg("cannot remove %s", e->d_name);
 	if (d)
 		closedir(d);
 	return rmdir(fsdir);
