@@ -30,6 +30,7 @@
 #include "reload.h"
 #include "rtnl.h"
 #include "rules.h"
+#include "rulesapply.h"
 #include "marks.h"
 #include "notes.h"
 #include "state.h"
@@ -124,6 +125,7 @@ usage(FILE *f)
 		"usage: tsnatd [-c FILE]                 run in the foreground\n"
 		"       tsnatd -t [-c FILE]              check the configuration\n"
 		"       tsnatd --print-rules iptables|ip6tables|nft [-c FILE]\n"
+		"       tsnatd --apply-rules | --remove-rules [-c FILE]\n"
 		"       tsnatd -h | -V\n"
 		"default FILE: " CONF_DEFAULT_PATH "\n"
 		"signals: HUP reload, USR1 log counters, TERM/INT drain and exit\n");
@@ -462,9 +464,19 @@ run(const char *path)
 	return 0;
 }
 
-/* -t and --print-rules: work on the configuration and exit. */
+/* What the command line asks for besides running the daemon. */
+enum offline_action {
+	OFF_NONE,
+	OFF_TEST,		/* -t */
+	OFF_PRINT,		/* --print-rules KIND */
+	OFF_APPLY,		/* --apply-rules */
+	OFF_REMOVE,		/* --remove-rules */
+};
+
+/* -t, --print-rules, --apply-rules, --remove-rules: work on the
+ * configuration and exit, 0 or 1. */
 static int
-offline(const char *path, bool test, int rules)
+offline(const char *path, enum offline_action action, int kind)
 {
 	struct conf *c = conf_load(path, stderr);
 	int ret = 0;
@@ -473,12 +485,41 @@ offline(const char *path, bool test, int rules)
 		fprintf(stderr, "tsnatd: %s: configuration has errors\n", path);
 		return 1;
 	}
-	if (test)
+	switch (action) {
+	case OFF_TEST:
 		printf("%s: configuration OK\n", path);
-	else
-		ret = rules_print(c, (enum rules_kind)rules, path, stdout) < 0;
+		break;
+	case OFF_PRINT:
+		ret = rules_print(c, (enum rules_kind)kind, path, stdout) < 0;
+		break;
+	case OFF_APPLY:
+		ret = rules_apply(c, path, stdout, stderr) < 0;
+		if (ret)
+			fprintf(stderr, "tsnatd: --apply-rules failed\n");
+		break;
+	case OFF_REMOVE:
+		ret = rules_remove(c, path, stdout, stderr) < 0;
+		if (ret)
+			fprintf(stderr, "tsnatd: --remove-rules failed\n");
+		break;
+	case OFF_NONE:
+		break;
+	}
 	conf_free(c);
 	return ret;
+}
+
+/* One of -t and the rules options; a second is an error. */
+static bool
+set_action(enum offline_action *action, enum offline_action a)
+{
+	if (*action != OFF_NONE && *action != a) {
+		fprintf(stderr, "tsnatd: -t, --print-rules, --apply-rules and --remove-rules "
+			"go one at a time\n");
+		return false;
+	}
+	*action = a;
+	return true;
 }
 
 int
@@ -488,6 +529,8 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "test", no_argument, NULL, 't' },
 		{ "print-rules", required_argument, NULL, 'r' },
+		{ "apply-rules", no_argument, NULL, 'A' },
+		{ "remove-rules", no_argument, NULL, 'R' },
 		/* hidden: the key reference, "man" for tsnatd.conf(5) */
 		{ "print-config-keys", optional_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
@@ -495,8 +538,8 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = CONF_DEFAULT_PATH;
+	enum offline_action action = OFF_NONE;
 	int ch, rules = -1;
-	bool test = false;
 	struct conf *c;
 
 	log_init(LOG_INFO);
@@ -506,13 +549,24 @@ main(int argc, char **argv)
 			path = optarg;
 			break;
 		case 't':
-			test = true;
+			if (!set_action(&action, OFF_TEST))
+				return 1;
 			break;
 		case 'r':
 			if ((rules = rules_kind_parse(optarg)) < 0) {
 				fprintf(stderr, "tsnatd: --print-rules takes iptables, ip6tables or nft\n");
 				return 1;
 			}
+			if (!set_action(&action, OFF_PRINT))
+				return 1;
+			break;
+		case 'A':
+			if (!set_action(&action, OFF_APPLY))
+				return 1;
+			break;
+		case 'R':
+			if (!set_action(&action, OFF_REMOVE))
+				return 1;
 			break;
 		case 'k':
 			conf_doc_print(stdout, optarg && strcmp(optarg, "man") == 0 ?
@@ -534,8 +588,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 
-	if (test || rules >= 0)
-		return offline(path, test, rules);
+	if (action != OFF_NONE)
+		return offline(path, action, rules);
 	c = conf_load(path, stderr);
 	if (!c) {
 		fprintf(stderr, "tsnatd: %s: configuration has errors\n", path);
