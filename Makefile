@@ -269,6 +269,7 @@ e2e: all $(BENCH_BINS)
 	$(RUN_ENV) tests/e2e/hardening.sh
 	$(RUN_ENV) tests/e2e/control.sh
 	$(RUN_ENV) tests/e2e/discovery.sh
+	$(RUN_ENV) tests/e2e/rules.sh
 	$(MAKE) --no-print-directory bench-smoke
 
 demo: all
