@@ -442,8 +442,8 @@ families_are_those_the_text_has_rules_for(void **state)
 		"policies = ( { name = \"a\"; mode = \"strip\"; destinations = \"198.51.100.0/24\"; } );\n",
 		"policies = ( { name = \"a\"; mode = \"rewrite\"; destinations = \"2001:db8:1::/64\"; } );\n",
 		/* IPv4 sources only: no IPv6 client can match, no IPv6 rule */
-		"policies = ( { name = \"a\"; mode = \"strip\"; destinations = [ \"198.51.100.0/24\", \"2001:db8:1::/64\" ];"
-		" sources = \"192.0.2.0/24\"; } );\n",
+		("policies = ( { name = \"a\"; mode = \"strip\"; destinations = [ \"198.51.100.0/24\", \"2001:db8:1::/64\" ];"
+		 " sources = \"192.0.2.0/24\"; } );\n"),
 		"policies = ( { name = \"a\"; mode = \"pass\"; destinations = [ \"198.51.100.0/24\", \"2001:db8:1::/64\" ]; } );\n",
 		"policies = ( { name = \"a\"; mode = \"observe\"; destinations = \"2001:db8:1::/64\"; sources = \"2001:db8:9::/48\"; } );\n",
 	};
