@@ -10,6 +10,7 @@
 #  - removing twice succeeds and leaves no TSNATD chain or jump;
 #  - rules = "none" changes nothing, whatever is there;
 #  - a failing tool makes tsnatd exit 1 with the tool's exit status;
+#  - the same with iptables-legacy, where it can run;
 #  - nft: the generated file through nft -c -f, and apply/remove with the
 #    nft back end; reported as skipped where the kernel refuses the queue
 #    statement (no CONFIG_NFT_QUEUE). tsnatd's removal of table inet tsnatd
@@ -134,6 +135,35 @@ PATH=$TN_DIR/bin:$PATH apply changed f1
 check "apply exits 1 when iptables-restore fails" eq $? 1
 check "and says which tool, with its status" has "$OUT/f1.err" '`iptables-restore --noflush` exited with status 3'
 check "the tool's own message comes first" has "$OUT/f1.err" "fake iptables-restore refuses"
+
+echo "# iptables-legacy: the same commands, the other variant"
+if command -v iptables-legacy >/dev/null && command -v ip6tables-legacy-restore >/dev/null &&
+	gw iptables-legacy -t mangle -S >/dev/null 2>&1; then
+	mkdir "$TN_DIR/legacy"
+	for t in iptables ip6tables; do
+		ln -s "$(command -v $t-legacy)" "$TN_DIR/legacy/$t"
+		ln -s "$(command -v $t-legacy-restore)" "$TN_DIR/legacy/$t-restore"
+	done
+	LPATH=$TN_DIR/legacy:$PATH
+	PATH=$LPATH apply both l1; rc1=$?
+	PATH=$LPATH apply both l2; rc2=$?
+	gw iptables-legacy -t mangle -S >"$OUT/l4"
+	gw ip6tables-legacy -t mangle -S >"$OUT/l6"
+	check "iptables-legacy: apply twice exits 0 twice" eq $((rc1 + rc2)) 0
+	check "iptables-legacy: exactly one jump" eq "$(lines "$OUT/l4" '-A FORWARD -j TSNATD')" 1
+	check "ip6tables-legacy: exactly one jump" eq "$(lines "$OUT/l6" '-A FORWARD -j TSNATD')" 1
+	check "iptables-legacy: the three policy rules, with bypass" \
+		[ "$(chain_rules "$OUT/l4"):$(no_bypass "$OUT/l4")" = 3:0 ]
+	PATH=$LPATH remove both l3; rc1=$?
+	PATH=$LPATH remove both l4; rc2=$?
+	gw iptables-legacy -t mangle -S >"$OUT/l4r"
+	gw ip6tables-legacy -t mangle -S >"$OUT/l6r"
+	check "iptables-legacy: remove twice exits 0 twice" eq $((rc1 + rc2)) 0
+	check "iptables-legacy: nothing of tsnatd left" nothing_of_tsnatd "$OUT/l4r"
+	check "ip6tables-legacy: nothing of tsnatd left" nothing_of_tsnatd "$OUT/l6r"
+else
+	skip "iptables-legacy not installed or not usable here"
+fi
 
 echo "# nft"
 if ! command -v nft >/dev/null; then
