@@ -212,8 +212,8 @@ rules_print_apply(const struct conf *c, enum rules_kind kind, const char *conf_p
 	return rules_write(c, kind, conf_path, jumps, out);
 }
 
-/* The next line of text at *p (no newline, at most len-1 bytes: a longer
- * one is cut and will not match anything); false at the end. */
+/* The next line of text at *p, without its newline ("" if it has len
+ * bytes or more: a line cut short must not match); false at the end. */
 static bool
 next_line(const char **p, char *line, size_t len)
 {
@@ -224,7 +224,10 @@ next_line(const char **p, char *line, size_t len)
 		return false;
 	nl = strchr(*p, '\n');
 	n = nl ? (size_t)(nl - *p) : strlen(*p);
-	snprintf(line, len, "%.*s", (int)(n < len ? n : len - 1), *p);
+	if (n < len)
+		snprintf(line, len, "%.*s", (int)n, *p);
+	else
+		line[0] = '\0';
 	*p += n + (nl != NULL);
 	return true;
 }
@@ -248,7 +251,7 @@ jumps_into_chain(const char *line)
 	static const char *const tails[] = { " -j " RULES_CHAIN, " -g " RULES_CHAIN };
 	size_t n = strlen(line);
 
-	if (strncmp(line, "-A ", 3) != 0 || strncmp(line, "-A " RULES_CHAIN " ", 4 + strlen(RULES_CHAIN)) == 0)
+	if (strncmp(line, "-A ", 3) != 0 || strncmp(line, "-A " RULES_CHAIN " ", sizeof("-A " RULES_CHAIN " ") - 1) == 0)
 		return false;
 	for (const char *p = line; *p; p++)
 		if (iscntrl((unsigned char)*p))

@@ -528,6 +528,23 @@ remove_text_deletes_only_rules_that_target_the_chain(void **state)
 	free(r);
 }
 
+/* A listing line longer than the parser reads is not cut into a rule
+ * that is not there. */
+static void
+remove_text_skips_a_line_too_long_to_read_whole(void **state)
+{
+	size_t len = 6000;
+	char *listing = malloc(len + 64);
+	int n;
+	(void)state;
+
+	snprintf(listing, len + 64, "-N TSNATD\n-A FORWARD -m comment --comment %0*d -j TSNATD\n", (int)len, 7);
+	char *r = remove_text(RULES_IPTABLES, listing, &n);
+	assert_string_equal(r, "*mangle\n-F TSNATD\n-X TSNATD\nCOMMIT\n");
+	free(r);
+	free(listing);
+}
+
 static void
 remove_text_for_nft_deletes_the_listed_table(void **state)
 {
@@ -703,6 +720,7 @@ main(void)
 		cmocka_unit_test(remove_text_deletes_every_jump_then_the_chain),
 		cmocka_unit_test(remove_text_is_empty_without_the_chain),
 		cmocka_unit_test(remove_text_deletes_only_rules_that_target_the_chain),
+		cmocka_unit_test(remove_text_skips_a_line_too_long_to_read_whole),
 		cmocka_unit_test(remove_text_for_nft_deletes_the_listed_table),
 		cmocka_unit_test(remove_text_for_nft_is_empty_without_the_table),
 		cmocka_unit_test(none_chooses_nothing_whatever_is_installed),
