@@ -14,6 +14,7 @@
 /* Enum fields are stored as int-sized values. */
 _Static_assert(sizeof(enum flows_on_full) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum policy_mode) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum conf_rules) == sizeof(int), "enum size");
 
 /* flows.on_full: the one mapping between its values and names. */
 static const char *const on_full_names[] = {
@@ -38,6 +39,30 @@ conf_on_full_parse(const char *s)
 	return -1;
 }
 
+/* rules: the one mapping between its values and names. */
+static const char *const rules_names[] = {
+	[CONF_RULES_AUTO] = "auto",
+	[CONF_RULES_IPTABLES] = "iptables",
+	[CONF_RULES_NFT] = "nft",
+	[CONF_RULES_NONE] = "none",
+};
+
+static const char *
+conf_rules_name(int v)
+{
+	return v >= 0 && (size_t)v < sizeof(rules_names) / sizeof(rules_names[0]) ?
+	       rules_names[v] : NULL;
+}
+
+static int
+conf_rules_parse(const char *s)
+{
+	for (int v = 0; conf_rules_name(v); v++)
+		if (strcmp(s, conf_rules_name(v)) == 0)
+			return v;
+	return -1;
+}
+
 /* Policy modes and log levels keep their names in their own modules. */
 static int
 conf_mode_parse(const char *s)
@@ -57,6 +82,8 @@ conf_mode_name(int v)
 
 static const struct conf_enum on_full_enum = {
 	conf_on_full_parse, conf_on_full_name, ON_FULL_STRIP, ON_FULL_EVICT_IDLE };
+static const struct conf_enum rules_enum = {
+	conf_rules_parse, conf_rules_name, CONF_RULES_AUTO, CONF_RULES_NONE };
 static const struct conf_enum log_enum = {
 	log_level_parse, log_level_name, LOG_EMERG, LOG_DEBUG };
 /* 0..31: every mode policy.c names, however many there are. */
@@ -99,6 +126,17 @@ static const struct conf_key conf_table[] = {
 	{ "queue.maxlen", CONF_UINT, .min = 1, .max = 1 << 24, .def = 8192, CF(queue_maxlen),
 	  .doc = "packets the kernel holds per queue before it fails open (accepts "
 		 "them unmodified); size it for the longest stall to absorb" },
+	{ "rules", CONF_ENUM, .def = CONF_RULES_AUTO, .names = &rules_enum, CF(rules),
+	  .doc = "the tool tsnatd --apply-rules installs the firewall rules with "
+		 "(tsnatd.service runs it at start and reload, and --remove-rules at "
+		 "stop): iptables (iptables for IPv4 and ip6tables for IPv6, chain "
+		 "TSNATD of table mangle; iptables-legacy and iptables-nft alike), "
+		 "nft (table inet tsnatd), auto (iptables if iptables and "
+		 "iptables-restore are installed, and ip6tables too when there are "
+		 "IPv6 rules; else nft) or none (both options do nothing: the "
+		 "operator loads tsnatd --print-rules output). Applying also removes "
+		 "tsnatd's rules from the back end not chosen, so that no packet is "
+		 "queued twice; --remove-rules removes them from every back end" },
 	{ "flows", CONF_GROUP, .doc = "the flow table of rewrite mode" },
 	{ "flows.max", CONF_UINT, .min = 1024, .max = 1 << 26, .def = 262144, CF(flows_max),
 	  .doc = "flows in all, split over the queues (about 61 bytes each)" },

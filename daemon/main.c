@@ -30,6 +30,7 @@
 #include "reload.h"
 #include "rtnl.h"
 #include "rules.h"
+#include "rulesapply.h"
 #include "marks.h"
 #include "notes.h"
 #include "offload.h"
@@ -126,6 +127,7 @@ usage(FILE *f)
 		"usage: tsnatd [-c FILE]                 run in the foreground\n"
 		"       tsnatd -t [-c FILE]              check the configuration\n"
 		"       tsnatd --print-rules iptables|ip6tables|nft [-c FILE]\n"
+		"       tsnatd --apply-rules | --remove-rules [-c FILE]\n"
 		"       tsnatd --unload [-c FILE]        detach and unpin the kernel data path\n"
 		"       tsnatd -h | -V\n"
 		"default FILE: " CONF_DEFAULT_PATH "\n"
@@ -495,9 +497,35 @@ run(const char *path)
 	return 0;
 }
 
-/* -t and --print-rules: work on the configuration and exit. */
+/* --unload: the kernel data path of c's offload_dir off every interface,
+ * its pins removed. 0 or 1. */
 static int
-offline(const char *path, bool test, int rules)
+unload_offload(const struct conf *c)
+{
+	long n = offload_unload(c->offload_dir);
+
+	if (n > 0)
+		printf("tsnatd: %ld flows were still shifted in the kernel: from now on "
+		       "their servers see their clients' own timestamps\n", n);
+	else if (n == 0)
+		printf("tsnatd: kernel data path unloaded (%s)\n", c->offload_dir);
+	return n < 0;
+}
+
+/* What the command line asks for besides running the daemon. */
+enum offline_action {
+	OFF_NONE,
+	OFF_TEST,		/* -t */
+	OFF_PRINT,		/* --print-rules KIND */
+	OFF_APPLY,		/* --apply-rules */
+	OFF_REMOVE,		/* --remove-rules */
+	OFF_UNLOAD,		/* --unload */
+};
+
+/* -t, --print-rules, --apply-rules, --remove-rules, --unload: work on the
+ * configuration and exit, 0 or 1. */
+static int
+offline(const char *path, enum offline_action action, int kind)
 {
 	struct conf *c = conf_load(path, stderr);
 	int ret = 0;
@@ -506,34 +534,44 @@ offline(const char *path, bool test, int rules)
 		fprintf(stderr, "tsnatd: %s: configuration has errors\n", path);
 		return 1;
 	}
-	if (test)
+	switch (action) {
+	case OFF_TEST:
 		printf("%s: configuration OK\n", path);
-	else
-		ret = rules_print(c, (enum rules_kind)rules, path, stdout) < 0;
+		break;
+	case OFF_PRINT:
+		ret = rules_print(c, (enum rules_kind)kind, path, stdout) < 0;
+		break;
+	case OFF_APPLY:
+		ret = rules_apply(c, path, stdout, stderr) < 0;
+		if (ret)
+			fprintf(stderr, "tsnatd: --apply-rules failed\n");
+		break;
+	case OFF_REMOVE:
+		ret = rules_remove(c, path, stdout, stderr) < 0;
+		if (ret)
+			fprintf(stderr, "tsnatd: --remove-rules failed\n");
+		break;
+	case OFF_UNLOAD:
+		ret = unload_offload(c);
+		break;
+	case OFF_NONE:
+		break;
+	}
 	conf_free(c);
 	return ret;
 }
 
-/* --unload: the kernel data path of the configuration's offload_dir off
- * every interface, its pins removed. */
-static int
-unload_offload(const char *path)
+/* One of -t and the rules options; a second is an error. */
+static bool
+set_action(enum offline_action *action, enum offline_action a)
 {
-	struct conf *c = conf_load(path, stderr);
-	long n;
-
-	if (!c) {
-		fprintf(stderr, "tsnatd: %s: configuration has errors\n", path);
-		return 1;
+	if (*action != OFF_NONE && *action != a) {
+		fprintf(stderr, "tsnatd: -t, --print-rules, --apply-rules, --remove-rules and "
+			"--unload go one at a time\n");
+		return false;
 	}
-	n = offload_unload(c->offload_dir);
-	if (n > 0)
-		printf("tsnatd: %ld flows were still shifted in the kernel: from now on "
-		       "their servers see their clients' own timestamps\n", n);
-	else if (n == 0)
-		printf("tsnatd: kernel data path unloaded (%s)\n", c->offload_dir);
-	conf_free(c);
-	return n < 0;
+	*action = a;
+	return true;
 }
 
 int
@@ -543,6 +581,8 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "test", no_argument, NULL, 't' },
 		{ "print-rules", required_argument, NULL, 'r' },
+		{ "apply-rules", no_argument, NULL, 'A' },
+		{ "remove-rules", no_argument, NULL, 'R' },
 		{ "unload", no_argument, NULL, 'u' },
 		/* hidden: the key reference, "man" for tsnatd.conf(5) */
 		{ "print-config-keys", optional_argument, NULL, 'k' },
@@ -551,8 +591,8 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = CONF_DEFAULT_PATH;
+	enum offline_action action = OFF_NONE;
 	int ch, rules = -1;
-	bool test = false, unload = false;
 	struct conf *c;
 
 	log_init(LOG_INFO);
@@ -562,16 +602,28 @@ main(int argc, char **argv)
 			path = optarg;
 			break;
 		case 't':
-			test = true;
+			if (!set_action(&action, OFF_TEST))
+				return 1;
 			break;
 		case 'r':
 			if ((rules = rules_kind_parse(optarg)) < 0) {
 				fprintf(stderr, "tsnatd: --print-rules takes iptables, ip6tables or nft\n");
 				return 1;
 			}
+			if (!set_action(&action, OFF_PRINT))
+				return 1;
+			break;
+		case 'A':
+			if (!set_action(&action, OFF_APPLY))
+				return 1;
+			break;
+		case 'R':
+			if (!set_action(&action, OFF_REMOVE))
+				return 1;
 			break;
 		case 'u':
-			unload = true;
+			if (!set_action(&action, OFF_UNLOAD))
+				return 1;
 			break;
 		case 'k':
 			conf_doc_print(stdout, optarg && strcmp(optarg, "man") == 0 ?
@@ -593,10 +645,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 
-	if (unload)
-		return unload_offload(path);
-	if (test || rules >= 0)
-		return offline(path, test, rules);
+	if (action != OFF_NONE)
+		return offline(path, action, rules);
 	c = conf_load(path, stderr);
 	if (!c) {
 		fprintf(stderr, "tsnatd: %s: configuration has errors\n", path);

@@ -22,12 +22,21 @@ enum flows_on_full {
 	ON_FULL_EVICT_IDLE,	/* evict the longest-idle flow: its rewrite stops */
 };
 
+/* rules: what tsnatd --apply-rules / --remove-rules install them with. */
+enum conf_rules {
+	CONF_RULES_AUTO,	/* iptables (and ip6tables) if installed, else nft */
+	CONF_RULES_IPTABLES,	/* iptables, ip6tables: legacy or nf_tables variant */
+	CONF_RULES_NFT,		/* nft: table inet tsnatd */
+	CONF_RULES_NONE,	/* nothing: the operator loads the rules */
+};
+
 struct conf {
 	bool enabled;
 	int log_level;			/* LOG_ERR .. LOG_DEBUG */
 	unsigned queue_first;
 	unsigned queue_count;
 	unsigned queue_maxlen;
+	enum conf_rules rules;		/* the tool that installs the rules */
 	unsigned flows_max;
 	unsigned flows_idle_timeout;	/* seconds */
 	enum flows_on_full flows_on_full;

@@ -1,4 +1,5 @@
-/* test_rules.c - --print-rules output. */
+/* test_rules.c - the rules as text (--print-rules, and what --apply-rules
+ * and --remove-rules feed to the tools) and the choice of the tool. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -20,6 +21,60 @@ rules_for(const char *text, enum rules_kind kind)
 	rules_print(c, kind, "test.conf", f);
 	fclose(f);
 	conf_free(c);
+	return out;
+}
+
+
+static char *
+apply_text(const char *text, enum rules_kind kind, unsigned jumps)
+{
+	struct conf *c = conf_from_text(text, NULL);
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	assert_non_null(c);
+	assert_int_equal(rules_print_apply(c, kind, "test.conf", jumps, f), 0);
+	fclose(f);
+	conf_free(c);
+	return out;
+}
+
+static unsigned
+families_of(const char *text)
+{
+	struct conf *c = conf_from_text(text, NULL);
+	unsigned f;
+
+	assert_non_null(c);
+	f = rules_families(c);
+	conf_free(c);
+	return f;
+}
+
+/* Lines of r that are exactly line. */
+static unsigned
+count_lines(const char *r, const char *line)
+{
+	size_t n = strlen(line);
+	unsigned k = 0;
+
+	for (const char *p = r; (p = strstr(p, line)); p += n)
+		if ((p == r || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0'))
+			k++;
+	return k;
+}
+
+/* The remove text for a listing, and what rules_print_remove returned. */
+static char *
+remove_text(enum rules_kind kind, const char *listing, int *n)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	*n = rules_print_remove(kind, listing, f);
+	fclose(f);
 	return out;
 }
 
@@ -214,7 +269,7 @@ offload_rules_return_marked_packets_before_the_queue(void **state)
 static void
 offload_rules_use_the_configured_mark(void **state)
 {
-	char *r = rules_for("offload_mark = 256;\n" REWRITE, RULES_IP6TABLES);
+	char *r = rules_for("offload_mark = 256;\n" REWRITE, RULES_IPTABLES);
 	char *n = rules_for("offload_mark = 256;\n" REWRITE, RULES_NFT);
 	(void)state;
 
@@ -225,6 +280,16 @@ offload_rules_use_the_configured_mark(void **state)
 	assert_non_null(strstr(n, "\t\tct mark and 0x100 == 0x100 tcp flags & syn == 0 return"));
 	free(r);
 	free(n);
+}
+
+static void
+no_offload_lines_in_a_family_without_rules(void **state)
+{
+	char *r6 = rules_for(REWRITE, RULES_IP6TABLES);
+	(void)state;
+
+	assert_null(strstr(r6, "mark"));
+	free(r6);
 }
 
 static void
@@ -341,6 +406,355 @@ file_name_cannot_start_a_line(void **state)
 	conf_free(c);
 }
 
+
+/* --print-rules output loaded twice leaves two jumps; said in its header. */
+static void
+print_adds_a_jump_every_time_and_says_so(void **state)
+{
+	char *r = rules_for(STRIP, RULES_IPTABLES);
+	(void)state;
+
+	assert_int_equal(count_lines(r, "-A FORWARD -j TSNATD"), 1);
+	assert_non_null(strstr(r, "tsnatd --apply-rules only when there is none"));
+	free(r);
+}
+
+static void
+apply_text_adds_the_jump_when_there_is_none(void **state)
+{
+	char *r = apply_text(STRIP, RULES_IPTABLES, 0);
+	(void)state;
+
+	assert_int_equal(count_lines(r, "-A FORWARD -j TSNATD"), 1);
+	assert_int_equal(count_lines(r, "-D FORWARD -j TSNATD"), 0);
+	free(r);
+}
+
+static void
+apply_text_adds_no_jump_when_there_is_one(void **state)
+{
+	char *r = apply_text(STRIP, RULES_IP6TABLES, 1);
+	(void)state;
+
+	assert_null(strstr(r, "\n-A FORWARD"));
+	assert_null(strstr(r, "\n-D FORWARD"));
+	assert_non_null(strstr(r, ":TSNATD - [0:0]"));
+	assert_non_null(strstr(r, "COMMIT"));
+	free(r);
+}
+
+static void
+apply_text_deletes_all_jumps_but_one(void **state)
+{
+	char *r = apply_text(STRIP, RULES_IPTABLES, 3);
+	(void)state;
+
+	assert_int_equal(count_lines(r, "-A FORWARD -j TSNATD"), 0);
+	assert_int_equal(count_lines(r, "-D FORWARD -j TSNATD"), 2);
+	/* inside the one transaction */
+	assert_true(strstr(r, "-D FORWARD") > strstr(r, "*mangle"));
+	assert_true(strstr(r, "-D FORWARD") < strstr(r, "COMMIT"));
+	free(r);
+}
+
+/* Apply is built on the very text --print-rules prints: the same lines
+ * but for the jump. */
+static void
+apply_text_is_the_printed_text_but_for_the_jump(void **state)
+{
+	char *p = rules_for(EVERY_KIND, RULES_IPTABLES), *a = apply_text(EVERY_KIND, RULES_IPTABLES, 1);
+	char *jump = strstr(p, "-A FORWARD -j TSNATD\n");
+	(void)state;
+
+	assert_non_null(jump);
+	memmove(jump, jump + strlen("-A FORWARD -j TSNATD\n"), strlen(jump) - strlen("-A FORWARD -j TSNATD\n") + 1);
+	assert_string_equal(p, a);
+	free(p);
+	free(a);
+}
+
+static void
+apply_text_for_nft_replaces_the_table_whatever_the_jumps(void **state)
+{
+	char *p = rules_for(EVERY_KIND, RULES_NFT), *a = apply_text(EVERY_KIND, RULES_NFT, 5);
+	(void)state;
+
+	assert_string_equal(p, a);
+	assert_true(strstr(a, "table inet tsnatd {}\nflush table inet tsnatd\ntable inet tsnatd {\n") != NULL);
+	free(p);
+	free(a);
+}
+
+/* Every rule of every kind keeps bypass: no listener, packets pass. */
+static void
+every_applied_rule_has_queue_bypass(void **state)
+{
+	static const enum rules_kind kinds[] = { RULES_IPTABLES, RULES_IP6TABLES, RULES_NFT };
+	(void)state;
+
+	for (size_t k = 0; k < 3; k++) {
+		char *r = apply_text(EVERY_KIND, kinds[k], 0), *save = NULL;
+		unsigned n = 0;
+
+		for (char *line = strtok_r(r, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			if (strstr(line, "NFQUEUE") || strstr(line, " queue ")) {
+				n++;
+				if (!strstr(line, kinds[k] == RULES_NFT ? " bypass " : " --queue-bypass"))
+					fail_msg("rule without bypass: %s", line);
+			}
+		}
+		assert_int_equal(n, kinds[k] == RULES_NFT ? 6 : 3);
+		free(r);
+	}
+}
+
+/* rules_families says exactly which families get rule lines. */
+static void
+families_are_those_the_text_has_rules_for(void **state)
+{
+	static const char *const confs[] = {
+		STRIP, EVERY_KIND,
+		"policies = ( { name = \"a\"; mode = \"strip\"; destinations = \"198.51.100.0/24\"; } );\n",
+		"policies = ( { name = \"a\"; mode = \"rewrite\"; destinations = \"2001:db8:1::/64\"; } );\n",
+		/* IPv4 sources only: no IPv6 client can match, no IPv6 rule */
+		("policies = ( { name = \"a\"; mode = \"strip\"; destinations = [ \"198.51.100.0/24\", \"2001:db8:1::/64\" ];"
+		 " sources = \"192.0.2.0/24\"; } );\n"),
+		"policies = ( { name = \"a\"; mode = \"pass\"; destinations = [ \"198.51.100.0/24\", \"2001:db8:1::/64\" ]; } );\n",
+		"policies = ( { name = \"a\"; mode = \"observe\"; destinations = \"2001:db8:1::/64\"; sources = \"2001:db8:9::/48\"; } );\n",
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(confs) / sizeof(confs[0]); i++) {
+		char *r4 = rules_for(confs[i], RULES_IPTABLES), *r6 = rules_for(confs[i], RULES_IP6TABLES);
+		unsigned f = families_of(confs[i]);
+
+		if (!!(f & RULES_IPV4) != (strstr(r4, "-A TSNATD") != NULL) ||
+		    !!(f & RULES_IPV6) != (strstr(r6, "-A TSNATD") != NULL))
+			fail_msg("families %u disagree with the text of config %zu", f, i);
+		free(r4);
+		free(r6);
+	}
+}
+
+static void
+families_of_the_shipped_shape_are_ipv4_only(void **state)
+{
+	(void)state;
+	assert_int_equal(families_of("policies = ( { name = \"a\"; mode = \"strip\";"
+				     " destinations = [ \"198.51.100.0/24\", \"2001:db8:1::/64\" ];"
+				     " sources = \"192.0.2.0/24\"; } );\n"), RULES_IPV4);
+	assert_int_equal(families_of(STRIP), RULES_IPV4 | RULES_IPV6);
+	assert_int_equal(families_of("policies = ( { name = \"a\"; mode = \"pass\"; destinations = \"198.51.100.0/24\"; } );\n"), 0);
+}
+
+#define LISTING_HEAD "-P PREROUTING ACCEPT\n-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n-P POSTROUTING ACCEPT\n"
+#define LISTING_RULE "-A TSNATD -d 198.51.100.0/24 -p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN " \
+	"-m comment --comment w -j NFQUEUE --queue-num 0 --queue-bypass\n"
+
+static void
+jumps_counts_exact_forward_jumps_only(void **state)
+{
+	(void)state;
+	assert_int_equal(rules_jumps(""), 0);
+	assert_int_equal(rules_jumps(LISTING_HEAD), 0);
+	assert_int_equal(rules_jumps(LISTING_HEAD "-N TSNATD\n-A FORWARD -j TSNATD\n" LISTING_RULE), 1);
+	assert_int_equal(rules_jumps("-A FORWARD -j TSNATD\n-A FORWARD -i eth0 -j TSNATD\n"
+				     "-A FORWARD -j TSNATD2\n-A FORWARD -j TSNATD"), 2);
+}
+
+static void
+remove_text_deletes_every_jump_then_the_chain(void **state)
+{
+	int n;
+	char *r = remove_text(RULES_IPTABLES, LISTING_HEAD "-N TSNATD\n-A PREROUTING -i lan -j TSNATD\n"
+			      "-A FORWARD -j TSNATD\n-A FORWARD -j TSNATD\n" LISTING_RULE, &n);
+	(void)state;
+
+	assert_true(n > 0);
+	assert_string_equal(r, "*mangle\n-D PREROUTING -i lan -j TSNATD\n-D FORWARD -j TSNATD\n"
+			    "-D FORWARD -j TSNATD\n-F TSNATD\n-X TSNATD\nCOMMIT\n");
+	free(r);
+}
+
+static void
+remove_text_is_empty_without_the_chain(void **state)
+{
+	int n;
+	char *r = remove_text(RULES_IP6TABLES, LISTING_HEAD "-N OTHER\n-A FORWARD -j OTHER\n", &n);
+	(void)state;
+
+	assert_int_equal(n, 0);
+	assert_string_equal(r, "");
+	free(r);
+}
+
+/* Only rules whose target is the chain go: not the chain's own rules,
+ * not a chain whose name starts the same, not a comment that names it. */
+static void
+remove_text_deletes_only_rules_that_target_the_chain(void **state)
+{
+	int n;
+	char *r = remove_text(RULES_IPTABLES, "-N TSNATD\n-N TSNATD2\n-A TSNATD -j TSNATD2\n"
+			      "-A FORWARD -j TSNATD2\n-A FORWARD -m comment --comment \"x -j TSNATD\" -j ACCEPT\n"
+			      "-A TSNATD -j TSNATD\n-A FORWARD -g TSNATD", &n);
+	(void)state;
+
+	assert_string_equal(r, "*mangle\n-D FORWARD -g TSNATD\n-F TSNATD\n-X TSNATD\nCOMMIT\n");
+	free(r);
+}
+
+/* A listing line longer than the parser reads is not cut into a rule
+ * that is not there. */
+static void
+remove_text_skips_a_line_too_long_to_read_whole(void **state)
+{
+	size_t len = 6000;
+	char *listing = malloc(len + 64);
+	int n;
+	(void)state;
+
+	snprintf(listing, len + 64, "-N TSNATD\n-A FORWARD -m comment --comment %0*d -j TSNATD\n", (int)len, 7);
+	char *r = remove_text(RULES_IPTABLES, listing, &n);
+	assert_string_equal(r, "*mangle\n-F TSNATD\n-X TSNATD\nCOMMIT\n");
+	free(r);
+	free(listing);
+}
+
+static void
+remove_text_for_nft_deletes_the_listed_table(void **state)
+{
+	int n;
+	char *r = remove_text(RULES_NFT, "table ip mangle\ntable inet tsnatd\n", &n);
+	(void)state;
+
+	assert_true(n > 0);
+	assert_string_equal(r, "table inet tsnatd {}\ndelete table inet tsnatd\n");
+	free(r);
+}
+
+static void
+remove_text_for_nft_is_empty_without_the_table(void **state)
+{
+	int n;
+	char *r = remove_text(RULES_NFT, "table ip mangle\ntable ip tsnatd\ntable inet tsnatd2\n", &n);
+	(void)state;
+
+	assert_int_equal(n, 0);
+	assert_string_equal(r, "");
+	free(r);
+}
+
+#define ALL_TOOLS (RULES_HAVE_IPTABLES | RULES_HAVE_IP6TABLES | RULES_HAVE_NFT)
+#define BOTH (RULES_IPV4 | RULES_IPV6)
+
+static void
+assert_choice(enum conf_rules setting, unsigned have, unsigned families,
+	      enum rules_backend want, const char *error_part)
+{
+	struct rules_choice ch = rules_choose(setting, have, families);
+
+	assert_int_equal(ch.backend, want);
+	if (!error_part)
+		assert_null(ch.error);
+	else if (!ch.error || !strstr(ch.error, error_part))
+		fail_msg("error '%s' lacks '%s'", ch.error ? ch.error : "(none)", error_part);
+}
+
+static void
+none_chooses_nothing_whatever_is_installed(void **state)
+{
+	(void)state;
+	assert_choice(CONF_RULES_NONE, ALL_TOOLS, BOTH, RULES_BACKEND_NONE, NULL);
+	assert_choice(CONF_RULES_NONE, 0, BOTH, RULES_BACKEND_NONE, NULL);
+}
+
+static void
+auto_prefers_iptables_when_installed(void **state)
+{
+	(void)state;
+	assert_choice(CONF_RULES_AUTO, ALL_TOOLS, BOTH, RULES_BACKEND_IPTABLES, NULL);
+	assert_choice(CONF_RULES_AUTO, RULES_HAVE_IPTABLES | RULES_HAVE_IP6TABLES, BOTH,
+		      RULES_BACKEND_IPTABLES, NULL);
+	assert_choice(CONF_RULES_AUTO, RULES_HAVE_IPTABLES, RULES_IPV4, RULES_BACKEND_IPTABLES, NULL);
+}
+
+static void
+auto_takes_nft_without_iptables(void **state)
+{
+	(void)state;
+	assert_choice(CONF_RULES_AUTO, RULES_HAVE_NFT, BOTH, RULES_BACKEND_NFT, NULL);
+	assert_choice(CONF_RULES_AUTO, RULES_HAVE_NFT | RULES_HAVE_IP6TABLES, RULES_IPV4,
+		      RULES_BACKEND_NFT, NULL);
+}
+
+static void
+auto_takes_nft_when_ipv6_rules_lack_ip6tables(void **state)
+{
+	(void)state;
+	assert_choice(CONF_RULES_AUTO, RULES_HAVE_IPTABLES | RULES_HAVE_NFT, BOTH, RULES_BACKEND_NFT, NULL);
+	assert_choice(CONF_RULES_AUTO, RULES_HAVE_IPTABLES | RULES_HAVE_NFT, RULES_IPV4,
+		      RULES_BACKEND_IPTABLES, NULL);
+}
+
+static void
+auto_without_tools_fails_and_points_at_none(void **state)
+{
+	(void)state;
+	assert_choice(CONF_RULES_AUTO, 0, RULES_IPV4, RULES_BACKEND_NONE, "rules = \"none\"");
+	assert_choice(CONF_RULES_AUTO, RULES_HAVE_IPTABLES, BOTH, RULES_BACKEND_NONE, "neither iptables");
+}
+
+static void
+iptables_setting_needs_iptables_even_with_nft(void **state)
+{
+	(void)state;
+	assert_choice(CONF_RULES_IPTABLES, RULES_HAVE_NFT | RULES_HAVE_IP6TABLES, RULES_IPV4,
+		      RULES_BACKEND_NONE, "iptables or iptables-restore is not in PATH");
+	assert_choice(CONF_RULES_IPTABLES, RULES_HAVE_IPTABLES, RULES_IPV4, RULES_BACKEND_IPTABLES, NULL);
+}
+
+static void
+iptables_setting_with_ipv6_rules_needs_ip6tables(void **state)
+{
+	(void)state;
+	assert_choice(CONF_RULES_IPTABLES, RULES_HAVE_IPTABLES | RULES_HAVE_NFT, BOTH,
+		      RULES_BACKEND_NONE, "ip6tables");
+	assert_choice(CONF_RULES_IPTABLES, RULES_HAVE_IPTABLES | RULES_HAVE_IP6TABLES, RULES_IPV6,
+		      RULES_BACKEND_IPTABLES, NULL);
+}
+
+static void
+nft_setting_needs_nft_even_with_iptables(void **state)
+{
+	(void)state;
+	assert_choice(CONF_RULES_NFT, RULES_HAVE_IPTABLES | RULES_HAVE_IP6TABLES, BOTH,
+		      RULES_BACKEND_NONE, "nft is not in PATH");
+	assert_choice(CONF_RULES_NFT, ALL_TOOLS, BOTH, RULES_BACKEND_NFT, NULL);
+}
+
+static void
+rules_key_defaults_to_auto_and_takes_every_name(void **state)
+{
+	static const char *const names[] = { "auto", "iptables", "nft", "none" };
+	static const enum conf_rules want[] = { CONF_RULES_AUTO, CONF_RULES_IPTABLES, CONF_RULES_NFT,
+						CONF_RULES_NONE };
+	char text[256];
+	struct conf *c = conf_from_text(STRIP, NULL);
+	(void)state;
+
+	assert_non_null(c);
+	assert_int_equal(c->rules, CONF_RULES_AUTO);
+	conf_free(c);
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(text, sizeof(text), "rules = \"%s\";\n" STRIP, names[i]);
+		c = conf_from_text(text, NULL);
+		assert_non_null(c);
+		assert_int_equal(c->rules, want[i]);
+		conf_free(c);
+	}
+	assert_null(conf_from_text("rules = \"ip6tables\";\n" STRIP, NULL));
+}
+
 static void
 rule_kinds_parse(void **state)
 {
@@ -366,11 +780,37 @@ main(void)
 		cmocka_unit_test(offload_rules_return_marked_packets_before_the_queue),
 		cmocka_unit_test(offload_rules_use_the_configured_mark),
 		cmocka_unit_test(no_offload_lines_without_offload_or_rewrite),
+		cmocka_unit_test(no_offload_lines_in_a_family_without_rules),
 		cmocka_unit_test(iptables_output_is_rules_headers_and_commit_only),
 		cmocka_unit_test(nft_output_is_rules_and_the_table_only),
 		cmocka_unit_test(name_the_loader_would_refuse_prints_nothing),
 		cmocka_unit_test(file_name_cannot_start_a_line),
 		cmocka_unit_test(rule_kinds_parse),
+		cmocka_unit_test(print_adds_a_jump_every_time_and_says_so),
+		cmocka_unit_test(apply_text_adds_the_jump_when_there_is_none),
+		cmocka_unit_test(apply_text_adds_no_jump_when_there_is_one),
+		cmocka_unit_test(apply_text_deletes_all_jumps_but_one),
+		cmocka_unit_test(apply_text_is_the_printed_text_but_for_the_jump),
+		cmocka_unit_test(apply_text_for_nft_replaces_the_table_whatever_the_jumps),
+		cmocka_unit_test(every_applied_rule_has_queue_bypass),
+		cmocka_unit_test(families_are_those_the_text_has_rules_for),
+		cmocka_unit_test(families_of_the_shipped_shape_are_ipv4_only),
+		cmocka_unit_test(jumps_counts_exact_forward_jumps_only),
+		cmocka_unit_test(remove_text_deletes_every_jump_then_the_chain),
+		cmocka_unit_test(remove_text_is_empty_without_the_chain),
+		cmocka_unit_test(remove_text_deletes_only_rules_that_target_the_chain),
+		cmocka_unit_test(remove_text_skips_a_line_too_long_to_read_whole),
+		cmocka_unit_test(remove_text_for_nft_deletes_the_listed_table),
+		cmocka_unit_test(remove_text_for_nft_is_empty_without_the_table),
+		cmocka_unit_test(none_chooses_nothing_whatever_is_installed),
+		cmocka_unit_test(auto_prefers_iptables_when_installed),
+		cmocka_unit_test(auto_takes_nft_without_iptables),
+		cmocka_unit_test(auto_takes_nft_when_ipv6_rules_lack_ip6tables),
+		cmocka_unit_test(auto_without_tools_fails_and_points_at_none),
+		cmocka_unit_test(iptables_setting_needs_iptables_even_with_nft),
+		cmocka_unit_test(iptables_setting_with_ipv6_rules_needs_ip6tables),
+		cmocka_unit_test(nft_setting_needs_nft_even_with_iptables),
+		cmocka_unit_test(rules_key_defaults_to_auto_and_takes_every_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
