@@ -161,6 +161,17 @@ client_quota(const struct conf *c)
  * nobody else (a 4.x server may drop its stripped SYNs for a minute; it
  * records nothing for them). */
 static bool
+quota_hit(const struct mode_ctx *x, uint32_t quota)
+{
+	const struct pkt *p = x->p;
+
+	x->s->flows_over_quota++;
+	mode_note(x->ps->notes, x->ps->now, NOTE_QUOTA, NULL, 0, quota, 0, p->family,
+		  p->saddr, p->daddr);
+	return true;
+}
+
+static bool
 over_quota(const struct mode_ctx *x)
 {
 	const struct pkt *p = x->p;
@@ -168,10 +179,7 @@ over_quota(const struct mode_ctx *x)
 
 	if (flow_client_count(x->ps->flows, p->family, p->saddr) < quota)
 		return false;
-	x->s->flows_over_quota++;
-	mode_note(x->ps->notes, x->ps->now, NOTE_QUOTA, NULL, 0, quota, 0, p->family,
-		  p->saddr, p->daddr);
-	return true;
+	return quota_hit(x, quota);
 }
 
 /* A full table: the configured fallback, counted. NULL: no flow. */
@@ -197,9 +205,15 @@ insert_when_full(const struct mode_ctx *x, struct action *fallback)
  * packet stays in registers on the per-packet path. */
 struct offload_syn {
 	struct shift_key k;
-	uint32_t tsval, indev, now_ms, mono_ms;
+	uint32_t tsval, indev, now_ms, mono_ms, quota;
 	uint16_t dom;
 	unsigned worker;
+};
+
+enum offload_outcome {
+	OFFLOAD_NO,		/* the flow stays in NFQUEUE */
+	OFFLOAD_SHIFT,		/* the kernel has it: the SYN gets *v */
+	OFFLOAD_QUOTA,		/* its client is over its quota: strip */
 };
 
 /* The SYN's TSval' when the kernel data path takes the flow: true with
@@ -210,8 +224,11 @@ struct offload_syn {
  * its entry is written before the SYN's verdict, so that the SYN-ACK
  * already finds it. False: the flow stays in NFQUEUE (the rules queue
  * whatever the programs did not mark): a TSval-0 SYN (its rebase is
- * NFQUEUE's), a draining data path (no put), or a refusal (counted). */
-static __attribute__((noinline, cold)) bool
+ * NFQUEUE's), a draining data path (no put), or a refusal (counted).
+ * A client with quota entries in the map already gets strip, as in
+ * NFQUEUE (over_quota): it cannot push other clients' flows out of the
+ * map's LRU, which would leave them unshifted. */
+static __attribute__((noinline, cold)) enum offload_outcome
 offload_syn(const struct offload_path *ol, struct domains *d, const struct offload_syn *in,
 	    struct stats *s, uint32_t *v)
 {
@@ -222,7 +239,7 @@ offload_syn(const struct offload_path *ol, struct domains *d, const struct offlo
 	if (ol->ops->mark(ol->ctx, &mark))
 		domains_note(d, in->worker, in->dom, mark);
 	if (in->tsval == 0 || !ol->ops->put)
-		return false;
+		return OFFLOAD_NO;
 	if ((r = ol->ops->get(ol->ctx, &in->k, &f)) < 0)
 		goto refused;
 	if (r == 1 && (f.flags & (SHIFT_FIN_CLIENT | SHIFT_FIN_SERVER)) !=
@@ -234,8 +251,11 @@ offload_syn(const struct offload_path *ol, struct domains *d, const struct offlo
 			*v = bound;
 			s->ts_clamped++;
 		}
-		return true;
+		return OFFLOAD_SHIFT;
 	}
+	if (ol->ops->client_flows &&
+	    ol->ops->client_flows(ol->ctx, in->worker, &in->k, false) >= in->quota)
+		return OFFLOAD_QUOTA;
 	if (ol->ops->attach(ol->ctx, in->indev) < 0)
 		goto refused;
 	f = (struct shift_flow){ .syn_ms = in->mono_ms, .last_raw = in->tsval };
@@ -244,13 +264,15 @@ offload_syn(const struct offload_path *ol, struct domains *d, const struct offlo
 	if (ol->ops->put(ol->ctx, &in->k, &f) < 0)
 		goto refused;
 	domains_note(d, in->worker, in->dom, f.syn_val);
+	if (ol->ops->client_flows)
+		ol->ops->client_flows(ol->ctx, in->worker, &in->k, true);
 	s->flows_offloaded++;
 	s->flows_created++;
 	*v = f.syn_val;
-	return true;
+	return OFFLOAD_SHIFT;
 refused:
 	s->offload_refused++;
-	return false;
+	return OFFLOAD_NO;
 }
 
 struct action
@@ -282,13 +304,21 @@ rewrite_client_syn(const struct policy *pol, const struct mode_ctx *x)
 			       .server_port = htons(pkt_dport(p)) },
 			.tsval = p->tsval, .indev = x->in->indev, .now_ms = x->ps->now_ms,
 			.mono_ms = x->ps->mono_ms, .dom = dom, .worker = x->ps->worker,
+			.quota = client_quota(x->conf),
 		};
 		uint32_t v;
 
 		memcpy(in.k.client, p->saddr, p->addr_len);
 		memcpy(in.k.server, p->daddr, p->addr_len);
-		if (offload_syn(x->ps->offload, x->ps->domains, &in, x->s, &v))
+		switch (offload_syn(x->ps->offload, x->ps->domains, &in, x->s, &v)) {
+		case OFFLOAD_SHIFT:
 			return (struct action){ .kind = ACT_SHIFT, .add = v - p->tsval };
+		case OFFLOAD_QUOTA:
+			quota_hit(x, in.quota);
+			return (struct action){ .kind = ACT_STRIP };
+		case OFFLOAD_NO:
+			break;
+		}
 	}
 	f = flow_insert(x->ps->flows, p, x->ps->now);
 	if (!f && !(f = insert_when_full(x, &fallback)))

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <net/if.h>
 #include <pthread.h>
+#include <sys/random.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,17 @@
 #define TC_PRIO 0x7453
 #define MAX_IFACES 64
 #define MAX_CPUS 512	/* per-CPU values read on a worker's stack */
+/* The per-client counts of the quota: a count-min sketch (never fewer
+ * than there are), rebuilt by each sweep and published to the workers;
+ * each worker adds what it wrote since. */
+#define CM_D 2
+#define CM_W 4096
+#define SWEEP_MAX_DEAD (1u << 20)	/* entries ended per sweep, at most */
+
+struct recent {
+	uint32_t gen;				/* of the sweep it counts from */
+	uint32_t c[CM_D][CM_W];
+};
 
 enum { PIN_FLOWS, PIN_MARKS, PIN_COUNTERS, PIN_INGRESS, PIN_EGRESS, NPINS };
 static const char *const pin_name[NPINS] = { "flows", "marks", "counters", "ingress", "egress" };
@@ -40,6 +52,12 @@ struct offload {
 	time_t last_sweep;
 	uint32_t flows;				/* entries at the last sweep */
 	uint64_t errors;			/* SHIFT_ERRORS last warned about */
+	uint32_t seed;				/* keys the sketch */
+	_Atomic uint32_t gen;			/* sweeps published */
+	_Atomic uint32_t pub[CM_D][CM_W];	/* entries per client, last sweep */
+	uint32_t scratch[CM_D][CM_W];		/* the sweep's count */
+	struct recent *recent;			/* per worker */
+	unsigned nrecent;
 	int ncpus;
 	pthread_mutex_t lock;			/* attach */
 	_Atomic uint32_t ifindex[MAX_IFACES];	/* attached by this daemon */
@@ -159,8 +177,44 @@ out:
 	return err < 0 ? -1 : 0;
 }
 
+static uint32_t
+cm_index(uint32_t seed, int row, const struct shift_key *k)
+{
+	uint32_t h = 2166136261u ^ seed ^ (uint32_t)row * 0x9e3779b9u;
+
+	h = (h ^ k->family) * 16777619u;
+	for (int i = 0; i < 16; i++)
+		h = (h ^ k->client[i]) * 16777619u;
+	h ^= h >> 15;
+	return h % CM_W;
+}
+
+static uint32_t
+op_client_flows(void *ctx, unsigned worker, const struct shift_key *k, bool add)
+{
+	struct offload *o = ctx;
+	uint32_t g = atomic_load_explicit(&o->gen, memory_order_acquire), n = UINT32_MAX;
+	struct recent *r = worker < o->nrecent ? &o->recent[worker] : NULL;
+
+	if (r && r->gen != g) {
+		memset(r->c, 0, sizeof(r->c));
+		r->gen = g;
+	}
+	for (int d = 0; d < CM_D; d++) {
+		uint32_t i = cm_index(o->seed, d, k), v;
+
+		if (r && add)
+			r->c[d][i]++;
+		v = atomic_load_explicit(&o->pub[d][i], memory_order_relaxed) + (r ? r->c[d][i] : 0);
+		if (v < n)
+			n = v;
+	}
+	return n;
+}
+
 static const struct offload_ops ops = {
 	.get = op_get, .put = op_put, .mark = op_mark, .attach = op_attach,
+	.client_flows = op_client_flows,
 };
 /* Draining (offload = false, an earlier daemon's data path pinned): new
  * flows go through NFQUEUE, above what the programs still send. */
@@ -320,6 +374,8 @@ offload_new(const char *dir)
 	o->ncpus = libbpf_num_possible_cpus();
 	o->path = (struct offload_path){ &ops, o };
 	snprintf(o->dir, sizeof(o->dir), "%s", dir);
+	if (getrandom(&o->seed, sizeof(o->seed), 0) != sizeof(o->seed))
+		o->seed = (uint32_t)now_ns();
 	return o;
 }
 
@@ -359,10 +415,13 @@ offload_open(const struct conf *c, char *why, size_t whylen)
 		snprintf(why, whylen, "cannot create %s: %s", c->offload_dir, strerror(errno));
 		return NULL;
 	}
-	if (!(o = offload_new(c->offload_dir))) {
+	if (!(o = offload_new(c->offload_dir)) ||
+	    !(o->recent = calloc(c->queue_count, sizeof(*o->recent)))) {
+		offload_close(o);
 		snprintf(why, whylen, "out of memory");
 		return NULL;
 	}
+	o->nrecent = c->queue_count;
 	if (o->ncpus <= 0 || o->ncpus > MAX_CPUS) {
 		snprintf(why, whylen, "%d possible CPUs (at most %d)", o->ncpus, MAX_CPUS);
 		goto fail;
@@ -374,9 +433,7 @@ offload_open(const struct conf *c, char *why, size_t whylen)
 		goto fail;
 	return o;
 fail:
-	close_fds(o->fd);
-	pthread_mutex_destroy(&o->lock);
-	free(o);
+	offload_close(o);
 	return NULL;
 }
 
@@ -387,6 +444,7 @@ offload_close(struct offload *o)
 		return;
 	close_fds(o->fd);
 	pthread_mutex_destroy(&o->lock);
+	free(o->recent);
 	free(o);
 }
 
@@ -497,35 +555,62 @@ offload_adopted(const struct offload *o)
 
 /* ---- the main thread's housekeeping ---- */
 
+/* Whether f has ended by now (ns): both FINs closing_s ago, unanswered
+ * half_open_s ago, idle idle_s. */
+static bool
+ended(const struct shift_flow *f, uint64_t now, uint32_t idle_s, uint32_t closing_s,
+      uint32_t half_open_s)
+{
+	uint64_t idle = now > f->last_ns ? (now - f->last_ns) / 1000000000u : 0;
+	bool closing = (f->flags & SHIFT_FIN_CLIENT) && (f->flags & SHIFT_FIN_SERVER);
+
+	return idle >= (closing ? closing_s : !(f->flags & SHIFT_ANSWERED) ? half_open_s : idle_s);
+}
+
 uint32_t
 offload_sweep(struct offload *o, uint32_t idle_s, uint32_t closing_s, uint32_t half_open_s,
 	      uint32_t *left)
 {
-	struct shift_key k, next, dead[256];
+	struct shift_key k, next, *dead = NULL;
 	struct shift_flow f;
 	uint64_t now = now_ns();
-	uint32_t ndead = 0, n = 0, removed = 0;
+	uint32_t ndead = 0, cap = 0, n = 0, removed = 0;
 	void *prev = NULL;
 
+	memset(o->scratch, 0, sizeof(o->scratch));
+	/* Collect, then delete: deleting the key the walk stands on would
+	 * restart it from the first. */
 	while (bpf_map_get_next_key(o->fd[PIN_FLOWS], prev, &next) == 0) {
 		k = next;
 		prev = &k;
 		if (bpf_map_lookup_elem(o->fd[PIN_FLOWS], &k, &f) < 0)
 			continue;
-		uint64_t idle = now > f.last_ns ? (now - f.last_ns) / 1000000000u : 0;
-		bool closing = (f.flags & SHIFT_FIN_CLIENT) && (f.flags & SHIFT_FIN_SERVER);
-		uint32_t limit = closing ? closing_s :
-				 !(f.flags & SHIFT_ANSWERED) ? half_open_s : idle_s;
-
 		n++;
-		if (idle < limit)
+		if (!ended(&f, now, idle_s, closing_s, half_open_s)) {
+			/* closing flows do not count against the quota */
+			if (!((f.flags & SHIFT_FIN_CLIENT) && (f.flags & SHIFT_FIN_SERVER)))
+				for (int d = 0; d < CM_D; d++)
+					o->scratch[d][cm_index(o->seed, d, &k)]++;
 			continue;
+		}
+		if (ndead == cap) {
+			struct shift_key *more;
+
+			if (cap == SWEEP_MAX_DEAD ||
+			    !(more = realloc(dead, (cap ? cap * 2 : 256) * sizeof(*dead))))
+				continue;	/* the rest at the next sweep */
+			dead = more;
+			cap = cap ? cap * 2 : 256;
+		}
 		dead[ndead++] = k;
-		if (ndead == sizeof(dead) / sizeof(dead[0]))
-			break;	/* the rest at the next sweep */
 	}
 	for (uint32_t i = 0; i < ndead; i++)
 		removed += bpf_map_delete_elem(o->fd[PIN_FLOWS], &dead[i]) == 0;
+	free(dead);
+	for (int d = 0; d < CM_D; d++)
+		for (int i = 0; i < CM_W; i++)
+			atomic_store_explicit(&o->pub[d][i], o->scratch[d][i], memory_order_relaxed);
+	atomic_fetch_add_explicit(&o->gen, 1, memory_order_release);
 	*left = n - removed;
 	return removed;
 }

@@ -33,6 +33,10 @@ struct offload_ops {
 	/* The programs are on interface ifindex (attached now if need be): 0,
 	 * or -1 when they cannot be. */
 	int (*attach)(void *ctx, uint32_t ifindex);
+	/* Entries of client k->client (family k->family), never fewer than
+	 * there are, rarely more: the last sweep's count plus what worker
+	 * wrote since. With add, one more is counted first. NULL: no quota. */
+	uint32_t (*client_flows)(void *ctx, unsigned worker, const struct shift_key *k, bool add);
 };
 
 struct offload_path {

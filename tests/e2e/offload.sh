@@ -175,6 +175,37 @@ check "no PAWS drop at the server across the switch" eq "$(tn_counter "$TN_SRV" 
 check "no flow went to the kernel after the switch" eq "$(tn_daemon_counter "$TN_DIR/daemon.switched.log" flows_offloaded)" 0
 tn_stop "$TN_DAEMON_PID"
 
+echo "# a hostile client floods SYNs: its neighbours keep their kernel flows"
+FLCONF=$TN_DIR/flood.conf
+sed -e 's/^flows = .*/flows = { max = 1024; };/' "$OLCONF" >"$FLCONF"
+check "a flood config (flows.max = 1024, quota 64 a client)" has "$FLCONF" "^flows = { max = 1024; };"
+in_ns "$TN_GW" "$TSNATD" -c "$OLCONF" --unload >/dev/null	# a map of 1024 entries
+in_ns "$TN_C1" ip addr add 192.0.2.3/26 dev eth0
+in_ns "$TN_SRV" iptables -A INPUT -p tcp --dport 81 -j DROP	# never answered
+tn_rules_off
+tn_load_rules "$FLCONF"
+tn_daemon "$FLCONF" "$TN_DIR/daemon.flood.log"
+estab_before=$(tn_counter "$TN_SRV" TcpExt PAWSEstab)
+(tn_iperf "$TN_C2" 6 >"$TN_DIR/flood.iperf") &
+loadpid=$!
+sleep 1
+ip netns exec "$TN_C1" python3 tests/e2e/rawtcp.py flood "$SRV_IP" 81 192.0.2.3 4096 3 >"$TN_DIR/flood.out" &
+floodpid=$!
+tn_track $floodpid
+set -- $(tn_load 10 "http://$SRV_IP/" "$TN_C2")
+h_failed=$3
+wait "$floodpid"
+wait "$loadpid"
+check "the flood was sent ($(cat "$TN_DIR/flood.out"))" has "$TN_DIR/flood.out" "sent=4096"
+over=$(tn_daemon_counter "$TN_DIR/daemon.flood.log" flows_over_quota)
+check "the flooding client hit its quota in the map ($over SYNs stripped)" gt "$over" 3000
+check "the neighbour's connects during the flood all succeed" eq "$h_failed" 0
+set -- $(cat "$TN_DIR/flood.iperf")
+check "the neighbour's transfer completes ($1 Gbit/s)" eq "$3" 0
+check "with no PAWS drop at the server" eq "$(tn_counter "$TN_SRV" TcpExt PAWSEstab)" "$estab_before"
+tn_stop "$TN_DAEMON_PID"
+in_ns "$TN_SRV" iptables -D INPUT -p tcp --dport 81 -j DROP
+
 if [ -n "$TSNATD_NOCSUM" ] && [ -x "$TSNATD_NOCSUM" ]; then
 	echo "# negative control: a kernel program that leaves the checksum stale"
 	in_ns "$TN_GW" "$TSNATD" -c "$OLCONF" --unload >/dev/null

@@ -32,6 +32,8 @@ static struct fake {
 	bool fail_get, fail_put, fail_attach;
 	bool has_mark;
 	uint32_t mark;
+	uint32_t client_flows;	/* what client_flows says */
+	int added;
 } fk;
 
 static int
@@ -93,7 +95,21 @@ fake_attach(void *ctx, uint32_t ifindex)
 	return fk.fail_attach ? -1 : 0;
 }
 
-static const struct offload_ops fake_ops = { fake_get, fake_put, fake_mark, fake_attach };
+static uint32_t
+fake_client_flows(void *ctx, unsigned worker, const struct shift_key *k, bool add)
+{
+	(void)ctx;
+	(void)worker;
+	(void)k;
+	if (add) {
+		fk.added++;
+		fk.client_flows++;
+	}
+	return fk.client_flows;
+}
+
+static const struct offload_ops fake_ops = { fake_get, fake_put, fake_mark, fake_attach,
+					     fake_client_flows };
 static const struct offload_path fake_path = { &fake_ops, NULL };
 
 /* ---- the daemon's side ---- */
@@ -108,7 +124,8 @@ static int
 setup(void **state)
 {
 	(void)state;
-	conf = conf_from_text("policies = ( { name = \"legacy\"; mode = \"rewrite\"; "
+	conf = conf_from_text("flows = { per_client = 16; };\n"
+			      "policies = ( { name = \"legacy\"; mode = \"rewrite\"; "
 			      "destinations = \"198.51.100.0/24\"; "
 			      "translated_source = \"198.51.100.1\"; } );\n", NULL);
 	doms = domains_new(1);
@@ -382,6 +399,42 @@ nfqueue_flow_from_before_keeps_its_path(void **state)
 }
 
 static void
+each_offloaded_flow_counts_for_its_client(void **state)
+{
+	(void)state;
+	seg(TCPF_SYN, false, 777, 0, false);
+	assert_int_equal(fk.added, 1);
+	seg(TCPF_SYN, false, 778, 0, false);	/* a retransmission: no new flow */
+	assert_int_equal(fk.added, 1);
+}
+
+static void
+client_at_its_quota_in_the_map_gets_strip(void **state)
+{
+	struct pkt p;
+
+	(void)state;
+	fk.client_flows = 16;
+	assert_int_equal(seg(TCPF_SYN, false, 777, 0, false), PROC_MODIFIED);
+	assert_int_equal(pkt_parse(buf, len, &p), PKT_OK);
+	assert_int_equal(p.ts_count, 0);		/* stripped */
+	assert_int_equal(fk.n, 0);
+	assert_int_equal(flow_count(ps.flows), 0);
+	assert_int_equal(st.flows_over_quota, 1);
+	assert_int_equal(st.stripped, 1);
+}
+
+static void
+client_below_its_quota_is_offloaded(void **state)
+{
+	(void)state;
+	fk.client_flows = 15;
+	seg(TCPF_SYN, false, 777, 0, false);
+	assert_int_equal(fk.n, 1);
+	assert_int_equal(st.flows_over_quota, 0);
+}
+
+static void
 draining_path_takes_no_flow_but_raises_the_clock(void **state)
 {
 	static const struct offload_ops drain = { .mark = fake_mark };
@@ -420,6 +473,9 @@ main(void)
 		T(syn_without_timestamp_touches_neither),
 		T(nfqueue_flow_from_before_keeps_its_path),
 		T(draining_path_takes_no_flow_but_raises_the_clock),
+		T(each_offloaded_flow_counts_for_its_client),
+		T(client_at_its_quota_in_the_map_gets_strip),
+		T(client_below_its_quota_is_offloaded),
 #undef T
 	};
 
