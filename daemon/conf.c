@@ -588,3 +588,13 @@ conf_modes(const struct conf *c)
 {
 	return c->modes;
 }
+
+bool
+conf_rewrites(const struct conf *c)
+{
+	for (size_t i = 0; i < c->npol; i++)
+		if (c->pol[i].mode == MODE_REWRITE ||
+		    (c->pol[i].mode == MODE_AUTO && c->pol[i].action == MODE_REWRITE))
+			return true;
+	return false;
+}

@@ -454,17 +454,6 @@ offload_path(struct offload *o)
 	return o ? &o->path : NULL;
 }
 
-/* Does any policy rewrite (mode rewrite, or auto with action rewrite)? */
-static bool
-rewrites(const struct conf *c)
-{
-	for (size_t i = 0; i < c->npol; i++)
-		if (c->pol[i].mode == MODE_REWRITE ||
-		    (c->pol[i].mode == MODE_AUTO && c->pol[i].action == MODE_REWRITE))
-			return true;
-	return false;
-}
-
 static char last_why[OFFLOAD_WHY];
 
 const char *
@@ -480,7 +469,7 @@ offload_start(const struct conf *c)
 	struct offload *o;
 
 	why[0] = '\0';
-	if (!rewrites(c))
+	if (!conf_rewrites(c))
 		return NULL;
 	if ((o = offload_open(c, why, sizeof(last_why)))) {
 		log_info("offload: rewritten flows are shifted in the kernel (tc on %s "

@@ -137,17 +137,6 @@ policy_rules(const struct conf *c, const struct policy *p, enum rules_kind kind,
 	}
 }
 
-/* Does any policy rewrite (mode rewrite, or auto with action rewrite)? */
-static bool
-rewrites(const struct conf *c)
-{
-	for (size_t i = 0; i < c->npol; i++)
-		if (c->pol[i].mode == MODE_REWRITE ||
-		    (c->pol[i].mode == MODE_AUTO && c->pol[i].action == MODE_REWRITE))
-			return true;
-	return false;
-}
-
 /* With offload, the kernel data path marks every packet it shifted on
  * the client side (offload_mark): such packets, and through the
  * connection mark the non-SYN packets coming back on their connections,
@@ -163,7 +152,7 @@ offload_gate(const struct conf *c, enum rules_kind kind, FILE *out)
 	unsigned fam = rules_families(c);
 
 	/* only beside the rules of the policies, in a family that has some */
-	if (!c->offload || !rewrites(c) ||
+	if (!c->offload || !conf_rewrites(c) ||
 	    !(kind == RULES_NFT ? fam : fam & (kind == RULES_IPTABLES ? RULES_IPV4 : RULES_IPV6)))
 		return;
 	if (kind == RULES_NFT) {

@@ -134,6 +134,9 @@ void conf_free(struct conf *c);
 /* Modes used by any policy (bit 1 << MODE_x). */
 unsigned conf_modes(const struct conf *c);
 
+/* Does any policy rewrite (mode rewrite, or auto with action rewrite)? */
+bool conf_rewrites(const struct conf *c);
+
 /* The key reference: CONF_DOC_TEXT one key a line, CONF_DOC_MAN the
  * manual page tsnatd.conf(5) (doc/tsnatd.conf.5 is this output). */
 enum conf_doc_format { CONF_DOC_TEXT, CONF_DOC_MAN };

@@ -338,6 +338,16 @@ except Exception:
 PY
 }
 
+# Checksums computed in software on every link of the path (veth hands
+# CHECKSUM_PARTIAL packets on unchecked): the receivers verify them.
+tn_csum_software() {
+	local ns_if
+	for ns_if in "$TN_C1 eth0" "$TN_GW lan1" "$TN_GW wan" "$TN_SRV eth0"; do
+		set -- $ns_if
+		in_ns "$1" ethtool -K "$2" tx off rx off >/dev/null 2>&1 || return 1
+	done
+}
+
 tn_iperf_server() {
 	ip netns exec "$TN_SRV" iperf3 -s -p 5201 >"$TN_DIR/iperf-server.log" 2>&1 </dev/null &
 	tn_track $!
