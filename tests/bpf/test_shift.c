@@ -22,7 +22,7 @@
 #define MARK 0x10000000u
 
 static struct shift *skel;
-static char verifier_log[1 << 16];
+static char verifier_log[1 << 16], verifier_log_egress[1 << 16];
 
 static uint32_t
 mono_ms(void)
@@ -43,6 +43,9 @@ setup(void **state)
 	skel->rodata->mark_bit = MARK;
 	bpf_program__set_log_buf(skel->progs.shift_ingress, verifier_log, sizeof(verifier_log));
 	bpf_program__set_log_level(skel->progs.shift_ingress, 4);	/* statistics */
+	bpf_program__set_log_buf(skel->progs.shift_egress, verifier_log_egress,
+				 sizeof(verifier_log_egress));
+	bpf_program__set_log_level(skel->progs.shift_egress, 4);
 	if (shift__load(skel)) {
 		shift__destroy(skel);
 		return -1;
@@ -169,6 +172,8 @@ ingress_shifts_tsval_with_a_valid_checksum(void **state)
 	assert_true(pb_tcp_csum_ok(pkt, len));
 	fprintf(stderr, "verifier (ingress): %s", strstr(verifier_log, "processed") ?
 		strstr(verifier_log, "processed") : "no statistics\n");
+	fprintf(stderr, "verifier (egress): %s", strstr(verifier_log_egress, "processed") ?
+		strstr(verifier_log_egress, "processed") : "no statistics\n");
 }
 
 static void
