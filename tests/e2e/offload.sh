@@ -118,8 +118,6 @@ echo "# offload: bulk, kill -9 mid-transfer, adoption"
 tn_rules_off
 tn_load_rules "$OLCONF"
 tn_daemon "$OLCONF" "$TN_DIR/daemon.bulk.log"
-set -- $(tc_filters lan1)
-check "after the scenarios the programs are on lan1 (ingress $1, egress $2)" eq "$(( $1 * 10 + $2 ))" 11
 estab_before=$(tn_counter "$TN_SRV" TcpExt PAWSEstab)
 csum_before=$(tn_counter "$TN_SRV" Tcp InCsumErrors)
 (tn_iperf "$TN_C1" 6 >"$TN_DIR/kill.iperf") &
@@ -127,6 +125,8 @@ loadpid=$!
 sleep 2
 inmap=$(flows_in_map)
 check "the transfer's flows are in the kernel's map ($inmap)" ge "$inmap" 1
+set -- $(tc_filters lan1)
+check "the first SYN put the programs on lan1 (ingress $1, egress $2)" eq "$(( $1 * 10 + $2 ))" 11
 kill -KILL "$TN_DAEMON_PID"; wait "$TN_DAEMON_PID" 2>/dev/null
 sleep 1
 tn_daemon "$OLCONF" "$TN_DIR/daemon.adopted.log"
