@@ -334,6 +334,8 @@ stop(struct engine *e, const struct state_queue *sq, unsigned nq, struct rtnl *r
 	log_info("stopping: draining queued packets");
 	engine_stop(e);
 	c = atomic_load(&current);
+	/* the state saved holds what the kernel data path sent too */
+	offload_fold_marks(offload, domains);
 	/* Only rewrite needs state: a strip-only daemon leaves nothing. */
 	if ((conf_modes(c) & (1u << MODE_REWRITE)) || engine_flow_count(e)) {
 		nflows = state_save(c->state_dir, sq, nq, domains);
@@ -403,6 +405,10 @@ offload_status(struct control_offload *out)
 	*out = (struct control_offload){ .dir = c->offload_dir, .reason = offload_why() };
 	if (!offload) {
 		out->state = *offload_why() ? CONTROL_OFFLOAD_OFF : CONTROL_OFFLOAD_UNNEEDED;
+		return;
+	}
+	if (offload_unloaded(offload)) {
+		out->state = CONTROL_OFFLOAD_OFF;
 		return;
 	}
 	out->state = offload_draining(offload) ? CONTROL_OFFLOAD_DRAINING : CONTROL_OFFLOAD_ACTIVE;
@@ -484,10 +490,7 @@ run(const char *path)
 		log_live_warnings(e, &ws);
 		checkpoint(atomic_load(&current), e, &last_checkpoint);
 		ctlsrv_tick(ctl);
-		if (!offload_tick(offload, atomic_load(&current), time(NULL))) {
-			offload_close(offload);
-			offload = NULL;
-		}
+		offload_tick(offload, atomic_load(&current), domains, mono_ms() / 1000);
 		running = loop_round(rt, ctl, &rl, sfd, timeout);
 	}
 	ctlsrv_free(ctl);

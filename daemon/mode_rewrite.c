@@ -201,8 +201,7 @@ insert_when_full(const struct mode_ctx *x, struct action *fallback)
 	return NULL;
 }
 
-/* A client SYN for the kernel data path (offload.h), in fields: the
- * packet stays in registers on the per-packet path. */
+/* A client SYN for the kernel data path (offload.h). */
 struct offload_syn {
 	struct shift_key k;
 	uint32_t tsval, indev, now_ms, mono_ms, quota;
@@ -210,58 +209,93 @@ struct offload_syn {
 	unsigned worker;
 };
 
+/* The map's key of a client packet: addresses as parsed, the ports from
+ * its TCP header (network order, as the programs read them). */
+static void
+offload_key(struct shift_key *k, int family, const uint8_t *saddr, const uint8_t *daddr,
+	    const uint8_t *tcp)
+{
+	size_t alen = family == 4 ? 4 : 16;
+
+	*k = (struct shift_key){ .family = (uint8_t)family };
+	memcpy(k->client, saddr, alen);
+	memcpy(k->server, daddr, alen);
+	memcpy(&k->client_port, tcp, 2);
+	memcpy(&k->server_port, tcp + 2, 2);
+}
+
 enum offload_outcome {
 	OFFLOAD_NO,		/* the flow stays in NFQUEUE */
 	OFFLOAD_SHIFT,		/* the kernel has it: the SYN gets *v */
 	OFFLOAD_QUOTA,		/* its client is over its quota: strip */
 };
 
-/* The SYN's TSval' when the kernel data path takes the flow: true with
- * *v set. First, whatever happens, the domain learns the highest TSval'
- * the programs sent, so that no SYN (NFQUEUE's included) starts below it.
- * A retransmitted SYN (its flow's entry, not closing) keeps the flow's
- * offset within its bound; a first SYN gets the domain's next value, and
- * its entry is written before the SYN's verdict, so that the SYN-ACK
- * already finds it. False: the flow stays in NFQUEUE (the rules queue
- * whatever the programs did not mark): a TSval-0 SYN (its rebase is
- * NFQUEUE's), a draining data path (no put), or a refusal (counted).
- * A client with quota entries in the map already gets strip, as in
- * NFQUEUE (over_quota): it cannot push other clients' flows out of the
- * map's LRU, which would leave them unshifted. */
-static __attribute__((noinline, cold)) enum offload_outcome
-offload_syn(const struct offload_path *ol, struct domains *d, const struct offload_syn *in,
-	    struct stats *s, uint32_t *v)
+/* raw + the entry's offset, within the entry's bound (as the programs'
+ * ingress_value()). */
+static uint32_t
+entry_value(const struct shift_flow *f, uint32_t raw, uint32_t mono_ms, struct stats *s)
+{
+	uint32_t e = (int32_t)(mono_ms - f->syn_ms) < 0 ? 0 : mono_ms - f->syn_ms;
+	uint32_t bound = f->syn_val + e + (e >> 10), v = raw + f->offset;
+
+	if ((int32_t)(v - bound) > 0) {
+		s->ts_clamped++;
+		return bound;
+	}
+	return v;
+}
+
+/* The SYN's TSval' when the kernel data path takes the flow.
+ * - First, whatever happens, the domain learns the highest TSval' the
+ *   programs sent, so that no SYN (NFQUEUE's included) starts below it.
+ * - Then the tuple's entry: one without a FIN is this SYN's
+ *   retransmission (its offset, within its bound; its time refreshed);
+ *   one with a FIN belongs to a connection that ended, and goes before
+ *   anything else takes the tuple (else the programs would shift the new
+ *   connection's packets with the old offset, on top of whatever the new
+ *   one gets).
+ * - A new entry: a client with quota entries already gets strip, as in
+ *   NFQUEUE (over_quota): it cannot push other clients' flows out of the
+ *   map's LRU; else the programs go on the SYN's input interface if they
+ *   are not there yet, and the entry is written with the domain's next
+ *   value before the SYN's verdict, so that the SYN-ACK finds it.
+ * OFFLOAD_NO: the flow stays in NFQUEUE (the rules queue whatever the
+ * programs did not mark): a TSval-0 SYN (its rebase is NFQUEUE's), a
+ * draining data path (no put), or a refusal (counted). */
+static enum offload_outcome
+offload_syn_in(const struct offload_path *ol, struct domains *d, const struct offload_syn *in,
+	       struct stats *s, uint32_t *v)
 {
 	struct shift_flow f;
-	uint32_t mark, bound, e;
+	uint32_t mark;
 	int r;
 
-	if (ol->ops->mark(ol->ctx, &mark))
+	if (ol->ops->mark(ol->ctx, in->worker, in->mono_ms, &mark))
 		domains_note(d, in->worker, in->dom, mark);
-	if (in->tsval == 0 || !ol->ops->put)
-		return OFFLOAD_NO;
 	if ((r = ol->ops->get(ol->ctx, &in->k, &f)) < 0)
 		goto refused;
-	if (r == 1 && (f.flags & (SHIFT_FIN_CLIENT | SHIFT_FIN_SERVER)) !=
-		      (SHIFT_FIN_CLIENT | SHIFT_FIN_SERVER)) {
-		e = (int32_t)(in->mono_ms - f.syn_ms) < 0 ? 0 : in->mono_ms - f.syn_ms;
-		bound = f.syn_val + e + (e >> 10);
-		*v = in->tsval + f.offset;
-		if ((int32_t)(*v - bound) > 0) {
-			*v = bound;
-			s->ts_clamped++;
-		}
+	if (r == 1 && !(f.flags & (SHIFT_FIN_CLIENT | SHIFT_FIN_SERVER))) {
+		*v = entry_value(&f, in->tsval, in->mono_ms, s);
+		domains_note(d, in->worker, in->dom, *v);
+		f.last_raw = in->tsval;
+		if (ol->ops->put)
+			ol->ops->put(ol->ctx, &in->k, &f, false);
 		return OFFLOAD_SHIFT;
 	}
+	if (r == 1 && ol->ops->del(ol->ctx, &in->k) < 0)
+		goto refused;
+	if (in->tsval == 0 || !ol->ops->put)
+		return OFFLOAD_NO;
 	if (ol->ops->client_flows &&
 	    ol->ops->client_flows(ol->ctx, in->worker, &in->k, false) >= in->quota)
 		return OFFLOAD_QUOTA;
 	if (ol->ops->attach(ol->ctx, in->indev) < 0)
 		goto refused;
-	f = (struct shift_flow){ .syn_ms = in->mono_ms, .last_raw = in->tsval };
+	f = (struct shift_flow){ .syn_ms = in->mono_ms, .last_raw = in->tsval,
+				 .domain = in->dom };
 	f.syn_val = domains_next_tsval(d, in->dom, in->now_ms);
 	f.offset = f.syn_val - in->tsval;
-	if (ol->ops->put(ol->ctx, &in->k, &f) < 0)
+	if (ol->ops->put(ol->ctx, &in->k, &f, true) < 0)
 		goto refused;
 	domains_note(d, in->worker, in->dom, f.syn_val);
 	if (ol->ops->client_flows)
@@ -273,6 +307,49 @@ offload_syn(const struct offload_path *ol, struct domains *d, const struct offlo
 refused:
 	s->offload_refused++;
 	return OFFLOAD_NO;
+}
+
+/* The same, given the packet's fields: called from the per-packet path,
+ * where the parsed packet must stay in registers (see mode_note). */
+static __attribute__((noinline, cold)) enum offload_outcome
+offload_syn(const struct offload_path *ol, struct domains *d, struct stats *s, int family,
+	    const uint8_t *saddr, const uint8_t *daddr, const uint8_t *tcp, uint32_t tsval,
+	    const struct proc_state *ps, uint32_t indev, uint16_t dom, uint32_t quota,
+	    uint32_t *v)
+{
+	struct offload_syn in = { .tsval = tsval, .indev = indev, .now_ms = ps->now_ms,
+				  .mono_ms = ps->mono_ms, .quota = quota, .dom = dom,
+				  .worker = ps->worker };
+
+	offload_key(&in.k, family, saddr, daddr, tcp);
+	return offload_syn_in(ol, d, &in, s, v);
+}
+
+/* A client packet of an offloaded flow that the programs did not shift
+ * (no offload_mark: an IPv4 fragment the gateway reassembled, an IPv6
+ * extension header, an entry swept or evicted in between) and that has no
+ * flow of its own here: shifted here from its entry, within its bound,
+ * rather than let its raw TSval reach the server. True with *add set. */
+__attribute__((noinline, cold)) struct action
+rewrite_escaped(const struct conf *c, struct proc_state *ps, struct stats *s, uint32_t mark,
+		int family, const uint8_t *saddr, const uint8_t *daddr, const uint8_t *tcp,
+		uint32_t tsval, unsigned ts_count)
+{
+	const struct offload_path *ol = ps->offload;
+	struct domains *d = ps->domains;
+	struct shift_key k;
+	struct shift_flow f;
+	uint32_t v;
+
+	if (!ts_count || (mark & c->offload_mark) || !ol->ops->get)
+		return pass;	/* nothing to shift, or the programs did */
+	offload_key(&k, family, saddr, daddr, tcp);
+	if (ol->ops->get(ol->ctx, &k, &f) != 1)
+		return pass;
+	v = entry_value(&f, tsval, ps->mono_ms, s);
+	domains_note(d, ps->worker, (uint16_t)f.domain, v);
+	s->offload_escaped++;
+	return (struct action){ .kind = ACT_SHIFT, .add = v - tsval };
 }
 
 struct action
@@ -298,23 +375,15 @@ rewrite_client_syn(const struct policy *pol, const struct mode_ctx *x)
 	if (over_quota(x))
 		return (struct action){ .kind = ACT_STRIP };
 	if (x->ps->offload) {
-		/* fields only: the packet stays in registers (see mode_note) */
-		struct offload_syn in = {
-			.k = { .family = p->family, .client_port = htons(pkt_sport(p)),
-			       .server_port = htons(pkt_dport(p)) },
-			.tsval = p->tsval, .indev = x->in->indev, .now_ms = x->ps->now_ms,
-			.mono_ms = x->ps->mono_ms, .dom = dom, .worker = x->ps->worker,
-			.quota = client_quota(x->conf),
-		};
-		uint32_t v;
+		uint32_t v, quota = client_quota(x->conf);
 
-		memcpy(in.k.client, p->saddr, p->addr_len);
-		memcpy(in.k.server, p->daddr, p->addr_len);
-		switch (offload_syn(x->ps->offload, x->ps->domains, &in, x->s, &v)) {
+		switch (offload_syn(x->ps->offload, x->ps->domains, x->s, p->family, p->saddr,
+				    p->daddr, p->tcp, p->tsval, x->ps, x->in->indev, dom, quota,
+				    &v)) {
 		case OFFLOAD_SHIFT:
 			return (struct action){ .kind = ACT_SHIFT, .add = v - p->tsval };
 		case OFFLOAD_QUOTA:
-			quota_hit(x, in.quota);
+			quota_hit(x, quota);
 			return (struct action){ .kind = ACT_STRIP };
 		case OFFLOAD_NO:
 			break;

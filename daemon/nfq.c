@@ -127,6 +127,10 @@ attrs_parse(struct nlmsghdr *nlh, struct nfqmsg_pkt *p)
 			if (attr_u32(data, plen, &p->outdev) < 0)
 				return -1;
 			break;
+		case NFQA_MARK:
+			if (attr_u32(data, plen, &p->mark) < 0)
+				return -1;
+			break;
 		default:
 			break;
 		}
@@ -502,6 +506,7 @@ run_packet(struct run *r, struct nlmsghdr *nlh)
 		pk.truncated = a.cap_len > a.payload_len;
 		pk.csum = nfqmsg_csum_mode(a.skb_info);
 		pk.indev = a.indev;
+		pk.mark = a.mark;
 		pk.outdev = a.outdev;
 		res = process_packet(r->c, r->ps, &pk, r->s);
 	}

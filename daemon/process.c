@@ -6,6 +6,7 @@
  * only place that edits bytes. Fail-open throughout: whatever cannot be
  * parsed or edited passes untouched and is counted. */
 #include "mode.h"
+#include "offload.h"
 #include "packet_int.h"
 #include "policy.h"
 #include "process.h"
@@ -58,7 +59,13 @@ decide(const struct mode_ctx *x)
 			       rewrite_segment(f, from_client, x);
 		flow_remove(ps->flows, f);
 	}
-	if (!x->conf->enabled || !client_syn)
+	/* A client packet of an offloaded flow the programs did not shift
+	 * gets its shift from the map. */
+	if (!client_syn)
+		return ps->offload ? rewrite_escaped(x->conf, ps, x->s, x->in->mark, p->family,
+						     p->saddr, p->daddr, p->tcp, p->tsval,
+						     p->ts_count) : pass;
+	if (!x->conf->enabled)
 		return pass;
 	pol = match(x->conf, p);
 	if (!pol) {

@@ -139,17 +139,18 @@ policy_rules(const struct conf *c, const struct policy *p, enum rules_kind kind,
 
 /* With offload, the kernel data path marks every packet it shifted on
  * the client side (offload_mark): such packets, and through the
- * connection mark the non-SYN packets coming back on their connections,
- * stay out of the queue. Packets of flows the kernel does not hold (SYNs,
- * the first replies, flows kept in NFQUEUE, or every flow when the
- * programs did not load) carry no mark and are queued as the policies say:
- * the same rules fit both data paths. */
+ * connection mark the non-SYN replies on their connections (which the
+ * programs shift on the way out), stay out of the queue. Packets of flows
+ * the kernel does not hold (SYNs, the first replies, flows kept in
+ * NFQUEUE, or every flow when the programs did not load) carry no mark
+ * and are queued as the policies say: the same rules fit both data paths.
+ * A client packet the programs missed (a fragment, an IPv6 extension
+ * header) is unmarked and queued too, whatever its connection's mark:
+ * tsnatd shifts it from the map (rewrite_escaped). */
 static void
 offload_gate(const struct conf *c, enum rules_kind kind, FILE *out)
 {
-	unsigned m = c->offload_mark;
-
-	unsigned fam = rules_families(c);
+	unsigned m = c->offload_mark, fam = rules_families(c);
 
 	/* only beside the rules of the policies, in a family that has some */
 	if (!c->offload || !conf_rewrites(c) ||
@@ -160,8 +161,8 @@ offload_gate(const struct conf *c, enum rules_kind kind, FILE *out)
 			"comment \"offload\"\n", m, m, m);
 		fprintf(out, "\t\tmeta mark and 0x%x == 0x%x return comment \"offload\"\n",
 			m, m);
-		fprintf(out, "\t\tct mark and 0x%x == 0x%x tcp flags & syn == 0 return "
-			"comment \"offload\"\n", m, m);
+		fprintf(out, "\t\tct direction reply ct mark and 0x%x == 0x%x tcp flags & syn == 0 "
+			"return comment \"offload\"\n", m, m);
 		return;
 	}
 	fprintf(out, "-A " RULES_CHAIN " -m mark --mark 0x%x/0x%x -m connmark ! --mark 0x%x/0x%x "
@@ -169,7 +170,7 @@ offload_gate(const struct conf *c, enum rules_kind kind, FILE *out)
 	fprintf(out, "-A " RULES_CHAIN " -m mark --mark 0x%x/0x%x -m comment --comment \"offload\" "
 		"-j RETURN\n", m, m);
 	fprintf(out, "-A " RULES_CHAIN " -p tcp ! --tcp-flags SYN SYN -m connmark --mark 0x%x/0x%x "
-		"-m comment --comment \"offload\" -j RETURN\n", m, m);
+		"-m conntrack --ctdir REPLY -m comment --comment \"offload\" -j RETURN\n", m, m);
 }
 
 static void

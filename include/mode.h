@@ -92,6 +92,16 @@ MODE_LIST(MODE_DECLARE)
 struct action rewrite_segment(struct flow *f, bool from_client, const struct mode_ctx *x);
 struct action observe_segment(struct flow *f, bool from_client, const struct mode_ctx *x);
 
+/* A packet that is not a client SYN and has no flow here, with the
+ * kernel data path on: if it is a client packet the programs did not
+ * shift (mark lacks offload_mark) whose tuple has an entry in their map,
+ * ACT_SHIFT by the entry's offset within its bound; else ACT_PASS
+ * (mode_rewrite.c). Given fields: tcp is its TCP header. */
+struct action rewrite_escaped(const struct conf *c, struct proc_state *ps, struct stats *s,
+			      uint32_t mark, int family, const uint8_t *saddr,
+			      const uint8_t *daddr, const uint8_t *tcp, uint32_t tsval,
+			      unsigned ts_count);
+
 /* The clock domain of a policy's connection: its explicit translated
  * source, or for "auto" the one of the packet's outbound interface. */
 uint16_t mode_domain(const struct policy *pol, const struct mode_ctx *x);

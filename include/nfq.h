@@ -50,6 +50,7 @@ struct nfqmsg_pkt {
 	uint32_t cap_len;		/* NFQA_CAP_LEN: the packet's real length */
 	uint32_t skb_info;		/* NFQA_SKB_INFO flags */
 	uint32_t indev, outdev;		/* NFQA_IFINDEX_INDEV / _OUTDEV */
+	uint32_t mark;			/* NFQA_MARK */
 };
 
 /* Read the attributes of the packet message nlh, whose nlmsg_len bytes must

@@ -25,11 +25,15 @@
 struct offload_ops {
 	/* The entry of k: 1 (in *f), 0 none, -1 error. */
 	int (*get)(void *ctx, const struct shift_key *k, struct shift_flow *f);
-	/* Write k's entry (last_ns is set here): 0, or -1. NULL: the data
-	 * path takes no new flows (draining); only mark is called. */
-	int (*put)(void *ctx, const struct shift_key *k, const struct shift_flow *f);
-	/* The highest TSval' the programs sent (serial order): false if none. */
-	bool (*mark)(void *ctx, uint32_t *mark);
+	/* Write k's entry (last_ns is set here), a new one (create) or the
+	 * one there: 0, or -1. NULL: the data path takes no new flows
+	 * (draining). */
+	int (*put)(void *ctx, const struct shift_key *k, const struct shift_flow *f, bool create);
+	/* Remove k's entry: 0 (also when there was none), or -1. */
+	int (*del)(void *ctx, const struct shift_key *k);
+	/* The highest TSval' the programs sent (serial order), as worker
+	 * last read it at most a millisecond before mono_ms: false if none. */
+	bool (*mark)(void *ctx, unsigned worker, uint32_t mono_ms, uint32_t *mark);
 	/* The programs are on interface ifindex (attached now if need be): 0,
 	 * or -1 when they cannot be. */
 	int (*attach)(void *ctx, uint32_t ifindex);
@@ -47,6 +51,7 @@ struct offload_path {
 /* ---- the daemon's side (offload.c, libbpf) ---- */
 
 struct conf;
+struct domains;
 struct offload;
 
 #define OFFLOAD_WHY 256
@@ -66,10 +71,18 @@ void offload_close(struct offload *o);
  * false, an earlier daemon's pinned one to drain. NULL: none. */
 struct offload *offload_start(const struct conf *c);
 
-/* The main loop's housekeeping, every 2 s: the sweep, warnings about the
- * programs' errors; a drained one is unloaded and false returned (then
- * offload_close it). */
-bool offload_tick(struct offload *o, const struct conf *c, time_t now);
+/* The main loop's housekeeping, every 2 s of the monotonic clock: the
+ * programs' mark raised into the domains' floor, the attachments checked,
+ * the sweep, warnings about the programs' errors; a drained data path is
+ * unloaded (o stays valid: the workers hold its path until they stop). */
+void offload_tick(struct offload *o, const struct conf *c, struct domains *d, uint64_t mono_s);
+
+/* Every domain's mark raised to the programs' (workers stopped: before
+ * the state is saved). */
+void offload_fold_marks(struct offload *o, struct domains *d);
+
+/* Drained and unloaded. */
+bool offload_unloaded(const struct offload *o);
 
 /* Why offload_start() returned NULL ("" if it did not, or was not asked). */
 const char *offload_why(void);
@@ -86,9 +99,11 @@ bool offload_adopted(const struct offload *o);
 
 /* End what the programs no longer need: entries whose both FINs are older
  * than closing_s, unanswered ones older than half_open_s, any older than
- * idle_s. Counts the entries left in *left. Returns how many it removed. */
-uint32_t offload_sweep(struct offload *o, uint32_t idle_s, uint32_t closing_s,
-		       uint32_t half_open_s, uint32_t *left);
+ * idle_s; publish the per-client counts. The entries left in *left, those
+ * removed in *removed; false (nothing counted) if the map could not be
+ * walked. */
+bool offload_sweep(struct offload *o, uint32_t idle_s, uint32_t closing_s,
+		   uint32_t half_open_s, uint32_t *left, uint32_t *removed);
 
 /* The programs' counters, summed over the CPUs (SHIFT_*). */
 void offload_counters(struct offload *o, uint64_t out[SHIFT_NCOUNTERS]);

@@ -30,6 +30,8 @@ struct proc_pkt {
 	size_t len;		/* bytes present in buf */
 	enum csum_mode csum;	/* how the TCP checksum is brought up to date */
 	uint32_t indev;		/* NFQA_IFINDEX_INDEV, 0 if none */
+	uint32_t mark;		/* NFQA_MARK: the kernel data path shifted it
+				 * when it has offload_mark */
 	uint32_t outdev;	/* NFQA_IFINDEX_OUTDEV, 0 if none */
 	bool truncated;		/* NFQA_CAP_LEN said the copy is short */
 };

@@ -28,6 +28,7 @@
 	X(flows_over_quota, "new flows of a client over its quota (stripped)") \
 	X(dropped, "rewrite-flow packets dropped (truncated)")		\
 	X(flows_offloaded, "rewrite flows handed to the kernel data path")	\
+	X(offload_escaped, "client packets of offloaded flows the kernel missed, shifted here") \
 	X(offload_refused, "rewrite flows kept in NFQUEUE: the kernel data path refused them") \
 	X(verdict_errors, "verdicts the kernel refused")		\
 	X(enobufs, "receive buffer overruns (ENOBUFS)")			\

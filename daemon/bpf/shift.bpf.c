@@ -98,8 +98,9 @@ locate(struct __sk_buff *skb, struct shift_key *k, bool ingress, __u32 *tcp_off)
 }
 
 /* The offset of the last timestamp option of length 10 in the TCP header
- * at tcp_off (the one Linux uses), walked as tcp_parse_options() does; 0
- * if none or the options contradict themselves. */
+ * at tcp_off (the one Linux uses), walked as tcp_parse_options() does: an
+ * option whose length contradicts itself ends the walk, and a timestamp
+ * before it still counts (the server takes it). 0 if none. */
 static __always_inline __u32
 find_ts(struct __sk_buff *skb, __u32 tcp_off, __u32 hlen)
 {
@@ -129,10 +130,10 @@ find_ts(struct __sk_buff *skb, __u32 tcp_off, __u32 hlen)
 			continue;
 		}
 		if (i + 1 >= olen)
-			return 0;
+			return (__u32)at;
 		len = opt[(i + 1) & 63];
 		if (len < 2 || i + len > olen)
-			return 0;
+			return (__u32)at;
 		if (kind == 8 && len == 10)
 			at = tcp_off + 20 + i;
 		i += len;
@@ -148,8 +149,12 @@ note_mark(__u32 v)
 	__u32 zero = 0;
 	__u64 *m = bpf_map_lookup_elem(&shift_marks, &zero);
 
-	if (m && (!(*m & SHIFT_MARK_VALID) || (__s32)(v - (__u32)*m) > 0))
-		*m = SHIFT_MARK_VALID | v;
+	__u64 sec = bpf_ktime_get_ns() / 1000000000;
+
+	/* a mark older than SHIFT_MARK_AGE is replaced, whatever its value */
+	if (m && (!(*m & SHIFT_MARK_VALID) || (__s32)(v - (__u32)*m) > 0 ||
+		  ((sec - (*m >> 32)) & 0x7fffffff) > SHIFT_MARK_AGE / 2))
+		*m = SHIFT_MARK_VALID | (sec & 0x7fffffff) << 32 | v;
 }
 
 /* FIN and RST end flows; the server's first packet makes it answered. */

@@ -28,12 +28,16 @@ struct shift_flow {
 	__u32 last_raw;		/* the client's latest TSval */
 	__u64 last_ns;		/* last packet, monotonic ns */
 	__u32 flags;		/* SHIFT_* */
-	__u32 pad;
+	__u32 domain;		/* the daemon's clock domain (not used here) */
 };
 
-/* shift_marks[0], per CPU: SHIFT_MARK_VALID | the highest TSval' this CPU
- * sent (serial order), so that the daemon's next SYN starts above it. */
-#define SHIFT_MARK_VALID (1ull << 32)
+/* shift_marks[0], per CPU: SHIFT_MARK_VALID | monotonic seconds (31 bits)
+ * << 32 | the highest TSval' this CPU sent (serial order), so that the
+ * daemon's next SYN starts above it. The daemon ignores a mark older than
+ * SHIFT_MARK_AGE s: a legacy server forgets a record after 60 s, and a
+ * mark left 2^31 ms behind would read as ahead. */
+#define SHIFT_MARK_VALID (1ull << 63)
+#define SHIFT_MARK_AGE 120
 
 enum {
 	SHIFT_INGRESS,		/* client TSvals shifted */

@@ -340,6 +340,40 @@ fins_and_the_answer_are_recorded(void **state)
 	assert_int_equal(f.flags, SHIFT_ANSWERED | SHIFT_FIN_SERVER | SHIFT_FIN_CLIENT);
 }
 
+/* TSval of the NOP NOP TS option first in the TCP header of IPv4 pkt
+ * (pkt_parse refuses the broken option after it). */
+static uint32_t
+parsed_ts(const uint8_t *pkt)
+{
+	const uint8_t *t = pkt + 20 + 20 + 2 + 2;
+
+	return (uint32_t)t[0] << 24 | (uint32_t)t[1] << 16 | (uint32_t)t[2] << 8 | t[3];
+}
+
+/* NOP NOP TS, then an option whose length runs past the header: Linux
+ * stops there and keeps the timestamp, so it is shifted (within the
+ * bound) and marked, never passed raw. */
+static void
+timestamp_before_a_broken_option_is_still_shifted(void **state)
+{
+	uint8_t pkt[PB_MAX];
+	struct pb_opts o = {0};
+	size_t len;
+	(void)state;
+
+	pb_nop(&o);
+	pb_nop(&o);
+	pb_ts(&o, 1000 + 0x7fffffffu, 777);
+	pb_raw(&o, 30, 9, 0);	/* says 9 bytes, 2 are there, then the header ends */
+	len = pb_build(pkt, &(struct pb_spec){ .family = 4, .opts = &o, .flags = TCPF_ACK,
+		.payload = 100, .saddr = "192.0.2.5", .daddr = "198.51.100.10",
+		.sport = 40000, .dport = 80 });
+	add_flow(4, 5000000, 5001000, mono_ms());
+	assert_int_equal(run(skel->progs.shift_ingress, pkt, len, 4), MARK);
+	assert_true(parsed_ts(pkt) - 5001000 < 1000);		/* the bound */
+	assert_true(pb_tcp_csum_ok(pkt, len));
+}
+
 /* The highest TSval' this CPU sent, for the daemon's next SYN. */
 static void
 ingress_raises_the_mark_and_never_lowers_it(void **state)
@@ -379,6 +413,7 @@ main(void)
 		cmocka_unit_test(rst_ends_the_flow_and_is_still_shifted),
 		cmocka_unit_test(fins_and_the_answer_are_recorded),
 		cmocka_unit_test(ingress_raises_the_mark_and_never_lowers_it),
+		cmocka_unit_test(timestamp_before_a_broken_option_is_still_shifted),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

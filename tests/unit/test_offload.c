@@ -27,7 +27,7 @@ static struct fake {
 	struct shift_key k[FAKE_MAX];
 	struct shift_flow f[FAKE_MAX];
 	int n;
-	int gets, puts, attaches;
+	int gets, puts, dels, attaches;
 	uint32_t attached_to;
 	bool fail_get, fail_put, fail_attach;
 	bool has_mark;
@@ -61,7 +61,7 @@ fake_get(void *ctx, const struct shift_key *k, struct shift_flow *f)
 }
 
 static int
-fake_put(void *ctx, const struct shift_key *k, const struct shift_flow *f)
+fake_put(void *ctx, const struct shift_key *k, const struct shift_flow *f, bool create)
 {
 	int i;
 
@@ -69,7 +69,11 @@ fake_put(void *ctx, const struct shift_key *k, const struct shift_flow *f)
 	fk.puts++;
 	if (fk.fail_put)
 		return -1;
-	if ((i = fake_find(k)) < 0) {
+	if ((i = fake_find(k)) >= 0 && create)
+		return -1;		/* BPF_NOEXIST */
+	if (i < 0 && !create)
+		return -1;		/* BPF_EXIST */
+	if (i < 0) {
 		assert_true(fk.n < FAKE_MAX);
 		i = fk.n++;
 	}
@@ -78,10 +82,27 @@ fake_put(void *ctx, const struct shift_key *k, const struct shift_flow *f)
 	return 0;
 }
 
+static int
+fake_del(void *ctx, const struct shift_key *k)
+{
+	int i;
+
+	(void)ctx;
+	fk.dels++;
+	if ((i = fake_find(k)) >= 0) {
+		fk.k[i] = fk.k[fk.n - 1];
+		fk.f[i] = fk.f[fk.n - 1];
+		fk.n--;
+	}
+	return 0;
+}
+
 static bool
-fake_mark(void *ctx, uint32_t *mark)
+fake_mark(void *ctx, unsigned worker, uint32_t mono_ms, uint32_t *mark)
 {
 	(void)ctx;
+	(void)worker;
+	(void)mono_ms;
 	*mark = fk.mark;
 	return fk.has_mark;
 }
@@ -108,8 +129,9 @@ fake_client_flows(void *ctx, unsigned worker, const struct shift_key *k, bool ad
 	return fk.client_flows;
 }
 
-static const struct offload_ops fake_ops = { fake_get, fake_put, fake_mark, fake_attach,
-					     fake_client_flows };
+static const struct offload_ops fake_ops = { .get = fake_get, .put = fake_put,
+	.del = fake_del, .mark = fake_mark, .attach = fake_attach,
+	.client_flows = fake_client_flows };
 static const struct offload_path fake_path = { &fake_ops, NULL };
 
 /* ---- the daemon's side ---- */
@@ -119,6 +141,7 @@ static struct proc_state ps;
 static struct stats st;
 static uint8_t buf[PB_MAX], orig[PB_MAX];
 static size_t len;
+static uint32_t skb_mark;	/* the next packet's NFQA_MARK */
 
 static int
 setup(void **state)
@@ -134,6 +157,7 @@ setup(void **state)
 	conf->pol[0].domain = domains_intern(doms, 4, conf->pol[0].tsrc[0].addr);
 	memset(&fk, 0, sizeof(fk));
 	memset(&st, 0, sizeof(st));
+	skb_mark = 0;
 	ps = (struct proc_state){ .flows = flow_table_new(1024, 42), .domains = doms,
 		.offload = &fake_path, .now = 100, .now_ms = NOW_MS, .mono_ms = MONO_MS };
 	return ps.flows ? 0 : -1;
@@ -166,7 +190,8 @@ seg(uint8_t flags, bool reply, uint32_t tsval, uint32_t tsecr, bool no_ts)
 		.sport = reply ? 80 : 40000, .dport = reply ? 40000 : 80,
 		.payload = flags & TCPF_SYN ? 0 : 20 });
 	memcpy(orig, buf, len);
-	in = (struct proc_pkt){ .buf = buf, .len = len, .indev = 3, .outdev = 4 };
+	in = (struct proc_pkt){ .buf = buf, .len = len, .indev = 3, .outdev = 4,
+				.mark = skb_mark };
 	return process_packet(conf, &ps, &in, &st);
 }
 
@@ -266,7 +291,9 @@ retransmitted_syn_keeps_the_entry_offset(void **state)
 	ps.mono_ms += 1000;
 	seg(TCPF_SYN, false, 1777, 0, false);
 	assert_int_equal(sent_tsval(), first + 1000);
-	assert_int_equal(fk.puts, 1);
+	assert_int_equal(fk.n, 1);
+	assert_int_equal(fk.f[0].offset, first - 777);	/* kept */
+	assert_int_equal(fk.f[0].last_raw, 1777);	/* and the entry refreshed */
 	assert_int_equal(st.flows_offloaded, 1);
 }
 
@@ -316,6 +343,7 @@ client_packets_after_the_syn_pass_untouched(void **state)
 {
 	(void)state;
 	seg(TCPF_SYN, false, 777, 0, false);
+	skb_mark = 0x10000000;		/* the programs shifted them */
 	assert_int_equal(seg(TCPF_ACK, false, 778, 9, false), PROC_PASS);
 	assert_memory_equal(buf, orig, len);
 	assert_int_equal(seg(TCPF_FIN | TCPF_ACK, false, 779, 9, false), PROC_PASS);
@@ -374,7 +402,7 @@ tsval_zero_syn_goes_to_nfqueue_for_its_rebase(void **state)
 {
 	(void)state;
 	assert_int_equal(seg(TCPF_SYN, false, 0, 0, false), PROC_MODIFIED);
-	assert_int_equal(fk.gets + fk.puts, 0);
+	assert_int_equal(fk.puts, 0);
 	assert_int_equal(flow_count(ps.flows), 1);
 }
 
@@ -435,9 +463,100 @@ client_below_its_quota_is_offloaded(void **state)
 }
 
 static void
+client_packet_the_programs_missed_is_shifted_here(void **state)
+{
+	uint32_t first;
+
+	(void)state;
+	seg(TCPF_SYN, false, 777, 0, false);
+	first = sent_tsval();
+	ps.mono_ms += 10;
+	/* no mark: a fragment the gateway reassembled, say */
+	assert_int_equal(seg(TCPF_ACK, false, 787, 9, false), PROC_MODIFIED);
+	assert_int_equal(sent_tsval(), first + 10);
+	assert_true(csum_ok());
+	assert_int_equal(st.offload_escaped, 1);
+	assert_int_equal(flow_count(ps.flows), 0);
+}
+
+static void
+missed_packet_cannot_jump_past_the_bound(void **state)
+{
+	uint32_t first;
+
+	(void)state;
+	seg(TCPF_SYN, false, 777, 0, false);
+	first = sent_tsval();
+	ps.mono_ms += 10;
+	seg(TCPF_ACK, false, 777 + 0x7fffffffu, 9, false);
+	assert_int_equal(sent_tsval(), first + 10);
+	assert_int_equal(st.ts_clamped, 1);
+}
+
+static void
+packet_of_no_entry_and_no_flow_passes(void **state)
+{
+	(void)state;
+	assert_int_equal(seg(TCPF_ACK, false, 778, 9, false), PROC_PASS);
+	assert_memory_equal(buf, orig, len);
+	assert_int_equal(st.offload_escaped, 0);
+}
+
+static void
+syn_after_one_fin_replaces_the_entry(void **state)
+{
+	struct shift_key k = key();
+
+	(void)state;
+	seg(TCPF_SYN, false, 777, 0, false);
+	fk.f[fake_find(&k)].flags = SHIFT_FIN_CLIENT;
+	ps.now_ms += 3000;
+	seg(TCPF_SYN, false, 5, 0, false);
+	assert_int_equal(sent_tsval(), NOW_MS + 3000);
+	assert_int_equal(fk.dels, 1);
+	assert_int_equal(fk.f[fake_find(&k)].offset, NOW_MS + 3000 - 5);
+}
+
+static void
+draining_path_keeps_a_live_entry_offset_for_its_syn(void **state)
+{
+	static const struct offload_ops drain = { .get = fake_get, .del = fake_del,
+						  .mark = fake_mark };
+	static const struct offload_path drain_path = { &drain, NULL };
+	uint32_t first;
+
+	(void)state;
+	seg(TCPF_SYN, false, 777, 0, false);
+	first = sent_tsval();
+	ps.offload = &drain_path;
+	ps.mono_ms += 1000;
+	seg(TCPF_SYN, false, 1777, 0, false);
+	assert_int_equal(sent_tsval(), first + 1000);
+	assert_int_equal(flow_count(ps.flows), 0);
+}
+
+static void
+draining_path_deletes_an_ended_entry_before_nfqueue_takes_the_tuple(void **state)
+{
+	static const struct offload_ops drain = { .get = fake_get, .del = fake_del,
+						  .mark = fake_mark };
+	static const struct offload_path drain_path = { &drain, NULL };
+	struct shift_key k = key();
+
+	(void)state;
+	seg(TCPF_SYN, false, 777, 0, false);
+	fk.f[fake_find(&k)].flags = SHIFT_FIN_CLIENT | SHIFT_FIN_SERVER;
+	ps.offload = &drain_path;
+	seg(TCPF_SYN, false, 5, 0, false);
+	assert_int_equal(fk.n, 0);
+	assert_int_equal(flow_count(ps.flows), 1);
+}
+
+static void
 draining_path_takes_no_flow_but_raises_the_clock(void **state)
 {
-	static const struct offload_ops drain = { .mark = fake_mark };
+	static const struct offload_ops drain = { .get = fake_get, .del = fake_del,
+						  .mark = fake_mark };
 	static const struct offload_path drain_path = { &drain, NULL };
 
 	(void)state;
@@ -473,6 +592,12 @@ main(void)
 		T(syn_without_timestamp_touches_neither),
 		T(nfqueue_flow_from_before_keeps_its_path),
 		T(draining_path_takes_no_flow_but_raises_the_clock),
+		T(client_packet_the_programs_missed_is_shifted_here),
+		T(missed_packet_cannot_jump_past_the_bound),
+		T(packet_of_no_entry_and_no_flow_passes),
+		T(syn_after_one_fin_replaces_the_entry),
+		T(draining_path_keeps_a_live_entry_offset_for_its_syn),
+		T(draining_path_deletes_an_ended_entry_before_nfqueue_takes_the_tuple),
 		T(each_offloaded_flow_counts_for_its_client),
 		T(client_at_its_quota_in_the_map_gets_strip),
 		T(client_below_its_quota_is_offloaded),

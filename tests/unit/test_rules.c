@@ -254,7 +254,8 @@ offload_rules_return_marked_packets_before_the_queue(void **state)
 	char *ret = strstr(r, "-m mark --mark 0x10000000/0x10000000 -m comment --comment "
 			   "\"offload\" -j RETURN");
 	char *reply = strstr(r, "-p tcp ! --tcp-flags SYN SYN -m connmark --mark "
-			     "0x10000000/0x10000000 -m comment --comment \"offload\" -j RETURN");
+			     "0x10000000/0x10000000 -m conntrack --ctdir REPLY -m comment "
+			     "--comment \"offload\" -j RETURN");
 	char *queue = strstr(r, "-j NFQUEUE");
 	(void)state;
 
@@ -277,7 +278,8 @@ offload_rules_use_the_configured_mark(void **state)
 	assert_null(strstr(r, "0x10000000"));
 	assert_non_null(strstr(n, "\t\tmeta mark and 0x100 == 0x100 ct mark set ct mark or 0x100 "));
 	assert_non_null(strstr(n, "\t\tmeta mark and 0x100 == 0x100 return"));
-	assert_non_null(strstr(n, "\t\tct mark and 0x100 == 0x100 tcp flags & syn == 0 return"));
+	assert_non_null(strstr(n, "\t\tct direction reply ct mark and 0x100 == 0x100 tcp flags & "
+				  "syn == 0 return"));
 	free(r);
 	free(n);
 }
