@@ -139,7 +139,10 @@ static const struct conf_key conf_table[] = {
 		 "queued twice; --remove-rules removes them from every back end" },
 	{ "flows", CONF_GROUP, .doc = "the flow table of rewrite mode" },
 	{ "flows.max", CONF_UINT, .min = 1024, .max = 1 << 26, .def = 262144, CF(flows_max),
-	  .doc = "flows in all, split over the queues (about 61 bytes each)" },
+	  .doc = "flows in all, split over the queues (about 69 bytes each); with "
+		 "offload, also the entries of the kernel's map (about 150 bytes "
+		 "each, kernel memory), whose LRU evicts the least recently used "
+		 "flow when it is full (flows.on_full does not apply there)" },
 	{ "flows.idle_timeout", CONF_UINT, .min = 10, .max = FLOW_TIMEOUT_MAX, .def = 600,
 	  CF(flows_idle_timeout), .doc = "seconds without a packet that end a flow" },
 	{ "flows.half_open_timeout", CONF_UINT, .min = 1, .max = 120, .def = 5,
@@ -192,22 +195,26 @@ static const struct conf_key conf_table[] = {
 		 "Read at start only" },
 	{ "offload_interfaces", CONF_STRING, .min = 1, .max = 255,
 	  .chars = "A-Za-z0-9._@: -", .def_text = "auto", CF(offload_interfaces),
-	  .doc = "the client-facing interfaces, names separated by spaces, or "
-		 "\"auto\": each interface a rewritten flow's first SYN came in on, "
-		 "before that SYN is sent on" },
+	  .doc = "the client-facing interfaces, names separated by spaces (flows "
+		 "from others stay in NFQUEUE), or \"auto\": each interface a "
+		 "rewritten flow's first SYN came in on, before that SYN is sent on. "
+		 "Ethernet interfaces only (not WireGuard, tun, PPP). Read at start "
+		 "only" },
 	{ "offload_mark", CONF_UINT, .min = 1, .max = 0x40000000, .def = 0x10000000,
 	  CF(offload_mark),
 	  .doc = "the packet mark bit(s) the kernel data path sets on the packets it "
 		 "shifted, which the firewall rules use to keep them (and, through "
 		 "the connection mark, their replies) out of the queue; pick bits no "
-		 "other rule on the gateway uses" },
+		 "other rule on the gateway uses. It is set before routing: an "
+		 "\"ip rule fwmark\" without a mask would see it. Read at start only "
+		 "(a restart loads programs with the new one)" },
 	{ "offload_dir", CONF_PATH, .def_text = "/run/tsnatd/bpf", CF(offload_dir),
 	  .doc = "where the programs and maps are pinned: a bpf file system, or a "
 		 "directory to be made in one. A restarted tsnatd adopts them, so "
 		 "rewritten flows keep their shift across a restart or a crash; "
 		 "tsnatd --unload removes them. tsnatd.service mounts a bpf file "
 		 "system of its own on /run/tsnatd/bpf, owned by the user tsnatd "
-		 "(/sys/fs/bpf is root's alone)" },
+		 "(/sys/fs/bpf is root's alone). Read at start only" },
 	{ "policies", CONF_LIST,
 	  .doc = "the policies, tried in order: the first whose destinations (and "
 		 "sources, if given) match a connection decides" },

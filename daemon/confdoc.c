@@ -161,7 +161,8 @@ static const char confdoc_tail[] =
 	".BR tsnatd (8),\n"
 	".BR tsnatctl (8),\n"
 	".I DESIGN.md\n"
-	"(doc/DESIGN.md in tsnatd's source tree):\n"
+	"(doc/DESIGN.md in tsnatd's source tree,\n"
+	"/usr/share/doc/tsnatd/DESIGN.md with the package):\n"
 	"what a legacy server checks, why each mode passes that check, and\n"
 	"the limits behind the warnings above.\n";
 

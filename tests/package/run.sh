@@ -129,11 +129,12 @@ for f in /usr/sbin/tsnatd /usr/sbin/tsnatctl /etc/tsnatd/tsnatd.conf \
 	 /usr/share/man/man5/tsnatd.conf.5.gz /usr/share/doc/tsnatd/copyright; do
 	check "dpkg -L has $f" listed "$f"
 done
-docs="README.md ARCHITECTURE.md"
-[ -f "$TMP/src/doc/DESIGN.md" ] && docs="$docs DESIGN.md"
-for d in $docs examples/tsnatd.conf; do
-	check "dpkg -L has /usr/share/doc/tsnatd/$d" listed_doc "/usr/share/doc/tsnatd/$d"
+for d in README.md ARCHITECTURE.md DESIGN.md; do
+	# uncompressed: the man pages name /usr/share/doc/tsnatd/DESIGN.md
+	check "dpkg -L has /usr/share/doc/tsnatd/$d" listed "/usr/share/doc/tsnatd/$d"
 done
+check "dpkg -L has /usr/share/doc/tsnatd/examples/tsnatd.conf" \
+	listed_doc /usr/share/doc/tsnatd/examples/tsnatd.conf
 check "nothing from the test builds is installed (tsnatd-legacy)" \
 	eval '! grep -q tsnatd-legacy "$TMP/files.txt"'
 check "/etc/tsnatd/tsnatd.conf is a conffile" \
