@@ -53,9 +53,16 @@ remove() { gw "$TSNATD" --remove-rules -c "$TN_DIR/$1.conf" >"$OUT/$2.out" 2>"$O
 # show TOOL FILE: what the tool lists of table mangle
 show() { gw "$1" -t mangle -S >"$2"; }
 lines() { grep -c -x -- "$2" "$1"; }
-# the rules of chain TSNATD in a listing, and how many lack the bypass
-chain_rules() { grep -c -- '^-A TSNATD ' "$1"; }
-no_bypass() { grep -- '^-A TSNATD ' "$1" | grep -vc -- '--queue-bypass$'; }
+# the queue rules of chain TSNATD in a listing, and how many lack the bypass
+chain_rules() { grep -- '^-A TSNATD ' "$1" | grep -c -- '-j NFQUEUE'; }
+no_bypass() { grep -- '^-A TSNATD .*-j NFQUEUE' "$1" | grep -vc -- '--queue-bypass$'; }
+# the kernel data path's lines (a rewrite policy, offload on): how many,
+# and whether they all come before the first queue rule
+offload_lines() { grep -c -- '^-A TSNATD .*--comment offload' "$1"; }
+offload_first() {
+	awk '/^-A TSNATD .*-j NFQUEUE/ { q = q ? q : NR } /--comment offload/ { o = NR }
+	     END { exit !(o && q && o < q) }' "$1"
+}
 nothing_of_tsnatd() { ! grep -q TSNATD "$1"; }
 lacks() { ! grep -q -- "$2" "$1"; }
 
@@ -77,6 +84,9 @@ check "iptables: strip queues SYNs to 198.51.100.0/24, named web" \
 check "ip6tables: rewrite queues from 2001:db8:2::7, named api" \
 	grep -q -- '-A TSNATD -s 2001:db8:2::7/128 -p tcp .*--comment api -j NFQUEUE' "$OUT/v6"
 check "every rule keeps --queue-bypass" eq $(($(no_bypass "$OUT/v4") + $(no_bypass "$OUT/v6"))) 0
+check "iptables: the kernel data path's three mark lines" eq "$(offload_lines "$OUT/v4")" 3
+check "ip6tables: the same three" eq "$(offload_lines "$OUT/v6")" 3
+check "they come before the queue rules" offload_first "$OUT/v4"
 
 echo "# each load of --print-rules adds a jump; apply leaves one"
 for i in 1 2; do
