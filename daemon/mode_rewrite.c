@@ -230,8 +230,8 @@ enum offload_outcome {
 	OFFLOAD_QUOTA,		/* its client is over its quota: strip */
 };
 
-/* raw + the entry's offset, within the entry's bound (as the programs'
- * ingress_value()). */
+/* raw + the entry's offset, within the entry's bound, never backwards in
+ * the client's order (as the programs' ingress_value()). */
 static uint32_t
 entry_value(const struct shift_flow *f, uint32_t raw, uint32_t mono_ms, struct stats *s)
 {
@@ -240,9 +240,11 @@ entry_value(const struct shift_flow *f, uint32_t raw, uint32_t mono_ms, struct s
 
 	if ((int32_t)(v - bound) > 0) {
 		s->ts_clamped++;
-		return bound;
+		v = bound;
 	}
-	return v;
+	if ((int32_t)(raw - f->last_raw) >= 0)
+		return (int32_t)(v - f->last_val) < 0 ? f->last_val : v;
+	return (int32_t)(v - f->last_val) > 0 ? f->last_val : v;
 }
 
 /* The SYN's TSval' when the kernel data path takes the flow.
@@ -277,7 +279,10 @@ offload_syn_in(const struct offload_path *ol, struct domains *d, const struct of
 	if (r == 1 && !(f.flags & (SHIFT_FIN_CLIENT | SHIFT_FIN_SERVER))) {
 		*v = entry_value(&f, in->tsval, in->mono_ms, s);
 		domains_note(d, in->worker, in->dom, *v);
-		f.last_raw = in->tsval;
+		if ((int32_t)(in->tsval - f.last_raw) >= 0) {
+			f.last_raw = in->tsval;
+			f.last_val = *v;
+		}
 		if (ol->ops->put)
 			ol->ops->put(ol->ctx, &in->k, &f, false);
 		return OFFLOAD_SHIFT;
@@ -293,7 +298,7 @@ offload_syn_in(const struct offload_path *ol, struct domains *d, const struct of
 		goto refused;
 	f = (struct shift_flow){ .syn_ms = in->mono_ms, .last_raw = in->tsval,
 				 .domain = in->dom };
-	f.syn_val = domains_next_tsval(d, in->dom, in->now_ms);
+	f.syn_val = f.last_val = domains_next_tsval(d, in->dom, in->now_ms);
 	f.offset = f.syn_val - in->tsval;
 	if (ol->ops->put(ol->ctx, &in->k, &f, true) < 0)
 		goto refused;

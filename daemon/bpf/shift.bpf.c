@@ -190,7 +190,19 @@ ingress_value(struct shift_flow *f, __u32 raw)
 		v = bound;
 		count(SHIFT_CLAMPED);
 	}
-	f->last_raw = raw;
+	/* In the client's own order, never backwards: a flow's packets may be
+	 * shifted on two CPUs, each at its own time, and a clamped value
+	 * depends on that time. A newer TSval gets at least what the last
+	 * one got; an older one at most that (the server's PAWS sees the
+	 * packets in the client's order). */
+	if ((__s32)(raw - f->last_raw) >= 0) {
+		if ((__s32)(v - f->last_val) < 0)
+			v = f->last_val;
+		f->last_raw = raw;
+		f->last_val = v;
+	} else if ((__s32)(v - f->last_val) > 0) {
+		v = f->last_val;
+	}
 	note_mark(v);
 	return v;
 }

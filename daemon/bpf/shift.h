@@ -29,6 +29,8 @@ struct shift_flow {
 	__u64 last_ns;		/* last packet, monotonic ns */
 	__u32 flags;		/* SHIFT_* */
 	__u32 domain;		/* the daemon's clock domain (not used here) */
+	__u32 last_val;		/* the TSval' sent for last_raw */
+	__u32 pad;
 };
 
 /* shift_marks[0], per CPU: SHIFT_MARK_VALID | monotonic seconds (31 bits)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/types.h>
 #include <cmocka.h>
@@ -106,7 +107,9 @@ add_flow(int family, uint32_t offset, uint32_t syn_val, uint32_t syn_ms)
 {
 	struct shift_key k = { .family = (uint8_t)family,
 		.client_port = htons(40000), .server_port = htons(80) };
-	struct shift_flow f = { .offset = offset, .syn_val = syn_val, .syn_ms = syn_ms };
+	/* as the daemon writes it at the SYN */
+	struct shift_flow f = { .offset = offset, .syn_val = syn_val, .syn_ms = syn_ms,
+				.last_raw = syn_val - offset, .last_val = syn_val };
 
 	inet_pton(family == 4 ? AF_INET : AF_INET6, family == 4 ? "192.0.2.5" : "2001:db8::5",
 		  k.client);
@@ -374,6 +377,33 @@ timestamp_before_a_broken_option_is_still_shifted(void **state)
 	assert_true(pb_tcp_csum_ok(pkt, len));
 }
 
+/* A flow's packets shifted out of the client's order (two CPUs): the
+ * older TSval never gets more than the newer one got, even when the newer
+ * one was clamped at an earlier time. */
+static void
+older_packet_never_gets_more_than_a_newer_one(void **state)
+{
+	uint8_t pkt[PB_MAX];
+	size_t len;
+	uint32_t newer, older;
+	(void)state;
+
+	/* the client runs 500 ms ahead of the bound: clamped */
+	add_flow(4, 5000000, 5001000, mono_ms());
+	len = segment(pkt, 4, false, 1000 + 500, 777);
+	run(skel->progs.shift_ingress, pkt, len, 4);
+	newer = parsed(pkt, len).tsval;
+	assert_true(newer - 5001000 < 400);		/* clamped to the bound */
+	usleep(20000);				/* the bound moves on */
+	len = segment(pkt, 4, false, 1000 + 499, 777);	/* sent before it */
+	run(skel->progs.shift_ingress, pkt, len, 4);
+	older = parsed(pkt, len).tsval;
+	assert_true((int32_t)(newer - older) >= 0);
+	len = segment(pkt, 4, false, 1000 + 501, 777);	/* and a newer one */
+	run(skel->progs.shift_ingress, pkt, len, 4);
+	assert_true((int32_t)(parsed(pkt, len).tsval - newer) >= 0);
+}
+
 /* The highest TSval' this CPU sent, for the daemon's next SYN. */
 static void
 ingress_raises_the_mark_and_never_lowers_it(void **state)
@@ -414,6 +444,7 @@ main(void)
 		cmocka_unit_test(fins_and_the_answer_are_recorded),
 		cmocka_unit_test(ingress_raises_the_mark_and_never_lowers_it),
 		cmocka_unit_test(timestamp_before_a_broken_option_is_still_shifted),
+		cmocka_unit_test(older_packet_never_gets_more_than_a_newer_one),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
