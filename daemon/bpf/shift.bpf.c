@@ -144,12 +144,11 @@ find_ts(struct __sk_buff *skb, __u32 tcp_off, __u32 hlen)
 /* This CPU's highest TSval' (serial order): the daemon reads it before
  * it picks a SYN's TSval'. */
 static __always_inline void
-note_mark(__u32 v)
+note_mark(__u32 v, __u64 now_ns)
 {
 	__u32 zero = 0;
 	__u64 *m = bpf_map_lookup_elem(&shift_marks, &zero);
-
-	__u64 sec = bpf_ktime_get_ns() / 1000000000;
+	__u64 sec = now_ns / 1000000000;
 
 	/* a mark older than SHIFT_MARK_AGE is replaced, whatever its value */
 	if (m && (!(*m & SHIFT_MARK_VALID) || (__s32)(v - (__u32)*m) > 0 ||
@@ -173,9 +172,9 @@ note_flags(struct shift_flow *f, const struct tcphdr *th, bool ingress)
  * TSval' plus the time since at 1 + 1/1024 ticks per ms (as the daemon's
  * flow_bound(); a flow 2^30 ms old restarts its bound where it stands). */
 static __always_inline __u32
-ingress_value(struct shift_flow *f, __u32 raw)
+ingress_value(struct shift_flow *f, __u32 raw, __u64 now_ns)
 {
-	__u32 v = raw + f->offset, now_ms = (__u32)(bpf_ktime_get_ns() / 1000000);
+	__u32 v = raw + f->offset, now_ms = (__u32)(now_ns / 1000000);
 	__s32 e = (__s32)(now_ms - f->syn_ms);
 	__u32 bound;
 
@@ -203,7 +202,7 @@ ingress_value(struct shift_flow *f, __u32 raw)
 	} else if ((__s32)(v - f->last_val) > 0) {
 		v = f->last_val;
 	}
-	note_mark(v);
+	note_mark(v, now_ns);
 	return v;
 }
 
@@ -214,6 +213,7 @@ shift(struct __sk_buff *skb, bool ingress)
 	struct shift_flow *f;
 	struct tcphdr th;
 	__u32 tcp_off = 0, at, field, old, new, offset;
+	__u64 now_ns;
 
 	if (!locate(skb, &k, ingress, &tcp_off) ||
 	    bpf_skb_load_bytes(skb, tcp_off, &th, sizeof(th)) < 0) {
@@ -229,7 +229,8 @@ shift(struct __sk_buff *skb, bool ingress)
 		return TC_ACT_OK;	/* not a rewritten flow: the common case */
 	if (ingress && mark_bit)
 		skb->mark |= mark_bit;
-	f->last_ns = bpf_ktime_get_ns();
+	/* one clock read a packet: the bound, the mark's age, last_ns */
+	f->last_ns = now_ns = bpf_ktime_get_ns();
 	note_flags(f, &th, ingress);
 	at = find_ts(skb, tcp_off, th.doff * 4);
 	field = at + (ingress ? 2 : 6);
@@ -240,7 +241,7 @@ shift(struct __sk_buff *skb, bool ingress)
 		count(SHIFT_ERRORS);
 		new = old = 0;
 	} else if (ingress) {
-		new = bpf_htonl(ingress_value(f, bpf_ntohl(old)));
+		new = bpf_htonl(ingress_value(f, bpf_ntohl(old), now_ns));
 		count(SHIFT_INGRESS);
 	} else {
 		offset = f->offset;
