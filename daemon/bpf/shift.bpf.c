@@ -8,8 +8,9 @@
  * decides each one through NFQUEUE, retransmissions included. Every other
  * packet of a flow in the map is the kernel's: ingress sets mark_bit in
  * its skb mark, which the firewall rules (tsnatd --print-rules) use to keep
- * the flow's packets out of the queue. A RST ends the flow here; FINs and
- * the last packet's time are kept for the daemon's sweep (offload.c).
+ * the flow's packets out of the queue. FINs (a RST counts as both), the
+ * server's answer and the last packet's time are kept for the daemon's
+ * sweep (offload.c).
  *
  * Every packet gets TC_ACT_OK: anything not understood passes untouched
  * (and is counted). */
@@ -250,10 +251,14 @@ shift(struct __sk_buff *skb, bool ingress)
 		count(SHIFT_EGRESS);
 	}
 	if (th.rst) {
-		/* The flow ends; the RST itself still goes out shifted (f is
-		 * not read after this: its element may be reused at once). */
+		/* The flow ends, but its entry stays until the sweep (as after
+		 * both FINs): segments sent before the RST may still be on
+		 * their way through another CPU, and a raw one could reach the
+		 * server before it. A new SYN on the tuple replaces it. */
 		count(SHIFT_RESETS);
-		bpf_map_delete_elem(&shift_flows, &k);
+		if ((f->flags & (SHIFT_FIN_CLIENT | SHIFT_FIN_SERVER)) !=
+		    (SHIFT_FIN_CLIENT | SHIFT_FIN_SERVER))
+			f->flags |= SHIFT_FIN_CLIENT | SHIFT_FIN_SERVER;
 	}
 	if (new == old)
 		return TC_ACT_OK;
