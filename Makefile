@@ -47,8 +47,8 @@ ALL_LDFLAGS  := $(SAN) $(LTOFLAGS) $(CFLAGS) $(LDFLAGS)
 # The pure packet path: no syscalls, no globals; shared by the daemon, the
 # tests, the fuzzer, the legacy-server emulator and the benchmarks.
 CORE   := csum packet tsopt policy flow domain discovery mode mode_pass mode_strip mode_rewrite mode_observe mode_auto process
-DAEMON := $(CORE) conf confcheck confdoc log nfq engine flowsnap rules rulesapply stats state marks discofile notes rtnl \
-	reload warn textbuf control metrics ctlsock ctlsrv offload main
+DAEMON := $(CORE) conf confenum confcheck confdoc log nfq engine flowsnap rules rulesapply stats state marks discofile notes rtnl \
+	reload warn textbuf control metrics ctlsock ctlsrv offload offload_map offline main
 LEGACY := csum packet legacy_model legacy_main
 
 CORE_OBJ   := $(CORE:%=$(B)/obj/%.o)
@@ -58,7 +58,7 @@ LEGACY_OBJ := $(B)/obj/csum.o $(B)/obj/packet.o $(B)/obj/legacy_model.o $(B)/obj
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(filter-out tests/unit/pktbuild.c,$(wildcard tests/unit/test_*.c)))
 UNIT_BINS  := $(UNIT_TESTS:%=$(B)/tests/%)
 # Test programs link what they test; process/conf need the logger too.
-UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/confcheck.o $(B)/obj/confdoc.o $(B)/obj/stats.o $(B)/obj/log.o \
+UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/confenum.o $(B)/obj/confcheck.o $(B)/obj/confdoc.o $(B)/obj/stats.o $(B)/obj/log.o \
 	      $(B)/obj/nfq.o $(B)/obj/rules.o $(B)/obj/rulesapply.o $(B)/obj/state.o $(B)/obj/marks.o $(B)/obj/discofile.o $(B)/obj/notes.o \
 	      $(B)/obj/rtnl.o $(B)/obj/reload.o $(B)/obj/warn.o $(B)/obj/legacy_model.o $(B)/tests/pktbuild.o \
 	      $(B)/obj/flowsnap.o $(B)/obj/textbuf.o $(B)/obj/control.o $(B)/obj/metrics.o \
@@ -245,7 +245,7 @@ $(FUZZ_NFQ_BIN): tests/fuzz/fuzz_nfq.c daemon/nfq.c $(CORE:%=daemon/%.c)
 $(FUZZ_STATE_BIN): tests/fuzz/fuzz_state.c daemon/state.c daemon/log.c $(CORE:%=daemon/%.c)
 	mkdir -p build/fuzz
 	$(FUZZ_CC) -o $@ $^
-$(FUZZ_CONF_BIN): tests/fuzz/fuzz_conf.c daemon/conf.c daemon/confcheck.c daemon/rules.c daemon/log.c \
+$(FUZZ_CONF_BIN): tests/fuzz/fuzz_conf.c daemon/conf.c daemon/confenum.c daemon/confcheck.c daemon/rules.c daemon/log.c \
 		  $(CORE:%=daemon/%.c)
 	mkdir -p build/fuzz
 	$(FUZZ_CC) $(shell $(PKG_CONFIG) --cflags libconfig) -o $@ $^ $(shell $(PKG_CONFIG) --libs libconfig)

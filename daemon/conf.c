@@ -11,102 +11,6 @@
 #include "flow.h"
 #include "log.h"
 
-/* Enum fields are stored as int-sized values. */
-_Static_assert(sizeof(enum flows_on_full) == sizeof(int), "enum size");
-_Static_assert(sizeof(enum policy_mode) == sizeof(int), "enum size");
-_Static_assert(sizeof(enum conf_rules) == sizeof(int), "enum size");
-
-/* flows.on_full: the one mapping between its values and names. */
-static const char *const on_full_names[] = {
-	[ON_FULL_STRIP] = "strip",
-	[ON_FULL_PASS] = "pass",
-	[ON_FULL_EVICT_IDLE] = "evict-idle",
-};
-
-static const char *
-conf_on_full_name(int v)
-{
-	return v >= 0 && (size_t)v < sizeof(on_full_names) / sizeof(on_full_names[0]) ?
-	       on_full_names[v] : NULL;
-}
-
-static int
-conf_on_full_parse(const char *s)
-{
-	for (int v = 0; conf_on_full_name(v); v++)
-		if (strcmp(s, conf_on_full_name(v)) == 0)
-			return v;
-	return -1;
-}
-
-/* rules: the one mapping between its values and names. */
-static const char *const rules_names[] = {
-	[CONF_RULES_AUTO] = "auto",
-	[CONF_RULES_IPTABLES] = "iptables",
-	[CONF_RULES_NFT] = "nft",
-	[CONF_RULES_NONE] = "none",
-};
-
-static const char *
-conf_rules_name(int v)
-{
-	return v >= 0 && (size_t)v < sizeof(rules_names) / sizeof(rules_names[0]) ?
-	       rules_names[v] : NULL;
-}
-
-static int
-conf_rules_parse(const char *s)
-{
-	for (int v = 0; conf_rules_name(v); v++)
-		if (strcmp(s, conf_rules_name(v)) == 0)
-			return v;
-	return -1;
-}
-
-/* Policy modes and log levels keep their names in their own modules. */
-static int
-conf_mode_parse(const char *s)
-{
-	enum policy_mode m;
-
-	return policy_mode_parse(s, &m) < 0 ? -1 : (int)m;
-}
-
-static const char *
-conf_mode_name(int v)
-{
-	const char *n = policy_mode_name((enum policy_mode)v);
-
-	return strcmp(n, "?") != 0 ? n : NULL;
-}
-
-static const struct conf_enum on_full_enum = {
-	conf_on_full_parse, conf_on_full_name, ON_FULL_STRIP, ON_FULL_EVICT_IDLE };
-static const struct conf_enum rules_enum = {
-	conf_rules_parse, conf_rules_name, CONF_RULES_AUTO, CONF_RULES_NONE };
-static const struct conf_enum log_enum = {
-	log_level_parse, log_level_name, LOG_EMERG, LOG_DEBUG };
-/* 0..31: every mode policy.c names, however many there are. */
-static const struct conf_enum mode_enum = { conf_mode_parse, conf_mode_name, 0, 31 };
-
-/* auto's action: the modes that fix a legacy server. */
-static int
-conf_action_parse(const char *s)
-{
-	int m = conf_mode_parse(s);
-
-	return m == MODE_STRIP || m == MODE_REWRITE ? m : -1;
-}
-
-static const char *
-conf_action_name(int v)
-{
-	return v == MODE_STRIP || v == MODE_REWRITE ? conf_mode_name(v) : NULL;
-}
-
-static const struct conf_enum action_enum = { conf_action_parse, conf_action_name,
-					       MODE_STRIP, MODE_REWRITE };
-
 #define CF(f) .off = offsetof(struct conf, f), .size = sizeof(((struct conf *)0)->f)
 #define PF(f) .off = offsetof(struct policy, f), .size = sizeof(((struct policy *)0)->f)
 
@@ -115,7 +19,7 @@ static const struct conf_key conf_table[] = {
 	{ "enabled", CONF_BOOL, .def = true, CF(enabled),
 	  .doc = "false: every new flow passes untouched; flows already rewritten "
 		 "keep their rewrite until they end" },
-	{ "log_level", CONF_ENUM, .def = LOG_INFO, .names = &log_enum, CF(log_level),
+	{ "log_level", CONF_ENUM, .def = LOG_INFO, .names = &conf_log_enum, CF(log_level),
 	  .doc = "the least important kind of message logged" },
 	{ "queue", CONF_GROUP, .doc = "the NFQUEUE queues, one worker thread each" },
 	{ "queue.first", CONF_UINT, .min = 0, .max = 65535, .def = 0, CF(queue_first),
@@ -126,7 +30,7 @@ static const struct conf_key conf_table[] = {
 	{ "queue.maxlen", CONF_UINT, .min = 1, .max = 1 << 24, .def = 8192, CF(queue_maxlen),
 	  .doc = "packets the kernel holds per queue before it fails open (accepts "
 		 "them unmodified); size it for the longest stall to absorb" },
-	{ "rules", CONF_ENUM, .def = CONF_RULES_AUTO, .names = &rules_enum, CF(rules),
+	{ "rules", CONF_ENUM, .def = CONF_RULES_AUTO, .names = &conf_rules_enum, CF(rules),
 	  .doc = "the tool tsnatd --apply-rules installs the firewall rules with "
 		 "(tsnatd.service runs it at start and reload, and --remove-rules at "
 		 "stop): iptables (iptables for IPv4 and ip6tables for IPv6, chain "
@@ -154,7 +58,7 @@ static const struct conf_key conf_table[] = {
 	  .doc = "half-open and open flows one client address may hold (0: flows.max "
 		 "/ 16, at least 16); a client over it gets strip for its new "
 		 "connections" },
-	{ "flows.on_full", CONF_ENUM, .def = ON_FULL_EVICT_IDLE, .names = &on_full_enum,
+	{ "flows.on_full", CONF_ENUM, .def = ON_FULL_EVICT_IDLE, .names = &conf_on_full_enum,
 	  CF(flows_on_full),
 	  .doc = "what a new connection gets when the table is full: evict-idle (it "
 		 "replaces a half-open flow, else a closing one, else the longest-idle "
@@ -223,13 +127,13 @@ static const struct conf_key conf_table[] = {
 	  .doc = "a unique name, used in logs and as the comment of its firewall "
 		 "rules: letters, digits, dot, underscore and hyphen only, so that "
 		 "it cannot end a quoted comment or start a rule of its own" },
-	{ "policies.mode", CONF_ENUM, CONF_REQUIRED, .names = &mode_enum, PF(mode),
+	{ "policies.mode", CONF_ENUM, CONF_REQUIRED, .names = &conf_mode_enum, PF(mode),
 	  .doc = "strip: remove the timestamp option from client SYNs; rewrite: make "
 		 "timestamps monotonic per translated source; pass: leave the traffic "
 		 "alone; observe: change nothing, find the servers that drop SYNs "
 		 "because of timestamps (tsnatctl servers); auto: observe, and give "
 		 "the servers found legacy the policy's action" },
-	{ "policies.action", CONF_ENUM, .def = MODE_STRIP, .names = &action_enum, PF(action),
+	{ "policies.action", CONF_ENUM, .def = MODE_STRIP, .names = &conf_action_enum, PF(action),
 	  .doc = "mode auto: what servers classified legacy get, strip or rewrite; "
 		 "from the moment they are classified" },
 	{ "policies.destinations", CONF_CIDRS, CONF_REQUIRED, PF(dst),

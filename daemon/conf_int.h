@@ -55,4 +55,8 @@ int conf_file_check(const char *path, const struct stat *st, uid_t uid, gid_t gi
  * file: conf_file_open checked the main file only. */
 void conf_check_included(struct loader *L, const config_setting_t *s);
 
+/* The enum keys' names (confenum.c). */
+extern const struct conf_enum conf_on_full_enum, conf_rules_enum, conf_log_enum,
+	conf_mode_enum, conf_action_enum;
+
 #endif

@@ -30,9 +30,9 @@
 #include "reload.h"
 #include "rtnl.h"
 #include "rules.h"
-#include "rulesapply.h"
 #include "marks.h"
 #include "notes.h"
+#include "offline.h"
 #include "offload.h"
 #include "state.h"
 #include "warn.h"
@@ -500,83 +500,6 @@ run(const char *path)
 	return 0;
 }
 
-/* --unload: the kernel data path of c's offload_dir off every interface,
- * its pins removed. 0 or 1. */
-static int
-unload_offload(const struct conf *c)
-{
-	long n = offload_unload(c->offload_dir);
-
-	if (n > 0)
-		printf("tsnatd: %ld flows were still shifted in the kernel: from now on "
-		       "their servers see their clients' own timestamps\n", n);
-	else if (n == 0)
-		printf("tsnatd: kernel data path unloaded (%s)\n", c->offload_dir);
-	return n < 0;
-}
-
-/* What the command line asks for besides running the daemon. */
-enum offline_action {
-	OFF_NONE,
-	OFF_TEST,		/* -t */
-	OFF_PRINT,		/* --print-rules KIND */
-	OFF_APPLY,		/* --apply-rules */
-	OFF_REMOVE,		/* --remove-rules */
-	OFF_UNLOAD,		/* --unload */
-};
-
-/* -t, --print-rules, --apply-rules, --remove-rules, --unload: work on the
- * configuration and exit, 0 or 1. */
-static int
-offline(const char *path, enum offline_action action, int kind)
-{
-	struct conf *c = conf_load(path, stderr);
-	int ret = 0;
-
-	if (!c) {
-		fprintf(stderr, "tsnatd: %s: configuration has errors\n", path);
-		return 1;
-	}
-	switch (action) {
-	case OFF_TEST:
-		printf("%s: configuration OK\n", path);
-		break;
-	case OFF_PRINT:
-		ret = rules_print(c, (enum rules_kind)kind, path, stdout) < 0;
-		break;
-	case OFF_APPLY:
-		ret = rules_apply(c, path, stdout, stderr) < 0;
-		if (ret)
-			fprintf(stderr, "tsnatd: --apply-rules failed\n");
-		break;
-	case OFF_REMOVE:
-		ret = rules_remove(c, path, stdout, stderr) < 0;
-		if (ret)
-			fprintf(stderr, "tsnatd: --remove-rules failed\n");
-		break;
-	case OFF_UNLOAD:
-		ret = unload_offload(c);
-		break;
-	case OFF_NONE:
-		break;
-	}
-	conf_free(c);
-	return ret;
-}
-
-/* One of -t and the rules options; a second is an error. */
-static bool
-set_action(enum offline_action *action, enum offline_action a)
-{
-	if (*action != OFF_NONE && *action != a) {
-		fprintf(stderr, "tsnatd: -t, --print-rules, --apply-rules, --remove-rules and "
-			"--unload go one at a time\n");
-		return false;
-	}
-	*action = a;
-	return true;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -605,7 +528,7 @@ main(int argc, char **argv)
 			path = optarg;
 			break;
 		case 't':
-			if (!set_action(&action, OFF_TEST))
+			if (!offline_set_action(&action, OFF_TEST))
 				return 1;
 			break;
 		case 'r':
@@ -613,19 +536,19 @@ main(int argc, char **argv)
 				fprintf(stderr, "tsnatd: --print-rules takes iptables, ip6tables or nft\n");
 				return 1;
 			}
-			if (!set_action(&action, OFF_PRINT))
+			if (!offline_set_action(&action, OFF_PRINT))
 				return 1;
 			break;
 		case 'A':
-			if (!set_action(&action, OFF_APPLY))
+			if (!offline_set_action(&action, OFF_APPLY))
 				return 1;
 			break;
 		case 'R':
-			if (!set_action(&action, OFF_REMOVE))
+			if (!offline_set_action(&action, OFF_REMOVE))
 				return 1;
 			break;
 		case 'u':
-			if (!set_action(&action, OFF_UNLOAD))
+			if (!offline_set_action(&action, OFF_UNLOAD))
 				return 1;
 			break;
 		case 'k':
@@ -649,7 +572,7 @@ main(int argc, char **argv)
 	}
 
 	if (action != OFF_NONE)
-		return offline(path, action, rules);
+		return offline_run(path, action, rules);
 	c = conf_load(path, stderr);
 	if (!c) {
 		fprintf(stderr, "tsnatd: %s: configuration has errors\n", path);

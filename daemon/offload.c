@@ -1,5 +1,6 @@
-/* offload.c - load, adopt, attach, sweep and unload the kernel data path
- * (bpf/shift.bpf.c, embedded as a bpftool skeleton). */
+/* offload.c - load, adopt and unload the kernel data path (bpf/shift.bpf.c,
+ * embedded as a bpftool skeleton), and the main loop's housekeeping; what
+ * the workers and the sweep do with its maps is offload_map.c. */
 #include <errno.h>
 #include <stdarg.h>
 #include <net/if.h>
@@ -22,296 +23,12 @@
 #include "flow.h"
 #include "log.h"
 #include "policy.h"
-#include "offload.h"
+#include "offload_int.h"
 #include "shift.skel.h"
 
-/* The tc filters' identity on every interface: handle and priority. */
-#define TC_HANDLE 0x7453
-#define TC_PRIO 0x7453
-#define MAX_IFACES 64
-#define MAX_CPUS 512	/* per-CPU values read on a worker's stack */
-/* The per-client counts of the quota: a count-min sketch (never fewer
- * than there are), rebuilt by each sweep and published to the workers;
- * each worker adds what it wrote since. */
-#define CM_D 2
-#define CM_W 4096
-#define SWEEP_MAX_DEAD (1u << 20)	/* entries ended per sweep, at most */
-
-struct recent {
-	uint32_t gen;				/* of the sweep it counts from */
-	uint32_t c[CM_D][CM_W];
-	/* the programs' mark as this worker last read it */
-	uint32_t mark_ms, mark;
-	bool mark_read, has_mark;
-};
-
-enum { PIN_FLOWS, PIN_MARKS, PIN_COUNTERS, PIN_INGRESS, PIN_EGRESS, NPINS };
-static const char *const pin_name[NPINS] = { "flows", "marks", "counters", "ingress", "egress" };
-
-struct offload {
-	int fd[NPINS];
-	bool adopted;
-	bool drain;				/* offload = false: only the sweep */
-	bool unloaded;				/* drained, then unloaded */
-	char dir[256];
-	uint64_t last_sweep;			/* monotonic s */
-	uint32_t flows;				/* entries at the last sweep */
-	uint64_t errors;			/* SHIFT_ERRORS last warned about */
-	uint32_t seed;				/* keys the sketch */
-	_Atomic uint32_t gen;			/* sweeps published */
-	_Atomic uint32_t pub[CM_D][CM_W];	/* entries per client, last sweep */
-	uint32_t scratch[CM_D][CM_W];		/* the sweep's count */
-	struct recent *recent;			/* per worker */
-	unsigned nrecent;
-	int ncpus;
-	pthread_mutex_t lock;			/* attach */
-	_Atomic uint32_t ifindex[MAX_IFACES];	/* attached by this daemon
-						 * (UINT32_MAX: a free slot) */
-	uint32_t only[MAX_IFACES];		/* offload_interfaces, if listed */
-	unsigned nonly;
-	struct { uint32_t ifindex; uint64_t until_ns; } refused[8]; /* lock */
-	struct offload_path path;
-};
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
-/* ---- what the workers call ---- */
-
-static int
-op_get(void *ctx, const struct shift_key *k, struct shift_flow *f)
-{
-	struct offload *o = ctx;
-
-	if (bpf_map_lookup_elem(o->fd[PIN_FLOWS], k, f) == 0)
-		return 1;
-	return errno == ENOENT ? 0 : -1;
-}
-
-static int
-op_put(void *ctx, const struct shift_key *k, const struct shift_flow *f, bool create)
-{
-	struct offload *o = ctx;
-	struct shift_flow v = *f;
-
-	v.last_ns = now_ns();
-	return bpf_map_update_elem(o->fd[PIN_FLOWS], k, &v, create ? BPF_NOEXIST : BPF_EXIST) == 0 ?
-	       0 : -1;
-}
-
-static int
-op_del(void *ctx, const struct shift_key *k)
-{
-	struct offload *o = ctx;
-
-	return bpf_map_delete_elem(o->fd[PIN_FLOWS], k) == 0 || errno == ENOENT ? 0 : -1;
-}
-
-/* The highest TSval' any CPU's program sent in the last SHIFT_MARK_AGE s. */
-static bool
-read_mark(struct offload *o, uint32_t *mark)
-{
-	uint64_t v[MAX_CPUS], sec = now_ns() / 1000000000u;
-	uint32_t zero = 0;
-	bool any = false;
-
-	if (bpf_map_lookup_elem(o->fd[PIN_MARKS], &zero, v) < 0)
-		return false;
-	for (int i = 0; i < o->ncpus; i++) {
-		if (!(v[i] & SHIFT_MARK_VALID) ||
-		    ((sec - (v[i] >> 32)) & 0x7fffffff) > SHIFT_MARK_AGE)
-			continue;
-		if (!any || (int32_t)((uint32_t)v[i] - *mark) > 0)
-			*mark = (uint32_t)v[i];
-		any = true;
-	}
-	return any;
-}
-
-/* Read at most once a millisecond per worker: a SYN burst pays one
- * system call a millisecond, not one a SYN. */
-static bool
-op_mark(void *ctx, unsigned worker, uint32_t mono_ms, uint32_t *mark)
-{
-	struct offload *o = ctx;
-	struct recent *r = worker < o->nrecent ? &o->recent[worker] : NULL;
-
-	if (!r)
-		return read_mark(o, mark);
-	if (!r->mark_read || r->mark_ms != mono_ms) {
-		r->has_mark = read_mark(o, &r->mark);
-		r->mark_ms = mono_ms;
-		r->mark_read = true;
-	}
-	*mark = r->mark;
-	return r->has_mark;
-}
-
-static bool
-attached(struct offload *o, uint32_t ifindex)
-{
-	for (int i = 0; i < MAX_IFACES; i++)
-		if (atomic_load_explicit(&o->ifindex[i], memory_order_acquire) == ifindex)
-			return true;
-	return false;
-}
-
-/* Both programs on ifindex: a clsact qdisc (made if missing) and a direct-
- * action filter per hook, replacing one of ours already there. */
-static int
-tc_attach(int ingress_fd, int egress_fd, uint32_t ifindex)
-{
-	for (int h = 0; h < 2; h++) {
-		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ifindex,
-			    .attach_point = h ? BPF_TC_EGRESS : BPF_TC_INGRESS);
-		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO,
-			    .prog_fd = h ? egress_fd : ingress_fd, .flags = BPF_TC_F_REPLACE);
-		int err = bpf_tc_hook_create(&hook);
-
-		if (err && err != -EEXIST)
-			return err;
-		if ((err = bpf_tc_attach(&hook, &opts)) < 0)
-			return err;
-	}
-	return 0;
-}
-
-/* The programs read an Ethernet header: other link types (WireGuard, tun,
- * PPP: no link header at all) keep their flows in NFQUEUE. */
-static bool
-is_ethernet(const char *name)
-{
-	char path[64], type[16] = "";
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s/type", name);
-	if (!(f = fopen(path, "re")))
-		return false;
-	if (!fgets(type, sizeof(type), f))
-		type[0] = '\0';
-	fclose(f);
-	return atoi(type) == 1;	/* ARPHRD_ETHER */
-}
-
-/* Refused lately (a minute): not tried, nor warned about, again for
- * each SYN. Under o->lock. */
-static bool
-refused_lately(struct offload *o, uint32_t ifindex, bool add)
-{
-	uint64_t now = now_ns();
-	size_t n = sizeof(o->refused) / sizeof(o->refused[0]), oldest = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (o->refused[i].ifindex == ifindex && o->refused[i].until_ns > now)
-			return true;
-		if (o->refused[i].until_ns < o->refused[oldest].until_ns)
-			oldest = i;
-	}
-	if (add)
-		o->refused[oldest].ifindex = ifindex, o->refused[oldest].until_ns = now + 60000000000ull;
-	return false;
-}
-
-static int
-op_attach(void *ctx, uint32_t ifindex)
-{
-	struct offload *o = ctx;
-	char name[IF_NAMESIZE] = "?";
-	int err = 0, i;
-	bool listed = o->nonly == 0;
-
-	if (ifindex == 0)
-		return -1;
-	if (attached(o, ifindex))
-		return 0;
-	for (unsigned j = 0; j < o->nonly; j++)
-		listed |= o->only[j] == ifindex;
-	if (!listed)
-		return -1;	/* not in offload_interfaces: NFQUEUE */
-	pthread_mutex_lock(&o->lock);
-	for (i = 0; i < MAX_IFACES && atomic_load(&o->ifindex[i]); i++)
-		if (atomic_load(&o->ifindex[i]) == ifindex)
-			goto out;
-	if (refused_lately(o, ifindex, false)) {
-		err = -1;
-		goto out;
-	}
-	if_indextoname(ifindex, name);
-	if (!is_ethernet(name)) {
-		log_warnx("offload: %s is not an Ethernet interface: its flows go through "
-			  "NFQUEUE", name);
-		err = -1;
-	} else if (i == MAX_IFACES) {
-		log_warnx("offload: not attaching to %s: already on %d interfaces; its "
-			  "flows go through NFQUEUE", name, MAX_IFACES);
-		err = -1;
-	} else if ((err = tc_attach(o->fd[PIN_INGRESS], o->fd[PIN_EGRESS], ifindex)) < 0) {
-		log_warnx("offload: cannot attach to %s: %s; its flows go through NFQUEUE",
-			  name, strerror(-err));
-	} else if (o->nonly && !is_ethernet(name)) {
-		err = -1;
-	} else {
-		atomic_store_explicit(&o->ifindex[i], ifindex, memory_order_release);
-		log_info("offload: programs attached to %s (tc clsact ingress and egress)",
-			 name);
-	}
-out:
-	if (err < 0)
-		refused_lately(o, ifindex, true);
-	pthread_mutex_unlock(&o->lock);
-	return err < 0 ? -1 : 0;
-}
-
-static uint32_t
-cm_index(uint32_t seed, int row, const struct shift_key *k)
-{
-	uint32_t h = 2166136261u ^ seed ^ (uint32_t)row * 0x9e3779b9u;
-
-	h = (h ^ k->family) * 16777619u;
-	for (int i = 0; i < 16; i++)
-		h = (h ^ k->client[i]) * 16777619u;
-	h ^= h >> 15;
-	return h % CM_W;
-}
-
-static uint32_t
-op_client_flows(void *ctx, unsigned worker, const struct shift_key *k, bool add)
-{
-	struct offload *o = ctx;
-	uint32_t g = atomic_load_explicit(&o->gen, memory_order_acquire), n = UINT32_MAX;
-	struct recent *r = worker < o->nrecent ? &o->recent[worker] : NULL;
-
-	if (r && r->gen != g) {
-		memset(r->c, 0, sizeof(r->c));
-		r->gen = g;
-	}
-	for (int d = 0; d < CM_D; d++) {
-		uint32_t i = cm_index(o->seed, d, k), v;
-
-		if (r && add)
-			r->c[d][i]++;
-		v = atomic_load_explicit(&o->pub[d][i], memory_order_relaxed) + (r ? r->c[d][i] : 0);
-		if (v < n)
-			n = v;
-	}
-	return n;
-}
-
-static const struct offload_ops ops = {
-	.get = op_get, .put = op_put, .del = op_del, .mark = op_mark, .attach = op_attach,
-	.client_flows = op_client_flows,
-};
-/* Draining (offload = false, an earlier daemon's data path pinned): new
- * flows go through NFQUEUE, above what the programs still send. */
-static const struct offload_ops drain_ops = { .get = op_get, .del = op_del, .mark = op_mark };
-
 /* ---- loading and adopting ---- */
+
+static const char *const pin_name[NPINS] = { "flows", "marks", "counters", "ingress", "egress" };
 
 static void
 pin_path(char *out, size_t len, const char *dir, int which)
@@ -481,7 +198,7 @@ attach_configured(struct offload *o, const char *list, char *why, size_t whylen)
 
 		if (idx && o->nonly < MAX_IFACES)
 			o->only[o->nonly++] = idx;
-		if (!idx || op_attach(o, idx) < 0) {
+		if (!idx || offload_attach(o, idx) < 0) {
 			snprintf(why, whylen, "cannot attach to interface %s%s", n,
 				 idx ? "" : ": no such interface");
 			return -1;
@@ -501,10 +218,10 @@ offload_new(const char *dir)
 		o->fd[i] = -1;
 	pthread_mutex_init(&o->lock, NULL);
 	o->ncpus = libbpf_num_possible_cpus();
-	o->path = (struct offload_path){ &ops, o };
+	o->path = (struct offload_path){ &offload_worker_ops, o };
 	snprintf(o->dir, sizeof(o->dir), "%s", dir);
 	if (getrandom(&o->seed, sizeof(o->seed), 0) != sizeof(o->seed))
-		o->seed = (uint32_t)now_ns();
+		o->seed = (uint32_t)offload_now_ns();
 	return o;
 }
 
@@ -565,7 +282,7 @@ offload_open(const struct conf *c, char *why, size_t whylen)
 		unsigned n = filtered_interfaces(idx, MAX_IFACES);
 
 		for (unsigned i = 0; i < n; i++)
-			op_attach(o, idx[i]);
+			offload_attach(o, idx[i]);
 	}
 	if (attach_configured(o, c->offload_interfaces, why, whylen) < 0)
 		goto fail;
@@ -608,7 +325,7 @@ drain_pinned(const struct conf *c)
 		return NULL;
 	if (o->ncpus > 0 && o->ncpus <= MAX_CPUS && adopt(o, c->offload_dir, 0)) {
 		o->drain = true;
-		o->path.ops = &drain_ops;
+		o->path.ops = &offload_drain_ops;
 		log_warnx("offload: the kernel data path pinned in %s keeps shifting its "
 			  "flows until they end; then it is removed", c->offload_dir);
 		return o;
@@ -681,7 +398,7 @@ offload_tick(struct offload *o, const struct conf *c, struct domains *d, uint64_
 	o->last_sweep = mono_s;
 	/* What the programs sent counts for every SYN to come, also after a
 	 * checkpoint and a crash (marks.c reads the floor). */
-	if (read_mark(o, &mark) && (!domains_floor(d, &floor) || (int32_t)(mark - floor) > 0))
+	if (offload_read_mark(o, &mark) && (!domains_floor(d, &floor) || (int32_t)(mark - floor) > 0))
 		domains_set_floor(d, mark);
 	if (!o->drain)
 		check_attached(o);
@@ -711,7 +428,7 @@ offload_fold_marks(struct offload *o, struct domains *d)
 {
 	uint32_t mark;
 
-	if (o && read_mark(o, &mark))
+	if (o && offload_read_mark(o, &mark))
 		for (uint16_t i = 0; i < domains_count(d); i++)
 			domains_note(d, 0, i, mark);
 }
@@ -741,91 +458,6 @@ offload_adopted(const struct offload *o)
 }
 
 /* ---- the main thread's housekeeping ---- */
-
-/* Whether f has ended by now (ns): both FINs closing_s ago, unanswered
- * half_open_s ago, idle idle_s. */
-static bool
-ended(const struct shift_flow *f, uint64_t now, uint32_t idle_s, uint32_t closing_s,
-      uint32_t half_open_s)
-{
-	uint64_t idle = now > f->last_ns ? (now - f->last_ns) / 1000000000u : 0;
-	bool closing = (f->flags & SHIFT_FIN_CLIENT) && (f->flags & SHIFT_FIN_SERVER);
-
-	return idle >= (closing ? closing_s : !(f->flags & SHIFT_ANSWERED) ? half_open_s : idle_s);
-}
-
-bool
-offload_sweep(struct offload *o, uint32_t idle_s, uint32_t closing_s, uint32_t half_open_s,
-	      uint32_t *left, uint32_t *nremoved)
-{
-	struct shift_key k, next, *dead = NULL;
-	struct shift_flow f;
-	uint64_t now = now_ns();
-	uint32_t ndead = 0, cap = 0, n = 0, removed = 0;
-	void *prev = NULL;
-	int err;
-
-	memset(o->scratch, 0, sizeof(o->scratch));
-	/* Collect, then delete: deleting the key the walk stands on would
-	 * restart it from the first. */
-	while ((err = bpf_map_get_next_key(o->fd[PIN_FLOWS], prev, &next)) == 0) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(o->fd[PIN_FLOWS], &k, &f) < 0)
-			continue;
-		n++;
-		if (!ended(&f, now, idle_s, closing_s, half_open_s)) {
-			/* closing flows do not count against the quota */
-			if (!((f.flags & SHIFT_FIN_CLIENT) && (f.flags & SHIFT_FIN_SERVER)))
-				for (int d = 0; d < CM_D; d++)
-					o->scratch[d][cm_index(o->seed, d, &k)]++;
-			continue;
-		}
-		if (ndead == cap) {
-			struct shift_key *more;
-
-			if (cap == SWEEP_MAX_DEAD ||
-			    !(more = realloc(dead, (cap ? cap * 2 : 256) * sizeof(*dead))))
-				continue;	/* the rest at the next sweep */
-			dead = more;
-			cap = cap ? cap * 2 : 256;
-		}
-		dead[ndead++] = k;
-	}
-	if (err && errno != ENOENT) {
-		log_warnx("offload: cannot walk the flows map: %s", strerror(errno));
-		free(dead);
-		return false;
-	}
-	/* Each one looked at again just before it goes: a SYN may have
-	 * given its tuple to a new connection since, or it woke up. */
-	for (uint32_t i = 0; i < ndead; i++)
-		if (bpf_map_lookup_elem(o->fd[PIN_FLOWS], &dead[i], &f) == 0 &&
-		    ended(&f, now_ns(), idle_s, closing_s, half_open_s))
-			removed += bpf_map_delete_elem(o->fd[PIN_FLOWS], &dead[i]) == 0;
-	free(dead);
-	for (int d = 0; d < CM_D; d++)
-		for (int i = 0; i < CM_W; i++)
-			atomic_store_explicit(&o->pub[d][i], o->scratch[d][i], memory_order_relaxed);
-	atomic_fetch_add_explicit(&o->gen, 1, memory_order_release);
-	*left = n - removed;
-	*nremoved = removed;
-	return true;
-}
-
-void
-offload_counters(struct offload *o, uint64_t out[SHIFT_NCOUNTERS])
-{
-	uint64_t v[MAX_CPUS];
-
-	for (uint32_t i = 0; i < SHIFT_NCOUNTERS; i++) {
-		out[i] = 0;
-		if (bpf_map_lookup_elem(o->fd[PIN_COUNTERS], &i, v) < 0)
-			continue;
-		for (int c = 0; c < o->ncpus; c++)
-			out[i] += v[c];
-	}
-}
 
 void
 offload_interfaces(struct offload *o, char *out, size_t len)

@@ -1,0 +1,77 @@
+/* offline.c - the command line's actions on the configuration: check it,
+ * print, apply or remove its firewall rules, unload the kernel data path. */
+#include <stdio.h>
+
+#include "conf.h"
+#include "offline.h"
+#include "offload.h"
+#include "rules.h"
+#include "rulesapply.h"
+
+/* --unload: the kernel data path of c's offload_dir off every interface,
+ * its pins removed. 0 or 1. */
+static int
+unload_offload(const struct conf *c)
+{
+	long n = offload_unload(c->offload_dir);
+
+	if (n > 0)
+		printf("tsnatd: %ld flows were still shifted in the kernel: from now on "
+		       "their servers see their clients' own timestamps\n", n);
+	else if (n == 0)
+		printf("tsnatd: kernel data path unloaded (%s)\n", c->offload_dir);
+	return n < 0;
+}
+
+
+/* -t, --print-rules, --apply-rules, --remove-rules, --unload: work on the
+ * configuration and exit, 0 or 1. */
+int
+offline_run(const char *path, enum offline_action action, int kind)
+{
+	struct conf *c = conf_load(path, stderr);
+	int ret = 0;
+
+	if (!c) {
+		fprintf(stderr, "tsnatd: %s: configuration has errors\n", path);
+		return 1;
+	}
+	switch (action) {
+	case OFF_TEST:
+		printf("%s: configuration OK\n", path);
+		break;
+	case OFF_PRINT:
+		ret = rules_print(c, (enum rules_kind)kind, path, stdout) < 0;
+		break;
+	case OFF_APPLY:
+		ret = rules_apply(c, path, stdout, stderr) < 0;
+		if (ret)
+			fprintf(stderr, "tsnatd: --apply-rules failed\n");
+		break;
+	case OFF_REMOVE:
+		ret = rules_remove(c, path, stdout, stderr) < 0;
+		if (ret)
+			fprintf(stderr, "tsnatd: --remove-rules failed\n");
+		break;
+	case OFF_UNLOAD:
+		ret = unload_offload(c);
+		break;
+	case OFF_NONE:
+		break;
+	}
+	conf_free(c);
+	return ret;
+}
+
+/* One of -t and the rules options; a second is an error. */
+bool
+offline_set_action(enum offline_action *action, enum offline_action a)
+{
+	if (*action != OFF_NONE && *action != a) {
+		fprintf(stderr, "tsnatd: -t, --print-rules, --apply-rules, --remove-rules and "
+			"--unload go one at a time\n");
+		return false;
+	}
+	*action = a;
+	return true;
+}
