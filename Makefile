@@ -295,7 +295,7 @@ demo: all
 
 BENCH_BINS := build/bench/replay build/bench/syngen build/bench/nf-queue
 # The replay runs the batch path (nfq.c) with no socket: no engine.
-REPLAY_OBJ := $(CORE_OBJ) $(addprefix $(B)/obj/,conf.o confcheck.o log.o stats.o nfq.o)
+REPLAY_OBJ := $(CORE_OBJ) $(addprefix $(B)/obj/,conf.o confenum.o confcheck.o log.o stats.o nfq.o)
 build/bench/replay: tests/bench/replay.c $(REPLAY_OBJ) $(B)/tests/pktbuild.o | build/bench
 	$(CC) $(ALL_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $^ $(PKG_LIBS) -lpthread
 build/bench/syngen: tests/bench/syngen.c | build/bench
