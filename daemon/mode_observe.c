@@ -8,7 +8,13 @@
  *
  * An observed flow carries FLOW_OBSERVE; its offset holds the
  * DISCOVERY_DROP_* bits of its latest SYN, last_raw the client's latest
- * TSval. */
+ * TSval, syn_val the sequence number just past the client's FIN.
+ *
+ * Who closed first is the server's view, not the gateway's: FINs that
+ * cross pass the gateway in either order, and a server whose FIN does not
+ * acknowledge the client's sent it first and enters TIME-WAIT, where a
+ * legacy server records the peer. */
+#include "bytes.h"
 #include "discovery.h"
 #include "mode.h"
 
@@ -66,14 +72,23 @@ client_packet(struct flow *f, const struct mode_ctx *x)
 	}
 	if (p->ts_count)
 		f->last_raw = p->tsval;
-	if (p->tcp_flags & TCPF_FIN) {
+	if ((p->tcp_flags & TCPF_FIN) && !(f->flags & FLOW_FIN_CLIENT)) {
 		/* the server closed first: it records this, the client's
 		 * latest TSval (its last segment) */
-		if ((f->flags & FLOW_FIN_SERVER) && !(f->flags & FLOW_FIN_CLIENT) && p->ts_count)
+		if ((f->flags & FLOW_FIN_SERVER) && p->ts_count)
 			discovery_record(x->ps->discovery, f->domain, p->family, p->daddr,
 					 p->tsval, x->ps->now);
+		f->syn_val = pkt_get32(p->tcp + 4) + (uint32_t)(p->tcp_len - p->tcp_hlen) + 1;
 		flow_fin(x->ps->flows, f, true, x->ps->now);
 	}
+}
+
+/* The server's FIN p acknowledges the client's FIN: it closes passively. */
+static bool
+acks_client_fin(const struct flow *f, const struct pkt *p)
+{
+	return (f->flags & FLOW_FIN_CLIENT) && (p->tcp_flags & TCPF_ACK) &&
+	       (int32_t)(pkt_get32(p->tcp + 8) - f->syn_val) >= 0;
 }
 
 static void
@@ -86,12 +101,18 @@ server_packet(struct flow *f, const struct mode_ctx *x)
 			evidence(x->ps, f->domain, false, p->family, p->daddr, p->saddr);
 		flow_answered(x->ps->flows, f);
 	}
-	if (p->tcp_flags & TCPF_FIN) {
+	if ((p->tcp_flags & TCPF_FIN) && !(f->flags & FLOW_FIN_SERVER)) {
 		/* closing first: the client's latest TSval it accepted, which
-		 * it echoes (the client's FIN, if it comes, refines it) */
-		if (!(f->flags & FLOW_FIN_CLIENT) && p->ts_count && p->tsecr)
+		 * it echoes; the client's FIN refines it, whether it comes
+		 * later or crossed this one (the server accepts it in
+		 * FIN-WAIT) */
+		if (!acks_client_fin(f, p) && p->ts_count && p->tsecr) {
 			discovery_record(x->ps->discovery, f->domain, p->family, p->saddr,
 					 p->tsecr, x->ps->now);
+			if (f->flags & FLOW_FIN_CLIENT)
+				discovery_record(x->ps->discovery, f->domain, p->family,
+						 p->saddr, f->last_raw, x->ps->now);
+		}
 		flow_fin(x->ps->flows, f, false, x->ps->now);
 	}
 }

@@ -33,6 +33,7 @@ struct conn {
 	bool used_ts;			/* the SYN carried a timestamp */
 	uint32_t ts_recent, ts_recent_stamp;
 	bool server_fin, peer_fin, server_closed_first, closed;
+	uint32_t peer_fin_end;		/* the sequence number just past the peer's FIN */
 };
 
 struct legacy {
@@ -234,8 +235,10 @@ on_inbound(struct legacy *l, const struct legacy_seg *s, struct conn *c, uint32_
 		c->closed = true;
 		return LEGACY_ACCEPT;
 	}
-	if (s->flags & F_FIN)
+	if ((s->flags & F_FIN) && !c->peer_fin) {
 		c->peer_fin = true;
+		c->peer_fin_end = s->seq + s->payload + 1;
+	}
 	/* Server closed first: the socket is (or enters) FIN-WAIT2/TIME-WAIT,
 	 * where tcp_time_wait() and the timewait code remember the stamp. */
 	if (c->server_closed_first && c->used_ts)
@@ -245,6 +248,9 @@ on_inbound(struct legacy *l, const struct legacy_seg *s, struct conn *c, uint32_
 	return LEGACY_ACCEPT;
 }
 
+/* The server's FIN closes first unless it acknowledges the peer's FIN:
+ * FINs that cross both lead to TIME-WAIT (FIN-WAIT-1, CLOSING), whatever
+ * order this queue saw them in. */
 static void
 on_outbound(const struct legacy_seg *s, struct conn *c)
 {
@@ -255,9 +261,12 @@ on_outbound(const struct legacy_seg *s, struct conn *c)
 		return;
 	}
 	if ((s->flags & F_FIN) && !c->server_fin) {
+		bool acks_peer_fin = c->peer_fin && (s->flags & F_ACK) &&
+				     (int32_t)(s->ack - c->peer_fin_end) >= 0;
+
 		c->server_fin = true;
-		c->server_closed_first = !c->peer_fin;
-		if (c->peer_fin)
+		c->server_closed_first = !acks_peer_fin;
+		if (acks_peer_fin)
 			c->closed = true;	/* passive close: nothing recorded */
 	}
 }

@@ -29,6 +29,8 @@ struct legacy_seg {
 	uint8_t flags;			/* TCP flags */
 	bool has_ts;
 	uint32_t tsval, tsecr;
+	uint32_t seq, ack;		/* host order */
+	uint16_t payload;		/* payload bytes */
 };
 
 struct legacy_counts {

@@ -17,6 +17,14 @@ opt_put(struct pb_opts *o, uint8_t v)
 	o->b[o->n++] = v;
 }
 
+static void
+put32(uint8_t *b, uint32_t v)
+{
+	uint32_t n = htonl(v);
+
+	memcpy(b, &n, 4);
+}
+
 void pb_nop(struct pb_opts *o) { opt_put(o, 1); }
 void pb_eol(struct pb_opts *o) { opt_put(o, 0); }
 
@@ -209,7 +217,8 @@ pb_build(uint8_t *buf, const struct pb_spec *s)
 	tcp[1] = (uint8_t)(s->sport ? s->sport : 40000);
 	tcp[2] = (uint8_t)((s->dport ? s->dport : 80) >> 8);
 	tcp[3] = (uint8_t)(s->dport ? s->dport : 80);
-	tcp[4] = 0x12, tcp[5] = 0x34, tcp[6] = 0x56, tcp[7] = 0x78;
+	put32(tcp + 4, s->seq ? s->seq : 0x12345678);
+	put32(tcp + 8, s->ack);
 	tcp[12] = (uint8_t)((s->doff_override ? (size_t)s->doff_override : thl / 4) << 4);
 	tcp[13] = s->flags ? s->flags : 0x02;
 	tcp[14] = 0xfa, tcp[15] = 0xf0;

@@ -28,6 +28,7 @@ struct pb_spec {
 	int family;			/* 4 (default when 0) or 6 */
 	uint8_t flags;			/* TCP flags; default SYN */
 	uint16_t sport, dport;		/* default 40000 -> 80 */
+	uint32_t seq, ack;		/* default 0x12345678 (when 0), 0 */
 	const char *saddr, *daddr;	/* default 192.0.2.10 -> 198.51.100.10
 					 * (2001:db8::10 -> 2001:db8:1::10) */
 	size_t ip_opts;			/* IPv4 option bytes (NOPs), multiple of 4 */

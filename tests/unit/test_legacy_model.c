@@ -67,6 +67,27 @@ out(uint16_t port, uint8_t flags, uint32_t now)
 	legacy_segment(L, &s, now);
 }
 
+/* The peer's FIN at sequence number seq after payload bytes of data. */
+static enum legacy_verdict
+in_fin(uint16_t port, uint32_t tsval, uint32_t seq, uint16_t payload, uint32_t now)
+{
+	struct legacy_seg s = seg(true, port, FIN | ACK, true, tsval);
+
+	s.seq = seq;
+	s.payload = payload;
+	return legacy_segment(L, &s, now);
+}
+
+/* The server's FIN acknowledging up to ack. */
+static void
+out_fin(uint16_t port, uint32_t ack, uint32_t now)
+{
+	struct legacy_seg s = seg(false, port, FIN | ACK, true, 1);
+
+	s.ack = ack;
+	legacy_segment(L, &s, now);
+}
+
 /* A whole connection that the server closes first, the peer's last
  * timestamp being tsval. */
 static void
@@ -167,10 +188,50 @@ passive_close_records_nothing(void **state)
 {
 	(void)state;
 	assert_int_equal(in(1000, SYN, true, 5000, 100), LEGACY_ACCEPT);
-	assert_int_equal(in(1000, FIN | ACK, true, 5000, 100), LEGACY_ACCEPT);
-	out(1000, FIN | ACK, 100);
+	assert_int_equal(in_fin(1000, 5000, 7000, 0, 100), LEGACY_ACCEPT);
+	out_fin(1000, 7001, 100);
 	assert_int_equal(in(1000, ACK, true, 5000, 100), LEGACY_ACCEPT);
 	assert_int_equal(in(1001, SYN, true, 10, 110), LEGACY_ACCEPT);
+	assert_int_equal(legacy_counts(L)->recorded, 0);
+}
+
+/* FINs that cross: the server's does not acknowledge the peer's, so the
+ * server sent it first and enters TIME-WAIT (through CLOSING), also when
+ * the queue saw the peer's FIN first. */
+static void
+crossing_fins_record_as_an_active_close(void **state)
+{
+	(void)state;
+	assert_int_equal(in(1000, SYN, true, 5000, 100), LEGACY_ACCEPT);
+	assert_int_equal(in_fin(1000, 5000, 7000, 0, 100), LEGACY_ACCEPT);
+	out_fin(1000, 7000, 100);
+	assert_int_equal(in(1000, ACK, true, 5001, 100), LEGACY_ACCEPT);
+	assert_int_equal(legacy_counts(L)->recorded, 1);
+	assert_int_equal(in(1001, SYN, true, 4000, 110), LEGACY_DROP_PASSIVE);
+}
+
+/* The peer's FIN follows its data: acknowledging the data alone does not
+ * acknowledge the FIN. */
+static void
+fin_after_data_is_acknowledged_only_past_the_data(void **state)
+{
+	(void)state;
+	assert_int_equal(in(1000, SYN, true, 5000, 100), LEGACY_ACCEPT);
+	assert_int_equal(in_fin(1000, 5000, 7000, 100, 100), LEGACY_ACCEPT);
+	out_fin(1000, 7100, 100);
+	assert_int_equal(in(1000, ACK, true, 5000, 100), LEGACY_ACCEPT);
+	assert_int_equal(legacy_counts(L)->recorded, 1);
+}
+
+/* Sequence numbers wrap: a FIN at 2^32 - 1 is acknowledged by 0. */
+static void
+fin_acknowledgment_wraps(void **state)
+{
+	(void)state;
+	assert_int_equal(in(1000, SYN, true, 5000, 100), LEGACY_ACCEPT);
+	assert_int_equal(in_fin(1000, 5000, 0xffffffffu, 0, 100), LEGACY_ACCEPT);
+	out_fin(1000, 0, 100);
+	assert_int_equal(in(1000, ACK, true, 5000, 100), LEGACY_ACCEPT);
 	assert_int_equal(legacy_counts(L)->recorded, 0);
 }
 
@@ -410,6 +471,10 @@ main(void)
 		T4(small_timestamp_recorded_drops_one_just_below_wrap),
 		T4(passive_close_records_nothing),
 		T310(passive_close_records_nothing),
+		T4(crossing_fins_record_as_an_active_close),
+		T310(crossing_fins_record_as_an_active_close),
+		T4(fin_after_data_is_acknowledged_only_past_the_data),
+		T4(fin_acknowledgment_wraps),
 		T4(higher_record_is_kept_within_window),
 		T4(v4x_drops_syn_without_timestamp_after_timestamped_close),
 		T310(v310_accepts_syn_without_timestamp),

@@ -64,9 +64,11 @@ teardown(void **state)
 	return 0;
 }
 
-/* One segment: from the client (port cport) or the server's reply. */
+/* One segment: from the client (port cport) or the server's reply, with
+ * sequence and acknowledgment numbers and payload bytes. */
 static enum proc_result
-seg(bool reply, uint8_t flags, uint16_t cport, uint32_t tsval, uint32_t tsecr)
+seg_full(bool reply, uint8_t flags, uint16_t cport, uint32_t tsval, uint32_t tsecr,
+	 uint32_t seq, uint32_t ack, size_t payload)
 {
 	struct pb_opts o = {0};
 	struct proc_pkt in;
@@ -76,10 +78,25 @@ seg(bool reply, uint8_t flags, uint16_t cport, uint32_t tsval, uint32_t tsecr)
 	pb_ts(&o, tsval, tsecr);
 	len = pb_build(buf, &(struct pb_spec){ .opts = &o, .flags = flags,
 		.saddr = reply ? LEGACY : CLIENT, .daddr = reply ? CLIENT : LEGACY,
-		.sport = reply ? 80 : cport, .dport = reply ? cport : 80 });
+		.sport = reply ? 80 : cport, .dport = reply ? cport : 80,
+		.seq = seq, .ack = ack, .payload = payload });
 	memcpy(orig, buf, len);
 	in = (struct proc_pkt){ .buf = buf, .len = len, .csum = CSUM_INCREMENTAL };
 	return process_packet(conf, &ps, &in, &st);
+}
+
+static enum proc_result
+seg(bool reply, uint8_t flags, uint16_t cport, uint32_t tsval, uint32_t tsecr)
+{
+	return seg_full(reply, flags, cport, tsval, tsecr, 0, 0, 0);
+}
+
+/* SYN and SYN-ACK of a connection from cport at client TSval syn_ts. */
+static void
+open_conn(uint16_t cport, uint32_t syn_ts)
+{
+	seg(false, TCPF_SYN, cport, syn_ts, 0);
+	seg(true, TCPF_SYN | TCPF_ACK, cport, 7, syn_ts);
 }
 
 /* A connection the server closes first: SYN, SYN-ACK, server FIN, client
@@ -130,14 +147,59 @@ syn_behind_what_the_server_recorded_is_predicted(void **state)
 	assert_int_equal(row().predicted_4x, 1);
 }
 
+/* The server's FIN acknowledges the client's: it closes passively and
+ * never enters TIME-WAIT. */
 static void
 client_closing_first_records_nothing(void **state)
 {
 	(void)state;
-	seg(false, TCPF_SYN, 40000, 5000, 0);
-	seg(true, TCPF_SYN | TCPF_ACK, 40000, 7, 5000);
-	seg(false, TCPF_FIN | TCPF_ACK, 40000, 9000, 7);
-	seg(true, TCPF_FIN | TCPF_ACK, 40000, 8, 9000);
+	open_conn(40000, 5000);
+	seg_full(false, TCPF_FIN | TCPF_ACK, 40000, 9000, 7, 1000, 2000, 0);
+	seg_full(true, TCPF_FIN | TCPF_ACK, 40000, 8, 9000, 2000, 1001, 0);
+	seg(false, TCPF_SYN, 40001, 3000, 0);
+	assert_int_equal(row().predicted_4x, 0);
+}
+
+/* FINs that cross: the gateway sees the client's first, but the server's
+ * does not acknowledge it, so the server sent it first and enters
+ * TIME-WAIT, remembering the client's FIN's TSval (the higher one). */
+static void
+fins_crossing_record_as_the_server_closing_first(void **state)
+{
+	(void)state;
+	open_conn(40000, 5000);
+	seg_full(false, TCPF_FIN | TCPF_ACK, 40000, 9000, 7, 1000, 2000, 0);
+	seg_full(true, TCPF_FIN | TCPF_ACK, 40000, 8, 5000, 2000, 1000, 0);
+	seg(false, TCPF_SYN, 40001, 7000, 0);	/* behind 9000, ahead of 5000 */
+	assert_int_equal(row().predicted_4x, 1);
+}
+
+/* The client's FIN ends after its data: an acknowledgment of the data
+ * alone does not cover the FIN. */
+static void
+client_fin_with_data_is_covered_only_past_its_data(void **state)
+{
+	(void)state;
+	open_conn(40000, 5000);
+	seg_full(false, TCPF_FIN | TCPF_ACK, 40000, 9000, 7, 1000, 2000, 100);
+	seg_full(true, TCPF_FIN | TCPF_ACK, 40000, 8, 9000, 2000, 1100, 0);
+	seg(false, TCPF_SYN, 40001, 3000, 0);
+	assert_int_equal(row().predicted_4x, 1);
+	open_conn(40002, 10000);
+	seg_full(false, TCPF_FIN | TCPF_ACK, 40002, 30000, 7, 1000, 2000, 100);
+	seg_full(true, TCPF_FIN | TCPF_ACK, 40002, 8, 30000, 2000, 1101, 0);
+	seg(false, TCPF_SYN, 40003, 20000, 0);	/* behind 30000, ahead of 9000 */
+	assert_int_equal(row().predicted_4x, 1);
+}
+
+/* Sequence numbers wrap: a FIN at 2^32 - 1 is covered by ack 0. */
+static void
+fin_coverage_wraps_around_the_sequence_space(void **state)
+{
+	(void)state;
+	open_conn(40000, 5000);
+	seg_full(false, TCPF_FIN | TCPF_ACK, 40000, 9000, 7, 0xffffffffu, 2000, 0);
+	seg_full(true, TCPF_FIN | TCPF_ACK, 40000, 8, 9000, 2000, 0, 0);
 	seg(false, TCPF_SYN, 40001, 3000, 0);
 	assert_int_equal(row().predicted_4x, 0);
 }
@@ -221,6 +283,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(syn_behind_what_the_server_recorded_is_predicted,
 						setup_observe, teardown),
 		cmocka_unit_test_setup_teardown(client_closing_first_records_nothing,
+						setup_observe, teardown),
+		cmocka_unit_test_setup_teardown(fins_crossing_record_as_the_server_closing_first,
+						setup_observe, teardown),
+		cmocka_unit_test_setup_teardown(client_fin_with_data_is_covered_only_past_its_data,
+						setup_observe, teardown),
+		cmocka_unit_test_setup_teardown(fin_coverage_wraps_around_the_sequence_space,
 						setup_observe, teardown),
 		cmocka_unit_test_setup_teardown(unanswered_retransmissions_confirm_a_legacy_server,
 						setup_observe, teardown),
