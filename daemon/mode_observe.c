@@ -73,8 +73,9 @@ client_packet(struct flow *f, const struct mode_ctx *x)
 	if (p->ts_count)
 		f->last_raw = p->tsval;
 	if ((p->tcp_flags & TCPF_FIN) && !(f->flags & FLOW_FIN_CLIENT)) {
-		/* the server closed first: it records this, the client's
-		 * latest TSval (its last segment) */
+		/* the server closed first: it enters TIME-WAIT as this, its
+		 * first answer to the server's FIN, reaches it (the ACK is
+		 * delayed and rides on it), and records its TSval */
 		if ((f->flags & FLOW_FIN_SERVER) && p->ts_count)
 			discovery_record(x->ps->discovery, f->domain, p->family, p->daddr,
 					 p->tsval, x->ps->now);
@@ -101,20 +102,20 @@ server_packet(struct flow *f, const struct mode_ctx *x)
 			evidence(x->ps, f->domain, false, p->family, p->daddr, p->saddr);
 		flow_answered(x->ps->flows, f);
 	}
-	if ((p->tcp_flags & TCPF_FIN) && !(f->flags & FLOW_FIN_SERVER)) {
-		/* closing first: the client's latest TSval it accepted, which
-		 * it echoes; the client's FIN refines it, whether it comes
-		 * later or crossed this one (the server accepts it in
-		 * FIN-WAIT) */
-		if (!acks_client_fin(f, p) && p->ts_count && p->tsecr) {
+	if ((p->tcp_flags & TCPF_FIN) && !(f->flags & FLOW_FIN_SERVER) &&
+	    (f->flags & FLOW_FIN_CLIENT) && !acks_client_fin(f, p) && p->ts_count) {
+		/* FINs that crossed: the server accepts the client's in
+		 * FIN-WAIT and records the higher of it and what this one
+		 * echoes. Closing first alone, it records at the client's
+		 * FIN (client_packet). */
+		if (p->tsecr)
 			discovery_record(x->ps->discovery, f->domain, p->family, p->saddr,
 					 p->tsecr, x->ps->now);
-			if (f->flags & FLOW_FIN_CLIENT)
-				discovery_record(x->ps->discovery, f->domain, p->family,
-						 p->saddr, f->last_raw, x->ps->now);
-		}
-		flow_fin(x->ps->flows, f, false, x->ps->now);
+		discovery_record(x->ps->discovery, f->domain, p->family, p->saddr,
+				 f->last_raw, x->ps->now);
 	}
+	if (p->tcp_flags & TCPF_FIN)
+		flow_fin(x->ps->flows, f, false, x->ps->now);
 }
 
 struct action

@@ -147,6 +147,22 @@ syn_behind_what_the_server_recorded_is_predicted(void **state)
 	assert_int_equal(row().predicted_4x, 1);
 }
 
+/* A legacy server records a peer when it enters TIME-WAIT, at the client's
+ * answer to its FIN (here the client's FIN), not at its own FIN: a SYN
+ * between the two is judged without that record. */
+static void
+server_closing_first_records_at_the_clients_fin(void **state)
+{
+	(void)state;
+	open_conn(40000, 5000);
+	seg_full(true, TCPF_FIN | TCPF_ACK, 40000, 8, 9000, 2000, 1000, 0);
+	seg(false, TCPF_SYN, 40001, 3000, 0);
+	assert_int_equal(row().predicted_4x, 0);
+	seg_full(false, TCPF_FIN | TCPF_ACK, 40000, 9000, 9, 1000, 2001, 0);
+	seg(false, TCPF_SYN, 40002, 3000, 0);
+	assert_int_equal(row().predicted_4x, 1);
+}
+
 /* The server's FIN acknowledges the client's: it closes passively and
  * never enters TIME-WAIT. */
 static void
@@ -281,6 +297,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(observe_changes_no_byte, setup_observe, teardown),
 		cmocka_unit_test_setup_teardown(syn_behind_what_the_server_recorded_is_predicted,
+						setup_observe, teardown),
+		cmocka_unit_test_setup_teardown(server_closing_first_records_at_the_clients_fin,
 						setup_observe, teardown),
 		cmocka_unit_test_setup_teardown(client_closing_first_records_nothing,
 						setup_observe, teardown),
