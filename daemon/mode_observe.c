@@ -92,6 +92,19 @@ acks_client_fin(const struct flow *f, const struct pkt *p)
 	       (int32_t)(pkt_get32(p->tcp + 8) - f->syn_val) >= 0;
 }
 
+/* FINs that crossed: the server accepts the client's in FIN-WAIT and
+ * records the higher of its TSval (last) and what the server's FIN
+ * echoes. Closing first alone, it records at the client's FIN
+ * (client_packet). Given fields: rare, out of the packet's registers. */
+static __attribute__((noinline, cold)) void
+crossed(struct proc_state *ps, uint16_t dom, int family, const uint8_t *server,
+	uint32_t tsecr, uint32_t last)
+{
+	if (tsecr)
+		discovery_record(ps->discovery, dom, family, server, tsecr, ps->now);
+	discovery_record(ps->discovery, dom, family, server, last, ps->now);
+}
+
 static void
 server_packet(struct flow *f, const struct mode_ctx *x)
 {
@@ -103,17 +116,8 @@ server_packet(struct flow *f, const struct mode_ctx *x)
 		flow_answered(x->ps->flows, f);
 	}
 	if ((p->tcp_flags & TCPF_FIN) && !(f->flags & FLOW_FIN_SERVER) &&
-	    (f->flags & FLOW_FIN_CLIENT) && !acks_client_fin(f, p) && p->ts_count) {
-		/* FINs that crossed: the server accepts the client's in
-		 * FIN-WAIT and records the higher of it and what this one
-		 * echoes. Closing first alone, it records at the client's
-		 * FIN (client_packet). */
-		if (p->tsecr)
-			discovery_record(x->ps->discovery, f->domain, p->family, p->saddr,
-					 p->tsecr, x->ps->now);
-		discovery_record(x->ps->discovery, f->domain, p->family, p->saddr,
-				 f->last_raw, x->ps->now);
-	}
+	    (f->flags & FLOW_FIN_CLIENT) && !acks_client_fin(f, p) && p->ts_count)
+		crossed(x->ps, f->domain, p->family, p->saddr, p->tsecr, f->last_raw);
 	if (p->tcp_flags & TCPF_FIN)
 		flow_fin(x->ps->flows, f, false, x->ps->now);
 }
