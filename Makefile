@@ -39,7 +39,8 @@ PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka)
 
 ALL_CPPFLAGS := -D_GNU_SOURCE -Iinclude $(CPPFLAGS)
-# White-box tests see the private headers beside the sources.
+# White-box tests (and the legacy emulator) see the private headers beside
+# the sources.
 PRIV_CPPFLAGS := -Idaemon
 ALL_CFLAGS    = $(WARN) $(SAN) $(LTOFLAGS) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS  := $(SAN) $(LTOFLAGS) $(CFLAGS) $(LDFLAGS)
@@ -99,7 +100,7 @@ $(B)/tsnatd-legacy: $(LEGACY_OBJ)
 $(B)/obj/%.o: daemon/%.c | $(B)/obj
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 $(B)/obj/%.o: tests/legacy/%.c | $(B)/obj
-	$(CC) $(ALL_CPPFLAGS) -Itests/legacy $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CPPFLAGS) $(PRIV_CPPFLAGS) -Itests/legacy $(ALL_CFLAGS) -c -o $@ $<
 $(B)/tests/%.o: tests/unit/%.c | $(B)/tests
 	$(CC) $(ALL_CPPFLAGS) $(PRIV_CPPFLAGS) $(TEST_CPPFLAGS) -Itests/unit -Itests/legacy $(ALL_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
 $(B)/tests/test_%: $(B)/tests/test_%.o $(UNIT_DEPS)

@@ -1,6 +1,7 @@
-/* bytes.h - big-endian fields at any alignment (private to daemon/ and its
- * white-box tests): one load or store and a byte swap each. The packet path
- * and the state files (network byte order) both use them. */
+/* bytes.h - big-endian fields at any alignment (private to daemon/, its
+ * white-box tests and the legacy emulator): one load or store and a byte
+ * swap each. The packet path and the state files (network byte order)
+ * both use them. */
 #ifndef TSNATD_BYTES_H
 #define TSNATD_BYTES_H
 

@@ -84,12 +84,12 @@ client_packet(struct flow *f, const struct mode_ctx *x)
 	}
 }
 
-/* The server's FIN p acknowledges the client's FIN: it closes passively. */
+/* The server's FIN p acknowledges the client's FIN (seen: the flow has
+ * FLOW_FIN_CLIENT): it closes passively. */
 static bool
 acks_client_fin(const struct flow *f, const struct pkt *p)
 {
-	return (f->flags & FLOW_FIN_CLIENT) && (p->tcp_flags & TCPF_ACK) &&
-	       (int32_t)(pkt_get32(p->tcp + 8) - f->syn_val) >= 0;
+	return (p->tcp_flags & TCPF_ACK) && (int32_t)(pkt_get32(p->tcp + 8) - f->syn_val) >= 0;
 }
 
 /* FINs that crossed: the server accepts the client's in FIN-WAIT and
@@ -100,9 +100,9 @@ static __attribute__((noinline, cold)) void
 crossed(struct proc_state *ps, uint16_t dom, int family, const uint8_t *server,
 	uint32_t tsecr, uint32_t last)
 {
-	if (tsecr)
-		discovery_record(ps->discovery, dom, family, server, tsecr, ps->now);
-	discovery_record(ps->discovery, dom, family, server, last, ps->now);
+	uint32_t ts = tsecr && (int32_t)(tsecr - last) > 0 ? tsecr : last;
+
+	discovery_record(ps->discovery, dom, family, server, ts, ps->now);
 }
 
 static void

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "bytes.h"
 #include "legacy_model.h"
 #include "packet.h"
 
@@ -59,15 +60,6 @@ now_sec(void)
 	return (uint32_t)ts.tv_sec;
 }
 
-static uint32_t
-get32(const uint8_t *b)
-{
-	uint32_t v;
-
-	memcpy(&v, b, sizeof(v));
-	return ntohl(v);
-}
-
 static int
 verdict_for(const uint8_t *buf, size_t len, uint8_t hook)
 {
@@ -86,8 +78,8 @@ verdict_for(const uint8_t *buf, size_t len, uint8_t hook)
 	s.has_ts = p.ts_count > 0;
 	s.tsval = p.tsval;
 	s.tsecr = p.tsecr;
-	s.seq = get32(p.tcp + 4);
-	s.ack = get32(p.tcp + 8);
+	s.seq = pkt_get32(p.tcp + 4);
+	s.ack = pkt_get32(p.tcp + 8);
 	s.payload = (uint16_t)(p.tcp_len - p.tcp_hlen);
 	return legacy_segment(model, &s, now_sec()) == LEGACY_ACCEPT ? NF_ACCEPT : NF_DROP;
 }
