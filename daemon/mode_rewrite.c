@@ -334,7 +334,8 @@ offload_syn(const struct offload_path *ol, struct domains *d, struct stats *s, i
  * (no offload_mark: an IPv4 fragment the gateway reassembled, an IPv6
  * extension header, an entry swept or evicted in between) and that has no
  * flow of its own here: shifted here from its entry, within its bound,
- * rather than let its raw TSval reach the server. True with *add set. */
+ * rather than let its raw TSval reach the server: ACT_SHIFT, or ACT_PASS
+ * when there is nothing to shift. */
 __attribute__((noinline, cold)) struct action
 rewrite_escaped(const struct conf *c, struct proc_state *ps, struct stats *s, uint32_t mark,
 		int family, const uint8_t *saddr, const uint8_t *daddr, const uint8_t *tcp,

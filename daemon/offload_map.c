@@ -195,8 +195,6 @@ offload_attach(void *ctx, uint32_t ifindex)
 	} else if ((err = tc_attach(o->fd[PIN_INGRESS], o->fd[PIN_EGRESS], ifindex)) < 0) {
 		log_warnx("offload: cannot attach to %s: %s; its flows go through NFQUEUE",
 			  name, strerror(-err));
-	} else if (o->nonly && !is_ethernet(name)) {
-		err = -1;
 	} else {
 		atomic_store_explicit(&o->ifindex[i], ifindex, memory_order_release);
 		log_info("offload: programs attached to %s (tc clsact ingress and egress)",
@@ -259,7 +257,7 @@ ended(const struct shift_flow *f, uint64_t now, uint32_t idle_s, uint32_t closin
       uint32_t half_open_s)
 {
 	uint64_t idle = now > f->last_ns ? (now - f->last_ns) / 1000000000u : 0;
-	bool closing = (f->flags & SHIFT_FIN_CLIENT) && (f->flags & SHIFT_FIN_SERVER);
+	bool closing = (f->flags & SHIFT_CLOSING) == SHIFT_CLOSING;
 
 	return idle >= (closing ? closing_s : !(f->flags & SHIFT_ANSWERED) ? half_open_s : idle_s);
 }
@@ -286,7 +284,7 @@ offload_sweep(struct offload *o, uint32_t idle_s, uint32_t closing_s, uint32_t h
 		n++;
 		if (!ended(&f, now, idle_s, closing_s, half_open_s)) {
 			/* closing flows do not count against the quota */
-			if (!((f.flags & SHIFT_FIN_CLIENT) && (f.flags & SHIFT_FIN_SERVER)))
+			if ((f.flags & SHIFT_CLOSING) != SHIFT_CLOSING)
 				for (int d = 0; d < CM_D; d++)
 					o->scratch[d][cm_index(o->seed, d, &k)]++;
 			continue;

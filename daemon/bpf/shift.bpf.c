@@ -157,7 +157,11 @@ note_mark(__u32 v, __u64 now_ns)
 		*m = SHIFT_MARK_VALID | (sec & 0x7fffffff) << 32 | v;
 }
 
-/* FIN and RST end flows; the server's first packet makes it answered. */
+/* FIN and RST end flows; the server's first packet makes it answered.
+ * After a RST the entry stays until the sweep, as after both FINs:
+ * segments sent before it may still be on their way through another CPU,
+ * and a raw one could reach the server before it. A new SYN on the tuple
+ * replaces it. */
 static __always_inline void
 note_flags(struct shift_flow *f, const struct tcphdr *th, bool ingress)
 {
@@ -165,6 +169,8 @@ note_flags(struct shift_flow *f, const struct tcphdr *th, bool ingress)
 
 	if (th->fin)
 		add |= ingress ? SHIFT_FIN_CLIENT : SHIFT_FIN_SERVER;
+	if (th->rst)
+		add |= SHIFT_CLOSING;
 	if ((f->flags & add) != add)
 		f->flags |= add;
 }
@@ -250,16 +256,8 @@ shift(struct __sk_buff *skb, bool ingress)
 		new = old ? bpf_htonl(bpf_ntohl(old) - offset) : 0;
 		count(SHIFT_EGRESS);
 	}
-	if (th.rst) {
-		/* The flow ends, but its entry stays until the sweep (as after
-		 * both FINs): segments sent before the RST may still be on
-		 * their way through another CPU, and a raw one could reach the
-		 * server before it. A new SYN on the tuple replaces it. */
-		count(SHIFT_RESETS);
-		if ((f->flags & (SHIFT_FIN_CLIENT | SHIFT_FIN_SERVER)) !=
-		    (SHIFT_FIN_CLIENT | SHIFT_FIN_SERVER))
-			f->flags |= SHIFT_FIN_CLIENT | SHIFT_FIN_SERVER;
-	}
+	if (th.rst)
+		count(SHIFT_RESETS);	/* the entry closed (note_flags) */
 	if (new == old)
 		return TC_ACT_OK;
 	/* the checksum first (it reads the old value from its argument);

@@ -18,6 +18,8 @@ struct shift_key {
 #define SHIFT_FIN_CLIENT 0x01	/* the client sent a FIN */
 #define SHIFT_FIN_SERVER 0x02	/* the server sent a FIN */
 #define SHIFT_ANSWERED 0x04	/* the server answered (not half-open) */
+/* Closing: both FINs, or a RST (it sets both). */
+#define SHIFT_CLOSING (SHIFT_FIN_CLIENT | SHIFT_FIN_SERVER)
 
 /* Written by the daemon at the SYN; the program keeps last_raw, last_ns
  * and flags up to date. */
