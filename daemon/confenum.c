@@ -11,6 +11,25 @@ _Static_assert(sizeof(enum flows_on_full) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum policy_mode) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum conf_rules) == sizeof(int), "enum size");
 
+#define NAMES_N(t) (sizeof(t) / sizeof((t)[0]))
+
+/* v's name in a table indexed by value, NULL past it or in a hole. */
+static const char *
+table_name(const char *const *names, size_t n, int v)
+{
+	return v >= 0 && (size_t)v < n ? names[v] : NULL;
+}
+
+/* The value whose name is s in such a table, -1 if none. */
+static int
+table_parse(const char *const *names, size_t n, const char *s)
+{
+	for (size_t v = 0; v < n; v++)
+		if (names[v] && strcmp(s, names[v]) == 0)
+			return (int)v;
+	return -1;
+}
+
 /* flows.on_full: the one mapping between its values and names. */
 static const char *const on_full_names[] = {
 	[ON_FULL_STRIP] = "strip",
@@ -21,17 +40,13 @@ static const char *const on_full_names[] = {
 static const char *
 conf_on_full_name(int v)
 {
-	return v >= 0 && (size_t)v < sizeof(on_full_names) / sizeof(on_full_names[0]) ?
-	       on_full_names[v] : NULL;
+	return table_name(on_full_names, NAMES_N(on_full_names), v);
 }
 
 static int
 conf_on_full_parse(const char *s)
 {
-	for (int v = 0; conf_on_full_name(v); v++)
-		if (strcmp(s, conf_on_full_name(v)) == 0)
-			return v;
-	return -1;
+	return table_parse(on_full_names, NAMES_N(on_full_names), s);
 }
 
 /* rules: the one mapping between its values and names. */
@@ -45,17 +60,13 @@ static const char *const rules_names[] = {
 static const char *
 conf_rules_name(int v)
 {
-	return v >= 0 && (size_t)v < sizeof(rules_names) / sizeof(rules_names[0]) ?
-	       rules_names[v] : NULL;
+	return table_name(rules_names, NAMES_N(rules_names), v);
 }
 
 static int
 conf_rules_parse(const char *s)
 {
-	for (int v = 0; conf_rules_name(v); v++)
-		if (strcmp(s, conf_rules_name(v)) == 0)
-			return v;
-	return -1;
+	return table_parse(rules_names, NAMES_N(rules_names), s);
 }
 
 /* Policy modes and log levels keep their names in their own modules. */
