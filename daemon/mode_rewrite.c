@@ -230,21 +230,26 @@ enum offload_outcome {
 	OFFLOAD_QUOTA,		/* its client is over its quota: strip */
 };
 
-/* raw + the entry's offset, within the entry's bound, never backwards in
- * the client's order (as the programs' ingress_value()). */
+/* raw + the entry's offset, within the entry's bound, and in the client's
+ * order a function of raw alone (as the programs' ingress_value()): a
+ * newer raw gets at least the last value and gains at most what raw
+ * gained since; an older one gets at most the last value. */
 static uint32_t
 entry_value(const struct shift_flow *f, uint32_t raw, uint32_t mono_ms, struct stats *s)
 {
 	uint32_t e = (int32_t)(mono_ms - f->syn_ms) < 0 ? 0 : mono_ms - f->syn_ms;
 	uint32_t bound = f->syn_val + e + (e >> 10), v = raw + f->offset;
+	uint32_t cap = f->last_val + (raw - f->last_raw);
 
 	if ((int32_t)(v - bound) > 0) {
 		s->ts_clamped++;
 		v = bound;
 	}
-	if ((int32_t)(raw - f->last_raw) >= 0)
-		return (int32_t)(v - f->last_val) < 0 ? f->last_val : v;
-	return (int32_t)(v - f->last_val) > 0 ? f->last_val : v;
+	if ((int32_t)(raw - f->last_raw) < 0)
+		return (int32_t)(v - f->last_val) > 0 ? f->last_val : v;
+	if ((int32_t)(v - f->last_val) < 0)
+		return f->last_val;
+	return (int32_t)(v - cap) > 0 ? cap : v;
 }
 
 /* The SYN's TSval' when the kernel data path takes the flow.

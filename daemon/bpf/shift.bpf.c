@@ -196,14 +196,22 @@ ingress_value(struct shift_flow *f, __u32 raw, __u64 now_ns)
 		v = bound;
 		count(SHIFT_CLAMPED);
 	}
-	/* In the client's own order, never backwards: a flow's packets may be
-	 * shifted on two CPUs, each at its own time, and a clamped value
-	 * depends on that time. A newer TSval gets at least what the last
-	 * one got; an older one at most that (the server's PAWS sees the
-	 * packets in the client's order). */
+	/* In the client's own order a function of the client's TSval alone,
+	 * never of the time a CPU shifted it: a newer TSval gets at least
+	 * what the last one got and gains at most what the client's clock
+	 * gained since (a same TSval gets the same value); an older one gets
+	 * at most the last value. A flow's packets may be shifted on two CPUs
+	 * and reach the server in another order than here (per-CPU backlogs
+	 * after this hook): a clamped value that followed the time of the
+	 * shift would turn a reordering the client's own stream shrugs off
+	 * (a step back of 1) into one the server's PAWS drops. */
 	if ((__s32)(raw - f->last_raw) >= 0) {
+		__u32 cap = f->last_val + (raw - f->last_raw);
+
 		if ((__s32)(v - f->last_val) < 0)
 			v = f->last_val;
+		else if ((__s32)(v - cap) > 0)
+			v = cap;
 		f->last_raw = raw;
 		f->last_val = v;
 	} else if ((__s32)(v - f->last_val) > 0) {

@@ -407,6 +407,50 @@ older_packet_never_gets_more_than_a_newer_one(void **state)
 	assert_true((int32_t)(parsed(pkt, len).tsval - newer) >= 0);
 }
 
+/* A clamped flow's values are the client's clock compressed, never the
+ * gateway's: a packet carrying the TSval another packet already carried
+ * gets the same TSval' whenever it is shifted (the server's PAWS compares
+ * them in the order they arrive, which the gateway's CPUs may change after
+ * this program). */
+static void
+same_tsval_gets_the_same_value_whenever_it_is_shifted(void **state)
+{
+	uint8_t pkt[PB_MAX];
+	size_t len;
+	uint32_t first;
+	(void)state;
+
+	add_flow(4, 5000000, 5001000, mono_ms());
+	len = segment(pkt, 4, false, 1000 + 500, 777);	/* 500 ms ahead: clamped */
+	run(skel->progs.shift_ingress, pkt, len, 4);
+	first = parsed(pkt, len).tsval;
+	usleep(20000);					/* the bound moves on */
+	len = segment(pkt, 4, false, 1000 + 500, 777);	/* the same TSval */
+	run(skel->progs.shift_ingress, pkt, len, 4);
+	assert_int_equal(parsed(pkt, len).tsval, first);
+}
+
+/* ... and a newer TSval gains no more than the client's clock did, so a
+ * reordering the client's own stream shrugs off (a step of 1) stays one. */
+static void
+newer_tsval_gains_no_more_than_the_client_clock(void **state)
+{
+	uint8_t pkt[PB_MAX];
+	size_t len;
+	uint32_t first;
+	(void)state;
+
+	add_flow(4, 5000000, 5001000, mono_ms());
+	len = segment(pkt, 4, false, 1000 + 500, 777);
+	run(skel->progs.shift_ingress, pkt, len, 4);
+	first = parsed(pkt, len).tsval;
+	usleep(20000);
+	len = segment(pkt, 4, false, 1000 + 501, 777);	/* one tick later */
+	run(skel->progs.shift_ingress, pkt, len, 4);
+	assert_int_equal(parsed(pkt, len).tsval, first + 1);
+	assert_true(pb_tcp_csum_ok(pkt, len));
+}
+
 /* The highest TSval' this CPU sent, for the daemon's next SYN. */
 static void
 ingress_raises_the_mark_and_never_lowers_it(void **state)
@@ -448,6 +492,8 @@ main(void)
 		cmocka_unit_test(ingress_raises_the_mark_and_never_lowers_it),
 		cmocka_unit_test(timestamp_before_a_broken_option_is_still_shifted),
 		cmocka_unit_test(older_packet_never_gets_more_than_a_newer_one),
+		cmocka_unit_test(same_tsval_gets_the_same_value_whenever_it_is_shifted),
+		cmocka_unit_test(newer_tsval_gains_no_more_than_the_client_clock),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

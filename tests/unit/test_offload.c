@@ -493,6 +493,29 @@ missed_packet_cannot_jump_past_the_bound(void **state)
 	assert_int_equal(st.ts_clamped, 1);
 }
 
+/* A packet the programs missed follows their rule: its value depends on
+ * its TSval alone, so a TSval the programs already shifted (compressed by
+ * a clamp) gets what they gave it, and a newer one no more than the
+ * client's clock gained since. */
+static void
+missed_packet_gets_what_the_programs_gave_its_tsval(void **state)
+{
+	uint32_t first;
+
+	(void)state;
+	seg(TCPF_SYN, false, 777, 0, false);
+	first = sent_tsval();
+	/* the programs shifted TSval 787, clamped 5 below its offset */
+	fk.f[0].last_raw = 787;
+	fk.f[0].last_val = first + 5;
+	ps.mono_ms += 20;
+	seg(TCPF_ACK, false, 787, 9, false);
+	assert_int_equal(sent_tsval(), first + 5);
+	seg(TCPF_ACK, false, 788, 9, false);
+	assert_int_equal(sent_tsval(), first + 6);
+	assert_int_equal(st.ts_clamped, 0);
+}
+
 static void
 packet_of_no_entry_and_no_flow_passes(void **state)
 {
@@ -594,6 +617,7 @@ main(void)
 		T(draining_path_takes_no_flow_but_raises_the_clock),
 		T(client_packet_the_programs_missed_is_shifted_here),
 		T(missed_packet_cannot_jump_past_the_bound),
+		T(missed_packet_gets_what_the_programs_gave_its_tsval),
 		T(packet_of_no_entry_and_no_flow_passes),
 		T(syn_after_one_fin_replaces_the_entry),
 		T(draining_path_keeps_a_live_entry_offset_for_its_syn),
