@@ -269,7 +269,7 @@ tn_syn_counts() {
 tn_counter() {
 	in_ns "$1" awk -v grp="$2:" -v key="$3" '
 		$1 == grp && !hdr { for (i = 2; i <= NF; i++) col[$i] = i; hdr = 1; next }
-		$1 == grp && hdr { print $(col[key]); exit }' /proc/net/snmp /proc/net/netstat
+		$1 == grp && hdr { if (key in col) print $(col[key]); exit }' /proc/net/snmp /proc/net/netstat
 }
 
 # The legacy tw_recycle server: tn_legacy VARIANT LOG [ADDRESS]. Sets
@@ -352,4 +352,73 @@ tn_iperf_server() {
 	ip netns exec "$TN_SRV" iperf3 -s -p 5201 >"$TN_DIR/iperf-server.log" 2>&1 </dev/null &
 	tn_track $!
 	sleep 0.5
+}
+
+# The load mode: a gateway is a loaded machine. One bounded busy loop per
+# core beside a transfer: tn_hogs_start SECONDS, tn_hogs_stop.
+TN_HOGS=""
+tn_hogs_start() {
+	local i
+	for i in $(seq "$(nproc)"); do
+		timeout "$1" sh -c 'while :; do :; done' &
+		TN_HOGS="$TN_HOGS $!"
+		tn_track $!
+	done
+}
+tn_hogs_stop() {
+	local pid
+	for pid in $TN_HOGS; do tn_stop "$pid"; done
+	TN_HOGS=""
+}
+
+# Did tsnatd add a step back to a flow's TSvals? The client segments to
+# PORT are captured before the gateway (its interface IF, raw) and at the
+# server (both ways, shifted); tsorder.py pairs them. The server's PAWS
+# counters cannot tell: under load the gateway's CPUs reorder segments and
+# the client retransmits, and the server PAWS-drops the late copies with or
+# without tsnatd. tn_order_start IF PORT ... tn_order_stop, which sets
+# TN_ORDER_RC (0: no step back added, no raw segment mid-flow) and
+# TN_ORDER_LINE (tsorder.py's counts and the server's PAWSEstab since the
+# start; a kernel since 4.12 has no PAWSPassive: the emulator counts that).
+tn_order_start() {
+	TN_ORDER_PORT=$2 TN_ORDER_PIDS=""
+	TN_ORDER_E=$(tn_counter "$TN_SRV" TcpExt PAWSEstab)
+	ip netns exec "$TN_GW" tcpdump -i "$1" -nn -s 128 -B 16384 -U -w "$TN_DIR/order.raw" \
+		"tcp dst port $2" >/dev/null 2>&1 </dev/null &
+	TN_ORDER_PIDS="$TN_ORDER_PIDS $!"
+	ip netns exec "$TN_SRV" tcpdump -i eth0 -nn -s 128 -B 16384 -U -w "$TN_DIR/order.srv" \
+		"tcp port $2" >/dev/null 2>&1 </dev/null &
+	TN_ORDER_PIDS="$TN_ORDER_PIDS $!"
+	tn_track "$TN_ORDER_PIDS"
+	sleep 0.5
+}
+tn_order_stop() {
+	local pid e
+	sleep 1		# tcpdump exits on SIGTERM without draining its ring
+	for pid in $TN_ORDER_PIDS; do tn_stop "$pid"; done
+	e=$(tn_counter "$TN_SRV" TcpExt PAWSEstab)
+	TN_ORDER_LINE=$(python3 tests/e2e/tsorder.py "$TN_DIR/order.raw" "$TN_DIR/order.srv" \
+		"$TN_ORDER_PORT")
+	TN_ORDER_RC=$?
+	TN_ORDER_LINE="$TN_ORDER_LINE; the server's PAWSEstab +$((e - TN_ORDER_E))"
+}
+
+# E2E_LOAD_RUNS (default 2) transfers of 3 s from c1 under load through
+# tsnatd started with CONF: tn_load_runs LABEL CONF (the iperf3 server runs).
+tn_load_runs() {
+	local label=$1 conf=$2 k
+	tn_rules_off
+	tn_load_rules "$conf"
+	tn_daemon "$conf" "$TN_DIR/daemon.load.log" || { check "$label: tsnatd starts" false; return; }
+	for k in $(seq "${E2E_LOAD_RUNS:-2}"); do
+		tn_order_start lan1 5201
+		tn_hogs_start 40
+		set -- $(tn_iperf "$TN_C1" 3)
+		tn_hogs_stop
+		tn_order_stop
+		check "$label under load, run $k: iperf3 completes ($1 Gbit/s)" eq "$3" 0
+		check "$label under load, run $k: tsnatd adds no step back ($TN_ORDER_LINE)" \
+			eq "$TN_ORDER_RC" 0
+	done
+	tn_stop "$TN_DAEMON_PID"
 }
