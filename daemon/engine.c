@@ -244,6 +244,13 @@ worker_open(struct worker *w, unsigned maxlen)
 	w->fd = mnl_socket_get_fd(w->nl);
 	/* ENOBUFS is a counter, not an error that stops the loop. */
 	mnl_socket_setsockopt(w->nl, NETLINK_NO_ENOBUFS, &one, sizeof(one));
+	/* Any socket (netlink ones too) asking for timestamps makes the
+	 * kernel stamp every packet it receives, so NFQA_TIMESTAMP says how
+	 * long a SYN waited at the gateway (mode_rewrite.c: a clamp within
+	 * that wait is not the client's). Netlink itself adds no cmsg. */
+	if (setsockopt(w->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0)
+		log_warn("queue %u: receive timestamps: every clamp of a client whose "
+			 "SYN waited counts as its own", w->queue);
 	if (setsockopt(w->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
 		setsockopt(w->fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
 	if (setsockopt(w->fd, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof(snd)) < 0)

@@ -52,10 +52,39 @@ flow_bound(struct flow *f, uint32_t mono_ms)
 	return bound;
 }
 
+/* The worker's window of SYN waits (proc_state.syn_wait): two buckets of
+ * SYN_WAIT_BUCKET s, so a wait is remembered one to two minutes, about as
+ * long as the compression it causes lasts (1024 x the wait, at the bound's
+ * rate margin) for waits up to 60 ms. */
+#define SYN_WAIT_BUCKET 60
+
+static void
+syn_wait_note(struct proc_state *ps, uint32_t wait_ms)
+{
+	uint32_t age = ps->now - ps->syn_wait.since;
+
+	if (age >= SYN_WAIT_BUCKET) {
+		ps->syn_wait.prev = age < 2 * SYN_WAIT_BUCKET ? ps->syn_wait.cur : 0;
+		ps->syn_wait.cur = 0;
+		ps->syn_wait.since = ps->now;
+	}
+	if (wait_ms > ps->syn_wait.cur)
+		ps->syn_wait.cur = wait_ms;
+}
+
+static uint32_t
+syn_wait_max(const struct proc_state *ps)
+{
+	return ps->syn_wait.cur > ps->syn_wait.prev ? ps->syn_wait.cur : ps->syn_wait.prev;
+}
+
 /* A client ran ahead of its bound: the bound is sent instead (the
  * server's view stays monotonic; an honest client whose SYN was delayed
  * more than its data loses a few ms of RTT accuracy, where a drop would
- * punish it). Counted; noted when it is more than jitter explains. */
+ * punish it). Counted only beyond what its SYN's wait at the gateway
+ * explains (SHIFT_CLAMP_GRACE, shift.h; here the worker's longest recent
+ * SYN wait stands for the flow's own); noted when it is more than jitter
+ * explains. */
 #define CLAMP_NOTE_MS 1000
 
 static uint32_t
@@ -64,6 +93,8 @@ clamp(const struct flow *f, uint32_t v, uint32_t bound, const struct mode_ctx *x
 	uint32_t excess = v - bound;
 	const struct pkt *p = x->p;
 
+	if (excess <= syn_wait_max(x->ps) + SHIFT_CLAMP_GRACE)
+		return bound;
 	x->s->ts_clamped++;
 	if (excess > CLAMP_NOTE_MS)
 		mode_note(x->ps->notes, x->ps->now, NOTE_CLAMP, NULL, f->domain, excess, 0,
@@ -204,7 +235,7 @@ insert_when_full(const struct mode_ctx *x, struct action *fallback)
 /* A client SYN for the kernel data path (offload.h). */
 struct offload_syn {
 	struct shift_key k;
-	uint32_t tsval, indev, now_ms, mono_ms, quota;
+	uint32_t tsval, indev, now_ms, mono_ms, quota, wait_ms;
 	uint16_t dom;
 	unsigned worker;
 };
@@ -242,7 +273,8 @@ entry_value(const struct shift_flow *f, uint32_t raw, uint32_t mono_ms, struct s
 	uint32_t cap = f->last_val + (raw - f->last_raw);
 
 	if ((int32_t)(v - bound) > 0) {
-		s->ts_clamped++;
+		if (v - bound > f->syn_wait + SHIFT_CLAMP_GRACE)
+			s->ts_clamped++;
 		v = bound;
 	}
 	if ((int32_t)(raw - f->last_raw) < 0)
@@ -302,7 +334,7 @@ offload_syn_in(const struct offload_path *ol, struct domains *d, const struct of
 	if (ol->ops->attach(ol->ctx, in->indev) < 0)
 		goto refused;
 	f = (struct shift_flow){ .syn_ms = in->mono_ms, .last_raw = in->tsval,
-				 .domain = in->dom };
+				 .domain = in->dom, .syn_wait = in->wait_ms };
 	f.syn_val = f.last_val = domains_next_tsval(d, in->dom, in->now_ms);
 	f.offset = f.syn_val - in->tsval;
 	if (ol->ops->put(ol->ctx, &in->k, &f, true) < 0)
@@ -324,12 +356,12 @@ refused:
 static __attribute__((noinline, cold)) enum offload_outcome
 offload_syn(const struct offload_path *ol, struct domains *d, struct stats *s, int family,
 	    const uint8_t *saddr, const uint8_t *daddr, const uint8_t *tcp, uint32_t tsval,
-	    const struct proc_state *ps, uint32_t indev, uint16_t dom, uint32_t quota,
-	    uint32_t *v)
+	    const struct proc_state *ps, uint32_t indev, uint32_t wait_ms, uint16_t dom,
+	    uint32_t quota, uint32_t *v)
 {
 	struct offload_syn in = { .tsval = tsval, .indev = indev, .now_ms = ps->now_ms,
 				  .mono_ms = ps->mono_ms, .quota = quota, .dom = dom,
-				  .worker = ps->worker };
+				  .worker = ps->worker, .wait_ms = wait_ms };
 
 	offload_key(&in.k, family, saddr, daddr, tcp);
 	return offload_syn_in(ol, d, &in, s, v);
@@ -385,12 +417,13 @@ rewrite_client_syn(const struct policy *pol, const struct mode_ctx *x)
 	}
 	if (over_quota(x))
 		return (struct action){ .kind = ACT_STRIP };
+	syn_wait_note(x->ps, x->in->wait_ms);
 	if (x->ps->offload) {
 		uint32_t v, quota = client_quota(x->conf);
 
 		switch (offload_syn(x->ps->offload, x->ps->domains, x->s, p->family, p->saddr,
-				    p->daddr, p->tcp, p->tsval, x->ps, x->in->indev, dom, quota,
-				    &v)) {
+				    p->daddr, p->tcp, p->tsval, x->ps, x->in->indev,
+				    x->in->wait_ms, dom, quota, &v)) {
 		case OFFLOAD_SHIFT:
 			return (struct action){ .kind = ACT_SHIFT, .add = v - p->tsval };
 		case OFFLOAD_QUOTA:

@@ -6,6 +6,7 @@
  * path); the checks are the same, written inline. Config messages are rare
  * and use the libraries. */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <libmnl/libmnl.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include <linux/netfilter.h>
@@ -131,6 +132,16 @@ attrs_parse(struct nlmsghdr *nlh, struct nfqmsg_pkt *p)
 			if (attr_u32(data, plen, &p->mark) < 0)
 				return -1;
 			break;
+		case NFQA_TIMESTAMP: {
+			struct nfqnl_msg_packet_timestamp ts;
+
+			if (plen < sizeof(ts))
+				return -1;
+			memcpy(&ts, data, sizeof(ts));
+			p->tstamp_ms = (uint32_t)(be64toh(ts.sec) * 1000 + be64toh(ts.usec) / 1000);
+			p->has_tstamp = true;
+			break;
+		}
 		default:
 			break;
 		}
@@ -181,6 +192,16 @@ int
 nfqmsg_packet_id(const struct nlmsghdr *nlh, size_t len, uint32_t *id)
 {
 	return id_find((const uint8_t *)nlh, len, id);
+}
+
+uint32_t
+nfqmsg_wait_ms(bool has_tstamp, uint32_t tstamp_ms, uint32_t now_ms)
+{
+	uint32_t w = now_ms - tstamp_ms;
+
+	if (!has_tstamp || (int32_t)w < 0)
+		return 0;
+	return w > 65535 ? 65535 : w;
 }
 
 enum csum_mode
@@ -508,6 +529,7 @@ run_packet(struct run *r, struct nlmsghdr *nlh)
 		pk.indev = a.indev;
 		pk.mark = a.mark;
 		pk.outdev = a.outdev;
+		pk.wait_ms = nfqmsg_wait_ms(a.has_tstamp, a.tstamp_ms, r->ps->now_ms);
 		res = process_packet(r->c, r->ps, &pk, r->s);
 	}
 	nfqmsg_batch_add(r->b, a.id, res, pk.buf, pk.len);

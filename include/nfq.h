@@ -51,6 +51,8 @@ struct nfqmsg_pkt {
 	uint32_t skb_info;		/* NFQA_SKB_INFO flags */
 	uint32_t indev, outdev;		/* NFQA_IFINDEX_INDEV / _OUTDEV */
 	uint32_t mark;			/* NFQA_MARK */
+	bool has_tstamp;		/* NFQA_TIMESTAMP: when the kernel */
+	uint32_t tstamp_ms;		/* received it, wall clock ms mod 2^32 */
 };
 
 /* Read the attributes of the packet message nlh, whose nlmsg_len bytes must
@@ -68,6 +70,11 @@ int nfqmsg_parse(struct nlmsghdr *nlh, struct nfqmsg_pkt *p);
  * packet header is not within len bytes or nlh is not a packet message.
  * len >= NLMSG_HDRLEN and nlh 4-byte aligned. */
 int nfqmsg_packet_id(const struct nlmsghdr *nlh, size_t len, uint32_t *id);
+
+/* How long the kernel held a packet that arrived at tstamp_ms (wall clock
+ * ms mod 2^32) before the batch read at now_ms: 0 without a stamp or when
+ * the stamp is later (the wall clock stepped back), at most 65535. */
+uint32_t nfqmsg_wait_ms(bool has_tstamp, uint32_t tstamp_ms, uint32_t now_ms);
 
 /* The checksum mode for a packet's NFQA_SKB_INFO flags: GSO -> CSUM_NONE,
  * CSUMNOTREADY -> CSUM_FULL, else CSUM_INCREMENTAL. */

@@ -33,6 +33,7 @@ struct proc_pkt {
 	uint32_t mark;		/* NFQA_MARK: the kernel data path shifted it
 				 * when it has offload_mark */
 	uint32_t outdev;	/* NFQA_IFINDEX_OUTDEV, 0 if none */
+	uint32_t wait_ms;	/* how long the kernel held it (nfqmsg_wait_ms) */
 	bool truncated;		/* NFQA_CAP_LEN said the copy is short */
 };
 
@@ -78,6 +79,10 @@ struct proc_state {
 	uint32_t now;			/* monotonic seconds */
 	uint32_t now_ms;		/* wall clock milliseconds, mod 2^32 */
 	uint32_t mono_ms;		/* monotonic milliseconds, mod 2^32 */
+	/* The longest wait at the gateway of this worker's rewrite SYNs in
+	 * the last one to two minutes (mode_rewrite.c): an NFQUEUE flow has
+	 * no room for its own SYN's wait, as the kernel's entries have. */
+	struct { uint32_t cur, prev, since; } syn_wait;
 };
 
 /* Decide and apply. Fail-open: anything unexpected is PROC_PASS and counted

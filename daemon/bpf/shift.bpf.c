@@ -193,8 +193,9 @@ ingress_value(struct shift_flow *f, __u32 raw, __u64 now_ns)
 		f->syn_ms = now_ms;
 	}
 	if ((__s32)(v - bound) > 0) {
+		if (v - bound > f->syn_wait + SHIFT_CLAMP_GRACE)
+			count(SHIFT_CLAMPED);
 		v = bound;
-		count(SHIFT_CLAMPED);
 	}
 	/* In the client's own order a function of the client's TSval alone,
 	 * never of the time a CPU shifted it: a newer TSval gets at least

@@ -32,8 +32,17 @@ struct shift_flow {
 	__u32 flags;		/* SHIFT_* */
 	__u32 domain;		/* the daemon's clock domain (not used here) */
 	__u32 last_val;		/* the TSval' sent for last_raw */
-	__u32 pad;
+	__u32 syn_wait;		/* ms the SYN waited at the gateway before the
+				 * daemon decided it (0: unknown) */
 };
+
+/* A clamp is counted (SHIFT_CLAMPED, ts_clamped) only when the client ran
+ * ahead of its bound by more than its SYN's wait at the gateway plus this
+ * many ticks (the client's and the gateway's millisecond boundaries, at
+ * the SYN and now). Within that, an honest client whose SYN waited longer
+ * than its data is compressed, not ahead: the value is clamped all the
+ * same, only not counted. */
+#define SHIFT_CLAMP_GRACE 2
 
 /* shift_marks[0], per CPU: SHIFT_MARK_VALID | monotonic seconds (31 bits)
  * << 32 | the highest TSval' this CPU sent (serial order), so that the

@@ -451,6 +451,34 @@ newer_tsval_gains_no_more_than_the_client_clock(void **state)
 	assert_true(pb_tcp_csum_ok(pkt, len));
 }
 
+/* A client whose SYN waited at the gateway (the daemon decided it late) is
+ * ahead of its bound by that wait: compressed, not counted. Beyond it
+ * (plus SHIFT_CLAMP_GRACE ticks) the clamp is the client's and counted. */
+static void
+clamp_within_the_syn_wait_is_not_counted(void **state)
+{
+	uint8_t pkt[PB_MAX];
+	size_t len;
+	uint64_t before;
+	struct shift_flow f;
+	struct shift_key k = flow_key(4);
+	(void)state;
+
+	add_flow(4, 5000000, 5001000, mono_ms());
+	assert_true(entry(4, &f));
+	f.syn_wait = 40;
+	assert_int_equal(bpf_map__update_elem(skel->maps.shift_flows, &k, sizeof(k), &f,
+					      sizeof(f), BPF_ANY), 0);
+	before = counter(SHIFT_CLAMPED);
+	len = segment(pkt, 4, false, 1000 + 30, 777);	/* 30 ms ahead: within 40 */
+	run(skel->progs.shift_ingress, pkt, len, 4);
+	assert_true(parsed(pkt, len).tsval - 5001000 < 30);	/* still the bound */
+	assert_int_equal(counter(SHIFT_CLAMPED), before);
+	len = segment(pkt, 4, false, 1000 + 500, 777);	/* 500 ms ahead */
+	run(skel->progs.shift_ingress, pkt, len, 4);
+	assert_int_equal(counter(SHIFT_CLAMPED), before + 1);
+}
+
 /* The highest TSval' this CPU sent, for the daemon's next SYN. */
 static void
 ingress_raises_the_mark_and_never_lowers_it(void **state)
@@ -494,6 +522,7 @@ main(void)
 		cmocka_unit_test(older_packet_never_gets_more_than_a_newer_one),
 		cmocka_unit_test(same_tsval_gets_the_same_value_whenever_it_is_shifted),
 		cmocka_unit_test(newer_tsval_gains_no_more_than_the_client_clock),
+		cmocka_unit_test(clamp_within_the_syn_wait_is_not_counted),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -406,7 +406,7 @@ tn_order_stop() {
 # E2E_LOAD_RUNS (default 2) transfers of 3 s from c1 under load through
 # tsnatd started with CONF: tn_load_runs LABEL CONF (the iperf3 server runs).
 tn_load_runs() {
-	local label=$1 conf=$2 k
+	local label=$1 conf=$2 k sock clamped kclamped
 	tn_rules_off
 	tn_load_rules "$conf"
 	tn_daemon "$conf" "$TN_DIR/daemon.load.log" || { check "$label: tsnatd starts" false; return; }
@@ -420,5 +420,13 @@ tn_load_runs() {
 		check "$label under load, run $k: tsnatd adds no step back ($TN_ORDER_LINE)" \
 			eq "$TN_ORDER_RC" 0
 	done
+	# An honest client is compressed while its SYN's wait at the gateway
+	# lasts, never counted as running ahead.
+	sock=$(sed -n 's/^control_socket = "\(.*\)";$/\1/p' "$conf")
+	clamped=$(tn_daemon_counter "$TN_DIR/daemon.load.log" ts_clamped)
+	kclamped=$("${TSNATCTL:-$(dirname "$TSNATD")/tsnatctl}" -s "$sock" metrics 2>/dev/null |
+		awk '$1 == "tsnatd_offload_clamped_total" { print $2 }')
+	check "$label under load: the honest client is never counted clamped (ts_clamped ${clamped:-?}, in the kernel ${kclamped:-0})" \
+		eq "$(( ${clamped:-1} + ${kclamped:-0} ))" 0
 	tn_stop "$TN_DAEMON_PID"
 }

@@ -251,6 +251,13 @@ pb_nfq_msg(uint8_t *buf, const struct pb_nfq *m, const uint8_t *pkt, size_t len)
 		mnl_attr_put_u32(nlh, NFQA_UID, htonl(1000));
 		mnl_attr_put_u32(nlh, NFQA_MAX + 5, 0);
 	}
+	if (m->tstamp_us || m->short_tstamp) {
+		struct nfqnl_msg_packet_timestamp ts = {
+			.sec = htobe64(m->tstamp_us / 1000000),
+			.usec = htobe64(m->tstamp_us % 1000000) };
+
+		mnl_attr_put(nlh, NFQA_TIMESTAMP, m->short_tstamp ? 8 : sizeof(ts), &ts);
+	}
 	mnl_attr_put_u32(nlh, NFQA_IFINDEX_INDEV, htonl(2));
 	mnl_attr_put_u32(nlh, NFQA_IFINDEX_OUTDEV, htonl(3));
 	if (m->short_skb_info)

@@ -68,6 +68,8 @@ struct pb_nfq {
 	bool short_skb_info;	/* NFQA_SKB_INFO of 2 bytes: malformed */
 	bool unknown_attrs;	/* add NFQA_MARK, NFQA_UID and a type past
 				 * NFQA_MAX, which a consumer must skip */
+	uint64_t tstamp_us;	/* NFQA_TIMESTAMP (wall clock) when non-zero */
+	bool short_tstamp;	/* NFQA_TIMESTAMP of 8 bytes: malformed */
 };
 
 /* Write the message for pkt[0..len) into buf (PB_MAX + 256 bytes); returns

@@ -336,6 +336,47 @@ parse_reads_every_attribute_the_daemon_uses(void **state)
 	assert_int_equal(nfqmsg_parse((struct nlmsghdr *)msgs[0], &p), -1);
 }
 
+/* NFQA_TIMESTAMP: when the kernel received the packet (wall clock), there
+ * when the kernel stamps received packets (the engine asks it to). */
+static void
+parse_reads_the_arrival_time_in_milliseconds(void **state)
+{
+	struct nfqmsg_pkt p;
+
+	(void)state;
+	put(0, NULL, (struct pb_nfq){ .tstamp_us = 1796679488326587ull });
+	assert_int_equal(nfqmsg_parse((struct nlmsghdr *)msgs[0], &p), 0);
+	assert_true(p.has_tstamp);
+	assert_int_equal(p.tstamp_ms, (uint32_t)(1796679488326ull % 4294967296ull));
+	put(0, NULL, (struct pb_nfq){ 0 });
+	assert_int_equal(nfqmsg_parse((struct nlmsghdr *)msgs[0], &p), 0);
+	assert_false(p.has_tstamp);
+}
+
+static void
+short_timestamp_rejects_the_message(void **state)
+{
+	struct nfqmsg_pkt p;
+
+	(void)state;
+	put(0, NULL, (struct pb_nfq){ .short_tstamp = true });
+	assert_int_equal(nfqmsg_parse((struct nlmsghdr *)msgs[0], &p), -1);
+}
+
+/* The packet's wait in the kernel before its batch, for the rewrite mode:
+ * the batch's wall clock minus the arrival; 0 without a stamp or with one
+ * from the future (the wall clock stepped back). */
+static void
+packet_wait_is_the_batch_clock_minus_the_arrival(void **state)
+{
+	(void)state;
+	assert_int_equal(nfqmsg_wait_ms(true, 1000, 1030), 30);
+	assert_int_equal(nfqmsg_wait_ms(true, 4294967290u, 10), 16);	/* wraps */
+	assert_int_equal(nfqmsg_wait_ms(true, 1030, 1000), 0);
+	assert_int_equal(nfqmsg_wait_ms(false, 1000, 1030), 0);
+	assert_int_equal(nfqmsg_wait_ms(true, 0, 1000000), 65535);	/* saturates */
+}
+
 /* The message cut at len bytes (nlmsg_len too), in a heap block of exactly
  * that size: a read past it is an ASan error. */
 static int
@@ -731,6 +772,9 @@ main(void)
 		T(full_batch_gives_every_packet_one_outcome),
 		T(csum_mode_follows_skb_info),
 		T(parse_reads_every_attribute_the_daemon_uses),
+		T(parse_reads_the_arrival_time_in_milliseconds),
+		T(short_timestamp_rejects_the_message),
+		T(packet_wait_is_the_batch_clock_minus_the_arrival),
 		T(parse_never_reads_past_the_message),
 		T(verdict_messages_are_those_of_libnetfilter_queue),
 		T(modified_payload_is_sent_from_its_receive_buffer),

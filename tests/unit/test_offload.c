@@ -142,6 +142,7 @@ static struct stats st;
 static uint8_t buf[PB_MAX], orig[PB_MAX];
 static size_t len;
 static uint32_t skb_mark;	/* the next packet's NFQA_MARK */
+static uint32_t pkt_wait;	/* how long the kernel held the next packet */
 
 static int
 setup(void **state)
@@ -158,6 +159,7 @@ setup(void **state)
 	memset(&fk, 0, sizeof(fk));
 	memset(&st, 0, sizeof(st));
 	skb_mark = 0;
+	pkt_wait = 0;
 	ps = (struct proc_state){ .flows = flow_table_new(1024, 42), .domains = doms,
 		.offload = &fake_path, .now = 100, .now_ms = NOW_MS, .mono_ms = MONO_MS };
 	return ps.flows ? 0 : -1;
@@ -191,7 +193,7 @@ seg(uint8_t flags, bool reply, uint32_t tsval, uint32_t tsecr, bool no_ts)
 		.payload = flags & TCPF_SYN ? 0 : 20 });
 	memcpy(orig, buf, len);
 	in = (struct proc_pkt){ .buf = buf, .len = len, .indev = 3, .outdev = 4,
-				.mark = skb_mark };
+				.mark = skb_mark, .wait_ms = pkt_wait };
 	return process_packet(conf, &ps, &in, &st);
 }
 
@@ -277,6 +279,25 @@ a_kernel_mark_behind_the_clock_changes_nothing(void **state)
 	fk.mark = NOW_MS - 5000;
 	seg(TCPF_SYN, false, 777, 0, false);
 	assert_int_equal(sent_tsval(), NOW_MS);
+}
+
+/* The entry carries its SYN's wait at the gateway: the programs count a
+ * clamp only beyond it (and so does a missed packet here). */
+static void
+first_syn_writes_its_wait_into_the_entry(void **state)
+{
+	uint32_t first;
+
+	(void)state;
+	pkt_wait = 40;
+	seg(TCPF_SYN, false, 777, 0, false);
+	first = sent_tsval();
+	assert_int_equal(fk.f[0].syn_wait, 40);
+	pkt_wait = 0;
+	ps.mono_ms += 10;
+	seg(TCPF_ACK, false, 777 + 10 + 40, 9, false);	/* missed, 40 ms ahead */
+	assert_int_equal(sent_tsval(), first + 10);
+	assert_int_equal(st.ts_clamped, 0);
 }
 
 static void
@@ -617,6 +638,7 @@ main(void)
 		T(draining_path_takes_no_flow_but_raises_the_clock),
 		T(client_packet_the_programs_missed_is_shifted_here),
 		T(missed_packet_cannot_jump_past_the_bound),
+		T(first_syn_writes_its_wait_into_the_entry),
 		T(missed_packet_gets_what_the_programs_gave_its_tsval),
 		T(packet_of_no_entry_and_no_flow_passes),
 		T(syn_after_one_fin_replaces_the_entry),

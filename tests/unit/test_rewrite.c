@@ -9,6 +9,7 @@
 #include "confutil.h"
 #include "engine.h"
 #include "nfq.h"
+#include "offload.h"
 #include "packet.h"
 #include "pktbuild.h"
 #include "process.h"
@@ -80,6 +81,7 @@ struct seg {
 	int family;
 	uint32_t outdev, skb_info;
 	bool truncated;
+	uint32_t wait_ms;		/* the kernel held it that long */
 };
 
 static enum proc_result
@@ -104,7 +106,8 @@ send(const struct seg *g)
 		pb_make_partial(buf, len);
 	memcpy(orig, buf, len);
 	in = (struct proc_pkt){ .buf = buf, .len = len, .outdev = g->outdev,
-		.csum = nfqmsg_csum_mode(g->skb_info), .truncated = g->truncated };
+		.csum = nfqmsg_csum_mode(g->skb_info), .truncated = g->truncated,
+		.wait_ms = g->wait_ms };
 	return process_packet(conf, &ps, &in, &st);
 }
 
@@ -540,6 +543,38 @@ honest_client_is_never_clamped(void **state)
 	assert_int_equal(st.ts_clamped, 0);
 }
 
+/* An honest client whose SYN waited 40 ms at the gateway and whose data
+ * did not: 40 ms ahead of its bound, clamped (the bound is sent) but not
+ * counted: the gateway's wait, not the client's clock. */
+static void
+clamp_within_the_syn_wait_is_not_counted(void **state)
+{
+	uint32_t v;
+	(void)state;
+
+	assert_int_equal(send(&(struct seg){ .flags = TCPF_SYN, .tsval = 100, .wait_ms = 40 }),
+			 PROC_MODIFIED);
+	v = now_pkt().tsval;
+	tick(10);
+	send(&(struct seg){ .tsval = 100 + 10 + 40, .tsecr = 1 });
+	assert_int_equal(now_pkt().tsval, v + 10);	/* clamped all the same */
+	assert_int_equal(st.ts_clamped, 0);
+	send(&(struct seg){ .tsval = 100 + 10 + 40 + SHIFT_CLAMP_GRACE + 1, .tsecr = 1 });
+	assert_int_equal(st.ts_clamped, 1);		/* beyond it: the client's */
+	assert_int_equal(atomic_load(&notes.head), 0);	/* and no note for 43 ms */
+}
+
+/* Without a measured wait (no NFQA_TIMESTAMP) every clamp counts. */
+static void
+clamp_without_a_measured_wait_is_counted(void **state)
+{
+	(void)state;
+	syn(40000, 100);
+	tick(10);
+	send(&(struct seg){ .tsval = 100 + 10 + SHIFT_CLAMP_GRACE + 1, .tsecr = 1 });
+	assert_int_equal(st.ts_clamped, 1);
+}
+
 /* The clamped value still maps back: the server echoes what it got, the
  * client sees an (older) value of its own clock. */
 static void
@@ -695,6 +730,8 @@ main(void)
 		T(hostile_jump_is_clamped_to_the_flows_real_time_bound),
 		T(next_syn_after_a_hostile_jump_stays_at_the_clock),
 		T(honest_client_is_never_clamped),
+		T(clamp_within_the_syn_wait_is_not_counted),
+		T(clamp_without_a_measured_wait_is_counted),
 		T(echo_of_a_clamped_value_maps_back_below_the_clients_clock),
 		T(many_connections_cannot_ratchet_the_domain_clock),
 		T(month_old_flow_is_still_bound),
