@@ -65,7 +65,7 @@ UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/confenum.o $(B)/obj/confcheck
 	      $(B)/obj/flowsnap.o $(B)/obj/textbuf.o $(B)/obj/control.o $(B)/obj/metrics.o \
 	      $(B)/obj/ctlsock.o
 
-.PHONY: all unit unit-check metrics-check tsan bpf fuzz check e2e demo bench bench-smoke man install uninstall clean help
+.PHONY: all unit unit-check metrics-check alerts-check tsan bpf fuzz check e2e demo bench bench-smoke man install uninstall clean help
 all: $(B)/tsnatd $(B)/tsnatd-legacy $(B)/tsnatctl build/tsnatd build/tsnatd-legacy build/tsnatctl
 
 # build/tsnatd always points at the last built variant: scripts use it.
@@ -149,7 +149,7 @@ man: $(B)/tsnatd
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
-	@$(MAKE) --no-print-directory unit-check metrics-check
+	@$(MAKE) --no-print-directory unit-check metrics-check alerts-check
 
 # A sample rendering of the metrics (test_metrics writes it) through
 # promtool's linter; skipped without promtool (Debian: prometheus).
@@ -159,6 +159,23 @@ metrics-check: $(B)/tests/test_metrics
 	set -e; $(B)/tests/test_metrics --sample >$(B)/metrics-sample.prom; \
 	promtool check metrics <$(B)/metrics-sample.prom; \
 	echo "metrics-check: promtool check metrics clean ($$(grep -c '^tsnatd_' $(B)/metrics-sample.prom) samples)"
+
+# The monitoring files: every tsnatd_* name in the alert rules, their tests
+# and the Grafana dashboard is one the daemon exports (the sample's
+# families), the dashboard is valid JSON; then promtool checks the rules
+# and runs their unit tests (skipped without promtool).
+MONITORING := conf/tsnatd.rules.yml tests/alerts/tsnatd.rules.test.yml
+alerts-check: $(B)/tests/test_metrics
+	@set -e; $(B)/tests/test_metrics --sample >$(B)/metrics-sample.prom; \
+	tests/alerts/metricnames.py --self-test; \
+	tests/alerts/metricnames.py $(B)/metrics-sample.prom $(MONITORING)
+	@if ! command -v promtool >/dev/null 2>&1; then \
+		echo "alerts-check: promtool skipped (needs promtool, Debian package prometheus)"; exit 0; fi; \
+	set -e; promtool check rules conf/tsnatd.rules.yml >$(B)/alerts-check.txt 2>&1 || \
+		{ cat $(B)/alerts-check.txt; exit 1; }; \
+	promtool test rules tests/alerts/tsnatd.rules.test.yml >>$(B)/alerts-check.txt 2>&1 || \
+		{ cat $(B)/alerts-check.txt; exit 1; }; \
+	echo "alerts-check: promtool check rules clean ($$(grep -c '^      - alert:' conf/tsnatd.rules.yml) alerts), promtool test rules passed ($$(grep -c 'alertname:' tests/alerts/tsnatd.rules.test.yml) checks)"
 
 # The unit file as install writes it, with $(1) for @SBINDIR@.
 UNIT_SED = sed 's|@SBINDIR@|$(1)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/tsnatd.service.in
