@@ -163,8 +163,9 @@ metrics-check: $(B)/tests/test_metrics
 # The monitoring files: every tsnatd_* name in the alert rules, their tests
 # and the Grafana dashboard is one the daemon exports (the sample's
 # families), the dashboard is valid JSON; then promtool checks the rules
-# and runs their unit tests (skipped without promtool).
-MONITORING := conf/tsnatd.rules.yml tests/alerts/tsnatd.rules.test.yml
+# and runs their unit tests, and parses the dashboard's queries as rules
+# (skipped without promtool).
+MONITORING := conf/tsnatd.rules.yml tests/alerts/tsnatd.rules.test.yml conf/tsnatd-grafana.json
 alerts-check: $(B)/tests/test_metrics
 	@set -e; $(B)/tests/test_metrics --sample >$(B)/metrics-sample.prom; \
 	tests/alerts/metricnames.py --self-test; \
@@ -175,7 +176,10 @@ alerts-check: $(B)/tests/test_metrics
 		{ cat $(B)/alerts-check.txt; exit 1; }; \
 	promtool test rules tests/alerts/tsnatd.rules.test.yml >>$(B)/alerts-check.txt 2>&1 || \
 		{ cat $(B)/alerts-check.txt; exit 1; }; \
-	echo "alerts-check: promtool check rules clean ($$(grep -c '^      - alert:' conf/tsnatd.rules.yml) alerts), promtool test rules passed ($$(grep -c 'alertname:' tests/alerts/tsnatd.rules.test.yml) checks)"
+	tests/alerts/dashboard_rules.py conf/tsnatd-grafana.json >$(B)/dashboard-queries.yml; \
+	promtool check rules $(B)/dashboard-queries.yml >>$(B)/alerts-check.txt 2>&1 || \
+		{ cat $(B)/alerts-check.txt; exit 1; }; \
+	echo "alerts-check: promtool check rules clean ($$(grep -c '^      - alert:' conf/tsnatd.rules.yml) alerts), promtool test rules passed ($$(grep -c 'alertname:' tests/alerts/tsnatd.rules.test.yml) checks), $$(grep -c 'record:' $(B)/dashboard-queries.yml) dashboard queries parse"
 
 # The unit file as install writes it, with $(1) for @SBINDIR@.
 UNIT_SED = sed 's|@SBINDIR@|$(1)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/tsnatd.service.in
