@@ -65,7 +65,7 @@ UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/confenum.o $(B)/obj/confcheck
 	      $(B)/obj/flowsnap.o $(B)/obj/textbuf.o $(B)/obj/control.o $(B)/obj/metrics.o \
 	      $(B)/obj/ctlsock.o
 
-.PHONY: all unit unit-check metrics-check alerts-check tsan bpf fuzz check e2e demo bench bench-smoke man install uninstall clean help
+.PHONY: all unit unit-check metrics-check alerts-check legacy-cli link-check tsan bpf fuzz check e2e demo bench bench-smoke man install uninstall clean help
 all: $(B)/tsnatd $(B)/tsnatd-legacy $(B)/tsnatctl build/tsnatd build/tsnatd-legacy build/tsnatctl
 
 # build/tsnatd always points at the last built variant: scripts use it.
@@ -149,7 +149,7 @@ man: $(B)/tsnatd
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
-	@$(MAKE) --no-print-directory unit-check metrics-check alerts-check
+	@$(MAKE) --no-print-directory unit-check metrics-check alerts-check legacy-cli
 
 # A sample rendering of the metrics (test_metrics writes it) through
 # promtool's linter; skipped without promtool (Debian: prometheus).
@@ -180,6 +180,11 @@ alerts-check: $(B)/tests/test_metrics
 	promtool check rules $(B)/dashboard-queries.yml >>$(B)/alerts-check.txt 2>&1 || \
 		{ cat $(B)/alerts-check.txt; exit 1; }; \
 	echo "alerts-check: promtool check rules clean ($$(grep -c '^      - alert:' conf/tsnatd.rules.yml) alerts), promtool test rules passed ($$(grep -c 'alertname:' tests/alerts/tsnatd.rules.test.yml) checks), $$(grep -c 'record:' $(B)/dashboard-queries.yml) dashboard queries parse"
+
+# The legacy emulator's command line (--help, refused arguments): no root,
+# no socket.
+legacy-cli: $(B)/tsnatd-legacy
+	@tests/legacy/cli.sh $(B)/tsnatd-legacy
 
 # The unit file as install writes it, with $(1) for @SBINDIR@.
 UNIT_SED = sed 's|@SBINDIR@|$(1)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/tsnatd.service.in

@@ -7,7 +7,9 @@
  *
  *   tsnatd-legacy --variant 310|4x [--queue N]
  * SIGUSR1 prints the counters, SIGTERM/SIGINT prints them and exits:
- *   legacy variant=4x syn=N PAWSPassive=N PAWSEstab=N recorded=N */
+ *   legacy variant=4x syn=N PAWSPassive=N PAWSEstab=N recorded=N
+ * --help says the same to a user, doc/tsnatd-legacy.8 at length; both are
+ * decided before any socket (tests/legacy/cli.sh, without root). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -49,6 +51,78 @@ print_counts(void)
 	       (unsigned long long)c->paws_passive, (unsigned long long)c->paws_estab,
 	       (unsigned long long)c->recorded);
 	fflush(stdout);
+}
+
+static const char usage_line[] = "usage: tsnatd-legacy [--variant 310|4x] [--queue N]";
+
+static void
+usage_help(void)
+{
+	printf("%s\n\n"
+"Emulates a legacy Linux server (kernel < 4.12) running net.ipv4.tcp_tw_recycle=1\n"
+"on a modern one, so that the failure tsnatd fixes can be reproduced in a lab:\n"
+"after the server closes a connection first, it remembers the peer's last TCP\n"
+"timestamp for 60 s and silently drops a new SYN from that peer whose timestamp\n"
+"is older (PAWSPassive). Behind a NAT, clients share the peer address and a\n"
+"share of their connects time out. It also applies per-connection PAWS\n"
+"(PAWSEstab). IPv4 and IPv6. A test tool: one packet per system call.\n"
+"\n"
+"Options:\n"
+"  --variant 310  vanilla 3.10: the peer cache is keyed by the peer address;\n"
+"                 a SYN without timestamp is never checked\n"
+"  --variant 4x   4.0-4.11 and RHEL/CentOS 7 (3.10.0-*.el7), the default:\n"
+"                 keyed by (server address, peer address); a SYN without\n"
+"                 timestamp is dropped while a fresh entry exists\n"
+"  --queue N      the NFQUEUE number to bind, 0-65535 (default 7)\n"
+"  -h, --help     this text\n"
+"\n"
+"Run it as root on the server (or in its network namespace) and queue the\n"
+"service's TCP traffic to it, both directions: it must see the server's FINs\n"
+"to know who closed first. For a web server on port 80:\n"
+"  iptables -A INPUT  -p tcp --dport 80 -j NFQUEUE --queue-num 7 --queue-bypass\n"
+"  iptables -A OUTPUT -p tcp --sport 80 -j NFQUEUE --queue-num 7 --queue-bypass\n"
+"(ip6tables alike for IPv6), or with nftables:\n"
+"  nft add table inet legacy\n"
+"  nft add chain inet legacy in '{ type filter hook input priority 0; }'\n"
+"  nft add chain inet legacy out '{ type filter hook output priority 0; }'\n"
+"  nft add rule inet legacy in tcp dport 80 queue num 7 bypass\n"
+"  nft add rule inet legacy out tcp sport 80 queue num 7 bypass\n"
+"Then connect from two or more clients behind a NAT gateway (the server must\n"
+"close first: HTTP/1.0, or a server that closes idle keep-alive connections).\n"
+"Remove the rules afterwards (iptables -D ..., nft delete table inet legacy);\n"
+"with --queue-bypass / bypass, traffic passes while the emulator is stopped.\n"
+"\n"
+"It prints \"legacy ready variant=V queue=N\" once bound. SIGUSR1 prints its\n"
+"counters, SIGTERM or SIGINT prints them and exits:\n"
+"  legacy variant=4x syn=N PAWSPassive=N PAWSEstab=N recorded=N\n"
+"(recorded: peer timestamps remembered at the server's active closes).\n"
+"See tsnatd-legacy(8).\n", usage_line);
+}
+
+static int
+usage_error(const char *what, const char *arg)
+{
+	if (what)
+		fprintf(stderr, "tsnatd-legacy: %s: %s\n", what, arg);
+	fprintf(stderr, "%s (tsnatd-legacy --help)\n", usage_line);
+	return 1;
+}
+
+/* A queue number: all digits, 0..65535. */
+static int
+queue_parse(const char *s, unsigned *q)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > 65535)
+		return -1;
+	*q = (unsigned)v;
+	return 0;
 }
 
 static uint32_t
@@ -114,6 +188,7 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "variant", required_argument, NULL, 'v' },
 		{ "queue", required_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static char buf[0xffff + 4096];
@@ -127,16 +202,23 @@ main(int argc, char **argv)
 	ssize_t ack;
 
 	variant_name = "4x";
-	while ((ch = getopt_long(argc, argv, "v:q:", opts, NULL)) != -1) {
-		if (ch == 'v' && legacy_variant_parse(optarg, &variant) == 0)
+	while ((ch = getopt_long(argc, argv, "v:q:h", opts, NULL)) != -1) {
+		if (ch == 'h') {
+			usage_help();
+			return 0;
+		} else if (ch == 'v') {
+			if (legacy_variant_parse(optarg, &variant) < 0)
+				return usage_error("unknown variant (310 or 4x)", optarg);
 			variant_name = optarg;
-		else if (ch == 'q')
-			queue = (unsigned)atoi(optarg);
-		else {
-			fprintf(stderr, "usage: tsnatd-legacy --variant 310|4x [--queue N]\n");
-			return 1;
+		} else if (ch == 'q') {
+			if (queue_parse(optarg, &queue) < 0)
+				return usage_error("not a queue number (0-65535)", optarg);
+		} else {
+			return usage_error(NULL, NULL);
 		}
 	}
+	if (optind < argc)
+		return usage_error("unexpected argument", argv[optind]);
 	model = legacy_new(variant);
 	nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!model || !nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
