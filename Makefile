@@ -149,7 +149,7 @@ man: $(B)/tsnatd
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
-	@$(MAKE) --no-print-directory unit-check metrics-check alerts-check legacy-cli
+	@$(MAKE) --no-print-directory unit-check metrics-check alerts-check legacy-cli link-check
 
 # A sample rendering of the metrics (test_metrics writes it) through
 # promtool's linter; skipped without promtool (Debian: prometheus).
@@ -185,6 +185,12 @@ alerts-check: $(B)/tests/test_metrics
 # no socket.
 legacy-cli: $(B)/tsnatd-legacy
 	@tests/legacy/cli.sh $(B)/tsnatd-legacy
+
+# The documents' links: relative links and anchors in README.md and
+# doc/*.md resolve, and so do source paths in their code spans.
+link-check:
+	@tests/docs/linkcheck.py --self-test
+	@tests/docs/linkcheck.py . README.md $(wildcard doc/*.md)
 
 # The unit file as install writes it, with $(1) for @SBINDIR@.
 UNIT_SED = sed 's|@SBINDIR@|$(1)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/tsnatd.service.in
@@ -391,6 +397,7 @@ help:
 	@echo "make [CC=clang] [ASAN=1] [UBSAN=1]  build into build/<variant>/"
 	@echo "make unit | tsan | fuzz FUZZ_SECONDS=N  no root, no network (unit runs unit-check)"
 	@echo "make unit-check                     the systemd unit: verify, exposure <= 2.0, sysusers"
+	@echo "make alerts-check | link-check      alert rules and dashboard; the documents' links"
 	@echo "make e2e                            root: end-to-end tests, bench-smoke"
 	@echo "make check | demo | bench"
 	@echo "make man                            regenerate doc/tsnatd.conf.5"
