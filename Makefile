@@ -65,7 +65,7 @@ UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/confenum.o $(B)/obj/confcheck
 	      $(B)/obj/flowsnap.o $(B)/obj/textbuf.o $(B)/obj/control.o $(B)/obj/metrics.o \
 	      $(B)/obj/ctlsock.o
 
-.PHONY: all unit unit-check metrics-check alerts-check legacy-cli link-check tsan bpf fuzz check e2e demo bench bench-smoke man install uninstall clean help
+.PHONY: all unit unit-check metrics-check alerts-check legacy-cli link-check tsan bpf fuzz check e2e demo bench bench-smoke man install install-tools uninstall clean help
 all: $(B)/tsnatd $(B)/tsnatd-legacy $(B)/tsnatctl build/tsnatd build/tsnatd-legacy build/tsnatctl
 
 # build/tsnatd always points at the last built variant: scripts use it.
@@ -382,7 +382,14 @@ install: all
 	install -D -m 0644 doc/tsnatctl.8 $(DESTDIR)$(MANDIR)/man8/tsnatctl.8
 	install -D -m 0644 doc/tsnatd.conf.5 $(DESTDIR)$(MANDIR)/man5/tsnatd.conf.5
 
+# The legacy-server emulator, for a lab server (tsnatd-legacy(8); Debian:
+# the package tsnatd-tools). Not part of install: it drops packets by design.
+install-tools: $(B)/tsnatd-legacy
+	install -D -m 0755 $(B)/tsnatd-legacy $(DESTDIR)$(SBINDIR)/tsnatd-legacy
+	install -D -m 0644 doc/tsnatd-legacy.8 $(DESTDIR)$(MANDIR)/man8/tsnatd-legacy.8
+
 uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/tsnatd-legacy $(DESTDIR)$(MANDIR)/man8/tsnatd-legacy.8
 	rm -f $(DESTDIR)$(SBINDIR)/tsnatd $(DESTDIR)$(SBINDIR)/tsnatctl \
 		$(DESTDIR)$(MANDIR)/man8/tsnatctl.8 $(DESTDIR)$(UNITDIR)/tsnatd.service \
 		$(DESTDIR)$(SYSUSERSDIR)/tsnatd.conf \
@@ -402,6 +409,7 @@ help:
 	@echo "make check | demo | bench"
 	@echo "make man                            regenerate doc/tsnatd.conf.5"
 	@echo "make install|uninstall [DESTDIR=..] [PREFIX=..]"
+	@echo "make install-tools                  the legacy-server emulator, for a lab server"
 	@echo "make package-test                   root: build, lintian, install and purge the .deb"
 
 -include $(wildcard $(B)/obj/*.d $(B)/tests/*.d)

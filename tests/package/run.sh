@@ -9,7 +9,9 @@
 #    disabled, not started), tsnatd -t and tsnatctl --help from /usr/sbin;
 #  - dpkg -i again over a changed conffile (kept), dpkg --remove (config
 #    and user kept), dpkg --purge: nothing of it left, user, state
-#    directories and the unit's bpf file system mount included.
+#    directories and the unit's bpf file system mount included;
+#  - tsnatd-tools (the legacy-server emulator): lintian, installed alone,
+#    tsnatd-legacy --help, purged without a trace.
 # The package is purged and the temporary directory removed on any exit.
 # DEB_BUILD_OPTIONS defaults to nocheck (make check runs the unit tests
 # itself); DEB_BUILD_OPTIONS= runs them in the build too. PKGTEST_KEEP=1
@@ -40,7 +42,10 @@ done
 if dpkg-query -W -f='${db:Status-Status}' tsnatd 2>/dev/null | grep -qv '^not-installed$'; then
 	die "the package tsnatd is installed here already (dpkg --purge tsnatd first)"
 fi
-for path in /etc/tsnatd /usr/sbin/tsnatd /usr/sbin/tsnatctl /var/lib/tsnatd /run/tsnatd; do
+if dpkg-query -W -f='${db:Status-Status}' tsnatd-tools 2>/dev/null | grep -qv '^not-installed$'; then
+	die "the package tsnatd-tools is installed here already (dpkg --purge tsnatd-tools first)"
+fi
+for path in /etc/tsnatd /usr/sbin/tsnatd /usr/sbin/tsnatctl /usr/sbin/tsnatd-legacy /var/lib/tsnatd /run/tsnatd; do
 	[ ! -e "$path" ] || die "$path exists (from make install?): remove it first"
 done
 getent passwd tsnatd >/dev/null &&
@@ -49,9 +54,13 @@ getent group tsnatd >/dev/null &&
 	die "a group tsnatd exists: purging the package would remove it"
 
 TMP=$(mktemp -d /tmp/tsnatd-pkg.XXXXXX)
-INSTALLED="" TOUCHED="" BPFFS=""
+INSTALLED="" TOUCHED="" BPFFS="" TOOLS_INSTALLED=""
 cleanup() {
 	local path
+	if [ -n "$TOOLS_INSTALLED" ]; then
+		dpkg --purge tsnatd-tools >"$TMP/cleanup-purge-tools.log" 2>&1 ||
+			{ echo "cleanup: dpkg --purge tsnatd-tools failed:"; cat "$TMP/cleanup-purge-tools.log"; }
+	fi
 	if [ -n "$BPFFS" ] && mountpoint -q "$BPFFS"; then umount "$BPFFS"; fi
 	if [ -n "$INSTALLED" ]; then
 		dpkg --purge tsnatd >"$TMP/cleanup-purge.log" 2>&1 ||
@@ -92,6 +101,7 @@ echo "building from $what in $TMP/src"
 VERSION=$(dpkg-parsechangelog -l "$TMP/src/debian/changelog" -S Version)
 ARCH=$(dpkg --print-architecture)
 DEB=$TMP/tsnatd_${VERSION}_${ARCH}.deb
+TOOLS_DEB=$TMP/tsnatd-tools_${VERSION}_${ARCH}.deb
 export DEB_BUILD_OPTIONS=${DEB_BUILD_OPTIONS-nocheck}
 case " $DEB_BUILD_OPTIONS " in *" nocheck "*) export DEB_BUILD_PROFILES=nocheck ;; esac
 if ! (cd "$TMP/src" && dpkg-buildpackage -us -uc -b) >"$TMP/build.log" 2>&1; then
@@ -109,6 +119,12 @@ rc=$?
 echo "lintian $(basename "$DEB") (exit $rc; 1: errors, 2: lintian failed):"
 sed 's/^/    /' "$TMP/lintian.txt"
 check "lintian: no errors" eval '[ $rc = 0 ] && ! grep -q "^E: " "$TMP/lintian.txt"'
+check "dpkg-buildpackage built $(basename "$TOOLS_DEB")" test -f "$TOOLS_DEB"
+runuser -u nobody -- env HOME="$TMP" lintian "$TOOLS_DEB" >"$TMP/lintian-tools.txt" 2>&1
+rc=$?
+echo "lintian $(basename "$TOOLS_DEB") (exit $rc):"
+sed 's/^/    /' "$TMP/lintian-tools.txt"
+check "lintian tsnatd-tools: no errors" eval '[ $rc = 0 ] && ! grep -q "^E: " "$TMP/lintian-tools.txt"'
 
 # --- install -------------------------------------------------------------
 INSTALLED=1 TOUCHED=1
@@ -133,8 +149,10 @@ for d in README.md ARCHITECTURE.md DESIGN.md; do
 	# uncompressed: the man pages name /usr/share/doc/tsnatd/DESIGN.md
 	check "dpkg -L has /usr/share/doc/tsnatd/$d" listed "/usr/share/doc/tsnatd/$d"
 done
-check "dpkg -L has /usr/share/doc/tsnatd/examples/tsnatd.conf" \
-	listed_doc /usr/share/doc/tsnatd/examples/tsnatd.conf
+for f in tsnatd.conf tsnatd.rules.yml tsnatd-grafana.json; do
+	check "dpkg -L has /usr/share/doc/tsnatd/examples/$f" \
+		listed_doc /usr/share/doc/tsnatd/examples/$f
+done
 check "nothing from the test builds is installed (tsnatd-legacy)" \
 	eval '! grep -q tsnatd-legacy "$TMP/files.txt"'
 check "/etc/tsnatd/tsnatd.conf is a conffile" \
@@ -248,9 +266,33 @@ check "dpkg --purge: no deb-systemd-helper state for tsnatd.service" \
 check "dpkg --purge: no /var/lib/dpkg/info/tsnatd.*" \
 	eval '! ls /var/lib/dpkg/info/tsnatd.* >/dev/null 2>&1'
 
+# --- tsnatd-tools: the emulator, alone on a lab server ---------------------
+TOOLS_INSTALLED=1
+dpkg -i "$TOOLS_DEB" >"$TMP/install-tools.log" 2>&1
+rc=$?
+check "dpkg -i tsnatd-tools without tsnatd: exit 0" eval '[ $rc = 0 ] || { cat "$TMP/install-tools.log"; false; }'
+dpkg -L tsnatd-tools >"$TMP/files-tools.txt" 2>/dev/null
+for f in /usr/sbin/tsnatd-legacy /usr/share/man/man8/tsnatd-legacy.8.gz \
+	 /usr/share/doc/tsnatd-tools/copyright; do
+	check "dpkg -L tsnatd-tools has $f" grep -qx -- "$f" "$TMP/files-tools.txt"
+done
+/usr/sbin/tsnatd-legacy --help >"$TMP/legacy-help.txt" 2>&1
+rc=$?
+check "/usr/sbin/tsnatd-legacy --help: exit 0, names its man page" \
+	eval '[ $rc = 0 ] && grep -q "tsnatd-legacy(8)" "$TMP/legacy-help.txt"'
+dpkg --purge tsnatd-tools >"$TMP/purge-tools.log" 2>&1
+rc=$?
+check "dpkg --purge tsnatd-tools: exit 0" eval '[ $rc = 0 ] || { cat "$TMP/purge-tools.log"; false; }'
+[ $rc = 0 ] && TOOLS_INSTALLED=""
+left=""
+while read -r f; do
+	if [ -e "$f" ] && [ ! -d "$f" ]; then left="$left $f"; fi
+done <"$TMP/files-tools.txt"
+check "dpkg --purge tsnatd-tools: no file of dpkg -L left${left:+:$left}" test -z "$left"
+
 echo
 if [ "$FAIL" -eq 0 ]; then
-	echo "package-test: PASS ($PASS checks, $(basename "$DEB"))"
+	echo "package-test: PASS ($PASS checks, $(basename "$DEB"), $(basename "$TOOLS_DEB"))"
 else
 	echo "package-test: FAIL ($FAIL of $((PASS + FAIL)) checks failed)"
 	exit 1
