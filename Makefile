@@ -49,7 +49,7 @@ ALL_LDFLAGS  := $(SAN) $(LTOFLAGS) $(CFLAGS) $(LDFLAGS)
 # tests, the fuzzer, the legacy-server emulator and the benchmarks.
 CORE   := csum packet tsopt policy flow domain discovery mode mode_pass mode_strip mode_rewrite mode_observe mode_auto process
 DAEMON := $(CORE) conf confenum confcheck confdoc log nfq engine flowsnap rules rulesapply stats state marks discofile notes rtnl \
-	reload warn textbuf control metrics ctlsock ctlsrv offload offload_map offline main
+	reload warn textbuf ctlreq control metrics ctlsock ctlsrv offload offload_map offline main
 LEGACY := csum packet legacy_model legacy_main
 
 CORE_OBJ   := $(CORE:%=$(B)/obj/%.o)
@@ -62,10 +62,10 @@ UNIT_BINS  := $(UNIT_TESTS:%=$(B)/tests/%)
 UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/confenum.o $(B)/obj/confcheck.o $(B)/obj/confdoc.o $(B)/obj/stats.o $(B)/obj/log.o \
 	      $(B)/obj/nfq.o $(B)/obj/rules.o $(B)/obj/rulesapply.o $(B)/obj/state.o $(B)/obj/marks.o $(B)/obj/discofile.o $(B)/obj/notes.o \
 	      $(B)/obj/rtnl.o $(B)/obj/reload.o $(B)/obj/warn.o $(B)/obj/legacy_model.o $(B)/tests/pktbuild.o \
-	      $(B)/obj/flowsnap.o $(B)/obj/textbuf.o $(B)/obj/control.o $(B)/obj/metrics.o \
+	      $(B)/obj/flowsnap.o $(B)/obj/textbuf.o $(B)/obj/ctlreq.o $(B)/obj/control.o $(B)/obj/metrics.o \
 	      $(B)/obj/ctlsock.o
 
-.PHONY: all unit unit-check metrics-check tsan bpf fuzz check e2e demo bench bench-smoke man install uninstall clean help
+.PHONY: all unit unit-check metrics-check ctl-check tsan bpf fuzz check e2e demo bench bench-smoke man install uninstall clean help
 all: $(B)/tsnatd $(B)/tsnatd-legacy $(B)/tsnatctl build/tsnatd build/tsnatd-legacy build/tsnatctl
 
 # build/tsnatd always points at the last built variant: scripts use it.
@@ -77,7 +77,9 @@ build/tsnatctl: $(B)/tsnatctl
 	ln -sf $(VARIANT)/tsnatctl $@
 
 # tsnatctl: the control socket's client; the daemon renders everything.
-$(B)/tsnatctl: $(B)/obj/tsnatctl.o
+# It parses the request with the daemon's own code (ctlreq.c) to tell a
+# usage error from an error answer.
+$(B)/tsnatctl: $(B)/obj/tsnatctl.o $(B)/obj/ctlreq.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
 $(B)/obj/%.o: tools/%.c | $(B)/obj
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
@@ -149,7 +151,12 @@ man: $(B)/tsnatd
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
-	@$(MAKE) --no-print-directory unit-check metrics-check
+	@$(MAKE) --no-print-directory unit-check metrics-check ctl-check
+
+# tsnatctl's conventions (exit status, options around the command, error
+# answers printed whole, its man page) against a stand-in daemon.
+ctl-check: $(B)/tsnatctl
+	TSNATCTL=$(CURDIR)/$(B)/tsnatctl tests/unit/tsnatctl.sh
 
 # A sample rendering of the metrics (test_metrics writes it) through
 # promtool's linter; skipped without promtool (Debian: prometheus).
