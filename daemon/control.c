@@ -368,12 +368,37 @@ control_metrics(const struct control_data *d, bool json, struct textbuf *o)
 	textbuf_free(&m);
 }
 
+/* A refused reload: the error line, then the file's errors themselves,
+ * "file:line: message", as many as an operator reads (the log has all). */
+static void
+control_reload_refused(const char *errors, struct textbuf *o)
+{
+	const char *p = errors ? errors : "";
+	size_t lines = 0, more = 0;
+
+	control_error(o, "reload failed: the running configuration is kept; the file's errors:");
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+
+		if (n && lines < CONTROL_RELOAD_ERRORS_MAX) {
+			textbuf_printf(o, "%.*s\n", (int)n, p);
+			lines++;
+		} else if (n) {
+			more++;
+		}
+		p += n + (p[n] == '\n');
+	}
+	if (more)
+		textbuf_printf(o, "... and %zu more in the daemon's log\n", more);
+	else if (!lines)
+		textbuf_printf(o, "(none given: see the daemon's log)\n");
+}
+
 void
 control_render(const struct control_req *r, const struct control_data *d, struct textbuf *o)
 {
 	if (r->cmd == CONTROL_RELOAD && !d->reload_ok) {
-		control_error(o, "reload failed: the file has errors (see the log); "
-			      "the running configuration is kept");
+		control_reload_refused(d->reload_errors, o);
 		return;
 	}
 	textbuf_printf(o, "ok\n");

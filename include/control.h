@@ -19,6 +19,8 @@
 #include "stats.h"
 #include "textbuf.h"
 
+#define CONTROL_RELOAD_ERRORS_MAX 50	/* lines of a refused file's errors */
+
 /* One queue: its number, counters and flows. */
 struct control_queue {
 	unsigned queue;
@@ -84,6 +86,7 @@ struct control_data {
 	const struct discovery_server *srv;	/* most confirmed drops first */
 	size_t nsrv;
 	bool reload_ok;
+	const char *reload_errors;	/* a refused file's, one a line; may be NULL */
 	struct control_offload offload;
 };
 

@@ -97,6 +97,8 @@ echo "this is not a config" >>"$CONF"
 ctl reload >"$OUT/reload-bad.txt" 2>&1
 rc=$?
 check "reload of a bad file is refused (exit $rc): $(cat "$OUT/reload-bad.txt")" eq $rc 1
+check "the refusal gives the file's error, file:line and all" \
+	has "$OUT/reload-bad.txt" "^$CONF:[0-9]*: "
 ctl status >/dev/null 2>&1
 check "the daemon still answers with its running config" eq $? 0
 cp "$CONF.good" "$CONF"

@@ -332,6 +332,50 @@ a_failed_reload_is_an_error_answer(void **state)
 	textbuf_free(&out);
 }
 
+/* tsnatctl reload shows what is wrong, not "see the log". */
+static void
+a_refused_reload_answers_with_the_files_errors(void **state)
+{
+	struct control_data d = data();
+	struct control_req r = { .cmd = CONTROL_RELOAD };
+	struct textbuf out = { 0 };
+
+	(void)state;
+	d.reload_errors = "/etc/tsnatd/tsnatd.conf:7: 'count' = 0 is out of range 1..64\n"
+			  "/etc/tsnatd/tsnatd.conf:9: unknown key 'polcies'\n";
+	control_render(&r, &d, &out);
+	assert_string_equal(out.p, "error reload failed: the running configuration is kept; "
+			    "the file's errors:\n"
+			    "/etc/tsnatd/tsnatd.conf:7: 'count' = 0 is out of range 1..64\n"
+			    "/etc/tsnatd/tsnatd.conf:9: unknown key 'polcies'\n");
+	textbuf_free(&out);
+}
+
+/* A file of a thousand errors: the first CONTROL_RELOAD_ERRORS_MAX, and
+ * how many more the log has. */
+static void
+a_refused_reload_lists_a_bounded_number_of_errors(void **state)
+{
+	struct control_data d = data();
+	struct control_req r = { .cmd = CONTROL_RELOAD };
+	struct textbuf errs = { 0 }, out = { 0 };
+	size_t lines = 0;
+
+	(void)state;
+	for (int i = 1; i <= 1000; i++)
+		textbuf_printf(&errs, "f.conf:%d: unknown key 'k%d'\n", i, i);
+	d.reload_errors = errs.p;
+	control_render(&r, &d, &out);
+	for (const char *p = out.p; (p = strchr(p, '\n')); p++)
+		lines++;
+	assert_int_equal(lines, 1 + CONTROL_RELOAD_ERRORS_MAX + 1);
+	assert_non_null(strstr(out.p, "f.conf:50: unknown key 'k50'\n... and 950 more in the "
+			       "daemon's log\n"));
+	assert_null(strstr(out.p, "f.conf:51:"));
+	textbuf_free(&errs);
+	textbuf_free(&out);
+}
+
 int
 main(void)
 {
@@ -353,6 +397,8 @@ main(void)
 		cmocka_unit_test(domains_show_the_mark_and_its_distance),
 		cmocka_unit_test(json_strings_escape_quotes_backslashes_and_controls),
 		cmocka_unit_test(a_failed_reload_is_an_error_answer),
+		cmocka_unit_test(a_refused_reload_answers_with_the_files_errors),
+		cmocka_unit_test(a_refused_reload_lists_a_bounded_number_of_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
