@@ -34,6 +34,17 @@ conf_load_uint(struct loader *L, const config_setting_t *s, const struct conf_ke
 		return;
 	}
 	v = config_setting_get_int64(s);
+	/* libconfig reads 0x80000000..0xffffffff as a negative int: what was
+	 * written is the unsigned value. */
+	if (config_setting_type(s) == CONFIG_TYPE_INT &&
+	    config_setting_get_format(s) == CONFIG_FORMAT_HEX)
+		v = (uint32_t)v;
+	if ((v < k->min || v > k->max) && (k->flags & CONF_HEX)) {
+		conf_err(L, s, "'%s' = 0x%llx is out of range 0x%llx..0x%llx", conf_key_leaf(k),
+			 (unsigned long long)v, (unsigned long long)k->min,
+			 (unsigned long long)k->max);
+		return;
+	}
 	if (v < k->min || v > k->max) {
 		conf_err(L, s, "'%s' = %lld is out of range %lld..%lld", conf_key_leaf(k),
 			 v, k->min, k->max);

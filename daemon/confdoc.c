@@ -27,6 +27,8 @@ conf_key_default(const struct conf_key *k, char *out, size_t len)
 		snprintf(out, len, "required");
 	else if (k->type == CONF_BOOL)
 		snprintf(out, len, "%s", k->def ? "true" : "false");
+	else if (k->type == CONF_UINT && (k->flags & CONF_HEX))
+		snprintf(out, len, "0x%llx", (unsigned long long)k->def);
 	else if (k->type == CONF_UINT)
 		snprintf(out, len, "%lld", k->def);
 	else if (k->type == CONF_ENUM)
@@ -45,6 +47,9 @@ conf_key_range(const struct conf_key *k, char *out, size_t len)
 	out[0] = '\0';
 	if (k->type == CONF_BOOL)
 		snprintf(out, len, "true, false");
+	else if (k->type == CONF_UINT && (k->flags & CONF_HEX))
+		snprintf(out, len, "0x%llx..0x%llx", (unsigned long long)k->min,
+			 (unsigned long long)k->max);
 	else if (k->type == CONF_UINT)
 		snprintf(out, len, "%lld..%lld", k->min, k->max);
 	else if (k->type == CONF_ENUM)

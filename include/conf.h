@@ -84,6 +84,9 @@ struct conf_enum {
 				   in one it can write (the default is not
 				   checked: the unit creates it) */
 #define CONF_EMPTY	0x10	/* PATH: or "" (off) */
+#define CONF_HEX	0x20	/* UINT: bits (a mask), so its default and range
+				   are written in hex, as the example config
+				   and the firewall rules write them */
 
 struct conf_key {
 	const char *path;	/* "queue.first"; policy keys "policies.name" */
