@@ -65,7 +65,7 @@ UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/confenum.o $(B)/obj/confcheck
 	      $(B)/obj/flowsnap.o $(B)/obj/textbuf.o $(B)/obj/ctlreq.o $(B)/obj/control.o $(B)/obj/metrics.o \
 	      $(B)/obj/ctlsock.o
 
-.PHONY: all unit unit-check metrics-check ctl-check tsan bpf fuzz check e2e demo bench bench-smoke man install uninstall clean help
+.PHONY: all unit unit-check metrics-check ctl-check service-user-check tsan bpf fuzz check e2e demo bench bench-smoke man install uninstall clean help
 all: $(B)/tsnatd $(B)/tsnatd-legacy $(B)/tsnatctl build/tsnatd build/tsnatd-legacy build/tsnatctl
 
 # build/tsnatd always points at the last built variant: scripts use it.
@@ -119,8 +119,10 @@ $(B)/tests/test_model.o: TEST_CPPFLAGS = -Itests/model
 # Per-test flags: test_conf compares doc/tsnatd.conf.5 with the table.
 $(B)/tests/test_conf.o: TEST_CPPFLAGS = -DTSNATD_SRCDIR='"$(CURDIR)"'
 
-# test_confcheck makes state_dir read-only without root (mount needs it).
-$(B)/tests/test_confcheck: TEST_LDFLAGS = -Wl,--wrap=faccessat
+# test_confcheck makes state_dir read-only without root (mount needs it),
+# and has a service user whether this system has one or not.
+$(B)/tests/test_confcheck: TEST_LDFLAGS = -Wl,--wrap=faccessat -Wl,--wrap=getpwnam \
+	-Wl,--wrap=getgrouplist
 
 # test_state fails syscalls and moves the clock (multipath-tools style).
 $(B)/tests/test_state: TEST_LDFLAGS = -Wl,--wrap=write -Wl,--wrap=fsync \
@@ -151,12 +153,17 @@ man: $(B)/tsnatd
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
-	@$(MAKE) --no-print-directory unit-check metrics-check ctl-check
+	@$(MAKE) --no-print-directory unit-check metrics-check ctl-check service-user-check
 
 # tsnatctl's conventions (exit status, options around the command, error
 # answers printed whole, its man page) against a stand-in daemon.
 ctl-check: $(B)/tsnatctl
 	TSNATCTL=$(CURDIR)/$(B)/tsnatctl tests/unit/tsnatctl.sh
+
+# tsnatd -t as root checks the file as the service user will read it; a
+# user database of its own in a mount namespace (root; skipped without).
+service-user-check: $(B)/tsnatd
+	TSNATD=$(CURDIR)/$(B)/tsnatd tests/unit/service_user.sh
 
 # A sample rendering of the metrics (test_metrics writes it) through
 # promtool's linter; skipped without promtool (Debian: prometheus).

@@ -533,6 +533,42 @@ a_mark_out_of_range_is_reported_in_hex(void **state)
 			"'offload_mark' = 0x80000000 is out of range 0x1..0x40000000");
 }
 
+/* A source file's text (the caller frees). */
+static char *
+source_text(const char *rel)
+{
+	char path[512], *text = NULL;
+	size_t len = 0;
+	FILE *f, *out = open_memstream(&text, &len);
+	int c;
+
+	snprintf(path, sizeof(path), "%s/%s", TSNATD_SRCDIR, rel);
+	f = fopen(path, "r");
+	if (!f || !out)
+		fail_msg("cannot read %s", path);
+	while ((c = fgetc(f)) != EOF)
+		fputc(c, out);
+	fclose(f);
+	fclose(out);
+	return text;
+}
+
+/* tsnatd -t checks readability for CONF_SERVICE_USER: the user the unit
+ * really runs as and the one the package creates. */
+static void
+the_unit_runs_as_the_service_user(void **state)
+{
+	char *unit = source_text("systemd/tsnatd.service.in");
+	char *users = source_text("systemd/tsnatd.sysusers");
+	(void)state;
+
+	assert_non_null(strstr(unit, "\nUser=" CONF_SERVICE_USER "\n"));
+	assert_non_null(strstr(unit, "\nGroup=" CONF_SERVICE_USER "\n"));
+	assert_non_null(strstr(users, "\nu " CONF_SERVICE_USER " "));
+	free(unit);
+	free(users);
+}
+
 /* doc/tsnatd.conf.5 is committed; it must be what the table generates
  * (make man regenerates it). */
 static void
@@ -562,6 +598,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(minimal_config_gets_defaults),
 		cmocka_unit_test(mark_bits_are_documented_in_hex),
+		cmocka_unit_test(the_unit_runs_as_the_service_user),
 		cmocka_unit_test(decimal_keys_stay_decimal),
 		cmocka_unit_test(a_mark_out_of_range_is_reported_in_hex),
 		cmocka_unit_test(full_example_shape_is_accepted),
