@@ -233,14 +233,17 @@ $(FUZZ_MODEL_BIN): tests/fuzz/fuzz_model.c $(MODEL_SRC) $(CORE:%=daemon/%.c)
 # More input surfaces, each its own target (`make fuzz` runs them all):
 # fuzz_nfq: datagrams through the NFQUEUE message parse and the verdicts
 # nfq.c builds; fuzz_state: state-file bytes through state_restore();
-# fuzz_conf: configuration text through conf_load() and --print-rules.
+# fuzz_conf: configuration text through conf_load() and --print-rules;
+# fuzz_ctl: a control socket client's bytes through the framing, the
+# request parse and every answer (JSON checked as JSON).
 FUZZ_CC = clang $(ALL_CPPFLAGS) $(PRIV_CPPFLAGS) $(WARN) -O1 -g \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_NFQ_BIN := build/fuzz/fuzz_nfq
 FUZZ_STATE_BIN := build/fuzz/fuzz_state
 FUZZ_CONF_BIN := build/fuzz/fuzz_conf
-.PHONY: fuzz-nfq fuzz-state fuzz-conf
-fuzz: fuzz-nfq fuzz-state fuzz-conf
+FUZZ_CTL_BIN := build/fuzz/fuzz_ctl
+.PHONY: fuzz-nfq fuzz-state fuzz-conf fuzz-ctl
+fuzz: fuzz-nfq fuzz-state fuzz-conf fuzz-ctl
 fuzz-nfq: $(FUZZ_NFQ_BIN)
 	mkdir -p build/fuzz/corpus-nfq
 	$(FUZZ_NFQ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
@@ -254,9 +257,17 @@ fuzz-conf: $(FUZZ_CONF_BIN)
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/conf-lsan.supp \
 	$(FUZZ_CONF_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		-dict=tests/fuzz/conf.dict -print_final_stats=1 build/fuzz/corpus-conf tests/fuzz/conf-seeds
+fuzz-ctl: $(FUZZ_CTL_BIN)
+	mkdir -p build/fuzz/corpus-ctl
+	$(FUZZ_CTL_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=1024 \
+		-dict=tests/fuzz/ctl.dict -print_final_stats=1 build/fuzz/corpus-ctl tests/fuzz/ctl-seeds
 $(FUZZ_NFQ_BIN): tests/fuzz/fuzz_nfq.c daemon/nfq.c $(CORE:%=daemon/%.c)
 	mkdir -p build/fuzz
 	$(FUZZ_CC) -o $@ $^ $(shell $(PKG_CONFIG) --libs libnetfilter_queue libmnl)
+$(FUZZ_CTL_BIN): tests/fuzz/fuzz_ctl.c daemon/ctlreq.c daemon/control.c daemon/ctlsock.c daemon/textbuf.c \
+		 daemon/metrics.c daemon/stats.c daemon/log.c $(CORE:%=daemon/%.c)
+	mkdir -p build/fuzz
+	$(FUZZ_CC) -o $@ $^
 $(FUZZ_STATE_BIN): tests/fuzz/fuzz_state.c daemon/state.c daemon/log.c $(CORE:%=daemon/%.c)
 	mkdir -p build/fuzz
 	$(FUZZ_CC) -o $@ $^
