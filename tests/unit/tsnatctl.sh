@@ -35,10 +35,13 @@ check() {
 has() { grep -q -- "$2" "$1"; }
 
 # The stand-in daemon: one request line per connection, recorded; reload
-# is refused with two file:line errors, anything else answered "ok".
+# is refused with two file:line errors, a request the daemon would not
+# parse gets its error answer, anything else "ok".
 python3 - "$SOCK" "$REQ" <<'PY' &
-import os, socket, sys
+import os, re, socket, sys
 path, log = sys.argv[1], sys.argv[2]
+valid = re.compile(rb"^(status|stats|flows|domains|servers|reload|metrics)"
+                   rb"( --json| --limit [1-9][0-9]{0,3})*\n$")
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind(path + ".tmp"); os.rename(path + ".tmp", path); s.listen(8)
 while True:
@@ -51,7 +54,9 @@ while True:
         line += got
     with open(log, "ab") as f:
         f.write(line)
-    if line.startswith(b"reload"):
+    if not valid.match(line):
+        c.sendall(b"error unknown command or option\n")
+    elif line.startswith(b"reload"):
         c.sendall(b"error reload failed: the running configuration is kept; the file's errors:\n"
                   b"/etc/tsnatd/tsnatd.conf:7: 'queue.count' = 0 is out of range 1..64\n"
                   b"/etc/tsnatd/tsnatd.conf:9: unknown key 'polcies' in the file\n")
