@@ -40,8 +40,8 @@ has() { grep -q -- "$2" "$1"; }
 python3 - "$SOCK" "$REQ" <<'PY' &
 import os, re, socket, sys
 path, log = sys.argv[1], sys.argv[2]
-valid = re.compile(rb"^(status|stats|flows|domains|servers|reload|metrics)"
-                   rb"( --json| --limit [1-9][0-9]{0,3})*\n$")
+valid = re.compile(rb"^((status|stats|domains|servers|reload|metrics)( --json)?|"
+                   rb"flows( --json| --limit [1-9][0-9]{0,3})*)\n$")
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind(path + ".tmp"); os.rename(path + ".tmp", path); s.listen(8)
 while True:
