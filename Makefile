@@ -49,7 +49,7 @@ ALL_LDFLAGS  := $(SAN) $(LTOFLAGS) $(CFLAGS) $(LDFLAGS)
 # tests, the fuzzer, the legacy-server emulator and the benchmarks.
 CORE   := csum packet tsopt policy flow domain discovery mode mode_pass mode_strip mode_rewrite mode_observe mode_auto process
 DAEMON := $(CORE) conf confenum confcheck confdoc log nfq engine flowsnap rules rulesapply stats state marks discofile notes rtnl \
-	reload warn textbuf control metrics ctlsock ctlsrv offload offload_map offline main
+	reload warn textbuf ctlreq control metrics ctlsock ctlsrv offload offload_map offline main
 LEGACY := csum packet legacy_model legacy_main
 
 CORE_OBJ   := $(CORE:%=$(B)/obj/%.o)
@@ -62,10 +62,10 @@ UNIT_BINS  := $(UNIT_TESTS:%=$(B)/tests/%)
 UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/confenum.o $(B)/obj/confcheck.o $(B)/obj/confdoc.o $(B)/obj/stats.o $(B)/obj/log.o \
 	      $(B)/obj/nfq.o $(B)/obj/rules.o $(B)/obj/rulesapply.o $(B)/obj/state.o $(B)/obj/marks.o $(B)/obj/discofile.o $(B)/obj/notes.o \
 	      $(B)/obj/rtnl.o $(B)/obj/reload.o $(B)/obj/warn.o $(B)/obj/legacy_model.o $(B)/tests/pktbuild.o \
-	      $(B)/obj/flowsnap.o $(B)/obj/textbuf.o $(B)/obj/control.o $(B)/obj/metrics.o \
+	      $(B)/obj/flowsnap.o $(B)/obj/textbuf.o $(B)/obj/ctlreq.o $(B)/obj/control.o $(B)/obj/metrics.o \
 	      $(B)/obj/ctlsock.o
 
-.PHONY: all unit unit-check metrics-check alerts-check legacy-cli link-check tsan bpf fuzz check e2e demo bench bench-smoke man install install-tools uninstall clean help
+.PHONY: all unit unit-check metrics-check alerts-check legacy-cli link-check ctl-check service-user-check tsan bpf fuzz check e2e demo bench bench-smoke man install install-tools uninstall clean help
 all: $(B)/tsnatd $(B)/tsnatd-legacy $(B)/tsnatctl build/tsnatd build/tsnatd-legacy build/tsnatctl
 
 # build/tsnatd always points at the last built variant: scripts use it.
@@ -77,7 +77,9 @@ build/tsnatctl: $(B)/tsnatctl
 	ln -sf $(VARIANT)/tsnatctl $@
 
 # tsnatctl: the control socket's client; the daemon renders everything.
-$(B)/tsnatctl: $(B)/obj/tsnatctl.o
+# It parses the request with the daemon's own code (ctlreq.c) to tell a
+# usage error from an error answer.
+$(B)/tsnatctl: $(B)/obj/tsnatctl.o $(B)/obj/ctlreq.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
 $(B)/obj/%.o: tools/%.c | $(B)/obj
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
@@ -117,8 +119,10 @@ $(B)/tests/test_model.o: TEST_CPPFLAGS = -Itests/model
 # Per-test flags: test_conf compares doc/tsnatd.conf.5 with the table.
 $(B)/tests/test_conf.o: TEST_CPPFLAGS = -DTSNATD_SRCDIR='"$(CURDIR)"'
 
-# test_confcheck makes state_dir read-only without root (mount needs it).
-$(B)/tests/test_confcheck: TEST_LDFLAGS = -Wl,--wrap=faccessat
+# test_confcheck makes state_dir read-only without root (mount needs it),
+# and has a service user whether this system has one or not.
+$(B)/tests/test_confcheck: TEST_LDFLAGS = -Wl,--wrap=faccessat -Wl,--wrap=getpwnam \
+	-Wl,--wrap=getgrouplist
 
 # test_state fails syscalls and moves the clock (multipath-tools style).
 $(B)/tests/test_state: TEST_LDFLAGS = -Wl,--wrap=write -Wl,--wrap=fsync \
@@ -149,7 +153,18 @@ man: $(B)/tsnatd
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
-	@$(MAKE) --no-print-directory unit-check metrics-check alerts-check legacy-cli link-check
+	@$(MAKE) --no-print-directory unit-check metrics-check alerts-check legacy-cli link-check \
+		ctl-check service-user-check
+
+# tsnatctl's conventions (exit status, options around the command, error
+# answers printed whole, its man page) against a stand-in daemon.
+ctl-check: $(B)/tsnatctl
+	TSNATCTL=$(CURDIR)/$(B)/tsnatctl tests/unit/tsnatctl.sh
+
+# tsnatd -t as root checks the file as the service user will read it; a
+# user database of its own in a mount namespace (root; skipped without).
+service-user-check: $(B)/tsnatd
+	TSNATD=$(CURDIR)/$(B)/tsnatd tests/unit/service_user.sh
 
 # A sample rendering of the metrics (test_metrics writes it) through
 # promtool's linter; skipped without promtool (Debian: prometheus).
@@ -251,14 +266,17 @@ $(FUZZ_MODEL_BIN): tests/fuzz/fuzz_model.c $(MODEL_SRC) $(CORE:%=daemon/%.c)
 # More input surfaces, each its own target (`make fuzz` runs them all):
 # fuzz_nfq: datagrams through the NFQUEUE message parse and the verdicts
 # nfq.c builds; fuzz_state: state-file bytes through state_restore();
-# fuzz_conf: configuration text through conf_load() and --print-rules.
+# fuzz_conf: configuration text through conf_load() and --print-rules;
+# fuzz_ctl: a control socket client's bytes through the framing, the
+# request parse and every answer (JSON checked as JSON).
 FUZZ_CC = clang $(ALL_CPPFLAGS) $(PRIV_CPPFLAGS) $(WARN) -O1 -g \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_NFQ_BIN := build/fuzz/fuzz_nfq
 FUZZ_STATE_BIN := build/fuzz/fuzz_state
 FUZZ_CONF_BIN := build/fuzz/fuzz_conf
-.PHONY: fuzz-nfq fuzz-state fuzz-conf
-fuzz: fuzz-nfq fuzz-state fuzz-conf
+FUZZ_CTL_BIN := build/fuzz/fuzz_ctl
+.PHONY: fuzz-nfq fuzz-state fuzz-conf fuzz-ctl
+fuzz: fuzz-nfq fuzz-state fuzz-conf fuzz-ctl
 fuzz-nfq: $(FUZZ_NFQ_BIN)
 	mkdir -p build/fuzz/corpus-nfq
 	$(FUZZ_NFQ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
@@ -272,9 +290,17 @@ fuzz-conf: $(FUZZ_CONF_BIN)
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/conf-lsan.supp \
 	$(FUZZ_CONF_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		-dict=tests/fuzz/conf.dict -print_final_stats=1 build/fuzz/corpus-conf tests/fuzz/conf-seeds
+fuzz-ctl: $(FUZZ_CTL_BIN)
+	mkdir -p build/fuzz/corpus-ctl
+	$(FUZZ_CTL_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=1024 \
+		-dict=tests/fuzz/ctl.dict -print_final_stats=1 build/fuzz/corpus-ctl tests/fuzz/ctl-seeds
 $(FUZZ_NFQ_BIN): tests/fuzz/fuzz_nfq.c daemon/nfq.c $(CORE:%=daemon/%.c)
 	mkdir -p build/fuzz
 	$(FUZZ_CC) -o $@ $^ $(shell $(PKG_CONFIG) --libs libnetfilter_queue libmnl)
+$(FUZZ_CTL_BIN): tests/fuzz/fuzz_ctl.c daemon/ctlreq.c daemon/control.c daemon/ctlsock.c daemon/textbuf.c \
+		 daemon/metrics.c daemon/stats.c daemon/log.c $(CORE:%=daemon/%.c)
+	mkdir -p build/fuzz
+	$(FUZZ_CC) -o $@ $^
 $(FUZZ_STATE_BIN): tests/fuzz/fuzz_state.c daemon/state.c daemon/log.c $(CORE:%=daemon/%.c)
 	mkdir -p build/fuzz
 	$(FUZZ_CC) -o $@ $^

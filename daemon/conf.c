@@ -104,7 +104,7 @@ static const struct conf_key conf_table[] = {
 		 "rewritten flow's first SYN came in on, before that SYN is sent on. "
 		 "Ethernet interfaces only (not WireGuard, tun, PPP). Read at start "
 		 "only" },
-	{ "offload_mark", CONF_UINT, .min = 1, .max = 0x40000000, .def = 0x10000000,
+	{ "offload_mark", CONF_UINT, CONF_HEX, .min = 1, .max = 0x40000000, .def = 0x10000000,
 	  CF(offload_mark),
 	  .doc = "the packet mark bit(s) the kernel data path sets on the packets it "
 		 "shifted, which the firewall rules use to keep them (and, through "

@@ -43,13 +43,39 @@ void conf_load_cidrs(struct loader *L, const config_setting_t *s,
  * is followed: its target is what gets checked and read. */
 FILE *conf_file_open(const char *path, FILE *errs);
 
+/* A user as the kernel checks its file access: uid, primary group and the
+ * supplementary groups (the first CONF_USER_GROUPS of them). */
+#define CONF_USER_GROUPS 64
+struct conf_user {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[CONF_USER_GROUPS];
+	int ngroups;
+};
+
+/* The user name from the user database (getpwnam, getgrouplist): 0, or -1
+ * if there is none. Main thread only (getpwnam's static buffer). */
+int conf_user_lookup(const char *name, struct conf_user *u);
+
+/* Would the kernel grant u the access in want (S_IROTH: read, S_IXOTH:
+ * search; the "other" bits stand for the class) to a file with st's
+ * owner, group and mode? The owner's bits alone decide for the owner, the
+ * group's for a member, the others' for the rest, as in the kernel's
+ * generic_permission(). POSIX ACLs are not read: a file with an ACL that
+ * lets u in (the group bits then show the ACL's mask) can be judged
+ * unreadable; CONF_SERVICE_USER holds no capability that overrides modes
+ * (tsnatd.service's CapabilityBoundingSet). */
+bool conf_user_may(const struct stat *st, const struct conf_user *u, unsigned want);
+
 /* Problems of a file that the process running as uid/gid would trust,
  * given its stat: an owner other than root or uid; write permission for
  * others; write permission for a group other than root's (0) or gid. Each
- * is written to errs as "path: problem; fix with command"; returns how
- * many. */
+ * is written to errs (if not NULL) as "path: problem; fix with command";
+ * returns how many. Run as root (uid 0) that leaves root alone: then the
+ * messages name the service user svc (if not NULL), whose own file only
+ * the daemon running as that user trusts. */
 int conf_file_check(const char *path, const struct stat *st, uid_t uid, gid_t gid,
-		    FILE *errs);
+		    const struct conf_user *svc, FILE *errs);
 
 /* Report every setting of the tree under s that came from an @include'd
  * file: conf_file_open checked the main file only. */

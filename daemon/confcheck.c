@@ -5,6 +5,9 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,6 +37,17 @@ conf_load_uint(struct loader *L, const config_setting_t *s, const struct conf_ke
 		return;
 	}
 	v = config_setting_get_int64(s);
+	/* libconfig reads 0x80000000..0xffffffff as a negative int: what was
+	 * written is the unsigned value. */
+	if (config_setting_type(s) == CONFIG_TYPE_INT &&
+	    config_setting_get_format(s) == CONFIG_FORMAT_HEX)
+		v = (uint32_t)v;
+	if ((v < k->min || v > k->max) && (k->flags & CONF_HEX)) {
+		conf_err(L, s, "'%s' = 0x%llx is out of range 0x%llx..0x%llx", conf_key_leaf(k),
+			 (unsigned long long)v, (unsigned long long)k->min,
+			 (unsigned long long)k->max);
+		return;
+	}
 	if (v < k->min || v > k->max) {
 		conf_err(L, s, "'%s' = %lld is out of range %lld..%lld", conf_key_leaf(k),
 			 v, k->min, k->max);
@@ -238,30 +252,147 @@ conf_load_cidrs(struct loader *L, const config_setting_t *s, const struct conf_k
 	memcpy((char *)base + k->off_n, &got, sizeof(got));
 }
 
+/* An owner other than root and uid; the message names whom the process
+ * trusts: as root (-t, --apply-rules), root alone. */
+static void
+confcheck_owner(const char *path, const struct stat *st, uid_t uid,
+		const struct conf_user *svc, FILE *errs)
+{
+	if (uid != 0)
+		fprintf(errs, "%s: owned by uid %u: only root or the user tsnatd runs as "
+			"(uid %u) may own it; fix with chown root %s\n", path,
+			(unsigned)st->st_uid, (unsigned)uid, path);
+	else if (svc)
+		fprintf(errs, "%s: owned by uid %u: run as root, tsnatd trusts only a file "
+			"root owns (the service user " CONF_SERVICE_USER ", uid %u, may own "
+			"it for the daemon alone, which runs as that user); fix with chown "
+			"root %s\n", path, (unsigned)st->st_uid, (unsigned)svc->uid, path);
+	else
+		fprintf(errs, "%s: owned by uid %u: run as root, tsnatd trusts only a file "
+			"root owns; fix with chown root %s\n", path, (unsigned)st->st_uid,
+			path);
+}
+
+/* Write permission for a group other than root's and gid. */
+static void
+confcheck_group(const char *path, const struct stat *st, gid_t gid,
+		const struct conf_user *svc, FILE *errs)
+{
+	unsigned mode = (unsigned)st->st_mode & 07777;
+
+	if (gid != 0)
+		fprintf(errs, "%s: writable by group %u (mode %04o): only root's group or "
+			"tsnatd's (gid %u) may write it; fix with chmod g-w %s\n", path,
+			(unsigned)st->st_gid, mode, (unsigned)gid, path);
+	else if (svc)
+		fprintf(errs, "%s: writable by group %u (mode %04o): run as root, tsnatd "
+			"trusts only root's group to write it (the service user's group, "
+			"gid %u, may write it for the daemon alone, which runs as that "
+			"user); fix with chmod g-w %s\n", path, (unsigned)st->st_gid, mode,
+			(unsigned)svc->gid, path);
+	else
+		fprintf(errs, "%s: writable by group %u (mode %04o): run as root, tsnatd "
+			"trusts only root's group to write it; fix with chmod g-w %s\n", path,
+			(unsigned)st->st_gid, mode, path);
+}
+
 int
-conf_file_check(const char *path, const struct stat *st, uid_t uid, gid_t gid, FILE *errs)
+conf_file_check(const char *path, const struct stat *st, uid_t uid, gid_t gid,
+		const struct conf_user *svc, FILE *errs)
 {
 	unsigned mode = (unsigned)st->st_mode & 07777;
 	int n = 0;
 
 	if (st->st_uid != 0 && st->st_uid != uid) {
-		fprintf(errs, "%s: owned by uid %u: only root or the user tsnatd runs as "
-			"(uid %u) may own it; fix with chown root %s\n", path,
-			(unsigned)st->st_uid, (unsigned)uid, path);
+		if (errs)
+			confcheck_owner(path, st, uid, svc, errs);
 		n++;
 	}
 	if (mode & S_IWOTH) {
-		fprintf(errs, "%s: writable by others (mode %04o); fix with chmod o-w %s\n",
-			path, mode, path);
+		if (errs)
+			fprintf(errs, "%s: writable by others (mode %04o); fix with chmod o-w "
+				"%s\n", path, mode, path);
 		n++;
 	}
 	if ((mode & S_IWGRP) && st->st_gid != 0 && st->st_gid != gid) {
-		fprintf(errs, "%s: writable by group %u (mode %04o): only root's group or "
-			"tsnatd's (gid %u) may write it; fix with chmod g-w %s\n", path,
-			(unsigned)st->st_gid, mode, (unsigned)gid, path);
+		if (errs)
+			confcheck_group(path, st, gid, svc, errs);
 		n++;
 	}
 	return n;
+}
+
+int
+conf_user_lookup(const char *name, struct conf_user *u)
+{
+	const struct passwd *pw = getpwnam(name);
+	int n = CONF_USER_GROUPS;
+
+	if (!pw)
+		return -1;
+	*u = (struct conf_user){ .uid = pw->pw_uid, .gid = pw->pw_gid };
+	/* More groups than the array holds: -1, the array filled; the rest
+	 * are not counted (a system user has one or two). */
+	if (getgrouplist(name, pw->pw_gid, u->groups, &n) < 0)
+		n = CONF_USER_GROUPS;
+	u->ngroups = n < 0 ? 0 : n > CONF_USER_GROUPS ? CONF_USER_GROUPS : n;
+	return 0;
+}
+
+bool
+conf_user_may(const struct stat *st, const struct conf_user *u, unsigned want)
+{
+	unsigned mode = (unsigned)st->st_mode;
+	bool member = st->st_gid == u->gid;
+
+	for (int i = 0; i < u->ngroups && !member; i++)
+		member = u->groups[i] == st->st_gid;
+	if (st->st_uid == u->uid)
+		return ((mode >> 6) & want) == want;
+	if (member)
+		return ((mode >> 3) & want) == want;
+	return (mode & want) == want;
+}
+
+int
+conf_service_check(const char *path, FILE *errs)
+{
+	char real[PATH_MAX], dir[PATH_MAX];
+	struct conf_user u;
+	struct stat st;
+
+	if (conf_user_lookup(CONF_SERVICE_USER, &u) < 0) {
+		fprintf(errs, "tsnatd: note: there is no user " CONF_SERVICE_USER " here "
+			"(tsnatd.service runs as it; the package creates it): not checked "
+			"whether it can read %s\n", path);
+		return 0;
+	}
+	/* A file that cannot be found or read is conf_load's to report. */
+	if (!realpath(path, real) || stat(real, &st) < 0)
+		return 0;
+	for (char *p = strchr(real + 1, '/'); p; p = strchr(p + 1, '/')) {
+		struct stat dst;
+
+		snprintf(dir, sizeof(dir), "%.*s", (int)(p - real), real);
+		if (stat(dir, &dst) == 0 && !conf_user_may(&dst, &u, S_IXOTH)) {
+			fprintf(errs, "tsnatd: the service user " CONF_SERVICE_USER " cannot "
+				"read %s: it may not enter %s (mode %04o, uid %u, gid %u; "
+				CONF_SERVICE_USER " is uid %u, gid %u), so tsnatd.service would "
+				"fail to start; fix with chmod o+x %s\n", path, dir,
+				(unsigned)dst.st_mode & 07777, (unsigned)dst.st_uid,
+				(unsigned)dst.st_gid, (unsigned)u.uid, (unsigned)u.gid, dir);
+			return -1;
+		}
+	}
+	if (conf_user_may(&st, &u, S_IROTH))
+		return 0;
+	fprintf(errs, "tsnatd: the service user " CONF_SERVICE_USER " cannot read %s (mode "
+		"%04o, uid %u, gid %u; " CONF_SERVICE_USER " is uid %u, gid %u), so "
+		"tsnatd.service would fail to start; fix with chgrp " CONF_SERVICE_USER
+		" %s && chmod 0640 %s\n", path, (unsigned)st.st_mode & 07777,
+		(unsigned)st.st_uid, (unsigned)st.st_gid, (unsigned)u.uid, (unsigned)u.gid,
+		path, path);
+	return -1;
 }
 
 /* fstat, not stat before fopen: the file checked is the file read, even if
@@ -285,7 +416,13 @@ conf_file_open(const char *path, FILE *errs)
 		fclose(f);
 		return NULL;
 	}
-	if (conf_file_check(path, &st, geteuid(), getegid(), errs) > 0) {
+	/* Checked quietly first: the service user is looked up (as root, for
+	 * the messages) only when there is something to report. */
+	if (conf_file_check(path, &st, geteuid(), getegid(), NULL, NULL) > 0) {
+		struct conf_user svc;
+		bool known = geteuid() == 0 && conf_user_lookup(CONF_SERVICE_USER, &svc) == 0;
+
+		conf_file_check(path, &st, geteuid(), getegid(), known ? &svc : NULL, errs);
 		fclose(f);
 		return NULL;
 	}

@@ -27,6 +27,8 @@ conf_key_default(const struct conf_key *k, char *out, size_t len)
 		snprintf(out, len, "required");
 	else if (k->type == CONF_BOOL)
 		snprintf(out, len, "%s", k->def ? "true" : "false");
+	else if (k->type == CONF_UINT && (k->flags & CONF_HEX))
+		snprintf(out, len, "0x%llx", (unsigned long long)k->def);
 	else if (k->type == CONF_UINT)
 		snprintf(out, len, "%lld", k->def);
 	else if (k->type == CONF_ENUM)
@@ -45,6 +47,9 @@ conf_key_range(const struct conf_key *k, char *out, size_t len)
 	out[0] = '\0';
 	if (k->type == CONF_BOOL)
 		snprintf(out, len, "true, false");
+	else if (k->type == CONF_UINT && (k->flags & CONF_HEX))
+		snprintf(out, len, "0x%llx..0x%llx", (unsigned long long)k->min,
+			 (unsigned long long)k->max);
 	else if (k->type == CONF_UINT)
 		snprintf(out, len, "%lld..%lld", k->min, k->max);
 	else if (k->type == CONF_ENUM)
@@ -126,6 +131,11 @@ static const char confdoc_head[] =
 	"Only root or the user tsnatd runs as may own the file, and no one else\n"
 	"may write it: a file writable by others, or by a group other than\n"
 	"root's or tsnatd's, is refused with the command that fixes it.\n"
+	"Run as root (as the firewall rules commands are), tsnatd trusts only a\n"
+	"file root owns that no group but root's can write; and\n"
+	".B tsnatd \\-t\n"
+	"run as root also checks that the user tsnatd can read it\n"
+	"(0644 root:root or 0640 root:tsnatd).\n"
 	"A symbolic link is followed and its target checked.\n"
 	"Settings from an\n"
 	".B @include\n"

@@ -1,5 +1,6 @@
-/* control.c - the control protocol: requests parsed, answers rendered as
- * aligned tables or JSON (see control.h). Pure: the data comes in. */
+/* control.c - the control protocol's answers, rendered as aligned tables
+ * or JSON (see control.h; the request is ctlreq.c's). Pure: the data
+ * comes in. */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,77 +8,6 @@
 
 #include "control.h"
 #include "metrics.h"
-
-static const char *const control_names[] = {
-	[CONTROL_STATUS] = "status", [CONTROL_STATS] = "stats", [CONTROL_FLOWS] = "flows",
-	[CONTROL_DOMAINS] = "domains", [CONTROL_SERVERS] = "servers",
-	[CONTROL_RELOAD] = "reload", [CONTROL_METRICS] = "metrics",
-};
-#define CONTROL_NCMD (sizeof(control_names) / sizeof(control_names[0]))
-
-const char *
-control_cmd_name(enum control_cmd c)
-{
-	return (size_t)c < CONTROL_NCMD ? control_names[c] : "?";
-}
-
-/* One option of a request; 0, or -1 with err set. */
-static int
-control_option(const char *w, char **save, struct control_req *r, char *err, size_t errlen)
-{
-	char *end;
-	unsigned long n;
-
-	if (strcmp(w, "--json") == 0) {
-		r->json = true;
-		return 0;
-	}
-	if (strcmp(w, "--limit") != 0 || r->cmd != CONTROL_FLOWS) {
-		snprintf(err, errlen, "unknown option for %s", control_cmd_name(r->cmd));
-		return -1;
-	}
-	w = strtok_r(NULL, " \t", save);
-	n = w ? strtoul(w, &end, 10) : 0;
-	if (!w || *end || w[0] == '-' || n < 1 || n > CONTROL_FLOWS_MAX) {
-		snprintf(err, errlen, "--limit takes 1..%d", CONTROL_FLOWS_MAX);
-		return -1;
-	}
-	r->limit = (unsigned)n;
-	return 0;
-}
-
-int
-control_parse(const char *line, struct control_req *r, char *err, size_t errlen)
-{
-	char buf[CONTROL_LINE_MAX + 1], *save = NULL, *w;
-	size_t c;
-
-	*r = (struct control_req){ .limit = CONTROL_FLOWS_DEFAULT };
-	if (strlen(line) > CONTROL_LINE_MAX) {
-		snprintf(err, errlen, "request too long");
-		return -1;
-	}
-	for (const unsigned char *p = (const unsigned char *)line; *p; p++)
-		if (*p < 0x20 && *p != '\t') {
-			snprintf(err, errlen, "control character in the request");
-			return -1;
-		}
-	snprintf(buf, sizeof(buf), "%s", line);
-	w = strtok_r(buf, " \t", &save);
-	for (c = 0; w && c < CONTROL_NCMD; c++)
-		if (strcmp(w, control_names[c]) == 0)
-			break;
-	if (!w || c == CONTROL_NCMD) {
-		snprintf(err, errlen, "unknown command (status, stats, flows, domains, "
-			 "servers, reload, metrics)");
-		return -1;
-	}
-	r->cmd = (enum control_cmd)c;
-	while ((w = strtok_r(NULL, " \t", &save)))
-		if (control_option(w, &save, r, err, errlen) < 0)
-			return -1;
-	return 0;
-}
 
 void
 control_error(struct textbuf *out, const char *msg)
@@ -438,12 +368,37 @@ control_metrics(const struct control_data *d, bool json, struct textbuf *o)
 	textbuf_free(&m);
 }
 
+/* A refused reload: the error line, then the file's errors themselves,
+ * "file:line: message", as many as an operator reads (the log has all). */
+static void
+control_reload_refused(const char *errors, struct textbuf *o)
+{
+	const char *p = errors ? errors : "";
+	size_t lines = 0, more = 0;
+
+	control_error(o, "reload failed: the running configuration is kept; the file's errors:");
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+
+		if (n && lines < CONTROL_RELOAD_ERRORS_MAX) {
+			textbuf_printf(o, "%.*s\n", (int)n, p);
+			lines++;
+		} else if (n) {
+			more++;
+		}
+		p += n + (p[n] == '\n');
+	}
+	if (more)
+		textbuf_printf(o, "... and %zu more in the daemon's log\n", more);
+	else if (!lines)
+		textbuf_printf(o, "(none given: see the daemon's log)\n");
+}
+
 void
 control_render(const struct control_req *r, const struct control_data *d, struct textbuf *o)
 {
 	if (r->cmd == CONTROL_RELOAD && !d->reload_ok) {
-		control_error(o, "reload failed: the file has errors (see the log); "
-			      "the running configuration is kept");
+		control_reload_refused(d->reload_errors, o);
 		return;
 	}
 	textbuf_printf(o, "ok\n");

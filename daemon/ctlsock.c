@@ -225,12 +225,29 @@ conn_run(struct ctlsock *s, struct conn *c, bool first, uint64_t now)
 		conn_answer(c, now);
 }
 
+enum ctlsock_frame
+ctlsock_frame(char *buf, size_t got, size_t cap)
+{
+	char *nl;
+
+	buf[got] = '\0';
+	nl = memchr(buf, '\n', got);
+	if (nl) {
+		*nl = '\0';
+		if (nl > buf && nl[-1] == '\r')
+			nl[-1] = '\0';
+		return CTLSOCK_LINE;
+	}
+	if (got >= cap - 1 || memchr(buf, '\0', got))
+		return CTLSOCK_BAD;
+	return CTLSOCK_MORE;
+}
+
 /* Read what is there; a whole line goes to the callback. */
 static void
 conn_read(struct ctlsock *s, struct conn *c, uint64_t now)
 {
 	ssize_t n = recv(c->fd, c->line + c->got, sizeof(c->line) - 1 - c->got, MSG_DONTWAIT);
-	char *nl;
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -239,16 +256,16 @@ conn_read(struct ctlsock *s, struct conn *c, uint64_t now)
 		return;
 	}
 	c->got += (size_t)n;
-	c->line[c->got] = '\0';
-	nl = memchr(c->line, '\n', c->got);
-	if (nl) {
-		*nl = '\0';
-		if (nl > c->line && nl[-1] == '\r')
-			nl[-1] = '\0';
+	switch (ctlsock_frame(c->line, c->got, sizeof(c->line))) {
+	case CTLSOCK_LINE:
 		conn_run(s, c, true, now);
-	} else if (c->got >= sizeof(c->line) - 1 || memchr(c->line, '\0', c->got)) {
-		control_error(&c->out, "request too long, or not one line of text");
+		break;
+	case CTLSOCK_BAD:
+		control_error(&c->out, CTLSOCK_BAD_REQUEST);
 		conn_answer(c, now);
+		break;
+	case CTLSOCK_MORE:
+		break;
 	}
 }
 

@@ -139,6 +139,7 @@ static enum ctlsock_result
 ctlsrv_answer(void *ctx, const char *line, bool first, struct textbuf *out)
 {
 	struct ctlsrv *s = ctx;
+	struct textbuf reload_errs = { 0 };
 	struct control_data cd;
 	struct control_req r;
 	char err[160];
@@ -161,10 +162,12 @@ ctlsrv_answer(void *ctx, const char *line, bool first, struct textbuf *out)
 		cd.flows_total = s->flows_total;
 	}
 	if (r.cmd == CONTROL_RELOAD) {
-		cd.reload_ok = s->d.reload(s->d.reload_ctx);
+		cd.reload_ok = s->d.reload(s->d.reload_ctx, &reload_errs);
+		cd.reload_errors = reload_errs.p;
 		cd.conf = atomic_load(s->d.current);
 	}
 	control_render(&r, &cd, out);
+	textbuf_free(&reload_errs);
 	return CTLSOCK_DONE;
 }
 

@@ -210,12 +210,12 @@ workers_pause(const void *e)
 }
 
 static bool
-reload(const struct engine *e, const char *path)
+reload(const struct engine *e, const char *path, struct textbuf *errs)
 {
 	const struct reload_workers w = { workers_count, workers_epoch, workers_pause, e,
 					  workers_drain };
 
-	if (reload_apply(&current, path, domains, &w)) {
+	if (reload_apply(&current, path, domains, &w, errs)) {
 		log_policies(atomic_load(&current));
 		sd_notify(0, "RELOADING=0\nREADY=1\nSTATUS=configuration reloaded");
 		return true;
@@ -224,7 +224,8 @@ reload(const struct engine *e, const char *path)
 	return false;
 }
 
-/* tsnatctl reload: what SIGHUP does. */
+/* tsnatctl reload: what SIGHUP does; a refused file's errors go into
+ * errs (NULL for SIGHUP: the log has them) for the answer. */
 struct ctl_reload {
 	const struct engine *e;
 	const char *path;
@@ -232,13 +233,13 @@ struct ctl_reload {
 };
 
 static bool
-ctl_reload(void *ctx)
+ctl_reload(void *ctx, struct textbuf *errs)
 {
 	const struct ctl_reload *r = ctx;
 	bool ok;
 
 	sd_notify(0, "RELOADING=1");
-	ok = reload(r->e, r->path);
+	ok = reload(r->e, r->path, errs);
 	if (ok && strcmp(atomic_load(&current)->control_socket, ctlsrv_path(r->ctl)) != 0)
 		log_warnx("control_socket changed: the daemon keeps listening on '%s' until "
 			  "it is restarted", ctlsrv_path(r->ctl));
@@ -372,7 +373,7 @@ on_signal(int sfd, struct ctl_reload *rl)
 		return true;
 	switch (si.ssi_signo) {
 	case SIGHUP:
-		ctl_reload(rl);
+		ctl_reload(rl, NULL);
 		break;
 	case SIGUSR1:
 		log_counters(rl->e);

@@ -1,6 +1,7 @@
 /* offline.c - the command line's actions on the configuration: check it,
  * print, apply or remove its firewall rules, unload the kernel data path. */
 #include <stdio.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "offline.h"
@@ -25,15 +26,21 @@ unload_offload(const struct conf *c)
 
 
 /* -t, --print-rules, --apply-rules, --remove-rules, --unload: work on the
- * configuration and exit, 0 or 1. */
+ * configuration and exit, 0 or 1. -t run as root also answers for the
+ * daemon tsnatd.service starts as its own user: that user must be able to
+ * read the file (as any other user, -t reads it as that user already). */
 int
 offline_run(const char *path, enum offline_action action, int kind)
 {
 	struct conf *c = conf_load(path, stderr);
+	bool unreadable = action == OFF_TEST && geteuid() == 0 &&
+			  conf_service_check(path, stderr) < 0;
 	int ret = 0;
 
-	if (!c) {
+	if (!c)
 		fprintf(stderr, "tsnatd: %s: configuration has errors\n", path);
+	if (!c || unreadable) {
+		conf_free(c);
 		return 1;
 	}
 	switch (action) {

@@ -22,7 +22,7 @@ reload_bind_domains(struct conf *c, struct domains *d)
 }
 
 struct conf *
-reload_load(const char *path)
+reload_load(const char *path, struct textbuf *errs_out)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -34,8 +34,11 @@ reload_load(const char *path)
 	c = conf_load(path, errs);
 	fclose(errs);
 	if (!c) {
-		for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+		for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
 			log_warnx("%s", line);
+			if (errs_out)
+				textbuf_printf(errs_out, "%s\n", line);
+		}
 	}
 	free(text);
 	return c;
@@ -82,12 +85,12 @@ reload_retire(const struct reload_workers *w, struct conf *old)
 
 bool
 reload_apply(_Atomic(struct conf *) *current, const char *path, struct domains *d,
-	     const struct reload_workers *w)
+	     const struct reload_workers *w, struct textbuf *errs)
 {
 	struct conf *old = atomic_load(current), *c;
 
 	log_info("reloading %s", path);
-	if (!(c = reload_load(path))) {
+	if (!(c = reload_load(path, errs))) {
 		log_warnx("reload failed: keeping the running configuration");
 		return false;
 	}

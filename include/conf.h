@@ -15,6 +15,11 @@
 #include "policy.h"
 
 #define CONF_DEFAULT_PATH "/etc/tsnatd/tsnatd.conf"
+/* The user tsnatd.service runs the daemon as: the unit's User= and Group=,
+ * and the user systemd/tsnatd.sysusers creates (test_conf holds the unit
+ * to it). The daemon does not switch users itself; tsnatd -t run as root
+ * checks the file as this user will read it. */
+#define CONF_SERVICE_USER "tsnatd"
 
 enum flows_on_full {
 	ON_FULL_STRIP,		/* new flow gets strip: no timestamps at all */
@@ -84,6 +89,9 @@ struct conf_enum {
 				   in one it can write (the default is not
 				   checked: the unit creates it) */
 #define CONF_EMPTY	0x10	/* PATH: or "" (off) */
+#define CONF_HEX	0x20	/* UINT: bits (a mask), so its default and range
+				   are written in hex, as the example config
+				   and the firewall rules write them */
 
 struct conf_key {
 	const char *path;	/* "queue.first"; policy keys "policies.name" */
@@ -130,6 +138,16 @@ bool conf_policy_name_ok(const char *s);
 struct conf *conf_load(const char *path, FILE *errs);
 
 void conf_free(struct conf *c);
+
+/* For tsnatd -t run as root, whose answer must hold for the daemon that
+ * tsnatd.service starts as CONF_SERVICE_USER: can that user read path?
+ * The mode bits of the file and of every directory above it (of the
+ * link's target, for a symbolic link), against the user's uid, primary
+ * group and supplementary groups. 0 if it can, or if there is no such
+ * user on this system (a note on errs says it was not checked); -1 after
+ * "tsnatd: the service user tsnatd cannot read PATH (why); fix with ..."
+ * on errs. */
+int conf_service_check(const char *path, FILE *errs);
 
 /* Modes used by any policy (bit 1 << MODE_x). */
 unsigned conf_modes(const struct conf *c);

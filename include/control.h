@@ -1,12 +1,11 @@
-/* control.h - the control socket's protocol, pure: a request line in, an
- * answer out, given the data the daemon gathered for it. No syscalls: the
- * socket is ctlsock.h's, the gathering ctlsrv.h's.
+/* control.h - the control socket's protocol, pure: a request (ctlreq.h)
+ * in, an answer out, given the data the daemon gathered for it. No
+ * syscalls: the socket is ctlsock.h's, the gathering ctlsrv.h's.
  *
- * Request: one line of at most CONTROL_LINE_MAX bytes,
- *     COMMAND [--json] [--limit N] "\n"
- * COMMAND: status, stats, flows, domains, servers, reload, metrics.
  * Answer: "ok\n" then the body (a table, a JSON document, or the
- * Prometheus text), or "error MESSAGE\n"; then the daemon closes. */
+ * Prometheus text), or "error MESSAGE\n" and, for a refused reload, the
+ * file's errors after it, one "file:line: message" a line; then the
+ * daemon closes. */
 #ifndef TSNATD_CONTROL_H
 #define TSNATD_CONTROL_H
 
@@ -15,30 +14,12 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "ctlreq.h"
 #include "discovery.h"
 #include "stats.h"
 #include "textbuf.h"
 
-#define CONTROL_SOCKET_DEFAULT "/run/tsnatd/control"
-#define CONTROL_LINE_MAX 256
-#define CONTROL_FLOWS_DEFAULT 100	/* flows --limit */
-#define CONTROL_FLOWS_MAX 10000
-
-enum control_cmd {
-	CONTROL_STATUS,
-	CONTROL_STATS,
-	CONTROL_FLOWS,
-	CONTROL_DOMAINS,
-	CONTROL_SERVERS,
-	CONTROL_RELOAD,
-	CONTROL_METRICS,
-};
-
-struct control_req {
-	enum control_cmd cmd;
-	bool json;
-	unsigned limit;			/* flows */
-};
+#define CONTROL_RELOAD_ERRORS_MAX 50	/* lines of a refused file's errors */
 
 /* One queue: its number, counters and flows. */
 struct control_queue {
@@ -105,15 +86,9 @@ struct control_data {
 	const struct discovery_server *srv;	/* most confirmed drops first */
 	size_t nsrv;
 	bool reload_ok;
+	const char *reload_errors;	/* a refused file's, one a line; may be NULL */
 	struct control_offload offload;
 };
-
-/* Parse a request line (without its newline). 0, or -1 with a message in
- * err (the answer to send). */
-int control_parse(const char *line, struct control_req *r, char *err, size_t errlen);
-
-/* The name of a command as the protocol spells it. */
-const char *control_cmd_name(enum control_cmd c);
 
 /* Append the whole answer to r ("ok\n" and the body, or "error ...\n"). */
 void control_render(const struct control_req *r, const struct control_data *d,

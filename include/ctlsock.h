@@ -42,6 +42,18 @@ typedef enum ctlsock_result (*ctlsock_answer_fn)(void *ctx, const char *line, bo
 
 struct ctlsock;
 
+enum ctlsock_frame {
+	CTLSOCK_MORE,		/* no whole line yet */
+	CTLSOCK_LINE,		/* buf holds the line, without "\n" or "\r\n" */
+	CTLSOCK_BAD,		/* too long, or a NUL before any newline */
+};
+#define CTLSOCK_BAD_REQUEST "request too long, or not one line of text"
+
+/* The request in the got bytes a client sent so far into buf (cap bytes,
+ * got < cap: one is kept for the NUL written at buf[got]). Pure: what the
+ * connection does with each byte read, for the tests and fuzz_ctl. */
+enum ctlsock_frame ctlsock_frame(char *buf, size_t got, size_t cap);
+
 /* Listen on path (a stale socket file there is replaced; any other file,
  * or a socket another process answers on, is not). NULL after a warning. */
 struct ctlsock *ctlsock_open(const char *path, ctlsock_answer_fn fn, void *ctx);

@@ -28,8 +28,9 @@ struct ctlsrv_deps {
 	const char *config_path;
 	const char *version;
 	uint64_t start_ms;		/* monotonic ms at start */
-	/* the SIGHUP reload; true if the new file was taken */
-	bool (*reload)(void *ctx);
+	/* the SIGHUP reload; true if the new file was taken, else false
+	 * with the file's errors appended to errs, one a line */
+	bool (*reload)(void *ctx, struct textbuf *errs);
 	void *reload_ctx;
 	/* rewrite's kernel data path now (NULL: never used) */
 	void (*offload)(struct control_offload *out);

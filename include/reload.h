@@ -10,6 +10,7 @@
 
 #include "conf.h"
 #include "domain.h"
+#include "textbuf.h"
 
 /* The workers as the reload sees them: their number and each one's batch
  * counter (engine_epoch: it moves at least every 250 ms while the worker
@@ -32,20 +33,21 @@ struct reload_workers {
  * domain in d. */
 void reload_bind_domains(struct conf *c, struct domains *d);
 
-/* Load path; on errors log every line ("file:line: message") as a warning
- * and return NULL. */
-struct conf *reload_load(const char *path);
+/* Load path; on errors log every line ("file:line: message") as a warning,
+ * append them to errs too (if not NULL; for tsnatctl reload's answer) and
+ * return NULL. */
+struct conf *reload_load(const char *path, struct textbuf *errs);
 
 /* Wait until every worker has passed an epoch begun after the new conf was
  * published, drain, then free old. */
 void reload_retire(const struct reload_workers *w, struct conf *old);
 
 /* The whole reload. Returns false, with *current untouched and nothing
- * freed, if path has errors. Else changed queue settings are replaced by
+ * freed, if path has errors (each appended to errs, if not NULL). Else changed queue settings are replaced by
  * the running ones (with a warning: they need a restart), the log level is
  * applied, domains bound, the new conf published in *current and the old
  * one retired; returns true. */
 bool reload_apply(_Atomic(struct conf *) *current, const char *path,
-		  struct domains *d, const struct reload_workers *w);
+		  struct domains *d, const struct reload_workers *w, struct textbuf *errs);
 
 #endif

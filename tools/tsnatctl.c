@@ -1,6 +1,9 @@
 /* tsnatctl.c - the operator's client of tsnatd's control socket: sends
  * one request line, prints the answer. The daemon renders everything
- * (tables, JSON, metrics); this program only carries it.
+ * (tables, JSON, metrics); this program only carries it. The request is
+ * parsed first with the daemon's own parser (ctlreq.c), so that a usage
+ * error is one before any daemon is asked, and options may stand before
+ * or after the command.
  * Exit: 0 ok, 1 an error answer or no daemon reachable, 2 usage. */
 #include <errno.h>
 #include <stdio.h>
@@ -11,7 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "control.h"
+#include "ctlreq.h"
 
 #define TSNATCTL_TIMEOUT_S 10
 
@@ -19,30 +22,52 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"usage: tsnatctl [-s PATH] COMMAND [--json]\n"
+		"usage: tsnatctl [-s PATH] [--json] COMMAND\n"
 		"commands: status, stats, flows [--limit N], domains, servers, reload, metrics\n"
-		"default PATH: " CONTROL_SOCKET_DEFAULT "\n");
+		"options may stand before or after COMMAND; default PATH: "
+		CONTROL_SOCKET_DEFAULT "\n");
 }
 
-/* The request line from argv: the command and its options, checked by
- * the daemon; only the length is checked here. */
+/* The command line: -s PATH and -h/--help are tsnatctl's own, wherever
+ * they stand; every other word belongs to the request, parsed as the
+ * daemon parses it and written back in the order every daemon reads.
+ * 0 (the request in line), 1 (help wanted), or 2 after a usage message. */
 static int
-request(int argc, char **argv, char *line, size_t len)
+arguments(int argc, char **argv, const char **path, char *line, size_t len)
 {
+	char words[CONTROL_LINE_MAX + 1], err[160];
+	struct control_req r;
 	size_t used = 0;
 
-	for (int i = 0; i < argc; i++) {
-		int n = snprintf(line + used, len - used, "%s%s", i ? " " : "", argv[i]);
+	words[0] = '\0';
+	for (int i = 1; i < argc; i++) {
+		int n;
 
-		if (n < 0 || (size_t)n >= len - used || strchr(argv[i], '\n'))
-			return -1;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return 1;
+		if (!strcmp(argv[i], "-s")) {
+			if (++i == argc) {
+				fprintf(stderr, "tsnatctl: -s needs the socket's PATH\n");
+				usage(stderr);
+				return 2;
+			}
+			*path = argv[i];
+			continue;
+		}
+		n = snprintf(words + used, sizeof(words) - used, "%s%s", used ? " " : "",
+			     argv[i]);
+		if (n < 0 || (size_t)n >= sizeof(words) - used) {
+			fprintf(stderr, "tsnatctl: request too long\n");
+			return 2;
+		}
 		used += (size_t)n;
 	}
-	if (used + 1 >= len)
-		return -1;
-	line[used++] = '\n';
-	line[used] = '\0';
-	return 0;
+	if (control_parse(words, &r, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tsnatctl: %s\n", err);
+		usage(stderr);
+		return 2;
+	}
+	return control_format(&r, line, len) < 0 ? 2 : 0;
 }
 
 static int
@@ -133,17 +158,13 @@ main(int argc, char **argv)
 	size_t len;
 	int fd, ret;
 
-	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+	switch (arguments(argc, argv, &path, line, sizeof(line))) {
+	case 0:
+		break;
+	case 1:
 		usage(stdout);
 		return 0;
-	}
-	if (argc >= 3 && strcmp(argv[1], "-s") == 0) {
-		path = argv[2];
-		argc -= 2;
-		argv += 2;
-	}
-	if (argc < 2 || argv[1][0] == '-' || request(argc - 1, argv + 1, line, sizeof(line)) < 0) {
-		usage(stderr);
+	default:
 		return 2;
 	}
 	if ((fd = connect_to(path)) < 0)

@@ -81,9 +81,13 @@ assert d["total"]["packets"] > 0 and d["total"]["rewritten"] > 0
 PY
 check "stats --json counts the rewritten packets" eq $? 0
 ctl bogus >/dev/null 2>"$OUT/bogus.err"
-check "an unknown command is an error answer (exit 1)" eq $? 1
+check "an unknown command is a usage error (exit 2)" eq $? 2
 ctl >/dev/null 2>&1
 check "no command is a usage error (exit 2)" eq $? 2
+ctl --json status >"$OUT/status-first.json" 2>&1
+check "--json before the command is taken (exit $?)" eq $? 0
+python3 -m json.tool "$OUT/status-first.json" >/dev/null 2>&1
+check "tsnatctl --json status is one JSON document" eq $? 0
 
 echo "# reload"
 ctl reload >"$OUT/reload.txt" 2>&1
@@ -93,6 +97,8 @@ echo "this is not a config" >>"$CONF"
 ctl reload >"$OUT/reload-bad.txt" 2>&1
 rc=$?
 check "reload of a bad file is refused (exit $rc): $(cat "$OUT/reload-bad.txt")" eq $rc 1
+check "the refusal gives the file's error, file:line and all" \
+	has "$OUT/reload-bad.txt" "^$CONF:[0-9]*: "
 ctl status >/dev/null 2>&1
 check "the daemon still answers with its running config" eq $? 0
 cp "$CONF.good" "$CONF"

@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """tests/fuzz/surface_seeds.py - writes the seed inputs of fuzz_nfq
-(tests/fuzz/nfq-seeds) and fuzz_state (tests/fuzz/state-seeds), committed
-beside it; run it again after a format change.
+(tests/fuzz/nfq-seeds), fuzz_state (tests/fuzz/state-seeds) and fuzz_ctl
+(tests/fuzz/ctl-seeds), committed beside it; run it again after a format
+change.
 
 fuzz_nfq: records [len_hi][len_lo][datagram], each datagram NFQUEUE packet
 messages as the kernel sends them. fuzz_state: [mode][state file], mode 1
-(the harness sets "saved at" and the CRC)."""
+(the harness sets "saved at" and the CRC). fuzz_ctl: [flags][chunk][what a
+client writes to the control socket], flags bit 0 a reload taken, bit 1
+its errors given, bits 2-3 the kernel data path's state, bits 4-7 tens of
+flows; chunk the size of each read (0: all at once)."""
 import os
 import struct
 import sys
@@ -108,9 +112,29 @@ def state_seeds():
     }
 
 
+def ctl_seeds():
+    errors = b"/etc/tsnatd/tsnatd.conf:7: 'count' = 0 is out of range 1..64\n" \
+             b"/etc/tsnatd/tsnatd.conf:9: unknown key \"p\x01\"\n"
+    return {
+        "status": b"\x08\x00status\n",
+        "status-json": b"\x08\x00--json status\n/etc/t\"s.conf\x1f",
+        "flows": b"\xf8\x03flows --limit 120\n",
+        "flows-json": b"\xa4\x00flows --json --limit 5\r\n",
+        "reload-refused": b"\x02\x00reload\n" + errors,
+        "reload-json": b"\x01\x00reload --json\n",
+        "servers": b"\x00\x01servers\n",
+        "domains-json": b"\x00\x00domains --json\n",
+        "metrics-json": b"\x0c\x00metrics --json\npolicy\\name",
+        "stats": b"\x00\x07stats\tx\n",
+        "unknown": b"\x00\x00status --JSON\n",
+        "long": b"\x00\x40" + b"status " * 40 + b"\n",
+    }
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
-    for sub, seeds in (("nfq-seeds", nfq_seeds()), ("state-seeds", state_seeds())):
+    for sub, seeds in (("nfq-seeds", nfq_seeds()), ("state-seeds", state_seeds()),
+                       ("ctl-seeds", ctl_seeds())):
         os.makedirs(os.path.join(root, sub), exist_ok=True)
         for name, data in seeds.items():
             with open(os.path.join(root, sub, name), "wb") as f:

@@ -484,6 +484,91 @@ every_allowed_name_character_works(void **state)
 	conf_free(c);
 }
 
+static const struct conf_key *
+key_named(const char *path)
+{
+	size_t n;
+	const struct conf_key *k = conf_keys(&n);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(k[i].path, path) == 0)
+			return &k[i];
+	fail_msg("no key %s", path);
+	return NULL;
+}
+
+/* The mark is bits: the man page writes it as README.md and the firewall
+ * rules do, 0x10000000, not 268435456. */
+static void
+mark_bits_are_documented_in_hex(void **state)
+{
+	const struct conf_key *k = key_named("offload_mark");
+	char def[64], range[64];
+	(void)state;
+
+	conf_key_default(k, def, sizeof(def));
+	conf_key_range(k, range, sizeof(range));
+	assert_string_equal(def, "0x10000000");
+	assert_string_equal(range, "0x1..0x40000000");
+	assert_int_equal(k->def, 0x10000000);
+}
+
+static void
+decimal_keys_stay_decimal(void **state)
+{
+	const struct conf_key *k = key_named("flows.max");
+	char def[64];
+	(void)state;
+
+	conf_key_default(k, def, sizeof(def));
+	assert_null(strchr(def, 'x'));
+	assert_int_equal(strtoll(def, NULL, 10), k->def);
+}
+
+static void
+a_mark_out_of_range_is_reported_in_hex(void **state)
+{
+	(void)state;
+	assert_error_at(POLICY "offload_mark = 0x80000000;\n", 2,
+			"'offload_mark' = 0x80000000 is out of range 0x1..0x40000000");
+}
+
+/* A source file's text (the caller frees). */
+static char *
+source_text(const char *rel)
+{
+	char path[512], *text = NULL;
+	size_t len = 0;
+	FILE *f, *out = open_memstream(&text, &len);
+	int c;
+
+	snprintf(path, sizeof(path), "%s/%s", TSNATD_SRCDIR, rel);
+	f = fopen(path, "r");
+	if (!f || !out)
+		fail_msg("cannot read %s", path);
+	while ((c = fgetc(f)) != EOF)
+		fputc(c, out);
+	fclose(f);
+	fclose(out);
+	return text;
+}
+
+/* tsnatd -t checks readability for CONF_SERVICE_USER: the user the unit
+ * really runs as and the one the package creates. */
+static void
+the_unit_runs_as_the_service_user(void **state)
+{
+	char *unit = source_text("systemd/tsnatd.service.in");
+	char *users = source_text("systemd/tsnatd.sysusers");
+	(void)state;
+
+	assert_non_null(strstr(unit, "\nUser=" CONF_SERVICE_USER "\n"));
+	assert_non_null(strstr(unit, "\nGroup=" CONF_SERVICE_USER "\n"));
+	assert_non_null(strstr(users, "\nu " CONF_SERVICE_USER " "));
+	free(unit);
+	free(users);
+}
+
 /* doc/tsnatd.conf.5 is committed; it must be what the table generates
  * (make man regenerates it). */
 static void
@@ -512,6 +597,10 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(minimal_config_gets_defaults),
+		cmocka_unit_test(mark_bits_are_documented_in_hex),
+		cmocka_unit_test(the_unit_runs_as_the_service_user),
+		cmocka_unit_test(decimal_keys_stay_decimal),
+		cmocka_unit_test(a_mark_out_of_range_is_reported_in_hex),
 		cmocka_unit_test(full_example_shape_is_accepted),
 		cmocka_unit_test(snat_pool_list_is_accepted),
 		cmocka_unit_test(syntax_error_reports_its_line),

@@ -1,8 +1,9 @@
 /* test_confcheck.c - the checks before a configuration is trusted: the
- * file's owner and mode, the characters of names, a state_dir tsnatd can
- * write. Files are made in a temporary directory; faccessat is wrapped
- * (-Wl,--wrap=faccessat) for what only root could set up: a read-only
- * mount. */
+ * file's owner and mode, whether the service user can read it, the
+ * characters of names, a state_dir tsnatd can write. Files are made in a
+ * temporary directory; faccessat is wrapped (-Wl,--wrap=faccessat) for
+ * what only root could set up: a read-only mount; getpwnam and
+ * getgrouplist for a service user this system need not have. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,6 +12,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 
 #include "conf_int.h"
@@ -66,7 +69,7 @@ config_file_owner_and_write_permissions_are_checked(void **state)
 		char *errs = NULL;
 		size_t len = 0;
 		FILE *f = open_memstream(&errs, &len);
-		int n = conf_file_check("f.conf", &st, 990, 990, f);
+		int n = conf_file_check("f.conf", &st, 990, 990, NULL, f);
 
 		fclose(f);
 		if (n != cases[i].problems || !strstr(errs, cases[i].needle))
@@ -74,6 +77,153 @@ config_file_owner_and_write_permissions_are_checked(void **state)
 				 cases[i].gid, cases[i].mode, n, errs);
 		free(errs);
 	}
+}
+
+/* The service user as the wrapped user database has it: uid 990, group
+ * 990, also in group 4 (adm); or none at all. */
+static const struct conf_user svc = { .uid = 990, .gid = 990, .groups = { 990, 4 },
+				      .ngroups = 2 };
+static bool have_user = true;
+
+struct passwd *__wrap_getpwnam(const char *name);
+int __wrap_getgrouplist(const char *user, gid_t group, gid_t *groups, int *ngroups);
+
+struct passwd *
+__wrap_getpwnam(const char *name)
+{
+	static struct passwd pw = { .pw_name = (char *)"tsnatd", .pw_uid = 990, .pw_gid = 990 };
+
+	return have_user && strcmp(name, CONF_SERVICE_USER) == 0 ? &pw : NULL;
+}
+
+int
+__wrap_getgrouplist(const char *user, gid_t group, gid_t *groups, int *ngroups)
+{
+	(void)user;
+	if (*ngroups < 2) {
+		*ngroups = 2;
+		return -1;
+	}
+	groups[0] = group;
+	groups[1] = 4;
+	*ngroups = 2;
+	return 2;
+}
+
+/* conf_file_check's messages for one made-up file; the caller frees. */
+static char *
+file_check(unsigned uid, unsigned gid, unsigned mode, uid_t self_uid, gid_t self_gid,
+	   const struct conf_user *u, int *problems)
+{
+	struct stat st = { .st_uid = uid, .st_gid = gid, .st_mode = S_IFREG | mode };
+	char *errs = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&errs, &len);
+
+	*problems = conf_file_check("f.conf", &st, self_uid, self_gid, u, f);
+	fclose(f);
+	return errs;
+}
+
+/* Run as root, a file of the service user is refused (the rules commands
+ * run as root): the message names that user's uid, not root's 0. */
+static void
+as_root_the_owner_message_names_the_service_users_uid(void **state)
+{
+	int n;
+	char *errs = file_check(990, 0, 0644, 0, 0, &svc, &n);
+
+	(void)state;
+	assert_int_equal(n, 1);
+	if (!strstr(errs, "f.conf: owned by uid 990: run as root, tsnatd trusts only a file "
+		    "root owns (the service user tsnatd, uid 990, may own it") ||
+	    strstr(errs, "uid 0") || !strstr(errs, "fix with chown root f.conf"))
+		fail_msg("%s", errs);
+	free(errs);
+}
+
+static void
+as_root_the_group_message_names_the_service_users_gid(void **state)
+{
+	int n;
+	char *errs = file_check(0, 990, 0664, 0, 0, &svc, &n);
+
+	(void)state;
+	assert_int_equal(n, 1);
+	if (!strstr(errs, "f.conf: writable by group 990 (mode 0664): run as root, tsnatd "
+		    "trusts only root's group to write it (the service user's group, gid 990") ||
+	    strstr(errs, "gid 0") || !strstr(errs, "fix with chmod g-w f.conf"))
+		fail_msg("%s", errs);
+	free(errs);
+}
+
+/* No such user here: the root rule alone, without a made-up uid. */
+static void
+as_root_without_a_service_user_the_messages_name_root_alone(void **state)
+{
+	int n;
+	char *errs = file_check(1000, 100, 0664, 0, 0, NULL, &n);
+
+	(void)state;
+	assert_int_equal(n, 2);
+	if (!strstr(errs, "owned by uid 1000: run as root, tsnatd trusts only a file root "
+		    "owns; fix with chown root") ||
+	    !strstr(errs, "trusts only root's group to write it; fix with chmod g-w") ||
+	    strstr(errs, "(uid") || strstr(errs, "(gid"))
+		fail_msg("%s", errs);
+	free(errs);
+}
+
+static bool
+may(unsigned uid, unsigned gid, unsigned mode, unsigned want)
+{
+	struct stat st = { .st_uid = uid, .st_gid = gid, .st_mode = S_IFREG | mode };
+
+	return conf_user_may(&st, &svc, want);
+}
+
+static void
+root_only_file_is_unreadable_for_the_service_user(void **state)
+{
+	(void)state;
+	assert_false(may(0, 0, 0600, S_IROTH));
+	assert_false(may(0, 0, 0640, S_IROTH));
+	assert_true(may(0, 0, 0644, S_IROTH));
+}
+
+static void
+its_group_reads_by_the_group_bits(void **state)
+{
+	(void)state;
+	assert_true(may(0, 990, 0640, S_IROTH));
+	assert_false(may(0, 990, 0604, S_IROTH));	/* a member is not "other" */
+}
+
+static void
+a_supplementary_group_reads_by_the_group_bits(void **state)
+{
+	(void)state;
+	assert_true(may(0, 4, 0640, S_IROTH));
+	assert_false(may(0, 5, 0640, S_IROTH));
+}
+
+/* The owner's bits alone decide for the owner, as in the kernel. */
+static void
+its_own_file_reads_by_the_owner_bits_alone(void **state)
+{
+	(void)state;
+	assert_true(may(990, 0, 0400, S_IROTH));
+	assert_false(may(990, 990, 0044, S_IROTH));
+}
+
+static void
+directories_need_the_search_bit(void **state)
+{
+	(void)state;
+	assert_true(may(0, 0, 0755, S_IXOTH));
+	assert_false(may(0, 0, 0700, S_IXOTH));
+	assert_true(may(0, 990, 0750, S_IXOTH));
+	assert_false(may(0, 0, 0744, S_IXOTH));
 }
 
 /* Files in a directory of their own, removed after each test. */
@@ -232,6 +382,99 @@ unreadable_config_says_why(void **state)
 	free(errs);
 }
 
+/* conf_service_check on service_fs's file with mode, its messages in
+ * *errs. fsdir is 0700 (mkdtemp): opened to others unless closed. */
+static int
+service_check(mode_t file_mode, mode_t dir_mode, char **errs, char *path, size_t len)
+{
+	size_t elen = 0;
+	FILE *f = open_memstream(errs, &elen);
+	int r;
+
+	fs_file("tsnatd.conf", POLICY, file_mode, path, len);
+	assert_int_equal(chmod(fsdir, dir_mode), 0);
+	r = conf_service_check(path, f);
+	fclose(f);
+	return r;
+}
+
+/* The case: 0600 root:root passes -t as root, the unit then fails. */
+static void
+tsnatd_t_says_the_service_user_cannot_read_a_0600_file(void **state)
+{
+	char path[128], want[256], *errs;
+	(void)state;
+
+	if (geteuid() != 0)
+		skip();		/* the file must be someone else's than 990's */
+	assert_int_equal(service_check(0600, 0711, &errs, path, sizeof(path)), -1);
+	snprintf(want, sizeof(want), "tsnatd: the service user tsnatd cannot read %s (mode "
+		 "0600, uid 0, gid ", path);
+	if (!strstr(errs, want) || !strstr(errs, "tsnatd is uid 990, gid 990") ||
+	    !strstr(errs, "fix with chgrp tsnatd "))
+		fail_msg("%s", errs);
+	free(errs);
+}
+
+static void
+tsnatd_t_accepts_a_file_the_service_user_can_read(void **state)
+{
+	char path[128], *errs;
+	(void)state;
+
+	assert_int_equal(service_check(0644, 0711, &errs, path, sizeof(path)), 0);
+	assert_string_equal(errs, "");
+	free(errs);
+}
+
+static void
+tsnatd_t_says_the_service_user_cannot_enter_the_directory(void **state)
+{
+	char path[128], want[256], *errs;
+	(void)state;
+
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(service_check(0644, 0700, &errs, path, sizeof(path)), -1);
+	snprintf(want, sizeof(want), "cannot read %s: it may not enter %s (mode 0700", path,
+		 fsdir);
+	if (!strstr(errs, want) || !strstr(errs, "fix with chmod o+x "))
+		fail_msg("%s", errs);
+	free(errs);
+}
+
+/* A build machine without the user: -t says what it could not check. */
+static void
+tsnatd_t_without_the_service_user_notes_it_and_passes(void **state)
+{
+	char path[128], *errs;
+	(void)state;
+
+	have_user = false;
+	assert_int_equal(service_check(0600, 0700, &errs, path, sizeof(path)), 0);
+	have_user = true;
+	if (!strstr(errs, "there is no user tsnatd here") || !strstr(errs, "not checked"))
+		fail_msg("%s", errs);
+	free(errs);
+}
+
+/* As root, conf_load's own refusal names the service user's uid. */
+static void
+as_root_conf_load_names_the_service_users_uid(void **state)
+{
+	char path[128], *errs;
+	(void)state;
+
+	if (geteuid() != 0)
+		skip();
+	fs_file("tsnatd.conf", POLICY, 0644, path, sizeof(path));
+	assert_int_equal(chown(path, 990, 0), 0);
+	assert_false(fs_load(path, &errs));
+	if (!strstr(errs, "owned by uid 990: run as root") || !strstr(errs, "uid 990, may own"))
+		fail_msg("%s", errs);
+	free(errs);
+}
+
 /* faccessat as the state_dir check sees it (-Wl,--wrap=faccessat): the
  * real one, unless a test makes it fail as a read-only mount would. */
 static int faccessat_fails_with;
@@ -344,6 +587,19 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(allowed_characters_are_ranges_and_single_characters),
 		cmocka_unit_test(config_file_owner_and_write_permissions_are_checked),
+		cmocka_unit_test(as_root_the_owner_message_names_the_service_users_uid),
+		cmocka_unit_test(as_root_the_group_message_names_the_service_users_gid),
+		cmocka_unit_test(as_root_without_a_service_user_the_messages_name_root_alone),
+		cmocka_unit_test(root_only_file_is_unreadable_for_the_service_user),
+		cmocka_unit_test(its_group_reads_by_the_group_bits),
+		cmocka_unit_test(a_supplementary_group_reads_by_the_group_bits),
+		cmocka_unit_test(its_own_file_reads_by_the_owner_bits_alone),
+		cmocka_unit_test(directories_need_the_search_bit),
+		cmocka_unit_test_setup_teardown(tsnatd_t_says_the_service_user_cannot_read_a_0600_file, fs_setup, fs_teardown),
+		cmocka_unit_test_setup_teardown(tsnatd_t_accepts_a_file_the_service_user_can_read, fs_setup, fs_teardown),
+		cmocka_unit_test_setup_teardown(tsnatd_t_says_the_service_user_cannot_enter_the_directory, fs_setup, fs_teardown),
+		cmocka_unit_test_setup_teardown(tsnatd_t_without_the_service_user_notes_it_and_passes, fs_setup, fs_teardown),
+		cmocka_unit_test_setup_teardown(as_root_conf_load_names_the_service_users_uid, fs_setup, fs_teardown),
 		cmocka_unit_test_setup_teardown(config_writable_by_others_is_refused, fs_setup, fs_teardown),
 		cmocka_unit_test_setup_teardown(config_writable_by_its_own_group_is_accepted, fs_setup, fs_teardown),
 		cmocka_unit_test_setup_teardown(config_of_another_owner_or_group_is_refused, fs_setup, fs_teardown),

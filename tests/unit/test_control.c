@@ -145,6 +145,94 @@ bad_requests_are_refused_with_a_reason(void **state)
 }
 
 static void
+options_may_stand_before_or_after_the_command(void **state)
+{
+	static const char *const lines[] = { "--json flows --limit 7", "flows --json --limit 7",
+					     "--limit 7 flows --json", "--limit 7 --json flows" };
+	struct control_req r;
+	char err[160];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		if (control_parse(lines[i], &r, err, sizeof(err)) < 0)
+			fail_msg("%s: %s", lines[i], err);
+		assert_int_equal(r.cmd, CONTROL_FLOWS);
+		assert_true(r.json);
+		assert_int_equal(r.limit, 7);
+	}
+	assert_int_equal(control_parse("--json status", &r, err, sizeof(err)), 0);
+	assert_int_equal(r.cmd, CONTROL_STATUS);
+	assert_true(r.json);
+}
+
+static void
+an_unknown_option_is_named_in_the_error(void **state)
+{
+	struct control_req r;
+	char err[160];
+
+	(void)state;
+	assert_int_equal(control_parse("status --JSON", &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "unknown option --JSON"));
+	assert_int_equal(control_parse("--verbose status", &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "unknown option --verbose"));
+}
+
+static void
+limit_is_refused_for_other_commands_wherever_it_stands(void **state)
+{
+	struct control_req r;
+	char err[160];
+
+	(void)state;
+	assert_int_equal(control_parse("--limit 3 status", &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "--limit for status"));
+	assert_int_equal(control_parse("flows --limit", &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "--limit takes 1..10000"));
+	assert_int_equal(control_parse("flows --limit +5", &r, err, sizeof(err)), -1);
+}
+
+static void
+one_command_at_a_time(void **state)
+{
+	struct control_req r;
+	char err[160];
+
+	(void)state;
+	assert_int_equal(control_parse("status stats", &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "one command at a time"));
+	assert_int_equal(control_parse("--json", &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "no command"));
+}
+
+/* What tsnatctl sends: the order every daemon reads, parsed back the same. */
+static void
+a_request_is_written_back_command_first(void **state)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "--json status", "status --json\n" },
+		{ "--limit 5 flows", "flows --limit 5\n" },
+		{ "--json flows --limit 100", "flows --json\n" },
+		{ "metrics", "metrics\n" },
+	};
+	struct control_req r, back;
+	char err[160], line[CONTROL_LINE_MAX + 2];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(control_parse(cases[i].in, &r, err, sizeof(err)), 0);
+		assert_int_equal(control_format(&r, line, sizeof(line)), 0);
+		assert_string_equal(line, cases[i].out);
+		line[strlen(line) - 1] = '\0';
+		assert_int_equal(control_parse(line, &back, err, sizeof(err)), 0);
+		assert_int_equal(back.cmd, r.cmd);
+		assert_int_equal(back.json, r.json);
+		assert_int_equal(back.limit, r.limit);
+	}
+	assert_int_equal(control_format(&r, line, 4), -1);
+}
+
+static void
 an_error_answer_is_one_line(void **state)
 {
 	char *a = render("nonsense");
@@ -244,12 +332,61 @@ a_failed_reload_is_an_error_answer(void **state)
 	textbuf_free(&out);
 }
 
+/* tsnatctl reload shows what is wrong, not "see the log". */
+static void
+a_refused_reload_answers_with_the_files_errors(void **state)
+{
+	struct control_data d = data();
+	struct control_req r = { .cmd = CONTROL_RELOAD };
+	struct textbuf out = { 0 };
+
+	(void)state;
+	d.reload_errors = "/etc/tsnatd/tsnatd.conf:7: 'count' = 0 is out of range 1..64\n"
+			  "/etc/tsnatd/tsnatd.conf:9: unknown key 'polcies'\n";
+	control_render(&r, &d, &out);
+	assert_string_equal(out.p, "error reload failed: the running configuration is kept; "
+			    "the file's errors:\n"
+			    "/etc/tsnatd/tsnatd.conf:7: 'count' = 0 is out of range 1..64\n"
+			    "/etc/tsnatd/tsnatd.conf:9: unknown key 'polcies'\n");
+	textbuf_free(&out);
+}
+
+/* A file of a thousand errors: the first CONTROL_RELOAD_ERRORS_MAX, and
+ * how many more the log has. */
+static void
+a_refused_reload_lists_a_bounded_number_of_errors(void **state)
+{
+	struct control_data d = data();
+	struct control_req r = { .cmd = CONTROL_RELOAD };
+	struct textbuf errs = { 0 }, out = { 0 };
+	size_t lines = 0;
+
+	(void)state;
+	for (int i = 1; i <= 1000; i++)
+		textbuf_printf(&errs, "f.conf:%d: unknown key 'k%d'\n", i, i);
+	d.reload_errors = errs.p;
+	control_render(&r, &d, &out);
+	for (const char *p = out.p; (p = strchr(p, '\n')); p++)
+		lines++;
+	assert_int_equal(lines, 1 + CONTROL_RELOAD_ERRORS_MAX + 1);
+	assert_non_null(strstr(out.p, "f.conf:50: unknown key 'k50'\n... and 950 more in the "
+			       "daemon's log\n"));
+	assert_null(strstr(out.p, "f.conf:51:"));
+	textbuf_free(&errs);
+	textbuf_free(&out);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_command_parses_with_its_options),
 		cmocka_unit_test(bad_requests_are_refused_with_a_reason),
+		cmocka_unit_test(options_may_stand_before_or_after_the_command),
+		cmocka_unit_test(an_unknown_option_is_named_in_the_error),
+		cmocka_unit_test(limit_is_refused_for_other_commands_wherever_it_stands),
+		cmocka_unit_test(one_command_at_a_time),
+		cmocka_unit_test(a_request_is_written_back_command_first),
 		cmocka_unit_test(an_error_answer_is_one_line),
 		cmocka_unit_test(status_json_escapes_strings),
 		cmocka_unit_test(stats_table_has_a_column_per_queue_and_a_total),
@@ -260,6 +397,8 @@ main(void)
 		cmocka_unit_test(domains_show_the_mark_and_its_distance),
 		cmocka_unit_test(json_strings_escape_quotes_backslashes_and_controls),
 		cmocka_unit_test(a_failed_reload_is_an_error_answer),
+		cmocka_unit_test(a_refused_reload_answers_with_the_files_errors),
+		cmocka_unit_test(a_refused_reload_lists_a_bounded_number_of_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -176,11 +176,55 @@ a_crowd_beyond_the_slots_hears_busy(void **state)
 	assert_int_equal(busy, 3);
 }
 
+/* The framing alone, as each read leaves the buffer. */
+static enum ctlsock_frame
+frame(const char *bytes, size_t n, char *buf, size_t cap)
+{
+	memcpy(buf, bytes, n);
+	return ctlsock_frame(buf, n, cap);
+}
+
+static void
+a_line_is_framed_without_its_newline_or_crlf(void **state)
+{
+	char buf[16];
+
+	(void)state;
+	assert_int_equal(frame("status\n", 7, buf, sizeof(buf)), CTLSOCK_LINE);
+	assert_string_equal(buf, "status");
+	assert_int_equal(frame("stats\r\nmore", 11, buf, sizeof(buf)), CTLSOCK_LINE);
+	assert_string_equal(buf, "stats");
+}
+
+static void
+a_partial_line_waits_for_more(void **state)
+{
+	char buf[16];
+
+	(void)state;
+	assert_int_equal(frame("stat", 4, buf, sizeof(buf)), CTLSOCK_MORE);
+	assert_int_equal(frame("", 0, buf, sizeof(buf)), CTLSOCK_MORE);
+}
+
+static void
+a_nul_or_a_full_buffer_without_newline_is_bad(void **state)
+{
+	char buf[16];
+
+	(void)state;
+	assert_int_equal(frame("sta\0tus", 7, buf, sizeof(buf)), CTLSOCK_BAD);
+	assert_int_equal(frame("aaaaaaaaaaaaaaa", 15, buf, sizeof(buf)), CTLSOCK_BAD);
+	assert_int_equal(frame("aaaaaaaaaaaaaa\n", 15, buf, sizeof(buf)), CTLSOCK_LINE);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(root_own_user_and_group_members_may_talk),
+		cmocka_unit_test(a_line_is_framed_without_its_newline_or_crlf),
+		cmocka_unit_test(a_partial_line_waits_for_more),
+		cmocka_unit_test(a_nul_or_a_full_buffer_without_newline_is_bad),
 		cmocka_unit_test_setup_teardown(the_socket_file_is_0660, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_request_line_is_answered_and_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_overlong_request_gets_an_error, setup, teardown),

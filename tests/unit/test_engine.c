@@ -582,7 +582,7 @@ reload_under_load_never_frees_a_config_in_use(void **state)
 	assert_int_equal(engine_start(e, &current), 0);
 	for (unsigned r = 0; r < RELOADS; r++) {
 		write_file(path, r % 2 ? CONF_TEXT("rw-a") : CONF_TEXT("rw-b"));
-		assert_true(reload_apply(&current, path, doms, &w));
+		assert_true(reload_apply(&current, path, doms, &w, NULL));
 	}
 	atomic_store(&stopping, true);
 	engine_stop(e);

@@ -141,15 +141,49 @@ bad_file_keeps_the_running_config(void **state)
 	struct fixture *f = *state;
 
 	write_conf(f, POLICY "queue = { count = 0; };\n");
-	assert_false(reload_apply(&f->current, f->path, f->d, &f->w));
+	assert_false(reload_apply(&f->current, f->path, f->d, &f->w, NULL));
 	assert_ptr_equal(atomic_load(&f->current), f->running);
 	assert_int_equal(seen.freed, 0);
 	assert_int_equal(f->fw.pauses, 0);
 	assert_int_equal(seen.drains, 0);
 	unlink(f->path);	/* a missing file too */
-	assert_false(reload_apply(&f->current, f->path, f->d, &f->w));
+	assert_false(reload_apply(&f->current, f->path, f->d, &f->w, NULL));
 	assert_ptr_equal(atomic_load(&f->current), f->running);
 	assert_int_equal(seen.freed, 0);
+}
+
+/* What tsnatctl reload answers with: the errors themselves, each as the
+ * log has it, "file:line: message". */
+static void
+bad_file_gives_its_errors_with_file_and_line(void **state)
+{
+	struct fixture *f = *state;
+	struct textbuf errs = { 0 };
+	char want[96];
+
+	write_conf(f, POLICY "queue = { count = 0; };\nbogus = 1;\n");
+	assert_false(reload_apply(&f->current, f->path, f->d, &f->w, &errs));
+	assert_non_null(errs.p);
+	snprintf(want, sizeof(want), "%s:2: 'count' = 0 is out of range", f->path);
+	if (!strstr(errs.p, want))
+		fail_msg("no '%s' in: %s", want, errs.p);
+	snprintf(want, sizeof(want), "%s:3: unknown key 'bogus'", f->path);
+	if (!strstr(errs.p, want))
+		fail_msg("no '%s' in: %s", want, errs.p);
+	assert_int_equal(errs.p[errs.len - 1], '\n');
+	textbuf_free(&errs);
+}
+
+static void
+good_file_gives_no_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct textbuf errs = { 0 };
+
+	write_conf(f, POLICY);
+	assert_true(reload_apply(&f->current, f->path, f->d, &f->w, &errs));
+	assert_int_equal(errs.len, 0);
+	textbuf_free(&errs);
 }
 
 static void
@@ -160,7 +194,7 @@ good_file_is_swapped_in(void **state)
 
 	write_conf(f, "queue = { first = 3; count = 2; maxlen = 512; };\n"
 		      "flows = { max = 4096; };\nenabled = false;\n" POLICY);
-	assert_true(reload_apply(&f->current, f->path, f->d, &f->w));
+	assert_true(reload_apply(&f->current, f->path, f->d, &f->w, NULL));
 	c = atomic_load(&f->current);
 	assert_ptr_not_equal(c, f->running);
 	assert_false(c->enabled);
@@ -174,7 +208,7 @@ old_config_is_freed_only_after_every_worker_advanced(void **state)
 	struct fixture *f = *state;
 
 	write_conf(f, POLICY);
-	assert_true(reload_apply(&f->current, f->path, f->d, &f->w));
+	assert_true(reload_apply(&f->current, f->path, f->d, &f->w, NULL));
 	assert_int_equal(seen.freed, 1);
 	assert_true(seen.all_advanced);
 	/* three workers, one moved per pause: it took three pauses */
@@ -187,7 +221,7 @@ workers_are_drained_after_they_advanced_and_before_the_free(void **state)
 	struct fixture *f = *state;
 
 	write_conf(f, POLICY);
-	assert_true(reload_apply(&f->current, f->path, f->d, &f->w));
+	assert_true(reload_apply(&f->current, f->path, f->d, &f->w, NULL));
 	assert_int_equal(seen.drains, 1);
 	assert_true(seen.advanced_at_drain);
 	assert_int_equal(seen.freed_at_drain, 0);
@@ -201,7 +235,7 @@ without_workers_the_old_config_is_freed_at_once(void **state)
 
 	f->fw.n = 0;
 	write_conf(f, POLICY);
-	assert_true(reload_apply(&f->current, f->path, f->d, &f->w));
+	assert_true(reload_apply(&f->current, f->path, f->d, &f->w, NULL));
 	assert_int_equal(seen.freed, 1);
 	assert_int_equal(f->fw.pauses, 0);
 }
@@ -214,7 +248,7 @@ changed_queue_settings_keep_the_running_ones(void **state)
 
 	write_conf(f, "queue = { first = 10; count = 4; maxlen = 100; };\n"
 		      "flows = { idle_timeout = 30; };\n" POLICY);
-	assert_true(reload_apply(&f->current, f->path, f->d, &f->w));
+	assert_true(reload_apply(&f->current, f->path, f->d, &f->w, NULL));
 	c = atomic_load(&f->current);
 	assert_int_equal(c->queue_first, 3);
 	assert_int_equal(c->queue_count, 2);
@@ -232,7 +266,7 @@ explicit_translated_source_is_bound_to_its_domain(void **state)
 	write_conf(f, "policies = ( { name = \"p\"; mode = \"rewrite\"; destinations = \"198.51.100.0/24\";\n"
 		      " translated_source = [ \"203.0.113.5\", \"203.0.113.6\" ]; },\n"
 		      " { name = \"q\"; mode = \"rewrite\"; destinations = \"192.0.2.0/24\"; } );\n");
-	assert_true(reload_apply(&f->current, f->path, f->d, &f->w));
+	assert_true(reload_apply(&f->current, f->path, f->d, &f->w, NULL));
 	c = atomic_load(&f->current);
 	inet_pton(AF_INET, "203.0.113.5", addr);
 	assert_int_not_equal(c->pol[0].domain, DOMAIN_SHARED);
@@ -246,6 +280,8 @@ main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(bad_file_keeps_the_running_config),
+		T(bad_file_gives_its_errors_with_file_and_line),
+		T(good_file_gives_no_errors),
 		T(good_file_is_swapped_in),
 		T(old_config_is_freed_only_after_every_worker_advanced),
 		T(workers_are_drained_after_they_advanced_and_before_the_free),
