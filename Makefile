@@ -393,6 +393,14 @@ check: all unit bpf
 package-test:
 	tests/package/run.sh
 
+# The package on the system it is built for: a Debian 12 VM (kernel 6.1,
+# systemd, nftables only) booted with qemu, TCG without KVM (root; the
+# image is built once, cached in build/vm/). tests/vm/run.sh says what it
+# checks; VMTEST_NEGATIVE=1 runs the negative control, which must fail.
+.PHONY: vmtest
+vmtest: all build/bpf/test_shift
+	tests/vm/run.sh
+
 install: all
 	install -D -m 0755 $(B)/tsnatd $(DESTDIR)$(SBINDIR)/tsnatd
 	install -D -m 0755 $(B)/tsnatctl $(DESTDIR)$(SBINDIR)/tsnatctl
@@ -437,5 +445,6 @@ help:
 	@echo "make install|uninstall [DESTDIR=..] [PREFIX=..]"
 	@echo "make install-tools                  the legacy-server emulator, for a lab server"
 	@echo "make package-test                   root: build, lintian, install and purge the .deb"
+	@echo "make vmtest [VMTEST_NEGATIVE=1]     root: the .deb in a Debian 12 VM (qemu): unit, nft, offload on 6.1"
 
 -include $(wildcard $(B)/obj/*.d $(B)/tests/*.d)

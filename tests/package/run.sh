@@ -1,9 +1,10 @@
 #!/bin/bash
 # tests/package/run.sh - the Debian package from this checkout (root, no
 # network namespaces): `make package-test`.
-#  - builds it in a temporary copy of the checkout (tracked files, with
-#    their uncommitted changes): dpkg-buildpackage writes into the parent
-#    of the source tree, so nothing lands outside the temporary directory;
+#  - builds it with tests/package/build.sh in a temporary copy of the
+#    checkout (tracked files, with their uncommitted changes):
+#    dpkg-buildpackage writes into the parent of the source tree, so
+#    nothing lands outside the temporary directory;
 #  - lintian on the .deb: any error (E:) fails;
 #  - dpkg -i: the files, the conffile, the user, the unit (installed,
 #    disabled, not started), tsnatd -t and tsnatctl --help from /usr/sbin;
@@ -18,7 +19,6 @@
 # keeps the temporary directory.
 set -u
 cd "$(dirname "$0")/../.."
-SRC=$PWD
 
 PASS=0 FAIL=0
 check() {
@@ -85,31 +85,11 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- build ---------------------------------------------------------------
-mkdir "$TMP/src"
-if git -C "$SRC" rev-parse --git-dir >/dev/null 2>&1; then
-	# A commit of the working tree's tracked files (HEAD if unchanged);
-	# git stash create touches neither the tree nor the stash list.
-	rev=$(git -C "$SRC" stash create)
-	what="HEAD $(git -C "$SRC" rev-parse --short HEAD)${rev:+ with uncommitted changes}"
-	git -C "$SRC" archive "${rev:-HEAD}" | tar -x -C "$TMP/src" || die "git archive"
-else
-	what="$SRC (not a git checkout)"
-	tar -C "$SRC" --exclude=./build --exclude=./debian/tsnatd --exclude=./debian/.debhelper \
-		-cf - . | tar -x -C "$TMP/src" || die "copying $SRC"
-fi
-echo "building from $what in $TMP/src"
+DEB=$(tests/package/build.sh "$TMP") || die "building the package (tests/package/build.sh)"
 VERSION=$(dpkg-parsechangelog -l "$TMP/src/debian/changelog" -S Version)
 ARCH=$(dpkg --print-architecture)
-DEB=$TMP/tsnatd_${VERSION}_${ARCH}.deb
 TOOLS_DEB=$TMP/tsnatd-tools_${VERSION}_${ARCH}.deb
-export DEB_BUILD_OPTIONS=${DEB_BUILD_OPTIONS-nocheck}
-case " $DEB_BUILD_OPTIONS " in *" nocheck "*) export DEB_BUILD_PROFILES=nocheck ;; esac
-if ! (cd "$TMP/src" && dpkg-buildpackage -us -uc -b) >"$TMP/build.log" 2>&1; then
-	tail -40 "$TMP/build.log"
-	die "dpkg-buildpackage -us -uc -b (log above)"
-fi
 check "dpkg-buildpackage -us -uc -b built $(basename "$DEB")" test -f "$DEB"
-[ -f "$DEB" ] || die "no package to test"
 
 # --- lintian -------------------------------------------------------------
 # As nobody: lintian advises against root.
