@@ -224,7 +224,9 @@ unit-check: $(B)/tsnatd
 		exit 0; fi; \
 	set -e; rm -rf $(UNIT_CHECK); mkdir -p $(UNIT_CHECK)/root; \
 	$(call UNIT_SED,$(CURDIR)/$(B)) >$(UNIT_CHECK)/tsnatd.service; \
-	systemd-analyze verify --man=no $(UNIT_CHECK)/tsnatd.service >$(UNIT_CHECK)/verify.txt 2>&1 || true; \
+	cp systemd/run-tsnatd-bpf.mount $(UNIT_CHECK)/; \
+	systemd-analyze verify --man=no $(UNIT_CHECK)/tsnatd.service $(UNIT_CHECK)/run-tsnatd-bpf.mount \
+		>$(UNIT_CHECK)/verify.txt 2>&1 || true; \
 	if [ -s $(UNIT_CHECK)/verify.txt ]; then cat $(UNIT_CHECK)/verify.txt; \
 		echo "unit-check: systemd-analyze verify complains"; exit 1; fi; \
 	if ! systemd-analyze security --offline=yes --threshold=$(UNIT_EXPOSURE_MAX) \
@@ -409,6 +411,7 @@ install: all
 		install -m 0644 conf/tsnatd.conf $(DESTDIR)$(SYSCONFDIR)/tsnatd/tsnatd.conf
 	$(call UNIT_SED,$(SBINDIR)) >$(B)/tsnatd.service
 	install -D -m 0644 $(B)/tsnatd.service $(DESTDIR)$(UNITDIR)/tsnatd.service
+	install -D -m 0644 systemd/run-tsnatd-bpf.mount $(DESTDIR)$(UNITDIR)/run-tsnatd-bpf.mount
 	install -D -m 0644 systemd/tsnatd.sysusers $(DESTDIR)$(SYSUSERSDIR)/tsnatd.conf
 	@# The unit runs as the user tsnatd: create it now, unless staging.
 	if [ -z "$(DESTDIR)" ]; then systemd-sysusers $(SYSUSERSDIR)/tsnatd.conf; fi
@@ -426,6 +429,7 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/tsnatd-legacy $(DESTDIR)$(MANDIR)/man8/tsnatd-legacy.8
 	rm -f $(DESTDIR)$(SBINDIR)/tsnatd $(DESTDIR)$(SBINDIR)/tsnatctl \
 		$(DESTDIR)$(MANDIR)/man8/tsnatctl.8 $(DESTDIR)$(UNITDIR)/tsnatd.service \
+		$(DESTDIR)$(UNITDIR)/run-tsnatd-bpf.mount \
 		$(DESTDIR)$(SYSUSERSDIR)/tsnatd.conf \
 		$(DESTDIR)$(MANDIR)/man8/tsnatd.8 $(DESTDIR)$(MANDIR)/man5/tsnatd.conf.5 \
 		$(DESTDIR)$(SYSCONFDIR)/tsnatd/tsnatd.conf.example

@@ -120,7 +120,8 @@ listed() { grep -qx -- "$1" "$TMP/files.txt"; }
 # dh_compress gzips documents larger than 4 KiB: either name will do.
 listed_doc() { listed "$1" || listed "$1.gz"; }
 for f in /usr/sbin/tsnatd /usr/sbin/tsnatctl /etc/tsnatd/tsnatd.conf \
-	 /lib/systemd/system/tsnatd.service /usr/lib/sysusers.d/tsnatd.conf \
+	 /lib/systemd/system/tsnatd.service /lib/systemd/system/run-tsnatd-bpf.mount \
+	 /usr/lib/sysusers.d/tsnatd.conf \
 	 /usr/share/man/man8/tsnatd.8.gz /usr/share/man/man8/tsnatctl.8.gz \
 	 /usr/share/man/man5/tsnatd.conf.5.gz /usr/share/doc/tsnatd/copyright; do
 	check "dpkg -L has $f" listed "$f"
