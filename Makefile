@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tsnatd - see README.md. `make help` lists the targets.
 PREFIX     ?= /usr/local
 SBINDIR    ?= $(PREFIX)/sbin

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* bytes.h - big-endian fields at any alignment (private to daemon/, its
  * white-box tests and the legacy emulator): one load or store and a byte
  * swap each. The packet path and the state files (network byte order)

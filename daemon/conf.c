@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* conf.c - libconfig -> struct conf, driven by one table of keys; every
  * error as file:line: message, and all of them reported. */
 #include <libconfig.h>

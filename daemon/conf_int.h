@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* conf_int.h - what the configuration loader (conf.c) shares with its
  * value checks (confcheck.c) and their tests: the loader's error sink and
  * one loader per key type. */

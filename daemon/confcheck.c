@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* confcheck.c - the file checked before it is read (who may change it),
  * then each value against its key in the table (type, range, characters,
  * names, CIDRs) before it is stored; every problem reported as file:line

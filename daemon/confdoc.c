@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* confdoc.c - the key reference and the manual page tsnatd.conf(5), both
  * generated from the key table in conf.c. */
 #include <ctype.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* confenum.c - the names of the configuration's enum values: the one
  * mapping between them, for conf.c's key table. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* control.c - the control protocol's answers, rendered as aligned tables
  * or JSON (see control.h; the request is ctlreq.c's). Pure: the data
  * comes in. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* csum.c - the Internet checksum over a buffer and the TCP pseudo-header
  * (RFC 1071), and its incremental update (RFC 1624). */
 #include "bytes.h"

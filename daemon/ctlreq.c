@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctlreq.c - the control request: parsed and written back (see
  * ctlreq.h). Pure; linked by the daemon and by tsnatctl. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctlsock.c - the control socket: listener, peer checks, bounded
  * non-blocking connections (see ctlsock.h). What is answered is the
  * callback's (ctlsrv.c, rendering in control.c). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctlsrv.c - the control socket's data: gathered for each command from
  * what the workers publish, never from their tables (see ctlsrv.h). */
 #include <errno.h>

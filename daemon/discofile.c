@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* discofile.c - the discovery table across restarts (see discofile.h). */
 #include <errno.h>
 #include <fcntl.h>

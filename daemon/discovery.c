@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* discovery.c - the table of observed servers and the legacy server's
  * model per (translated source, server). See discovery.h. */
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* domain.c - clock domains and their high-water marks. */
 #include <stdatomic.h>
 #include <stdlib.h>

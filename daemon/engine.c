@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* engine.c - batched, zero-copy NFQUEUE workers (doc/ARCHITECTURE.md): the
  * sockets, the threads and the I/O. What the messages say is nfq.c's.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* engine_int.h - what engine.c shows its white-box test (tests/unit/
  * test_engine.c): the sends of one queue's verdicts and the fail-safe they
  * fall back on, on any socket descriptor. Not part of the daemon's API. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* flow.c - fixed-size flow table: arena + open-addressed index + LRU lists. */
 #include <arpa/inet.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* flowsnap.c - a worker's flows copied between batches (the argument for
  * why it is race-free is in flowsnap.h). */
 #include <stdlib.h>

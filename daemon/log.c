@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* log.c - leveled logging to stderr (journald-aware). */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* main.c - command line, startup order, signals -> the control loop.
  *
  * Startup: parse and validate the config, bind every queue (so that "queue

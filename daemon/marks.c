@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* marks.c - checkpointed high-water marks (see marks.h for why a restart
  * from one covers every TSval' stamped before a crash). */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* metrics.c - the Prometheus text exposition and its textfile (see
  * metrics.h). Pure but for metrics_file_write. */
 #include <arpa/inet.h>

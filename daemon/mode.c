@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* mode.c - the table of modes: the one place that maps a mode to its
  * operations and its name. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* mode_auto.c - observe every destination of the policy, and give the
  * servers classified legacy the policy's action (strip or rewrite), from
  * the moment they are classified. The first drops are what proves a server

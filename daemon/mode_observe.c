@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* mode_observe.c - change nothing; learn which servers drop SYNs because
  * of timestamps. Each client SYN is judged against what a legacy server
  * would have recorded for its translated source (discovery.c); the flow

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* mode_pass.c - leave matching traffic alone (an exception before a
  * broader policy). Nothing is queued for it. */
 #include "mode.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* mode_rewrite.c - keep timestamps, make them monotonic per translated
  * source. The first SYN of a flow gets TSval' = the domain's next value and
  * the flow remembers offset = TSval' - TSval; every later packet of the flow

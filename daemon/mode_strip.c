@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* mode_strip.c - remove the timestamp option from client SYNs, so that the
  * connection negotiates none and a legacy server records nothing for its
  * source. Stateless: only client SYNs are queued. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nfq.c - NFQUEUE netlink messages: parse packet messages, build config
  * and verdict messages, run a batch of datagrams through process_packet().
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* notes.c - the workers' notes, logged with addresses and rate-limited. */
 #include <arpa/inet.h>
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* offline.c - the command line's actions on the configuration: check it,
  * print, apply or remove its firewall rules, unload the kernel data path. */
 #include <stdio.h>

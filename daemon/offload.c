@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* offload.c - load, adopt and unload the kernel data path (bpf/shift.bpf.c,
  * embedded as a bpftool skeleton), and the main loop's housekeeping; what
  * the workers and the sweep do with its maps is offload_map.c. */

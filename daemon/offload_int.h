@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* offload_int.h - what offload.c (loading, adopting, the main loop's
  * housekeeping) and offload_map.c (what the workers and the sweep do with
  * the maps) share: struct offload and a few helpers. Private to daemon/. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* offload_map.c - what the workers (offload.h's operations) and the main
  * loop's sweep do with the kernel data path's maps: entries, the
  * programs' mark, attaching to an interface, the per-client counts of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* packet.c - IPv4/IPv6/TCP parsing (pure). */
 #include <string.h>
 

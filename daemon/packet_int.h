@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* packet_int.h - what only the packet path and its tests see of the parser:
  * the two parsers that pkt_parse() combines, and the option walk. */
 #ifndef TSNATD_PACKET_INT_H

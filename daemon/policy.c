@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* policy.c - CIDR matching; the first matching policy wins. */
 #include <arpa/inet.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* process.c - one packet: parse -> decide -> apply.
  *
  * decide() is the only place where a packet's fate is chosen: a packet of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* reload.c - swap the running configuration safely (see reload.h). */
 #include <stdatomic.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rtnl.c - interface addresses via rtnetlink -> clock domains. */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rules.c - the firewall rules as text, pure: what --print-rules prints,
  * what --apply-rules and --remove-rules feed to iptables-restore or nft
  * (rulesapply.c runs the tools), and which tool that is. */

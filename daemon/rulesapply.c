@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rulesapply.c - tsnatd --apply-rules / --remove-rules: find the tools,
  * list what is there, feed rules.c's text to them.
  *

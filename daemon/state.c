@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* state.c - save and restore flow tables and domain marks in the record
  * format described in state.h. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* stats.c - counters: publish, read, format. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* textbuf.c - a growing text buffer (see textbuf.h). */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* tsopt.c - strip and rewrite the TCP timestamp option in place.
  *
  * The usual packet (one option) is edited with the values the parser

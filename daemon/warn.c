@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* warn.c - live warnings from the counters (see warn.h). */
 #include <stdio.h>
 

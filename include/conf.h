@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* conf.h - the configuration file (libconfig) parsed into a struct conf.
  * A conf is immutable once loaded: a reload loads a new one and swaps.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* control.h - the control socket's protocol, pure: a request (ctlreq.h)
  * in, an answer out, given the data the daemon gathered for it. No
  * syscalls: the socket is ctlsock.h's, the gathering ctlsrv.h's.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* csum.h - the Internet checksum (RFC 1071) and its incremental update
  * (RFC 1624). Pure functions. */
 #ifndef TSNATD_CSUM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctlreq.h - the control socket's request, pure: parsed from one line by
  * the daemon and, with the same code, by tsnatctl before it connects (so
  * that a usage error is found, and told apart, without a daemon), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctlsock.h - the control socket: a Unix stream socket served from the
  * main loop's poll, never blocking it.
  *

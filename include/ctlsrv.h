@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctlsrv.h - the daemon's side of the control socket: gathers what each
  * command needs (from the published counters, the domains, the discovery
  * table and the workers' flow copies), has control.c render it, serves it

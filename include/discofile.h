@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* discofile.h - the discovery table kept across restarts: written to
  * <state_dir>/DISCOFILE on stop, read (then removed) on start, so that a
  * restart does not forget which servers are legacy.

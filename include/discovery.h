@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* discovery.h - which servers behind the gateway drop SYNs because of
  * timestamps (tcp_tw_recycle): for each (translated source, server), what a
  * legacy server would have recorded, what it would drop, and what the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* domain.h - clock domains: one per translated (post-SNAT) source address
  * or SNAT pool, each with a high-water mark hwm = the highest TSval' sent
  * from it. The registry is append-only and written by the main thread only;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* engine.h - the NFQUEUE I/O engine: one netlink socket and one worker
  * thread per queue; batched receive (recvmmsg), in-place processing, and all
  * verdicts of a batch in one sendmsg. The messages themselves are nfq.h's. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* flow.h - the per-worker flow table of rewrite mode. Pure: no syscalls, no
  * locks (one table per worker thread), no allocation after flow_table_new().
  *

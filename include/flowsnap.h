@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* flowsnap.h - a copy of a worker's rewrite flows for the control socket,
  * taken by the worker itself between two batches.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* log.h - logging in the OpenBSD style: *_warn adds strerror(errno),
  * *_warnx does not; fatal/fatalx exit 1. Thread-safe (stdio locking).
  * Under systemd (JOURNAL_STREAM set) lines carry <N> priority prefixes. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* marks.h - the clock domains' high-water marks, checkpointed every few
  * seconds, so that a daemon killed without saving its state (kill -9, the
  * OOM killer, the watchdog) restarts above every TSval' it stamped.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* metrics.h - the Prometheus text exposition (format 0.0.4) of what the
  * control socket knows, and its textfile for node_exporter.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* mode.h - what a policy does with its traffic. Each mode is a unit,
  * daemon/mode_<name>.c, behind the same small table of operations; the
  * decision (process.c) dispatches to it and applies what it returns.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nfq.h - the NFQUEUE netlink messages (doc/ARCHITECTURE.md), without a
  * socket: read a packet message's attributes, build the config messages,
  * and turn a batch of received datagrams into its verdict messages. Pure:

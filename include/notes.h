@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* notes.h - what the workers noted (struct proc_note), logged by the main
  * thread with the addresses involved, rate-limited: a SYN without
  * timestamp once per (domain, server); a clamped TSval and a client over

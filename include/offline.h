@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* offline.h - what the command line asks for besides running the daemon:
  * -t, --print-rules, --apply-rules, --remove-rules, --unload. */
 #ifndef TSNATD_OFFLINE_H

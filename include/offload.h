@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* offload.h - the rewrite mode's kernel data path: tc programs on the
  * client-facing interfaces shift every packet of an offloaded flow but its
  * client SYNs, which the daemon still decides through NFQUEUE.

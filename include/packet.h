@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* packet.h - IPv4/IPv6/TCP parsing. Pure: no syscalls, no globals, never
  * reads past the buffer it is given. */
 #ifndef TSNATD_PACKET_H

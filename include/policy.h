@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* policy.h - CIDR sets and first-match policy lookup. Pure. */
 #ifndef TSNATD_POLICY_H
 #define TSNATD_POLICY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* process.h - one queued packet: parsed once, decided once (its flow's
  * mode, or the matching policy's), applied once (bytes and checksum). Pure:
  * no syscalls, no logging, no allocation; the engine calls it once per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* reload.h - replace the running configuration (SIGHUP) while the workers
  * run: load and validate a new one, keep what only a restart can change,
  * publish it with one atomic store, and free the old one only once no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rtnl.h - the primary address of every interface, learned and kept current
  * through rtnetlink (libmnl), published as clock domains: what MASQUERADE
  * picks as the translated source of packets leaving that interface. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rules.h - firewall rules that queue exactly what the configuration needs,
  * as text: for --print-rules, and for --apply-rules / --remove-rules, which
  * feed it to iptables-restore or nft (rulesapply.h). Pure: no process is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rulesapply.h - tsnatd --apply-rules and --remove-rules: the text of
  * rules.h fed to iptables-restore, ip6tables-restore or nft, run as child
  * processes (no shell), the text on a pipe. */

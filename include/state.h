@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* state.h - what rewritten flows depend on, kept across a restart: the
  * flow tables of every queue and the clock domains with their high-water
  * marks, written to <state_dir>/tsnatd.state on shutdown and read (then

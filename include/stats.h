@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* stats.h - per-queue counters. Workers count into a plain struct and
  * publish a copy once per batch; readers see the published copy. */
 #ifndef TSNATD_STATS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* textbuf.h - a growing text buffer for the control plane's answers:
  * printf onto its end, and JSON strings escaped. Never used on the packet
  * path. Out of memory is fatal (the answers are small and bounded). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* tsopt.h - the TCP timestamp option: strip and rewrite in place, with the
  * checksum left final. Pure functions over a buffer accepted by pkt_parse(). */
 #ifndef TSNATD_TSOPT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* warn.h - live warnings from the counters: the moment a counter that
  * means trouble moves (a full flow table, failed sends, a client clamped or
  * over its quota...), one line says by how much and what it means for the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* tsnatctl.c - the operator's client of tsnatd's control socket: sends
  * one request line, prints the answer. The daemon renders everything
  * (tables, JSON, metrics); this program only carries it. The request is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* shift.bpf.c - the rewrite mode's data path in the kernel (tc, clsact,
  * direct action) on the gateway's client-facing interfaces: on ingress a
  * client's TSval += the flow's offset, never past the flow's real-time

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* shift.h - what the kernel data path (shift.bpf.c) and the daemon share:
  * the flows map's key and value, the marks and the counters. The daemon
  * refuses pinned maps whose key or value size differs (another version). */

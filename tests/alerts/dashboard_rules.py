@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """dashboard_rules.py DASHBOARD.json - print the dashboard's queries as a
 Prometheus rule file (one recording rule each), so that promtool check
 rules parses every one of them: a query with a PromQL syntax error fails

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """metricnames.py - every tsnatd_* name the monitoring files use must be one
 the daemon exports, so that a renamed metric fails make unit instead of
 leaving an alert that never fires or a dashboard panel that stays empty.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* replay.c - the userspace hot path, measured without the network.
  *
  *   replay calls strip|strip-veth|rewrite|untouched N

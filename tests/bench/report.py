@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """tests/bench/report.py RAW.tsv CLK_TCK OUT.json - tables and JSON for make bench."""
 import json
 import statistics

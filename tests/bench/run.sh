@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/bench/run.sh - make bench (root). What tsnatd costs the traffic, side
 # by side with the kernel alone, the kernel's TCPOPTSTRIP and the NFQUEUE
 # example that ships with libnetfilter_queue, and rewrite through NFQUEUE

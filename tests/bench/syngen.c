@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* syngen.c - offer SYNs as fast as one core can: a raw socket, sendmmsg,
  * prebuilt SYNs (MSS, SACK-permitted, timestamp, window scale) from several
  * source addresses and many ports, for a bounded number of seconds.

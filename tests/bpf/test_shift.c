@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_shift.c - the kernel data path (daemon/bpf/shift.bpf.c) loaded
  * through the verifier and run on hand-built packets (BPF_PROG_TEST_RUN):
  * shifts, the bound, checksums, both families. Root (CAP_BPF); `make bpf`. */

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """linkcheck.py ROOT FILE... - the links of Markdown documents resolve.
 
 For each FILE (README.md, doc/*.md):

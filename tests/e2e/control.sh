@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/e2e/control.sh - the control socket and tsnatctl against a running
 # daemon (root):
 #  - every command answers, as a table and as JSON (python3 -m json.tool);

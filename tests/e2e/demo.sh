@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/e2e/demo.sh - the main job as a self-contained demo (root): a
 # MASQUERADE gateway with two clients in front of an emulated legacy
 # tcp_tw_recycle server, first without tsnatd, then with tsnatd running its

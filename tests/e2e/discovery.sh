@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/e2e/discovery.sh - legacy-server discovery and mode auto (root).
 # Two servers behind the gateway: 198.51.100.10 behaves like a legacy
 # tcp_tw_recycle server (the emulator, variant 4x), 203.0.113.10 is an

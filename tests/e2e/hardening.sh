@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/e2e/hardening.sh - rewrite mode under attack and fault (root):
 #  - poisoning: one client sends one hand-made packet whose TSval is its
 #    SYN's + 2^31 - 1; nobody else may suffer;

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/e2e/ipv6.sh - the before/after table of run.sh over IPv6 (root).
 # The same layout in 2001:db8::/32 only (lib.sh, TN_FAMILY=6): two clients
 # behind an ip6tables MASQUERADE gateway; one server namespace running a

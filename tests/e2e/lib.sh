@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/e2e/lib.sh - network namespaces for tsnatd tests (sourced).
 #
 #   c1 192.0.2.2/26 --\                       /-- srv 198.51.100.10 (in the policy)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/e2e/load.sh - bounded interleaved curl load and the before/after
 # scenarios against the legacy server emulator (sourced after lib.sh).
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/e2e/offload.sh - rewrite's kernel data path (tc BPF) end to end
 # (root): the rewrite scenarios against the legacy emulator with offload,
 # with offload = false and with an offload that cannot load; checksums

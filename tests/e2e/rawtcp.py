@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """rawtcp.py - hand-made TCP packets for the hardening tests (root, run
 inside a client namespace; documentation addresses only).
 

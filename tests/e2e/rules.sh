@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/e2e/rules.sh - tsnatd --apply-rules and --remove-rules against the
 # real iptables, ip6tables and nft, in a network namespace of its own
 # (root; removed on exit, also on failure or interruption):

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/e2e/run.sh - end-to-end tests of tsnatd across network namespaces
 # (root). Real curl, a real HTTP/1.0 server, a MASQUERADE gateway, and the
 # legacy tw_recycle emulator as the oracle. Everything it creates is removed

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """tsorder.py RAW.pcap SHIFTED.pcap PORT - did the gateway add a step back?
 
 RAW is a capture of the client segments to the server's PORT as the client

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_conf.c - libFuzzer: arbitrary text as the configuration file,
  * through conf_load() (daemon/conf.c, libconfig underneath) and, when it
  * loads, rules_print() for iptables, ip6tables and nft (--print-rules),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_ctl.c - libFuzzer: arbitrary bytes as a client writes them to the
  * control socket (which members of the group tsnatd can), through what
  * the daemon does with them: the connection's framing (ctlsock_frame, fed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_model.c - libFuzzer: arbitrary packet sequences through
  * process_packet() and the reference model (tests/model/refmodel.c), which
  * must agree on every packet: verdict, bytes, checksum by its mode's rule,

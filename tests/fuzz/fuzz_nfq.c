@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_nfq.c - libFuzzer: arbitrary datagrams, as recvmmsg() would hand
  * them over, through nfqmsg_batch_run() with a small configuration (a
  * strip and a rewrite policy), under ASan/UBSan. The verdicts it builds

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_packet.c - libFuzzer: arbitrary bytes through parse, strip and shift,
  * in every checksum mode, under ASan/UBSan. After a change the packet must
  * still parse and, in incremental mode, keep a checksum that a full

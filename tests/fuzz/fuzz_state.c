@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_state.c - libFuzzer: arbitrary bytes as the state file, through
  * state_restore() (daemon/state.c) into two flow tables and a domain
  * registry, under ASan/UBSan. It must never crash, and never restore from

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """tests/fuzz/model_seeds.py OUTDIR - seed inputs for fuzz_model: two world
 bytes, then short connections (SYN in Linux's layout, SYN-ACK, data both
 ways, FIN, RST) as records [ctl][hi][lo][IP packet], to the rewrite, strip,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """tests/fuzz/surface_seeds.py - writes the seed inputs of fuzz_nfq
 (tests/fuzz/nfq-seeds), fuzz_state (tests/fuzz/state-seeds) and fuzz_ctl
 (tests/fuzz/ctl-seeds), committed beside it; run it again after a format

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/legacy/cli.sh TSNATD_LEGACY - the emulator's command line, without
 # root or network: --help and what it refuses are decided before it opens
 # a netlink socket (make unit runs it as legacy-cli). Each run is bounded

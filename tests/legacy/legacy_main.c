@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* legacy_main.c - tsnatd-legacy: run in a server's network namespace, take
  * its TCP traffic through NFQUEUE (INPUT and OUTPUT) and drop what a legacy
  * tcp_tw_recycle server would drop. A test oracle, not a product: one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* legacy_model.c - tcp_tw_recycle peer cache and per-connection PAWS, after
  * tcp_peer_is_proven() / tcp_tw_remember_stamp() (3.10) and
  * tcp_conn_request() (4.4). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* legacy_model.h - the tcp_tw_recycle behaviour of Linux < 4.12 servers
  * (tcp_peer_is_proven(), tcp_time_wait()), as a pure state machine over the segments a
  * server receives and sends. The emulator feeds it from NFQUEUE; the unit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* refcheck.c - the daemon against the reference model (see refcheck.h). */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* refcheck.h - hold process_packet() to the reference model: one packet
  * through both, then everything observable compared (verdict, bytes,
  * checksum, counters, every domain's mark, and the flow tables: count,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* refflows.c - the reference model's flow table (see refflows.h): every
  * rule about which flow is kept, moved, counted or dropped, written on a
  * plain array. Nothing here calls the daemon's flow code. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* refflows.h - the reference model's flow table (refflows.c), private to
  * tests/model: a plain array searched from the start; a flow's list
  * follows from its state, and its place in the list from a stamp (the

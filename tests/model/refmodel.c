@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* refmodel.c - the reference model of one packet's fate (see refmodel.h).
  *
  * Written for reading, not for speed: every rule is one plain step, in the

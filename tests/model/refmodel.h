@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* refmodel.h - a plain reference model of what tsnatd does with one queued
  * packet: the modes' rules written again, the simple way, for the tests to
  * hold process_packet() to. Written independently of the daemon's decision

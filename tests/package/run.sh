@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/package/run.sh - the Debian package from this checkout (root, no
 # network namespaces): `make package-test`.
 #  - builds it with tests/package/build.sh in a temporary copy of the

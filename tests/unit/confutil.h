@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* confutil.h - load a configuration from text in a test. */
 #ifndef TSNATD_CONFUTIL_H
 #define TSNATD_CONFUTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pktbuild.c - test packet construction and a reference checksum. */
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pktbuild.h - build test packets from a description, never from hex. */
 #ifndef TSNATD_PKTBUILD_H
 #define TSNATD_PKTBUILD_H

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/unit/service_user.sh - tsnatd -t run as root answers for the user
 # tsnatd.service runs the daemon as (User=tsnatd): a file that user cannot
 # read, or whose directory it cannot enter, fails -t with "the service user

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_conf.c - configuration parsing, defaults and file:line errors. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_confcheck.c - the checks before a configuration is trusted: the
  * file's owner and mode, whether the service user can read it, the
  * characters of names, a state_dir tsnatd can write. Files are made in a

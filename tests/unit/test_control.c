@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_control.c - the control protocol without a socket: requests
  * parsed and refused, answers rendered as tables and JSON from given data. */
 #include <stdarg.h>

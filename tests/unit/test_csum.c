@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_csum.c - full and incremental Internet checksums (csum.h, and the
  * incremental update of tsopt.h). */
 #include <stdarg.h>

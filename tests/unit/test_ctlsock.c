@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_ctlsock.c - the control socket on a real Unix socket in a
  * temporary directory (no network): who may talk, a request answered, a
  * long or silent client cut off, a crowd told "busy", the file 0660 and

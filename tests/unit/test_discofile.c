@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_discofile.c - the discovery table across restarts. */
 #include <stdarg.h>
 #include <stddef.h>

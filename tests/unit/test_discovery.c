@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_discovery.c - the legacy server's model per (translated source,
  * server), the evidence and the verdict. */
 #include <stdarg.h>

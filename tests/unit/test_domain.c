@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_domain.c - clock domains and their high-water marks. */
 #include <pthread.h>
 #include <stdarg.h>

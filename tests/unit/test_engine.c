@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_engine.c - the engine on fake sockets: every packet gets its
  * verdict when sendmsg() fails, when packets arrive before a config ack,
  * and while the configuration is reloaded under load.

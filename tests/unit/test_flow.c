@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_flow.c - the rewrite flow table. */
 #include <stdarg.h>
 #include <stddef.h>

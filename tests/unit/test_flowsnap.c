@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_flowsnap.c - a worker's flows copied while it changes its table:
  * the main thread posts and reads, a worker thread serves between its
  * "batches" (inserting and removing flows). Every copy is whole and

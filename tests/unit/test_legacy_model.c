@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_legacy_model.c - the legacy tcp_tw_recycle server model. */
 #include <stdarg.h>
 #include <stddef.h>

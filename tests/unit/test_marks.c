@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_marks.c - the marks checkpoint: a restart covers every TSval'
  * stamped before a crash; a bad checkpoint changes nothing. */
 #include <stdarg.h>

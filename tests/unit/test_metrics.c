@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_metrics.c - the Prometheus exposition: every family announced,
  * counters named *_total, per-server series only for the top servers; and
  * the textfile replaced atomically (a reader never sees part of one).

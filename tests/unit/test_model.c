@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_model.c - process_packet() decides like the reference model
  * (tests/model/refmodel.c) on random traffic: the same packets through the
  * daemon's worker and the model, compared packet by packet (verdict, bytes,

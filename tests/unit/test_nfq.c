@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_nfq.c - the NFQUEUE messages without a socket: packet messages in
  * (as recvmmsg() returns them), attributes read, packets processed in their
  * receive buffer, verdict messages out, counters; config messages. (What

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_notes.c - the workers' notes, logged with addresses, rate-limited. */
 #include <stdarg.h>
 #include <stddef.h>

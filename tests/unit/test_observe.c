@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_observe.c - mode observe (nothing changes; the discovery table
  * learns) and mode auto (the servers found legacy get the action). */
 #include <stdarg.h>

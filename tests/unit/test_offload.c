@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_offload.c - rewrite's client SYNs with the kernel data path, through
  * process_packet(), against a fake of the kernel's flows map (offload.h's
  * operations): what the daemon writes, when it keeps a flow in NFQUEUE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_packet.c - IPv4/IPv6/TCP parsing and Linux-exact option walking. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_policy.c - CIDR parsing and first-match policy lookup. */
 #include <arpa/inet.h>
 #include <stdarg.h>

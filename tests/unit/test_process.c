@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_process.c - the per-packet decision (parse, policy, strip). */
 #include <stdarg.h>
 #include <stddef.h>

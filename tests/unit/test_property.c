@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_property.c - for many random valid TCP packets, the incrementally
  * updated checksum after strip or shift equals a full recomputation. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_reload.c - a reload keeps the running configuration when the new
  * file is bad, swaps it when good, keeps the queue settings, and frees the
  * old one only after every worker has passed an epoch (conf_free is

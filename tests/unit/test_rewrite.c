@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_rewrite.c - rewrite mode through process_packet(). */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_rtnl.c - interface addresses -> clock domains, with RTM_NEWADDR
  * messages built here with libmnl as the kernel would send them. */
 #include <stdarg.h>

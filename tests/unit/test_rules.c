@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_rules.c - the rules as text (--print-rules, and what --apply-rules
  * and --remove-rules feed to the tools) and the choice of the tool. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_rulesapply.c - --apply-rules and --remove-rules against fake tools:
  * shell scripts named iptables, iptables-restore, ip6tables,
  * ip6tables-restore and nft in a temporary directory that is the whole

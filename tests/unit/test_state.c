@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_state.c - the state file: round trip, and every way a file can be
  * wrong (truncated, corrupted, foreign, too old, a field out of range) or
  * a save can fail (write, fsync, rename mocked with -Wl,--wrap=). */

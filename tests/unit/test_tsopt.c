@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_tsopt.c - strip and shift the timestamp option with exact checksums. */
 #include <stdarg.h>
 #include <stddef.h>

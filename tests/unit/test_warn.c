@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_warn.c - live warnings on a simulated clock: said at once, at most
  * once per counter per interval, increases held meanwhile and summed into
  * the next line, each counter on its own, only the table's counters. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* testrand.h - reproducible random numbers for the property and
  * differential tests (xorshift64*), independent of libc. */
 #ifndef TSNATD_TESTRAND_H

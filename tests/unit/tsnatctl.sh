@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/unit/tsnatctl.sh - tsnatctl's conventions, no root and no network
 # (make unit runs it): usage errors exit 2 before any daemon is asked;
 # options stand before or after the command and go out in the order every
