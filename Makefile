@@ -381,7 +381,7 @@ bench-smoke: all $(BENCH_BINS)
 
 # Everything: the unit tests plain and under ASan+UBSan, a short fuzz run,
 # the Debian package, e2e (root), then the package in a Debian 12 VM
-# (vmtest: about 7 minutes under TCG with the image built, 2 more to build it).
+# (vmtest: about 5 minutes under TCG with the image cached, 2 more to build it).
 check: all unit bpf
 	$(MAKE) --no-print-directory ASAN=1 UBSAN=1 unit
 	$(MAKE) --no-print-directory tsan
