@@ -64,6 +64,9 @@ TN_C2=tsn-c2-$TN_ID
 TN_GW=tsn-gw-$TN_ID
 TN_SRV=tsn-srv-$TN_ID
 TN_DIR=$(mktemp -d /tmp/tsnatd-e2e.XXXXXX)
+# readable by all: tsnatd -t run as root checks that the service user could
+# read the test configs, where a tsnatd user exists (an installed package)
+chmod 755 "$TN_DIR"
 TN_PIDS=""
 TN_FAMILY=${TN_FAMILY:-4}
 if [ "$TN_FAMILY" = 6 ]; then
