@@ -354,7 +354,7 @@ bulk_run() { # CONFIG STREAMS REP
 }
 
 if part syn; then
-	echo "== SYN rate: syngen (raw socket, sendmmsg, 8 sources x 1024 ports, MSS/SACK/TS/WS) for ${SECS}s, $REPS reps"
+	echo "== SYN rate: syngen (raw socket, sendmmsg, 8 sources x 1024 ports, MSS/SACK/TS/WS) for ${SECS}s, $REPS reps (context rows $CONTEXT_REPS)"
 	for rep in $(seq "$REPS"); do
 		for cfg in $SYN_CONFIGS; do
 			reps_of "$cfg" "$rep" && syn_run "$cfg" "$rep"
@@ -362,7 +362,7 @@ if part syn; then
 	done
 fi
 if part bulk; then
-	echo "== bulk: iperf3 through the gateway, ${SECS}s, $REPS reps"
+	echo "== bulk: iperf3 through the gateway, ${SECS}s, $REPS reps (context rows $CONTEXT_REPS)"
 	tn_iperf_server
 	for streams in 1 4; do
 		for rep in $(seq "$REPS"); do
