@@ -151,16 +151,23 @@ daemon_packets_batches() {
 # name over its interfaces (the kernel counts only while
 # kernel.bpf_stats_enabled is 1)
 bpf_snapshot() {
-	tc_progs | while read -r hook id; do
-		"$BPFTOOL" -j prog show id "$id" |
-			jq -r '"\(.name) \(.run_time_ns // 0) \(.run_cnt // 0)"'
-	done | awk '{ ns[$1] += $2; n[$1] += $3 } END { for (p in ns) print p, ns[p], n[p] }' | sort
+	tc_progs | while read -r hook id; do prog_stats "$id"; done |
+		awk '{ ns[$1] += $2; n[$1] += $3 } END { for (p in ns) print p, ns[p], n[p] }' | sort
 }
 
 # "DEV/DIRECTION PROG_ID" of every tc program on the gateway
 tc_progs() {
-	in_ns "$TN_GW" "$BPFTOOL" -j net show |
-		jq -r '.[].tc[]? | "\(.devname)/\(.kind | sub("clsact/"; "")) \(.id // .prog_id)"'
+	in_ns "$TN_GW" "$BPFTOOL" -j net show | python3 -c 'import json, sys
+for d in json.load(sys.stdin):
+    for t in d.get("tc", []):
+        print("%s/%s %s" % (t["devname"], t["kind"].replace("clsact/", ""), t.get("id", t.get("prog_id"))))'
+}
+
+# "NAME RUN_TIME_NS RUN_CNT" of program PROG_ID
+prog_stats() {
+	"$BPFTOOL" -j prog show id "$1" | python3 -c 'import json, sys
+p = json.load(sys.stdin)
+print(p.get("name", "-"), p.get("run_time_ns", 0), p.get("run_cnt", 0))'
 }
 
 # The no-op before every shift program on the gateway: same interface, same
@@ -170,7 +177,7 @@ NOOP_HOOKS=""
 noop_attach() {
 	local dev dir
 	NOOP_HOOKS=$(tc_progs | while read -r hook id; do
-		case $("$BPFTOOL" -j prog show id "$id" | jq -r .name) in
+		case $(prog_stats "$id") in
 		shift_*) echo "$hook" ;;
 		esac; done | sort -u)
 	[ -n "$NOOP_HOOKS" ] || { echo "FATAL: no shift program to time the no-op beside" >&2; exit 1; }
