@@ -11,6 +11,7 @@
 #include <libmnl/libmnl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
 #include <sys/prctl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -470,12 +471,18 @@ engine_start(struct engine *e, _Atomic(struct conf *) *confp)
 	e->confp = confp;
 	for (unsigned i = 0; i < e->n; i++) {
 		struct worker *w = &e->w[i];
+		char name[16];
 
 		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
 			log_warnx("queue %u: cannot start its worker thread", w->queue);
 			return -1;
 		}
 		w->started = true;
+		/* "tsnatd-q<queue>": top -H, perf and make bench tell the
+		 * workers (whose CPU time per packet the bench reports) from
+		 * the main thread */
+		snprintf(name, sizeof(name), "tsnatd-q%u", w->queue);
+		pthread_setname_np(w->thread, name);
 		/* One worker per CPU when there are as many queues as CPUs or
 		 * fewer; otherwise let the scheduler spread them. */
 		if (e->n > 1 && ncpu > 0 && e->n <= (unsigned)ncpu) {
