@@ -27,10 +27,15 @@ static const struct conf_key conf_table[] = {
 	  .doc = "the number of the first queue" },
 	{ "queue.count", CONF_UINT, .min = 1, .max = 64, .def = 1, CF(queue_count),
 	  .doc = "queues first .. first+count-1; with more than one the rules use "
-		 "--queue-balance, which keeps both directions of a flow on one queue" },
+		 "--queue-balance, which keeps both directions of a flow on one queue. "
+		 "first and count change at a restart only: a reload (and "
+		 "--apply-rules while tsnatd runs) that changes them is refused with "
+		 "\"restart required\", the running configuration and the rules kept, "
+		 "so that the rules never name a queue nobody listens on" },
 	{ "queue.maxlen", CONF_UINT, .min = 1, .max = 1 << 24, .def = 8192, CF(queue_maxlen),
 	  .doc = "packets the kernel holds per queue before it fails open (accepts "
-		 "them unmodified); size it for the longest stall to absorb" },
+		 "them unmodified); size it for the longest stall to absorb. A reload "
+		 "keeps the running value (warned): it applies at the next start" },
 	{ "rules", CONF_ENUM, .def = CONF_RULES_AUTO, .names = &conf_rules_enum, CF(rules),
 	  .doc = "the tool tsnatd --apply-rules installs the firewall rules with "
 		 "(tsnatd.service runs it at start and reload, and --remove-rules at "

@@ -9,6 +9,7 @@
 #include "offload.h"
 #include "rules.h"
 #include "rulesapply.h"
+#include "rulesguard.h"
 
 /* --unload: the kernel data path of c's offload_dir off every interface,
  * its pins removed. 0 or 1. */
@@ -52,7 +53,9 @@ offline_run(const char *path, enum offline_action action, int kind)
 		ret = rules_print(c, (enum rules_kind)kind, path, stdout) < 0;
 		break;
 	case OFF_APPLY:
-		ret = rules_apply(c, path, stdout, stderr) < 0;
+		/* the running daemon's queues change at a restart only */
+		ret = (c->rules != CONF_RULES_NONE && rulesguard_check(c, path, stderr) < 0) ||
+		      rules_apply(c, path, stdout, stderr) < 0;
 		if (ret)
 			fprintf(stderr, "tsnatd: --apply-rules failed\n");
 		break;

@@ -377,6 +377,24 @@ a_refused_reload_lists_a_bounded_number_of_errors(void **state)
 	textbuf_free(&out);
 }
 
+/* Issue 20 item 1: a reload to other queues is refused, and says why. */
+static void
+a_reload_to_other_queues_answers_restart_required(void **state)
+{
+	struct control_data d = data();
+	struct control_req r = { .cmd = CONTROL_RELOAD };
+	struct textbuf out = { 0 };
+
+	(void)state;
+	d.reload_errors = "/etc/tsnatd/tsnatd.conf: queue settings changed (queues 0..1 in the "
+			  "file, 0..0 running): restart required; nothing was changed\n";
+	control_render(&r, &d, &out);
+	assert_true(strncmp(out.p, "error reload failed", 19) == 0);
+	assert_non_null(strstr(out.p, "\n/etc/tsnatd/tsnatd.conf: queue settings changed (queues "
+			       "0..1 in the file, 0..0 running): restart required"));
+	textbuf_free(&out);
+}
+
 int
 main(void)
 {
@@ -400,6 +418,7 @@ main(void)
 		cmocka_unit_test(a_failed_reload_is_an_error_answer),
 		cmocka_unit_test(a_refused_reload_answers_with_the_files_errors),
 		cmocka_unit_test(a_refused_reload_lists_a_bounded_number_of_errors),
+		cmocka_unit_test(a_reload_to_other_queues_answers_restart_required),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
