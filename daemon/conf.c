@@ -46,7 +46,10 @@ static const struct conf_key conf_table[] = {
 		 "IPv6 rules; else nft) or none (both options do nothing: the "
 		 "operator loads tsnatd --print-rules output). Applying also removes "
 		 "tsnatd's rules from the back end not chosen, so that no packet is "
-		 "queued twice; --remove-rules removes them from every back end" },
+		 "queued twice; --remove-rules removes them from every back end (with "
+		 "nft where iptables is missing: it sees what iptables-nft loaded). nft "
+		 "needs the kernel's queue expression (nft_queue, CONFIG_NFT_QUEUE); "
+		 "without it choose iptables, whose nf_tables variant works there" },
 	{ "flows", CONF_GROUP, .doc = "the flow table of rewrite mode" },
 	{ "flows.max", CONF_UINT, .min = 1024, .max = 1 << 26, .def = 262144, CF(flows_max),
 	  .doc = "flows in all, split over the queues (about 69 bytes each); with "
