@@ -50,7 +50,7 @@ ALL_LDFLAGS  := $(SAN) $(LTOFLAGS) $(CFLAGS) $(LDFLAGS)
 # tests, the fuzzer, the legacy-server emulator and the benchmarks.
 CORE   := csum packet tsopt policy flow domain discovery mode mode_pass mode_strip mode_rewrite mode_observe mode_auto process
 DAEMON := $(CORE) conf confenum confcheck confdoc log nfq engine flowsnap rules rulesapply rulestool rulesguard stats state marks discofile notes rtnl \
-	reload warn textbuf ctlreq control metrics ctlsock ctlsrv offload offload_map offline main
+	reload warn textbuf ctlreq control metrics ctlsock ctlsrv offload offload_map offload_reload offline main
 LEGACY := csum packet legacy_model legacy_main
 
 CORE_OBJ   := $(CORE:%=$(B)/obj/%.o)
@@ -131,6 +131,9 @@ $(B)/tests/test_state: TEST_LDFLAGS = -Wl,--wrap=write -Wl,--wrap=fsync \
 
 # test_rulesapply reads its own /proc/net/ip_tables_names.
 $(B)/tests/test_rulesapply: TEST_LDFLAGS = -Wl,--wrap=fopen
+
+# test_offload_reload: offload_reload.c alone, offload.c's side faked.
+$(B)/tests/test_offload_reload: $(B)/obj/offload_reload.o
 
 # test_reload sees when the old configuration is freed.
 $(B)/tests/test_reload: TEST_LDFLAGS = -Wl,--wrap=conf_free

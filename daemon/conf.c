@@ -105,29 +105,35 @@ static const struct conf_key conf_table[] = {
 		 "which tsnatd still decides through NFQUEUE. When it cannot load "
 		 "(no BPF with BTF, no CAP_BPF, no bpf file system) tsnatd says why "
 		 "and rewrites through NFQUEUE alone; the firewall rules fit either. "
-		 "Read at start only" },
+		 "A reload follows it (and the policies): one that makes a policy "
+		 "rewrite loads the kernel data path as a start would; one that leaves "
+		 "none rewriting (or sets offload = false) lets it drain: its flows "
+		 "keep their shift until they end, then it is removed. Both are logged, "
+		 "and tsnatctl status shows them" },
 	{ "offload_interfaces", CONF_STRING, .min = 1, .max = 255,
 	  .chars = "A-Za-z0-9._@: -", .def_text = "auto", CF(offload_interfaces),
 	  .doc = "the client-facing interfaces, names separated by spaces (flows "
 		 "from others stay in NFQUEUE), or \"auto\": each interface a "
 		 "rewritten flow's first SYN came in on, before that SYN is sent on. "
-		 "Ethernet interfaces only (not WireGuard, tun, PPP). Read at start "
-		 "only" },
+		 "Ethernet interfaces only (not WireGuard, tun, PPP). Read when the "
+		 "kernel data path is loaded (at start, or the reload that first needs it)" },
 	{ "offload_mark", CONF_UINT, CONF_HEX, .min = 1, .max = 0x40000000, .def = 0x10000000,
 	  CF(offload_mark),
 	  .doc = "the packet mark bit(s) the kernel data path sets on the packets it "
 		 "shifted, which the firewall rules use to keep them (and, through "
 		 "the connection mark, their replies) out of the queue; pick bits no "
 		 "other rule on the gateway uses. It is set before routing: an "
-		 "\"ip rule fwmark\" without a mask would see it. Read at start only "
-		 "(a restart loads programs with the new one)" },
+		 "\"ip rule fwmark\" without a mask would see it. Read when the kernel "
+		 "data path is loaded (at start, or the reload that first needs it; a "
+		 "restart loads programs with the new one)" },
 	{ "offload_dir", CONF_PATH, .def_text = "/run/tsnatd/bpf", CF(offload_dir),
 	  .doc = "where the programs and maps are pinned: a bpf file system, or a "
 		 "directory to be made in one. A restarted tsnatd adopts them, so "
 		 "rewritten flows keep their shift across a restart or a crash; "
 		 "tsnatd --unload removes them. tsnatd.service mounts a bpf file "
 		 "system of its own on /run/tsnatd/bpf, owned by the user tsnatd "
-		 "(/sys/fs/bpf is root's alone). Read at start only" },
+		 "(/sys/fs/bpf is root's alone). Read when the kernel data path is "
+		 "loaded (at start, or the reload that first needs it)" },
 	{ "policies", CONF_LIST,
 	  .doc = "the policies, tried in order: the first whose destinations (and "
 		 "sources, if given) match a connection decides" },

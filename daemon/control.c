@@ -70,6 +70,12 @@ control_addr(int family, const uint8_t *addr, char *buf, size_t len)
 	return inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, buf, (socklen_t)len);
 }
 
+void
+control_map_entries(uint32_t entries, uint32_t open, char *out, size_t len)
+{
+	snprintf(out, len, "%u map entr%s (%u open)", entries, entries == 1 ? "y" : "ies", open);
+}
+
 static const char *const offload_state_name[] = {
 	[CONTROL_OFFLOAD_UNNEEDED] = "unneeded", [CONTROL_OFFLOAD_OFF] = "off",
 	[CONTROL_OFFLOAD_ACTIVE] = "active", [CONTROL_OFFLOAD_DRAINING] = "draining",
@@ -79,6 +85,9 @@ static const char *const offload_state_name[] = {
 static void
 control_offload_line(const struct control_offload *ol, struct textbuf *rows)
 {
+	char n[64];
+
+	control_map_entries(ol->flows, ol->open, n, sizeof(n));
 	switch (ol->state) {
 	case CONTROL_OFFLOAD_UNNEEDED:
 		textbuf_printf(rows, "offload\tunneeded (no policy rewrites)\n");
@@ -87,13 +96,12 @@ control_offload_line(const struct control_offload *ol, struct textbuf *rows)
 		textbuf_printf(rows, "offload\toff: %s\n", ol->reason ? ol->reason : "?");
 		break;
 	case CONTROL_OFFLOAD_ACTIVE:
-		textbuf_printf(rows, "offload\tactive (%s %s), %u flows, on: %s\n",
+		textbuf_printf(rows, "offload\tactive (%s %s), %s, on: %s\n",
 			       ol->adopted ? "adopted from" : "loaded in", ol->dir ? ol->dir : "?",
-			       ol->flows, *ol->interfaces ? ol->interfaces : "none yet");
+			       n, *ol->interfaces ? ol->interfaces : "none yet");
 		break;
 	case CONTROL_OFFLOAD_DRAINING:
-		textbuf_printf(rows, "offload\tdraining: %u flows still shifted in the kernel\n",
-			       ol->flows);
+		textbuf_printf(rows, "offload\tdraining: %s still in the kernel\n", n);
 		break;
 	}
 }
@@ -102,8 +110,8 @@ static void
 control_offload_json(const struct control_offload *ol, struct textbuf *o)
 {
 	textbuf_printf(o, ", \"offload\": {\"state\": \"%s\", \"adopted\": %s, \"flows\": %u, "
-		       "\"interfaces\": ", offload_state_name[ol->state],
-		       ol->adopted ? "true" : "false", ol->flows);
+		       "\"open\": %u, \"interfaces\": ", offload_state_name[ol->state],
+		       ol->adopted ? "true" : "false", ol->flows, ol->open);
 	textbuf_json_str(o, ol->interfaces);
 	textbuf_printf(o, ", \"reason\": ");
 	textbuf_json_str(o, ol->reason ? ol->reason : "");

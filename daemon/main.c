@@ -49,6 +49,7 @@ static struct notes_log *notes;		/* what the workers noted, logged */
  * the control socket reads it. */
 static struct discovery *discovery;
 static struct offload *offload;		/* rewrite's kernel data path, or NULL */
+static struct offload *offload_retired;	/* the one a reload replaced */
 
 /* What the workers noted, logged (rate-limited: notes.c). */
 static void
@@ -210,13 +211,29 @@ workers_pause(const void *e)
 	nanosleep(&ts, NULL);
 }
 
+/* The kernel data path follows the new configuration. The one it
+ * replaced the workers may read until their next batch: it is closed at
+ * the next reload, after reload_apply has waited for every worker to move
+ * on, or at stop. */
+static void
+reload_offload(struct engine *e)
+{
+	struct offload *r;
+
+	offload_close(offload_retired);
+	offload = offload_follow(offload, atomic_load(&current), &r);
+	offload_retired = r;
+	engine_set_offload(e, offload_path(offload));
+}
+
 static bool
-reload(const struct engine *e, const char *path, struct textbuf *errs)
+reload(struct engine *e, const char *path, struct textbuf *errs)
 {
 	const struct reload_workers w = { workers_count, workers_epoch, workers_pause, e,
 					  workers_drain };
 
 	if (reload_apply(&current, path, domains, &w, errs)) {
+		reload_offload(e);
 		log_policies(atomic_load(&current));
 		sd_notify(0, "RELOADING=0\nREADY=1\nSTATUS=configuration reloaded");
 		return true;
@@ -228,7 +245,7 @@ reload(const struct engine *e, const char *path, struct textbuf *errs)
 /* tsnatctl reload: what SIGHUP does; a refused file's errors go into
  * errs (NULL for SIGHUP: the log has them) for the answer. */
 struct ctl_reload {
-	const struct engine *e;
+	struct engine *e;
 	const char *path;
 	const struct ctlsrv *ctl;
 };
@@ -357,7 +374,8 @@ stop(struct engine *e, const struct state_queue *sq, unsigned nq, struct rtnl *r
 	engine_free(e);
 	/* the kernel data path stays: a restart adopts it (--unload ends it) */
 	offload_close(offload);
-	offload = NULL;
+	offload_close(offload_retired);
+	offload = offload_retired = NULL;
 	rtnl_close(rt);
 	domains_free(domains);
 	conf_free(c);
@@ -400,25 +418,7 @@ mono_ms(void)
 static void
 offload_status(struct control_offload *out)
 {
-	const struct conf *c = atomic_load(&current);
-	uint64_t cnt[SHIFT_NCOUNTERS];
-
-	_Static_assert(SHIFT_NCOUNTERS == CONTROL_OFFLOAD_COUNTERS, "offload counters");
-	*out = (struct control_offload){ .dir = c->offload_dir, .reason = offload_why() };
-	if (!offload) {
-		out->state = *offload_why() ? CONTROL_OFFLOAD_OFF : CONTROL_OFFLOAD_UNNEEDED;
-		return;
-	}
-	if (offload_unloaded(offload)) {
-		out->state = CONTROL_OFFLOAD_OFF;
-		return;
-	}
-	out->state = offload_draining(offload) ? CONTROL_OFFLOAD_DRAINING : CONTROL_OFFLOAD_ACTIVE;
-	out->adopted = offload_adopted(offload);
-	out->flows = offload_flows(offload);
-	offload_interfaces(offload, out->interfaces, sizeof(out->interfaces));
-	offload_counters(offload, cnt);
-	memcpy(out->counters, cnt, sizeof(cnt));
+	offload_report(offload, atomic_load(&current), out);
 }
 
 /* The control socket and what it reads; NULL never (a socket that cannot

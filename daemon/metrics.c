@@ -162,8 +162,12 @@ metrics_offload(const struct control_data *d, struct textbuf *o)
 	metrics_family(o, "offload_active", "gauge",
 		       "1 while rewritten flows are shifted in the kernel (tc BPF)");
 	textbuf_printf(o, "tsnatd_offload_active %d\n", ol->state == CONTROL_OFFLOAD_ACTIVE);
-	metrics_family(o, "offload_flows", "gauge", "flows in the kernel's map at the last sweep");
+	metrics_family(o, "offload_flows", "gauge",
+		       "entries in the kernel's map at the last sweep, open and closed");
 	textbuf_printf(o, "tsnatd_offload_flows %u\n", ol->flows);
+	metrics_family(o, "offload_open_flows", "gauge",
+		       "of those, flows not closed (no RST, not both FINs)");
+	textbuf_printf(o, "tsnatd_offload_open_flows %u\n", ol->open);
 	metrics_family(o, "offload_shifted_packets_total", "counter",
 		       "packets the kernel shifted: ingress TSval, egress TSecr");
 	textbuf_printf(o, "tsnatd_offload_shifted_packets_total{direction=\"ingress\"} %llu\n",

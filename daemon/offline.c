@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "control.h"
 #include "offline.h"
 #include "offload.h"
 #include "rules.h"
@@ -16,11 +17,15 @@
 static int
 unload_offload(const struct conf *c)
 {
-	long n = offload_unload(c->offload_dir);
+	long open = 0, n = offload_unload(c->offload_dir, &open);
+	char entries[64];
 
+	/* the words of tsnatctl status: one count, one meaning */
+	control_map_entries((uint32_t)n, (uint32_t)open, entries, sizeof(entries));
 	if (n > 0)
-		printf("tsnatd: %ld flows were still shifted in the kernel: from now on "
-		       "their servers see their clients' own timestamps\n", n);
+		printf("tsnatd: kernel data path unloaded (%s); it held %s: from now on the "
+		       "servers of the open ones see their clients' own timestamps\n",
+		       c->offload_dir, entries);
 	else if (n == 0)
 		printf("tsnatd: kernel data path unloaded (%s)\n", c->offload_dir);
 	return n < 0;

@@ -69,7 +69,7 @@ render_offload(const char *line, enum control_offload_state st)
 {
 	struct control_data d = data();
 
-	d.offload = (struct control_offload){ .state = st, .adopted = true, .flows = 42,
+	d.offload = (struct control_offload){ .state = st, .adopted = true, .flows = 42, .open = 5,
 		.dir = "/run/tsnatd/bpf", .reason = st == CONTROL_OFFLOAD_OFF ? "no \"bpf\" fs" : "" };
 	snprintf(d.offload.interfaces, sizeof(d.offload.interfaces), "lan1 lan2");
 	return render_data(line, &d);
@@ -84,9 +84,10 @@ status_says_where_rewrite_runs(void **state)
 	char *u = render("status");
 
 	(void)state;
-	assert_non_null(strstr(a, "offload  active (adopted from /run/tsnatd/bpf), 42 flows, on: lan1 lan2\n"));
+	assert_non_null(strstr(a, "offload  active (adopted from /run/tsnatd/bpf), 42 map entries "
+			       "(5 open), on: lan1 lan2\n"));
 	assert_non_null(strstr(b, "offload  off: no \"bpf\" fs\n"));
-	assert_non_null(strstr(c, "offload  draining: 42 flows still shifted in the kernel\n"));
+	assert_non_null(strstr(c, "offload  draining: 42 map entries (5 open) still in the kernel\n"));
 	assert_non_null(strstr(u, "offload  unneeded (no policy rewrites)\n"));
 	free(a);
 	free(b);
@@ -101,7 +102,7 @@ status_json_has_the_offload_object(void **state)
 
 	(void)state;
 	assert_non_null(strstr(a, ", \"offload\": {\"state\": \"off\", \"adopted\": true, "
-			       "\"flows\": 42, \"interfaces\": \"lan1 lan2\", \"reason\": "
+			       "\"flows\": 42, \"open\": 5, \"interfaces\": \"lan1 lan2\", \"reason\": "
 			       "\"no \\\"bpf\\\" fs\"}}\n"));
 	free(a);
 }
@@ -334,6 +335,20 @@ a_failed_reload_is_an_error_answer(void **state)
 }
 
 /* tsnatctl reload shows what is wrong, not "see the log". */
+/* Issue 20: status said "0 flows" where --unload said "7 flows were still
+ * shifted" (closed connections in the map): one count, one wording. */
+static void
+map_entries_are_counted_with_their_open_ones(void **state)
+{
+	char s[64];
+
+	(void)state;
+	control_map_entries(7, 0, s, sizeof(s));
+	assert_string_equal(s, "7 map entries (0 open)");
+	control_map_entries(1, 1, s, sizeof(s));
+	assert_string_equal(s, "1 map entry (1 open)");
+}
+
 static void
 a_refused_reload_answers_with_the_files_errors(void **state)
 {
@@ -419,6 +434,7 @@ main(void)
 		cmocka_unit_test(a_refused_reload_answers_with_the_files_errors),
 		cmocka_unit_test(a_refused_reload_lists_a_bounded_number_of_errors),
 		cmocka_unit_test(a_reload_to_other_queues_answers_restart_required),
+		cmocka_unit_test(map_entries_are_counted_with_their_open_ones),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
