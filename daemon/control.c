@@ -118,6 +118,48 @@ control_offload_json(const struct control_offload *ol, struct textbuf *o)
 	textbuf_printf(o, "}");
 }
 
+/* The firewall rules: which tool, there or not, whose queues. */
+static void
+control_rules_line(const struct control_data *d, struct textbuf *rows)
+{
+	const struct conf *c = d->conf;
+	char line[512];
+
+	rulescheck_format(&d->rules, c->queue_first, c->queue_count, line, sizeof(line));
+	textbuf_printf(rows, "rules\t%s", line);
+	if (d->rules.state != RULESCHECK_UNCHECKED && d->mono_s >= d->rules.at_s)
+		textbuf_printf(rows, " (checked %llus ago)",
+			       (unsigned long long)(d->mono_s - d->rules.at_s));
+	textbuf_printf(rows, "\n");
+}
+
+static void
+control_rules_json(const struct control_data *d, struct textbuf *o)
+{
+	const struct rulescheck *r = &d->rules;
+
+	textbuf_printf(o, ", \"rules\": {\"state\": \"%s\", \"tools\": ",
+		       rulescheck_state_name(r->state));
+	textbuf_json_str(o, r->tools);
+	if (r->have_queues)
+		textbuf_printf(o, ", \"queue_first\": %u, \"queue_last\": %u", r->first, r->last);
+	else
+		textbuf_printf(o, ", \"queue_first\": null, \"queue_last\": null");
+	textbuf_printf(o, ", \"detail\": ");
+	textbuf_json_str(o, r->detail);
+	textbuf_printf(o, ", \"age_s\": %llu}", (unsigned long long)
+		       (d->mono_s >= r->at_s && r->state != RULESCHECK_UNCHECKED ?
+			d->mono_s - r->at_s : 0));
+}
+
+/* What a policy does: its mode, and for auto the action legacy servers
+ * get. */
+static const char *
+control_action(const struct policy *p)
+{
+	return p->mode == MODE_AUTO ? policy_mode_name(p->action) : "-";
+}
+
 static void
 control_status(const struct control_data *d, bool json, struct textbuf *o)
 {
@@ -138,10 +180,15 @@ control_status(const struct control_data *d, bool json, struct textbuf *o)
 			textbuf_json_str(o, c->pol[i].name);
 			textbuf_printf(o, ", \"mode\": ");
 			textbuf_json_str(o, policy_mode_name(c->pol[i].mode));
+			if (c->pol[i].mode == MODE_AUTO) {
+				textbuf_printf(o, ", \"action\": ");
+				textbuf_json_str(o, control_action(&c->pol[i]));
+			}
 			textbuf_printf(o, ", \"destinations\": %zu}", c->pol[i].ndst);
 		}
 		textbuf_printf(o, "]");
 		control_offload_json(&d->offload, o);
+		control_rules_json(d, o);
 		textbuf_printf(o, "}\n");
 		return;
 	}
@@ -150,14 +197,15 @@ control_status(const struct control_data *d, bool json, struct textbuf *o)
 		       d->config_path, c->enabled ? "yes" : "no (all new flows pass)",
 		       c->queue_first, c->queue_first + c->queue_count - 1);
 	control_offload_line(&d->offload, &rows);
+	control_rules_line(d, &rows);
 	control_table(&rows, o);
 	textbuf_reset(&rows);
 	textbuf_printf(o, "\n");
-	textbuf_printf(&rows, "POLICY\tMODE\tDESTINATIONS\tSOURCES\n");
+	textbuf_printf(&rows, "POLICY\tMODE\tACTION\tDESTINATIONS\tSOURCES\n");
 	for (size_t i = 0; i < c->npol; i++)
-		textbuf_printf(&rows, "%s\t%s\t%zu\t%s\n", c->pol[i].name,
-			       policy_mode_name(c->pol[i].mode), c->pol[i].ndst,
-			       c->pol[i].nsrc ? "listed" : "any");
+		textbuf_printf(&rows, "%s\t%s\t%s\t%zu\t%s\n", c->pol[i].name,
+			       policy_mode_name(c->pol[i].mode), control_action(&c->pol[i]),
+			       c->pol[i].ndst, c->pol[i].nsrc ? "listed" : "any");
 	control_table(&rows, o);
 	textbuf_free(&rows);
 }

@@ -147,6 +147,15 @@ metrics_servers(const struct control_data *d, struct textbuf *o)
 			      offsetof(struct discovery_server, contrary));
 }
 
+/* The firewall rules: 1 while they are missing or queue elsewhere. */
+static void
+metrics_rules(const struct control_data *d, struct textbuf *o)
+{
+	metrics_family(o, "rules_drift", "gauge", "1 while the firewall rules are missing or "
+		       "name other queues than the daemon listens on (tsnatctl status)");
+	textbuf_printf(o, "tsnatd_rules_drift %d\n", rulescheck_drifts(d->rules.state));
+}
+
 /* The kernel data path: its state and the programs' counters. */
 static void
 metrics_offload(const struct control_data *d, struct textbuf *o)
@@ -187,6 +196,7 @@ metrics_render(const struct control_data *d, struct textbuf *o)
 	metrics_info(d, o);
 	metrics_stats(d, o);
 	metrics_offload(d, o);
+	metrics_rules(d, o);
 	metrics_domains(d, o);
 	metrics_servers(d, o);
 }

@@ -32,6 +32,21 @@ unload_offload(const struct conf *c)
 }
 
 
+/* The command line's summary. */
+void
+offline_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: tsnatd [-c FILE]                 run in the foreground\n"
+		"       tsnatd -t [-c FILE]              check the configuration\n"
+		"       tsnatd --print-rules iptables|ip6tables|nft [-c FILE]\n"
+		"       tsnatd --apply-rules | --remove-rules [-c FILE]\n"
+		"       tsnatd --unload [-c FILE]        detach and unpin the kernel data path\n"
+		"       tsnatd -h | -V\n"
+		"default FILE: " CONF_DEFAULT_PATH "\n"
+		"signals: HUP reload, USR1 log counters, TERM/INT drain and exit\n");
+}
+
 /* -t, --print-rules, --apply-rules, --remove-rules, --unload: work on the
  * configuration and exit, 0 or 1. -t run as root also answers for the
  * daemon tsnatd.service starts as its own user: that user must be able to

@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "ctlreq.h"
 #include "discovery.h"
+#include "rulescheck.h"
 #include "stats.h"
 #include "textbuf.h"
 
@@ -90,6 +91,8 @@ struct control_data {
 	bool reload_ok;
 	const char *reload_errors;	/* a refused file's, one a line; may be NULL */
 	struct control_offload offload;
+	struct rulescheck rules;	/* the firewall rules, last checked */
+	uint64_t mono_s;		/* now, for the check's age */
 };
 
 /* Append the whole answer to r ("ok\n" and the body, or "error ...\n"). */
