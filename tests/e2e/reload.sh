@@ -11,7 +11,7 @@
 #  - a SIGHUP or tsnatctl reload on its own refuses the same way, the
 #    running configuration kept whole;
 #  - a restart (stop, --apply-rules, start) takes the two queues, and
-#    every SYN is stripped again.
+#    every SYN is stripped again; status says the rules match throughout.
 # Run it under flock /run/tsnatd-netns.lock, as every namespace test.
 set -u
 cd "$(dirname "$0")/../.."
@@ -98,6 +98,10 @@ rc=$?
 check "tsnatctl reload exits 1 ($(tr '\n' ' ' <"$OUT/ctl-reload.out"))" eq $rc 1
 ctl status >"$OUT/status.txt" 2>&1
 check "status still says queues 0..0" grep -q "^queues  *0\.\.0" "$OUT/status.txt"
+sleep 1
+ctl status >"$OUT/status.txt" 2>&1
+check "and that the rules queue to them: $(grep ^rules "$OUT/status.txt")" \
+	grep -q "^rules  *iptables: present, queues 0\.\.0, as the daemon's" "$OUT/status.txt"
 
 echo "# a restart takes the new queues"
 tn_stop "$TN_DAEMON_PID"
