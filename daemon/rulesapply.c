@@ -207,10 +207,10 @@ remove_compat(const struct tools *t, enum rules_kind kind, FILE *out, FILE *err)
 {
 	const char *fam = kind == RULES_IPTABLES ? "ip" : "ip6", *tool = kind_name(kind);
 	const char *argv[] = { t->path[TOOL_NFT], "-a", "list", "table", fam, "mangle", NULL };
-	char *tables, *listing = NULL, *text = NULL;
-	size_t len = 0;
+	char *tables, *listing = NULL, *text = NULL, *errors = NULL, *quiet = NULL;
+	size_t len = 0, qlen = 0;
+	FILE *f, *sink;
 	int n = 0, rc;
-	FILE *f;
 
 	if (!(t->have & RULES_HAVE_NFT)) {
 		fprintf(err, "tsnatd: neither %s nor nft is in PATH: tsnatd's %s rules, if any, "
@@ -219,8 +219,18 @@ remove_compat(const struct tools *t, enum rules_kind kind, FILE *out, FILE *err)
 	}
 	if (!(tables = list_now(t, RULES_NFT, true, err)))
 		return -1;
+	if (!(sink = open_memstream(&quiet, &qlen))) {
+		free(tables);
+		fprintf(err, "tsnatd: out of memory\n");
+		return -1;
+	}
 	if (nft_has_mangle(tables, kind)) {
-		if ((rc = tool_run(argv, NULL, 0, &listing, NULL, err)) != 0) {
+		/* nft's errors (and ours about running it) only if it fails:
+		 * listing iptables-nft's table it warns "managed by iptables-nft,
+		 * do not touch!", which is what this removal has to do */
+		if ((rc = tool_run(argv, NULL, 0, &listing, &errors, sink)) != 0) {
+			fflush(sink);
+			fputs(quiet ? quiet : "", err);
 			if (rc > 0)
 				fprintf(err, "tsnatd: `nft -a list table %s mangle` exited with "
 					"status %d\n", fam, rc);
@@ -241,6 +251,9 @@ remove_compat(const struct tools *t, enum rules_kind kind, FILE *out, FILE *err)
 					tool, fam, tool);
 		}
 	}
+	fclose(sink);
+	free(quiet);
+	free(errors);
 	free(tables);
 	free(listing);
 	free(text);
