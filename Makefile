@@ -49,8 +49,8 @@ ALL_LDFLAGS  := $(SAN) $(LTOFLAGS) $(CFLAGS) $(LDFLAGS)
 # The pure packet path: no syscalls, no globals; shared by the daemon, the
 # tests, the fuzzer, the legacy-server emulator and the benchmarks.
 CORE   := csum packet tsopt policy flow domain discovery mode mode_pass mode_strip mode_rewrite mode_observe mode_auto process
-DAEMON := $(CORE) conf confenum confcheck confdoc log nfq engine flowsnap rules rulesapply stats state marks discofile notes rtnl \
-	reload warn textbuf ctlreq control metrics ctlsock ctlsrv offload offload_map offline main
+DAEMON := $(CORE) conf confenum confcheck confdoc log nfq engine flowsnap rules rulesapply rulestool rulesguard rulescheck ruleswatch stats state marks discofile notes rtnl \
+	reload warn textbuf ctlreq control metrics ctlsock ctlsrv offload offload_map offload_reload offline main
 LEGACY := csum packet legacy_model legacy_main
 
 CORE_OBJ   := $(CORE:%=$(B)/obj/%.o)
@@ -61,7 +61,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(filter-out tests/unit/pktbuild.c,$(w
 UNIT_BINS  := $(UNIT_TESTS:%=$(B)/tests/%)
 # Test programs link what they test; process/conf need the logger too.
 UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/confenum.o $(B)/obj/confcheck.o $(B)/obj/confdoc.o $(B)/obj/stats.o $(B)/obj/log.o \
-	      $(B)/obj/nfq.o $(B)/obj/rules.o $(B)/obj/rulesapply.o $(B)/obj/state.o $(B)/obj/marks.o $(B)/obj/discofile.o $(B)/obj/notes.o \
+	      $(B)/obj/nfq.o $(B)/obj/rules.o $(B)/obj/rulesapply.o $(B)/obj/rulestool.o $(B)/obj/rulesguard.o $(B)/obj/rulescheck.o $(B)/obj/state.o $(B)/obj/marks.o $(B)/obj/discofile.o $(B)/obj/notes.o \
 	      $(B)/obj/rtnl.o $(B)/obj/reload.o $(B)/obj/warn.o $(B)/obj/legacy_model.o $(B)/tests/pktbuild.o \
 	      $(B)/obj/flowsnap.o $(B)/obj/textbuf.o $(B)/obj/ctlreq.o $(B)/obj/control.o $(B)/obj/metrics.o \
 	      $(B)/obj/ctlsock.o
@@ -128,6 +128,12 @@ $(B)/tests/test_confcheck: TEST_LDFLAGS = -Wl,--wrap=faccessat -Wl,--wrap=getpwn
 # test_state fails syscalls and moves the clock (multipath-tools style).
 $(B)/tests/test_state: TEST_LDFLAGS = -Wl,--wrap=write -Wl,--wrap=fsync \
 	-Wl,--wrap=rename -Wl,--wrap=time
+
+# test_rulesapply reads its own /proc/net/ip_tables_names.
+$(B)/tests/test_rulesapply: TEST_LDFLAGS = -Wl,--wrap=fopen
+
+# test_offload_reload: offload_reload.c alone, offload.c's side faked.
+$(B)/tests/test_offload_reload: $(B)/obj/offload_reload.o
 
 # test_reload sees when the old configuration is freed.
 $(B)/tests/test_reload: TEST_LDFLAGS = -Wl,--wrap=conf_free
@@ -351,6 +357,7 @@ e2e: all $(BENCH_BINS) $(B)/tsnatd-nocsum
 	$(RUN_ENV) tests/e2e/control.sh
 	$(RUN_ENV) tests/e2e/discovery.sh
 	$(RUN_ENV) tests/e2e/rules.sh
+	$(RUN_ENV) tests/e2e/reload.sh
 	$(MAKE) --no-print-directory bench-smoke
 
 demo: all

@@ -27,10 +27,15 @@ static const struct conf_key conf_table[] = {
 	  .doc = "the number of the first queue" },
 	{ "queue.count", CONF_UINT, .min = 1, .max = 64, .def = 1, CF(queue_count),
 	  .doc = "queues first .. first+count-1; with more than one the rules use "
-		 "--queue-balance, which keeps both directions of a flow on one queue" },
+		 "--queue-balance, which keeps both directions of a flow on one queue. "
+		 "first and count change at a restart only: a reload (and "
+		 "--apply-rules while tsnatd runs) that changes them is refused with "
+		 "\"restart required\", the running configuration and the rules kept, "
+		 "so that the rules never name a queue nobody listens on" },
 	{ "queue.maxlen", CONF_UINT, .min = 1, .max = 1 << 24, .def = 8192, CF(queue_maxlen),
 	  .doc = "packets the kernel holds per queue before it fails open (accepts "
-		 "them unmodified); size it for the longest stall to absorb" },
+		 "them unmodified); size it for the longest stall to absorb. A reload "
+		 "keeps the running value (warned): it applies at the next start" },
 	{ "rules", CONF_ENUM, .def = CONF_RULES_AUTO, .names = &conf_rules_enum, CF(rules),
 	  .doc = "the tool tsnatd --apply-rules installs the firewall rules with "
 		 "(tsnatd.service runs it at start and reload, and --remove-rules at "
@@ -41,7 +46,10 @@ static const struct conf_key conf_table[] = {
 		 "IPv6 rules; else nft) or none (both options do nothing: the "
 		 "operator loads tsnatd --print-rules output). Applying also removes "
 		 "tsnatd's rules from the back end not chosen, so that no packet is "
-		 "queued twice; --remove-rules removes them from every back end" },
+		 "queued twice; --remove-rules removes them from every back end (with "
+		 "nft where iptables is missing: it sees what iptables-nft loaded). nft "
+		 "needs the kernel's queue expression (nft_queue, CONFIG_NFT_QUEUE); "
+		 "without it choose iptables, whose nf_tables variant works there" },
 	{ "flows", CONF_GROUP, .doc = "the flow table of rewrite mode" },
 	{ "flows.max", CONF_UINT, .min = 1024, .max = 1 << 26, .def = 262144, CF(flows_max),
 	  .doc = "flows in all, split over the queues (about 69 bytes each); with "
@@ -97,29 +105,35 @@ static const struct conf_key conf_table[] = {
 		 "which tsnatd still decides through NFQUEUE. When it cannot load "
 		 "(no BPF with BTF, no CAP_BPF, no bpf file system) tsnatd says why "
 		 "and rewrites through NFQUEUE alone; the firewall rules fit either. "
-		 "Read at start only" },
+		 "A reload follows it (and the policies): one that makes a policy "
+		 "rewrite loads the kernel data path as a start would; one that leaves "
+		 "none rewriting (or sets offload = false) lets it drain: its flows "
+		 "keep their shift until they end, then it is removed. Both are logged, "
+		 "and tsnatctl status shows them" },
 	{ "offload_interfaces", CONF_STRING, .min = 1, .max = 255,
 	  .chars = "A-Za-z0-9._@: -", .def_text = "auto", CF(offload_interfaces),
 	  .doc = "the client-facing interfaces, names separated by spaces (flows "
 		 "from others stay in NFQUEUE), or \"auto\": each interface a "
 		 "rewritten flow's first SYN came in on, before that SYN is sent on. "
-		 "Ethernet interfaces only (not WireGuard, tun, PPP). Read at start "
-		 "only" },
+		 "Ethernet interfaces only (not WireGuard, tun, PPP). Read when the "
+		 "kernel data path is loaded (at start, or the reload that first needs it)" },
 	{ "offload_mark", CONF_UINT, CONF_HEX, .min = 1, .max = 0x40000000, .def = 0x10000000,
 	  CF(offload_mark),
 	  .doc = "the packet mark bit(s) the kernel data path sets on the packets it "
 		 "shifted, which the firewall rules use to keep them (and, through "
 		 "the connection mark, their replies) out of the queue; pick bits no "
 		 "other rule on the gateway uses. It is set before routing: an "
-		 "\"ip rule fwmark\" without a mask would see it. Read at start only "
-		 "(a restart loads programs with the new one)" },
+		 "\"ip rule fwmark\" without a mask would see it. Read when the kernel "
+		 "data path is loaded (at start, or the reload that first needs it; a "
+		 "restart loads programs with the new one)" },
 	{ "offload_dir", CONF_PATH, .def_text = "/run/tsnatd/bpf", CF(offload_dir),
 	  .doc = "where the programs and maps are pinned: a bpf file system, or a "
 		 "directory to be made in one. A restarted tsnatd adopts them, so "
 		 "rewritten flows keep their shift across a restart or a crash; "
 		 "tsnatd --unload removes them. tsnatd.service mounts a bpf file "
 		 "system of its own on /run/tsnatd/bpf, owned by the user tsnatd "
-		 "(/sys/fs/bpf is root's alone). Read at start only" },
+		 "(/sys/fs/bpf is root's alone). Read when the kernel data path is "
+		 "loaded (at start, or the reload that first needs it)" },
 	{ "policies", CONF_LIST,
 	  .doc = "the policies, tried in order: the first whose destinations (and "
 		 "sources, if given) match a connection decides" },

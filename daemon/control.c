@@ -70,6 +70,12 @@ control_addr(int family, const uint8_t *addr, char *buf, size_t len)
 	return inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, buf, (socklen_t)len);
 }
 
+void
+control_map_entries(uint32_t entries, uint32_t open, char *out, size_t len)
+{
+	snprintf(out, len, "%u map entr%s (%u open)", entries, entries == 1 ? "y" : "ies", open);
+}
+
 static const char *const offload_state_name[] = {
 	[CONTROL_OFFLOAD_UNNEEDED] = "unneeded", [CONTROL_OFFLOAD_OFF] = "off",
 	[CONTROL_OFFLOAD_ACTIVE] = "active", [CONTROL_OFFLOAD_DRAINING] = "draining",
@@ -79,6 +85,9 @@ static const char *const offload_state_name[] = {
 static void
 control_offload_line(const struct control_offload *ol, struct textbuf *rows)
 {
+	char n[64];
+
+	control_map_entries(ol->flows, ol->open, n, sizeof(n));
 	switch (ol->state) {
 	case CONTROL_OFFLOAD_UNNEEDED:
 		textbuf_printf(rows, "offload\tunneeded (no policy rewrites)\n");
@@ -87,13 +96,12 @@ control_offload_line(const struct control_offload *ol, struct textbuf *rows)
 		textbuf_printf(rows, "offload\toff: %s\n", ol->reason ? ol->reason : "?");
 		break;
 	case CONTROL_OFFLOAD_ACTIVE:
-		textbuf_printf(rows, "offload\tactive (%s %s), %u flows, on: %s\n",
+		textbuf_printf(rows, "offload\tactive (%s %s), %s, on: %s\n",
 			       ol->adopted ? "adopted from" : "loaded in", ol->dir ? ol->dir : "?",
-			       ol->flows, *ol->interfaces ? ol->interfaces : "none yet");
+			       n, *ol->interfaces ? ol->interfaces : "none yet");
 		break;
 	case CONTROL_OFFLOAD_DRAINING:
-		textbuf_printf(rows, "offload\tdraining: %u flows still shifted in the kernel\n",
-			       ol->flows);
+		textbuf_printf(rows, "offload\tdraining: %s still in the kernel\n", n);
 		break;
 	}
 }
@@ -102,12 +110,54 @@ static void
 control_offload_json(const struct control_offload *ol, struct textbuf *o)
 {
 	textbuf_printf(o, ", \"offload\": {\"state\": \"%s\", \"adopted\": %s, \"flows\": %u, "
-		       "\"interfaces\": ", offload_state_name[ol->state],
-		       ol->adopted ? "true" : "false", ol->flows);
+		       "\"open\": %u, \"interfaces\": ", offload_state_name[ol->state],
+		       ol->adopted ? "true" : "false", ol->flows, ol->open);
 	textbuf_json_str(o, ol->interfaces);
 	textbuf_printf(o, ", \"reason\": ");
 	textbuf_json_str(o, ol->reason ? ol->reason : "");
 	textbuf_printf(o, "}");
+}
+
+/* The firewall rules: which tool, there or not, whose queues. */
+static void
+control_rules_line(const struct control_data *d, struct textbuf *rows)
+{
+	const struct conf *c = d->conf;
+	char line[512];
+
+	rulescheck_format(&d->rules, c->queue_first, c->queue_count, line, sizeof(line));
+	textbuf_printf(rows, "rules\t%s", line);
+	if (d->rules.state != RULESCHECK_UNCHECKED && d->mono_s >= d->rules.at_s)
+		textbuf_printf(rows, " (checked %llus ago)",
+			       (unsigned long long)(d->mono_s - d->rules.at_s));
+	textbuf_printf(rows, "\n");
+}
+
+static void
+control_rules_json(const struct control_data *d, struct textbuf *o)
+{
+	const struct rulescheck *r = &d->rules;
+
+	textbuf_printf(o, ", \"rules\": {\"state\": \"%s\", \"tools\": ",
+		       rulescheck_state_name(r->state));
+	textbuf_json_str(o, r->tools);
+	if (r->have_queues)
+		textbuf_printf(o, ", \"queue_first\": %u, \"queue_last\": %u", r->first, r->last);
+	else
+		textbuf_printf(o, ", \"queue_first\": null, \"queue_last\": null");
+	textbuf_printf(o, ", \"detail\": ");
+	textbuf_json_str(o, r->detail);
+	textbuf_printf(o, ", \"age_s\": %llu}", (unsigned long long)
+		       (d->mono_s >= r->at_s && r->state != RULESCHECK_UNCHECKED ?
+			d->mono_s - r->at_s : 0));
+}
+
+/* What a policy does: its mode, and for auto the action legacy servers
+ * get. */
+static const char *
+control_action(const struct policy *p)
+{
+	return p->mode == MODE_AUTO ? policy_mode_name(p->action) : "-";
 }
 
 static void
@@ -130,10 +180,15 @@ control_status(const struct control_data *d, bool json, struct textbuf *o)
 			textbuf_json_str(o, c->pol[i].name);
 			textbuf_printf(o, ", \"mode\": ");
 			textbuf_json_str(o, policy_mode_name(c->pol[i].mode));
+			if (c->pol[i].mode == MODE_AUTO) {
+				textbuf_printf(o, ", \"action\": ");
+				textbuf_json_str(o, control_action(&c->pol[i]));
+			}
 			textbuf_printf(o, ", \"destinations\": %zu}", c->pol[i].ndst);
 		}
 		textbuf_printf(o, "]");
 		control_offload_json(&d->offload, o);
+		control_rules_json(d, o);
 		textbuf_printf(o, "}\n");
 		return;
 	}
@@ -142,14 +197,15 @@ control_status(const struct control_data *d, bool json, struct textbuf *o)
 		       d->config_path, c->enabled ? "yes" : "no (all new flows pass)",
 		       c->queue_first, c->queue_first + c->queue_count - 1);
 	control_offload_line(&d->offload, &rows);
+	control_rules_line(d, &rows);
 	control_table(&rows, o);
 	textbuf_reset(&rows);
 	textbuf_printf(o, "\n");
-	textbuf_printf(&rows, "POLICY\tMODE\tDESTINATIONS\tSOURCES\n");
+	textbuf_printf(&rows, "POLICY\tMODE\tACTION\tDESTINATIONS\tSOURCES\n");
 	for (size_t i = 0; i < c->npol; i++)
-		textbuf_printf(&rows, "%s\t%s\t%zu\t%s\n", c->pol[i].name,
-			       policy_mode_name(c->pol[i].mode), c->pol[i].ndst,
-			       c->pol[i].nsrc ? "listed" : "any");
+		textbuf_printf(&rows, "%s\t%s\t%s\t%zu\t%s\n", c->pol[i].name,
+			       policy_mode_name(c->pol[i].mode), control_action(&c->pol[i]),
+			       c->pol[i].ndst, c->pol[i].nsrc ? "listed" : "any");
 	control_table(&rows, o);
 	textbuf_free(&rows);
 }

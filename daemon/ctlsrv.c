@@ -80,6 +80,9 @@ ctlsrv_gather(struct ctlsrv *s, struct control_data *cd)
 		cd->nsrv = discovery_snapshot(s->d.discovery, s->srv, DISCOVERY_MAX_DEFAULT);
 	if (s->d.offload)
 		s->d.offload(&cd->offload);
+	if (s->d.rules)
+		s->d.rules(&cd->rules);
+	cd->mono_s = ctlsrv_mono_ms() / 1000;
 	cd->srv = s->srv;
 }
 

@@ -58,6 +58,8 @@ struct engine {
 	unsigned n;
 	struct domains *domains;
 	_Atomic(struct conf *) *confp;
+	/* rewrite's kernel data path, taken with the conf each batch */
+	_Atomic(const struct offload_path *) offload;
 	_Atomic bool stop;
 	struct worker *w;
 };
@@ -383,6 +385,8 @@ worker_batch(struct worker *w, bool dontwait)
 	 * the reload handover depends on that order (reload.c,
 	 * reload_retire). */
 	w->conf = atomic_load_explicit(w->eng->confp, memory_order_seq_cst);
+	/* acquire: what engine_set_offload published is complete */
+	w->ps.offload = atomic_load_explicit(&w->eng->offload, memory_order_acquire);
 	if (n < 0) {
 		if (errno == ENOBUFS)
 			w->st.enobufs++;
@@ -456,8 +460,7 @@ worker_main(void *arg)
 void
 engine_set_offload(struct engine *e, const struct offload_path *ol)
 {
-	for (unsigned i = 0; i < e->n; i++)
-		e->w[i].ps.offload = ol;
+	atomic_store_explicit(&e->offload, ol, memory_order_release);
 }
 
 int

@@ -31,6 +31,7 @@
 #include "reload.h"
 #include "rtnl.h"
 #include "rules.h"
+#include "ruleswatch.h"
 #include "marks.h"
 #include "notes.h"
 #include "offline.h"
@@ -49,6 +50,8 @@ static struct notes_log *notes;		/* what the workers noted, logged */
  * the control socket reads it. */
 static struct discovery *discovery;
 static struct offload *offload;		/* rewrite's kernel data path, or NULL */
+static struct offload *offload_retired;	/* the one a reload replaced */
+static struct ruleswatch *ruleswatch;	/* the rules that feed the queues */
 
 /* What the workers noted, logged (rate-limited: notes.c). */
 static void
@@ -119,20 +122,6 @@ log_live_warnings(const struct engine *e, struct warn_state *ws)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	warn_check(ws, &total, (uint64_t)now.tv_sec, warn_line, NULL);
-}
-
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-		"usage: tsnatd [-c FILE]                 run in the foreground\n"
-		"       tsnatd -t [-c FILE]              check the configuration\n"
-		"       tsnatd --print-rules iptables|ip6tables|nft [-c FILE]\n"
-		"       tsnatd --apply-rules | --remove-rules [-c FILE]\n"
-		"       tsnatd --unload [-c FILE]        detach and unpin the kernel data path\n"
-		"       tsnatd -h | -V\n"
-		"default FILE: " CONF_DEFAULT_PATH "\n"
-		"signals: HUP reload, USR1 log counters, TERM/INT drain and exit\n");
 }
 
 static void
@@ -210,13 +199,30 @@ workers_pause(const void *e)
 	nanosleep(&ts, NULL);
 }
 
+/* The kernel data path follows the new configuration. The one it
+ * replaced the workers may read until their next batch: it is closed at
+ * the next reload, after reload_apply has waited for every worker to move
+ * on, or at stop. */
+static void
+reload_offload(struct engine *e)
+{
+	struct offload *r;
+
+	offload_close(offload_retired);
+	offload = offload_follow(offload, atomic_load(&current), &r);
+	offload_retired = r;
+	engine_set_offload(e, offload_path(offload));
+}
+
 static bool
-reload(const struct engine *e, const char *path, struct textbuf *errs)
+reload(struct engine *e, const char *path, struct textbuf *errs)
 {
 	const struct reload_workers w = { workers_count, workers_epoch, workers_pause, e,
 					  workers_drain };
 
 	if (reload_apply(&current, path, domains, &w, errs)) {
+		reload_offload(e);
+		ruleswatch_conf(ruleswatch, atomic_load(&current));
 		log_policies(atomic_load(&current));
 		sd_notify(0, "RELOADING=0\nREADY=1\nSTATUS=configuration reloaded");
 		return true;
@@ -228,7 +234,7 @@ reload(const struct engine *e, const char *path, struct textbuf *errs)
 /* tsnatctl reload: what SIGHUP does; a refused file's errors go into
  * errs (NULL for SIGHUP: the log has them) for the answer. */
 struct ctl_reload {
-	const struct engine *e;
+	struct engine *e;
 	const char *path;
 	const struct ctlsrv *ctl;
 };
@@ -357,7 +363,8 @@ stop(struct engine *e, const struct state_queue *sq, unsigned nq, struct rtnl *r
 	engine_free(e);
 	/* the kernel data path stays: a restart adopts it (--unload ends it) */
 	offload_close(offload);
-	offload = NULL;
+	offload_close(offload_retired);
+	offload = offload_retired = NULL;
 	rtnl_close(rt);
 	domains_free(domains);
 	conf_free(c);
@@ -396,29 +403,17 @@ mono_ms(void)
 	return (uint64_t)mono.tv_sec * 1000 + (uint64_t)mono.tv_nsec / 1000000;
 }
 
-/* The kernel data path for tsnatctl status and the metrics. */
+/* The kernel data path and the rules for tsnatctl status and the metrics. */
 static void
 offload_status(struct control_offload *out)
 {
-	const struct conf *c = atomic_load(&current);
-	uint64_t cnt[SHIFT_NCOUNTERS];
+	offload_report(offload, atomic_load(&current), out);
+}
 
-	_Static_assert(SHIFT_NCOUNTERS == CONTROL_OFFLOAD_COUNTERS, "offload counters");
-	*out = (struct control_offload){ .dir = c->offload_dir, .reason = offload_why() };
-	if (!offload) {
-		out->state = *offload_why() ? CONTROL_OFFLOAD_OFF : CONTROL_OFFLOAD_UNNEEDED;
-		return;
-	}
-	if (offload_unloaded(offload)) {
-		out->state = CONTROL_OFFLOAD_OFF;
-		return;
-	}
-	out->state = offload_draining(offload) ? CONTROL_OFFLOAD_DRAINING : CONTROL_OFFLOAD_ACTIVE;
-	out->adopted = offload_adopted(offload);
-	out->flows = offload_flows(offload);
-	offload_interfaces(offload, out->interfaces, sizeof(out->interfaces));
-	offload_counters(offload, cnt);
-	memcpy(out->counters, cnt, sizeof(cnt));
+static void
+rules_status(struct rulescheck *out)
+{
+	ruleswatch_get(ruleswatch, out);
 }
 
 /* The control socket and what it reads; NULL never (a socket that cannot
@@ -430,6 +425,7 @@ control_open(struct engine *e, const char *path, uint64_t start, struct ctl_relo
 		.current = &current, .engine = e, .domains = domains, .discovery = discovery,
 		.config_path = path, .version = TSNATD_VERSION, .start_ms = start,
 		.reload = ctl_reload, .reload_ctx = rl, .offload = offload_status,
+		.rules = rules_status,
 	};
 	struct ctlsrv *ctl = ctlsrv_new(&deps);
 
@@ -480,6 +476,7 @@ run(const char *path)
 	if (!e)
 		return 1;
 	ctl = control_open(e, path, started, &rl);
+	ruleswatch = ruleswatch_start(atomic_load(&current));
 	log_info("tsnatd %s running (config %s)", TSNATD_VERSION, path);
 	log_policies(atomic_load(&current));
 	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec / 2000 < (uint64_t)timeout)
@@ -492,9 +489,11 @@ run(const char *path)
 		log_live_warnings(e, &ws);
 		checkpoint(atomic_load(&current), e, &last_checkpoint);
 		ctlsrv_tick(ctl);
+		ruleswatch_tick(ruleswatch, mono_ms() / 1000);
 		offload_tick(offload, atomic_load(&current), domains, mono_ms() / 1000);
 		running = loop_round(rt, ctl, &rl, sfd, timeout);
 	}
+	ruleswatch_stop(ruleswatch);
 	ctlsrv_free(ctl);
 	stop(e, sq, nq, rt);
 	discovery_free(discovery);
@@ -558,18 +557,18 @@ main(int argc, char **argv)
 				       CONF_DOC_MAN : CONF_DOC_TEXT);
 			return 0;
 		case 'h':
-			usage(stdout);
+			offline_usage(stdout);
 			return 0;
 		case 'V':
 			printf("tsnatd %s\n", TSNATD_VERSION);
 			return 0;
 		default:
-			usage(stderr);
+			offline_usage(stderr);
 			return 1;
 		}
 	}
 	if (optind != argc) {
-		usage(stderr);
+		offline_usage(stderr);
 		return 1;
 	}
 

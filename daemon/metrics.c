@@ -147,6 +147,15 @@ metrics_servers(const struct control_data *d, struct textbuf *o)
 			      offsetof(struct discovery_server, contrary));
 }
 
+/* The firewall rules: 1 while they are missing or queue elsewhere. */
+static void
+metrics_rules(const struct control_data *d, struct textbuf *o)
+{
+	metrics_family(o, "rules_drift", "gauge", "1 while the firewall rules are missing or "
+		       "name other queues than the daemon listens on (tsnatctl status)");
+	textbuf_printf(o, "tsnatd_rules_drift %d\n", rulescheck_drifts(d->rules.state));
+}
+
 /* The kernel data path: its state and the programs' counters. */
 static void
 metrics_offload(const struct control_data *d, struct textbuf *o)
@@ -162,8 +171,12 @@ metrics_offload(const struct control_data *d, struct textbuf *o)
 	metrics_family(o, "offload_active", "gauge",
 		       "1 while rewritten flows are shifted in the kernel (tc BPF)");
 	textbuf_printf(o, "tsnatd_offload_active %d\n", ol->state == CONTROL_OFFLOAD_ACTIVE);
-	metrics_family(o, "offload_flows", "gauge", "flows in the kernel's map at the last sweep");
+	metrics_family(o, "offload_flows", "gauge",
+		       "entries in the kernel's map at the last sweep, open and closed");
 	textbuf_printf(o, "tsnatd_offload_flows %u\n", ol->flows);
+	metrics_family(o, "offload_open_flows", "gauge",
+		       "of those, flows not closed (no RST, not both FINs)");
+	textbuf_printf(o, "tsnatd_offload_open_flows %u\n", ol->open);
 	metrics_family(o, "offload_shifted_packets_total", "counter",
 		       "packets the kernel shifted: ingress TSval, egress TSecr");
 	textbuf_printf(o, "tsnatd_offload_shifted_packets_total{direction=\"ingress\"} %llu\n",
@@ -183,6 +196,7 @@ metrics_render(const struct control_data *d, struct textbuf *o)
 	metrics_info(d, o);
 	metrics_stats(d, o);
 	metrics_offload(d, o);
+	metrics_rules(d, o);
 	metrics_domains(d, o);
 	metrics_servers(d, o);
 }

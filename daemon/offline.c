@@ -5,26 +5,47 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "control.h"
 #include "offline.h"
 #include "offload.h"
 #include "rules.h"
 #include "rulesapply.h"
+#include "rulesguard.h"
 
 /* --unload: the kernel data path of c's offload_dir off every interface,
  * its pins removed. 0 or 1. */
 static int
 unload_offload(const struct conf *c)
 {
-	long n = offload_unload(c->offload_dir);
+	long open = 0, n = offload_unload(c->offload_dir, &open);
+	char entries[64];
 
+	/* the words of tsnatctl status: one count, one meaning */
+	control_map_entries((uint32_t)n, (uint32_t)open, entries, sizeof(entries));
 	if (n > 0)
-		printf("tsnatd: %ld flows were still shifted in the kernel: from now on "
-		       "their servers see their clients' own timestamps\n", n);
+		printf("tsnatd: kernel data path unloaded (%s); it held %s: from now on the "
+		       "servers of the open ones see their clients' own timestamps\n",
+		       c->offload_dir, entries);
 	else if (n == 0)
 		printf("tsnatd: kernel data path unloaded (%s)\n", c->offload_dir);
 	return n < 0;
 }
 
+
+/* The command line's summary. */
+void
+offline_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: tsnatd [-c FILE]                 run in the foreground\n"
+		"       tsnatd -t [-c FILE]              check the configuration\n"
+		"       tsnatd --print-rules iptables|ip6tables|nft [-c FILE]\n"
+		"       tsnatd --apply-rules | --remove-rules [-c FILE]\n"
+		"       tsnatd --unload [-c FILE]        detach and unpin the kernel data path\n"
+		"       tsnatd -h | -V\n"
+		"default FILE: " CONF_DEFAULT_PATH "\n"
+		"signals: HUP reload, USR1 log counters, TERM/INT drain and exit\n");
+}
 
 /* -t, --print-rules, --apply-rules, --remove-rules, --unload: work on the
  * configuration and exit, 0 or 1. -t run as root also answers for the
@@ -52,7 +73,9 @@ offline_run(const char *path, enum offline_action action, int kind)
 		ret = rules_print(c, (enum rules_kind)kind, path, stdout) < 0;
 		break;
 	case OFF_APPLY:
-		ret = rules_apply(c, path, stdout, stderr) < 0;
+		/* the running daemon's queues change at a restart only */
+		ret = (c->rules != CONF_RULES_NONE && rulesguard_check(c, path, stderr) < 0) ||
+		      rules_apply(c, path, stdout, stderr) < 0;
 		if (ret)
 			fprintf(stderr, "tsnatd: --apply-rules failed\n");
 		break;

@@ -307,10 +307,10 @@ offload_close(struct offload *o)
 const struct offload_path *
 offload_path(struct offload *o)
 {
-	return o ? &o->path : NULL;
+	return o ? o->drain ? &o->drain_path : &o->path : NULL;
 }
 
-static char last_why[OFFLOAD_WHY];
+char offload_last_why[OFFLOAD_WHY];
 
 /* No kernel data path for new flows (offload = false, no policy rewrites,
  * or it did not load) but an earlier daemon's is pinned: its flows stay
@@ -326,7 +326,7 @@ drain_pinned(const struct conf *c)
 		return NULL;
 	if (o->ncpus > 0 && o->ncpus <= MAX_CPUS && adopt(o, c->offload_dir, 0)) {
 		o->drain = true;
-		o->path.ops = &offload_drain_ops;
+		o->drain_path = (struct offload_path){ &offload_drain_ops, o };
 		log_warnx("offload: the kernel data path pinned in %s keeps shifting its "
 			  "flows until they end; then it is removed", c->offload_dir);
 		return o;
@@ -338,21 +338,21 @@ drain_pinned(const struct conf *c)
 const char *
 offload_why(void)
 {
-	return last_why;
+	return offload_last_why;
 }
 
 struct offload *
 offload_start(const struct conf *c)
 {
-	char *why = last_why;
+	char *why = offload_last_why;
 	struct offload *o;
 
 	why[0] = '\0';
 	if (!conf_rewrites(c)) {
-		snprintf(why, sizeof(last_why), "no policy rewrites");
+		snprintf(why, sizeof(offload_last_why), "no policy rewrites");
 		return drain_pinned(c);
 	}
-	if ((o = offload_open(c, why, sizeof(last_why)))) {
+	if ((o = offload_open(c, why, sizeof(offload_last_why)))) {
 		log_info("offload: rewritten flows are shifted in the kernel (tc on %s "
 			 "interfaces), programs and maps %s %s", c->offload_interfaces,
 			 o->adopted ? "adopted from" : "loaded and pinned in", c->offload_dir);
@@ -417,7 +417,9 @@ offload_tick(struct offload *o, const struct conf *c, struct domains *d, uint64_
 	if (o->drain && o->flows == 0) {
 		/* The descriptors stay open until the daemon stops: the workers
 		 * still read the (detached) maps, harmlessly. */
-		offload_unload(o->dir);
+		long open = 0;
+
+		offload_unload(o->dir, &open);
 		o->unloaded = true;
 		log_info("offload: the last kernel-shifted flow ended: programs detached, "
 			 "pins removed");
@@ -444,6 +446,12 @@ uint32_t
 offload_flows(const struct offload *o)
 {
 	return o ? o->flows : 0;
+}
+
+uint32_t
+offload_open_flows(const struct offload *o)
+{
+	return o ? o->open : 0;
 }
 
 bool
@@ -492,7 +500,7 @@ prog_id(int fd)
 }
 
 long
-offload_unload(const char *dir)
+offload_unload(const char *dir, long *open)
 {
 	struct if_nameindex *ifs = if_nameindex(), *i;
 	int fd[NPINS];
@@ -500,6 +508,7 @@ offload_unload(const char *dir)
 	char p[512];
 	long flows = 0;
 	struct shift_key k, next;
+	struct shift_flow f;
 	void *prev = NULL;
 
 	libbpf_set_print(libbpf_log);
@@ -514,6 +523,8 @@ offload_unload(const char *dir)
 			k = next;
 			prev = &k;
 			flows++;
+			*open += bpf_map_lookup_elem(fd[PIN_FLOWS], &k, &f) == 0 &&
+				 offload_entry_open(&f);
 		}
 	/* Our filters (handle and priority) wherever they are, whichever
 	 * program they run: also those of a daemon whose pins are gone. */

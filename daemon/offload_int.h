@@ -42,6 +42,7 @@ struct offload {
 	char dir[256];
 	uint64_t last_sweep;			/* monotonic s */
 	uint32_t flows;				/* entries at the last sweep */
+	uint32_t open;				/* of which offload_entry_open */
 	uint64_t errors;			/* SHIFT_ERRORS last warned about */
 	uint32_t seed;				/* keys the sketch */
 	_Atomic uint32_t gen;			/* sweeps published */
@@ -57,7 +58,16 @@ struct offload {
 	unsigned nonly;
 	struct { uint32_t ifindex; uint64_t until_ns; } refused[8]; /* lock */
 	struct offload_path path;
+	struct offload_path drain_path;		/* the same, draining: published
+						 * instead (engine_set_offload) */
 };
+
+/* Why offload_start() returned NULL (offload_why). */
+extern char offload_last_why[OFFLOAD_WHY];
+
+/* An entry whose flow is not closed: no RST, not both FINs. The one
+ * meaning of "open" for the sweep's count (status) and --unload's. */
+bool offload_entry_open(const struct shift_flow *f);
 
 /* CLOCK_MONOTONIC in ns: bpf_ktime_get_ns()'s clock. */
 uint64_t offload_now_ns(void);

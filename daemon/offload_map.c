@@ -264,13 +264,19 @@ ended(const struct shift_flow *f, uint64_t now, uint32_t idle_s, uint32_t closin
 }
 
 bool
+offload_entry_open(const struct shift_flow *f)
+{
+	return (f->flags & SHIFT_CLOSING) != SHIFT_CLOSING;
+}
+
+bool
 offload_sweep(struct offload *o, uint32_t idle_s, uint32_t closing_s, uint32_t half_open_s,
 	      uint32_t *left, uint32_t *nremoved)
 {
 	struct shift_key k, next, *dead = NULL;
 	struct shift_flow f;
 	uint64_t now = offload_now_ns();
-	uint32_t ndead = 0, cap = 0, n = 0, removed = 0;
+	uint32_t ndead = 0, cap = 0, n = 0, removed = 0, open = 0;
 	void *prev = NULL;
 	int err;
 
@@ -284,6 +290,7 @@ offload_sweep(struct offload *o, uint32_t idle_s, uint32_t closing_s, uint32_t h
 			continue;
 		n++;
 		if (!ended(&f, now, idle_s, closing_s, half_open_s)) {
+			open += offload_entry_open(&f);
 			/* closing flows do not count against the quota */
 			if ((f.flags & SHIFT_CLOSING) != SHIFT_CLOSING)
 				for (int d = 0; d < CM_D; d++)
@@ -319,6 +326,7 @@ offload_sweep(struct offload *o, uint32_t idle_s, uint32_t closing_s, uint32_t h
 	atomic_fetch_add_explicit(&o->gen, 1, memory_order_release);
 	*left = n - removed;
 	*nremoved = removed;
+	o->open = open;
 	return true;
 }
 

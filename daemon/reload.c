@@ -85,23 +85,47 @@ reload_retire(const struct reload_workers *w, struct conf *old)
 }
 
 bool
+reload_queues_differ(const struct conf *a, const struct conf *b)
+{
+	return a->queue_first != b->queue_first || a->queue_count != b->queue_count;
+}
+
+/* Queue changes refuse the reload whole rather than apply live. Live, the
+ * rules and the workers cannot change in one step: between --apply-rules
+ * and the workers' start (or stop) the kernel would hash flows to queues
+ * nobody listens on, which --queue-bypass lets through unfixed, or the
+ * reverse; and every flow that rewrite holds would hash to another
+ * worker's table, which never saw its SYN, and lose its offset (its
+ * server drops it: PAWSEstab). A restart is the one step that moves both
+ * (the unit removes the rules, starts the daemon on the new queues, and
+ * the state file carries the rewritten flows over). maxlen names no queue
+ * in the rules: a change keeps the running value, warned. */
+bool
 reload_apply(_Atomic(struct conf *) *current, const char *path, struct domains *d,
 	     const struct reload_workers *w, struct textbuf *errs)
 {
 	struct conf *old = atomic_load(current), *c;
+	char why[192];
 
 	log_info("reloading %s", path);
 	if (!(c = reload_load(path, errs))) {
 		log_warnx("reload failed: keeping the running configuration");
 		return false;
 	}
-	if (c->queue_first != old->queue_first || c->queue_count != old->queue_count ||
-	    c->queue_maxlen != old->queue_maxlen) {
-		log_warnx("queue settings changed: they apply after a restart; "
-			  "keeping queues %u..%u", old->queue_first,
-			  old->queue_first + old->queue_count - 1);
-		c->queue_first = old->queue_first;
-		c->queue_count = old->queue_count;
+	if (reload_queues_differ(c, old)) {
+		snprintf(why, sizeof(why), "%s: queue settings changed (queues %u..%u in the "
+			 "file, %u..%u running): restart required; nothing was changed", path,
+			 c->queue_first, c->queue_first + c->queue_count - 1,
+			 old->queue_first, old->queue_first + old->queue_count - 1);
+		log_warnx("reload refused: %s", why);
+		if (errs)
+			textbuf_printf(errs, "%s\n", why);
+		conf_free(c);
+		return false;
+	}
+	if (c->queue_maxlen != old->queue_maxlen) {
+		log_warnx("queue.maxlen changed: it applies after a restart; keeping %u",
+			  old->queue_maxlen);
 		c->queue_maxlen = old->queue_maxlen;
 	}
 	log_set_level(c->log_level);

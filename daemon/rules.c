@@ -334,6 +334,100 @@ rules_print_remove(enum rules_kind kind, const char *listing, FILE *out)
 	return n + 1;
 }
 
+/* A chain name as nft may take it back unquoted. */
+static bool
+chain_name_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > 28)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-' && s[i] != '.')
+			return false;
+	return true;
+}
+
+/* "... jump TSNATD # handle N" (or goto), line without its indent: N,
+ * else 0. */
+static unsigned long
+compat_jump_handle(const char *line)
+{
+	static const char *const verbs[] = { "jump " RULES_CHAIN " ", "goto " RULES_CHAIN " " };
+	const char *h = strstr(line, "# handle "), *v;
+	char *end;
+	unsigned long n;
+	bool jump = false;
+
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		for (v = line; (v = strstr(v, verbs[i])); v++)
+			jump |= v == line || v[-1] == ' ';
+	if (!jump || !h)
+		return 0;
+	n = strtoul(h + strlen("# handle "), &end, 10);
+	return *end == '\0' ? n : 0;
+}
+
+int
+rules_print_remove_compat(enum rules_kind kind, const char *listing, FILE *out)
+{
+	const char *fam = kind == RULES_IP6TABLES ? "ip6" : "ip", *p;
+	char line[4096], chain[32] = "", *text = NULL;
+	bool ours = false;
+	size_t len = 0;
+	FILE *f;
+	int n = 0;
+
+	if (kind == RULES_NFT || !(f = open_memstream(&text, &len)))
+		return -1;
+	for (p = listing; next_line(&p, line, sizeof(line));) {
+		const char *s = line + strspn(line, " \t");
+		unsigned long h;
+
+		if (strncmp(s, "chain ", 6) == 0) {
+			size_t cn = strcspn(s + 6, " {");
+
+			chain[0] = '\0';
+			if (chain_name_ok(s + 6, cn))
+				snprintf(chain, sizeof(chain), "%.*s", (int)cn, s + 6);
+			ours |= strcmp(chain, RULES_CHAIN) == 0;
+			continue;
+		}
+		if (strcmp(chain, RULES_CHAIN) == 0 || !(h = compat_jump_handle(s)))
+			continue;
+		if (!chain[0]) {
+			n = -1;		/* a jump from a chain we cannot name */
+			break;
+		}
+		fprintf(f, "delete rule %s mangle %s handle %lu\n", fam, chain, h);
+		n++;
+	}
+	if (n >= 0 && ours)
+		fprintf(f, "flush chain %s mangle " RULES_CHAIN "\ndelete chain %s mangle "
+			RULES_CHAIN "\n", fam, fam);
+	fclose(f);
+	if (n >= 0 && ours) {
+		fputs(text, out);
+		n++;
+	} else if (n >= 0) {
+		n = 0;
+	}
+	free(text);
+	return n;
+}
+
+const char *
+rules_nft_hint(const char *nft_errors)
+{
+	const char *e = strstr(nft_errors, "Could not process rule: No such file or directory");
+
+	/* nft quotes the rule it failed on after the message */
+	if (!e || !strstr(e, " queue "))
+		return NULL;
+	return "this kernel lacks nft's queue expression (module nft_queue, kernel option "
+	       "CONFIG_NFT_QUEUE), which rules = \"nft\" needs. rules = \"iptables\" works "
+	       "instead: its rules queue through xt_NFQUEUE, also with the iptables-nft "
+	       "variant (install the iptables package if it is missing)";
+}
+
 struct rules_choice
 rules_choose(enum conf_rules setting, unsigned have, unsigned families)
 {

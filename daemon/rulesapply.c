@@ -7,236 +7,14 @@
  * error, ahead of ours with their exit status. Every change is one
  * transaction of one tool (iptables-restore --noflush, nft -f), so a rule
  * set is replaced whole or not at all. */
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "rules.h"
 #include "rulesapply.h"
+#include "rulestool_int.h"
 
-extern char **environ;
-
-/* Where the tools are when PATH is unset (execvp would only look in
- * /bin and /usr/bin). */
-#define RULES_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-/* A listing longer than this is refused: mangle -S of any real gateway
- * is far smaller. */
-#define RULES_LISTING_MAX ((size_t)64 << 20)
-/* Seconds iptables waits for the xtables lock another program holds
- * (legacy iptables; the nf_tables variant needs no lock). */
-#define RULES_WAIT "10"
-
-enum tool { TOOL_IPT, TOOL_IPT_RESTORE, TOOL_IP6T, TOOL_IP6T_RESTORE, TOOL_NFT, TOOL_N };
-
-static const char *const tool_names[TOOL_N] = {
-	[TOOL_IPT] = "iptables", [TOOL_IPT_RESTORE] = "iptables-restore",
-	[TOOL_IP6T] = "ip6tables", [TOOL_IP6T_RESTORE] = "ip6tables-restore",
-	[TOOL_NFT] = "nft",
-};
-
-struct tools {
-	char path[TOOL_N][PATH_MAX];	/* "" if not found */
-	unsigned have;			/* RULES_HAVE_* */
-};
-
-/* name in one of the absolute directories of search, executable. */
-static bool
-tool_find(const char *name, const char *search, char *out, size_t len)
-{
-	for (const char *p = search; *p;) {
-		const char *end = strchr(p, ':');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		struct stat st;
-
-		if (n > 0 && p[0] == '/' &&
-		    (size_t)snprintf(out, len, "%.*s/%s", (int)n, p, name) < len &&
-		    stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
-			return true;
-		p += n + (end != NULL);
-	}
-	out[0] = '\0';
-	return false;
-}
-
-static unsigned
-tools_find(const char *search, struct tools *t)
-{
-	bool found[TOOL_N];
-
-	if (!search)
-		search = getenv("PATH");
-	if (!search || !*search)
-		search = RULES_DEFAULT_PATH;
-	for (int i = 0; i < TOOL_N; i++)
-		found[i] = tool_find(tool_names[i], search, t->path[i], sizeof(t->path[i]));
-	t->have = 0;
-	if (found[TOOL_IPT] && found[TOOL_IPT_RESTORE])
-		t->have |= RULES_HAVE_IPTABLES;
-	if (found[TOOL_IP6T] && found[TOOL_IP6T_RESTORE])
-		t->have |= RULES_HAVE_IP6TABLES;
-	if (found[TOOL_NFT])
-		t->have |= RULES_HAVE_NFT;
-	return t->have;
-}
-
-unsigned
-rules_tools_find(const char *path)
-{
-	struct tools t;
-
-	return tools_find(path, &t);
-}
-
-static void
-close_pair(int fd[2])
-{
-	for (int i = 0; i < 2; i++)
-		if (fd[i] >= 0)
-			close(fd[i]);
-}
-
-/* Write all of buf to fd; a reader that went away (EPIPE) is not an
- * error here: its exit status says why. */
-static void
-write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		buf += n;
-		len -= (size_t)n;
-	}
-}
-
-/* Everything fd gives until EOF, NUL-terminated; NULL if it is more than
- * RULES_LISTING_MAX or memory runs out. */
-static char *
-read_all(int fd)
-{
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap), *nb;
-
-	while (buf) {
-		ssize_t n;
-
-		if (cap - len < 2) {
-			if (cap >= RULES_LISTING_MAX || !(nb = realloc(buf, cap * 2))) {
-				free(buf);
-				return NULL;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			free(buf);
-			return NULL;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (buf)
-		buf[len] = '\0';
-	return buf;
-}
-
-/* Run argv (argv[0] an absolute path) with input on its standard input
- * (NULL: /dev/null) and, if output is not NULL, its standard output
- * collected into *output (the caller frees it). Its standard error is
- * ours. Returns its exit status, or -1 after telling err why it did not
- * run or did not exit. */
-static int
-run(const char *const argv[], const char *input, size_t inlen, char **output, FILE *err)
-{
-	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, status, e;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, pipe_sig;
-	char *got = NULL;
-	pid_t pid;
-
-	if ((input && pipe2(in, O_CLOEXEC) < 0) || (output && pipe2(out, O_CLOEXEC) < 0)) {
-		fprintf(err, "tsnatd: pipe for %s: %s\n", argv[0], strerror(errno));
-		close_pair(in);
-		return -1;
-	}
-	posix_spawn_file_actions_init(&fa);
-	if (input)
-		posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
-	else
-		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	if (output)
-		posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
-	/* The child starts with no signal blocked and SIGPIPE at its default,
-	 * whatever this process does with them (it ignores SIGPIPE below). */
-	posix_spawnattr_init(&attr);
-	sigemptyset(&none);
-	sigemptyset(&pipe_sig);
-	sigaddset(&pipe_sig, SIGPIPE);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &pipe_sig);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	e = posix_spawn(&pid, argv[0], &fa, &attr, (char *const *)argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	if (in[0] >= 0)
-		close(in[0]);
-	if (out[1] >= 0)
-		close(out[1]);
-	if (e) {
-		fprintf(err, "tsnatd: cannot run %s: %s\n", argv[0], strerror(e));
-		if (in[1] >= 0)
-			close(in[1]);
-		if (out[0] >= 0)
-			close(out[0]);
-		return -1;
-	}
-	if (input) {
-		/* A tool that exits early must not kill us with SIGPIPE. */
-		sigaction(SIGPIPE, &ign, &old);
-		write_all(in[1], input, inlen);
-		close(in[1]);
-		sigaction(SIGPIPE, &old, NULL);
-	}
-	if (output) {
-		got = read_all(out[0]);
-		close(out[0]);	/* if the listing was cut short, the tool stops */
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			fprintf(err, "tsnatd: waiting for %s: %s\n", argv[0], strerror(errno));
-			free(got);
-			return -1;
-		}
-	if (WIFSIGNALED(status)) {
-		fprintf(err, "tsnatd: %s was killed by signal %d\n", argv[0], WTERMSIG(status));
-		free(got);
-		return -1;
-	}
-	if (output && !got && WEXITSTATUS(status) == 0) {
-		fprintf(err, "tsnatd: the output of %s is too long or memory ran out\n", argv[0]);
-		return -1;
-	}
-	if (output)
-		*output = got;
-	return WEXITSTATUS(status);
-}
 
 static const char *
 kind_name(enum rules_kind kind)
@@ -254,7 +32,7 @@ list_now(const struct tools *t, enum rules_kind kind, bool strict, FILE *err)
 			      RULES_WAIT, "-t", "mangle", "-S", NULL };
 	const char *nft[] = { t->path[TOOL_NFT], "list", "tables", NULL };
 	char *listing = NULL;
-	int rc = run(kind == RULES_NFT ? nft : ipt, NULL, 0, &listing, err);
+	int rc = tool_run(kind == RULES_NFT ? nft : ipt, NULL, 0, &listing, NULL, err);
 
 	if (rc == 0)
 		return listing;
@@ -268,19 +46,28 @@ list_now(const struct tools *t, enum rules_kind kind, bool strict, FILE *err)
 }
 
 /* Feed text to iptables-restore --noflush, ip6tables-restore --noflush or
- * nft -f -: one transaction. 0, or -1 after reporting. */
+ * nft -f -: one transaction. 0, or -1 after reporting. nft's own errors
+ * are read too: a kernel without the queue expression answers each
+ * queue rule with a bare "No such file or directory", which is
+ * explained. */
 static int
 load(const struct tools *t, enum rules_kind kind, const char *text, size_t len, FILE *err)
 {
 	const char *ipt[] = { t->path[kind == RULES_IPTABLES ? TOOL_IPT_RESTORE : TOOL_IP6T_RESTORE],
 			      "-w", RULES_WAIT, "--noflush", NULL };
 	const char *nft[] = { t->path[TOOL_NFT], "-f", "-", NULL };
-	int rc = run(kind == RULES_NFT ? nft : ipt, text, len, NULL, err);
+	char *errors = NULL;
+	const char *hint;
+	int rc = tool_run(kind == RULES_NFT ? nft : ipt, text, len, NULL,
+		     kind == RULES_NFT ? &errors : NULL, err);
 
 	if (rc > 0)
 		fprintf(err, "tsnatd: `%s` exited with status %d: rules not changed\n",
 			kind == RULES_NFT ? "nft -f -" : kind == RULES_IPTABLES ?
 			"iptables-restore --noflush" : "ip6tables-restore --noflush", rc);
+	if (rc > 0 && errors && (hint = rules_nft_hint(errors)))
+		fprintf(err, "tsnatd: %s\n", hint);
+	free(errors);
 	return rc == 0 ? 0 : -1;
 }
 
@@ -378,6 +165,107 @@ remove_kind(const struct tools *t, enum rules_kind kind, bool strict, FILE *out,
 	return n < 0 ? -1 : n > 0;
 }
 
+/* Does iptables-legacy hold a table mangle for kind's family? Its tables
+ * are listed in /proc/net/ip_tables_names (ip6_...), which exists only
+ * while the legacy x_tables of that family are loaded. */
+static bool
+legacy_mangle_loaded(enum rules_kind kind)
+{
+	FILE *f = fopen(kind == RULES_IPTABLES ? "/proc/net/ip_tables_names" :
+			"/proc/net/ip6_tables_names", "r");
+	char line[64];
+	bool yes = false;
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		yes |= strcmp(line, "mangle\n") == 0;
+	fclose(f);
+	return yes;
+}
+
+/* Is "table FAMILY mangle" in `nft list tables` output? */
+static bool
+nft_has_mangle(const char *tables, enum rules_kind kind)
+{
+	const char *want = kind == RULES_IPTABLES ? "table ip mangle" : "table ip6 mangle";
+
+	for (const char *p = tables; (p = strstr(p, want)); p += strlen(want))
+		if ((p == tables || p[-1] == '\n') && (p[strlen(want)] == '\n' || !p[strlen(want)]))
+			return true;
+	return false;
+}
+
+/* kind's rules when its iptables is not in PATH. What the iptables-nft
+ * variant loaded is in nf_tables, which nft lists and removes (table ip
+ * or ip6 mangle, chain TSNATD); what iptables-legacy loaded only
+ * iptables-legacy can read. 1 if something was removed, 0 if there was
+ * nothing, -1 after saying on err what failed or could not be checked:
+ * "no rules to remove" must never be said of rules not looked at. */
+static int
+remove_compat(const struct tools *t, enum rules_kind kind, FILE *out, FILE *err)
+{
+	const char *fam = kind == RULES_IPTABLES ? "ip" : "ip6", *tool = kind_name(kind);
+	const char *argv[] = { t->path[TOOL_NFT], "-a", "list", "table", fam, "mangle", NULL };
+	char *tables, *listing = NULL, *text = NULL, *errors = NULL, *quiet = NULL;
+	size_t len = 0, qlen = 0;
+	FILE *f, *sink;
+	int n = 0, rc;
+
+	if (!(t->have & RULES_HAVE_NFT)) {
+		fprintf(err, "tsnatd: neither %s nor nft is in PATH: tsnatd's %s rules, if any, "
+			"could not be checked\n", tool, tool);
+		return -1;
+	}
+	if (!(tables = list_now(t, RULES_NFT, true, err)))
+		return -1;
+	if (!(sink = open_memstream(&quiet, &qlen))) {
+		free(tables);
+		fprintf(err, "tsnatd: out of memory\n");
+		return -1;
+	}
+	if (nft_has_mangle(tables, kind)) {
+		/* nft's errors (and ours about running it) only if it fails:
+		 * listing iptables-nft's table it warns "managed by iptables-nft,
+		 * do not touch!", which is what this removal has to do */
+		if ((rc = tool_run(argv, NULL, 0, &listing, &errors, sink)) != 0) {
+			fflush(sink);
+			fputs(quiet ? quiet : "", err);
+			if (rc > 0)
+				fprintf(err, "tsnatd: `nft -a list table %s mangle` exited with "
+					"status %d\n", fam, rc);
+			n = -1;
+		} else if (!(f = open_memstream(&text, &len))) {
+			n = -1;
+		} else {
+			n = rules_print_remove_compat(kind, listing, f);
+			fclose(f);
+			if (n < 0)
+				fprintf(err, "tsnatd: table %s mangle has a jump to " RULES_CHAIN
+					" from a chain whose name nft cannot take back\n", fam);
+			else if (n > 0 && load(t, RULES_NFT, text, len, err) < 0)
+				n = -1;
+			else if (n > 0)
+				fprintf(out, "%s: removed chain " RULES_CHAIN " and the rules jumping "
+					"to it from table %s mangle, with nft (%s is not in PATH)\n",
+					tool, fam, tool);
+		}
+	}
+	fclose(sink);
+	free(quiet);
+	free(errors);
+	free(tables);
+	free(listing);
+	free(text);
+	if (n >= 0 && legacy_mangle_loaded(kind)) {
+		fprintf(err, "tsnatd: %s is not in PATH and iptables-legacy holds a table "
+			"mangle: tsnatd's rules there, if any, could not be checked (run "
+			"tsnatd --remove-rules with %s in PATH)\n", tool, tool);
+		n = -1;
+	}
+	return n < 0 ? -1 : n > 0;
+}
+
 static bool
 have_kind(const struct tools *t, enum rules_kind kind)
 {
@@ -451,6 +339,7 @@ rules_remove(const struct conf *c, const char *conf_path, FILE *out, FILE *err)
 	struct rules_choice ch;
 	struct tools t;
 	int removed = 0, n;
+	bool failed = false;
 
 	if (c->rules == CONF_RULES_NONE) {
 		fprintf(out, "%s has rules = \"none\": no rules removed\n", conf_path);
@@ -459,17 +348,29 @@ rules_remove(const struct conf *c, const char *conf_path, FILE *out, FILE *err)
 	tools_find(NULL, &t);
 	/* Every back end: the configuration may have named another one when
 	 * the rules were applied. Failing to list is an error only where
-	 * this configuration puts its rules. */
+	 * this configuration puts its rules. A family whose iptables is
+	 * missing is looked at through nft (remove_compat); a missing nft
+	 * leaves table inet tsnatd unchecked, an error only when this
+	 * configuration puts its rules there. After a failure the other
+	 * back ends are still cleared. */
 	ch = rules_choose(c->rules, t.have, families);
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		if (!have_kind(&t, kinds[i]))
-			continue;
-		n = remove_kind(&t, kinds[i], backend_uses(ch.backend, kinds[i], families),
-				out, err);
-		if (n < 0)
-			return -1;
-		removed += n;
+		if (have_kind(&t, kinds[i]))
+			n = remove_kind(&t, kinds[i],
+					backend_uses(ch.backend, kinds[i], families), out, err);
+		else if (kinds[i] != RULES_NFT)
+			n = remove_compat(&t, kinds[i], out, err);
+		else if (c->rules == CONF_RULES_NFT)
+			n = -1, fprintf(err, "tsnatd: %s has rules = \"nft\", but nft is not in "
+					"PATH: table inet " RULES_NFT_TABLE " could not be checked\n",
+					conf_path);
+		else
+			n = 0;
+		failed |= n < 0;
+		removed += n > 0;
 	}
+	if (failed)
+		return -1;
 	if (!removed)
 		fprintf(out, "no tsnatd rules to remove\n");
 	return 0;

@@ -51,21 +51,43 @@ counter(const struct stats *s, size_t off)
 	return *(const uint64_t *)(const void *)((const char *)s + off);
 }
 
-/* The line for counter k, up by n; again: since its line ago seconds back. */
+/* The line for counter name, up by n; again: since its line ago seconds
+ * back. */
 static void
-warn_say(const struct warn_counter *k, uint64_t n, bool again, uint64_t ago,
+warn_say(const char *name, const char *meaning, uint64_t n, bool again, uint64_t ago,
 	 void (*say)(void *ctx, const char *line), void *ctx)
 {
 	char line[512];
 
 	if (again)
 		snprintf(line, sizeof(line), "%s went up by %llu more since its last warning "
-			 "%llu s ago: %s", k->name, (unsigned long long)n,
-			 (unsigned long long)ago, k->meaning);
+			 "%llu s ago: %s", name, (unsigned long long)n,
+			 (unsigned long long)ago, meaning);
 	else
-		snprintf(line, sizeof(line), "%s went up by %llu: %s", k->name,
-			 (unsigned long long)n, k->meaning);
+		snprintf(line, sizeof(line), "%s went up by %llu: %s", name,
+			 (unsigned long long)n, meaning);
 	say(ctx, line);
+}
+
+bool
+warn_counter(struct warn_slot *w, uint64_t v, uint64_t now, const char *name,
+	     const char *meaning, void (*say)(void *ctx, const char *line), void *ctx)
+{
+	if (v < w->last) {		/* a new baseline */
+		w->last = v;
+		return false;
+	}
+	w->held += v - w->last;
+	w->last = v;
+	if (!w->held)
+		return false;
+	if (w->said && now - w->said_at < WARN_INTERVAL)
+		return false;		/* held for a later line */
+	warn_say(name, meaning, w->held, w->said, now - w->said_at, say, ctx);
+	w->held = 0;
+	w->said = true;
+	w->said_at = now;
+	return true;
 }
 
 unsigned
@@ -74,25 +96,8 @@ warn_check(struct warn_state *w, const struct stats *totals, uint64_t now,
 {
 	unsigned lines = 0;
 
-	for (size_t i = 0; i < WARN_N; i++) {
-		uint64_t v = counter(totals, warn_table[i].off);
-
-		if (v < w->c[i].last) {		/* a new baseline */
-			w->c[i].last = v;
-			continue;
-		}
-		w->c[i].held += v - w->c[i].last;
-		w->c[i].last = v;
-		if (!w->c[i].held)
-			continue;
-		if (w->c[i].said && now - w->c[i].said_at < WARN_INTERVAL)
-			continue;		/* held for a later line */
-		warn_say(&warn_table[i], w->c[i].held, w->c[i].said, now - w->c[i].said_at,
-			 say, ctx);
-		w->c[i].held = 0;
-		w->c[i].said = true;
-		w->c[i].said_at = now;
-		lines++;
-	}
+	for (size_t i = 0; i < WARN_N; i++)
+		lines += warn_counter(&w->c[i], counter(totals, warn_table[i].off), now,
+				      warn_table[i].name, warn_table[i].meaning, say, ctx);
 	return lines;
 }

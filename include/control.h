@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "ctlreq.h"
 #include "discovery.h"
+#include "rulescheck.h"
 #include "stats.h"
 #include "textbuf.h"
 
@@ -66,7 +67,8 @@ struct control_offload {
 	const char *reason;		/* OFF */
 	const char *dir;
 	char interfaces[256];
-	uint32_t flows;			/* entries at the last sweep */
+	uint32_t flows;			/* map entries at the last sweep */
+	uint32_t open;			/* of which not closed (no RST, not both FINs) */
 	/* shifted in, shifted out, clamped, no timestamp, not ours, errors,
 	 * resets (SHIFT_*) */
 	uint64_t counters[CONTROL_OFFLOAD_COUNTERS];
@@ -89,6 +91,8 @@ struct control_data {
 	bool reload_ok;
 	const char *reload_errors;	/* a refused file's, one a line; may be NULL */
 	struct control_offload offload;
+	struct rulescheck rules;	/* the firewall rules, last checked */
+	uint64_t mono_s;		/* now, for the check's age */
 };
 
 /* Append the whole answer to r ("ok\n" and the body, or "error ...\n"). */
@@ -101,6 +105,11 @@ void control_error(struct textbuf *out, const char *msg);
 /* The address of domain id as text ("shared" for the shared domain, "?"
  * if unknown). */
 void control_domain_name(const struct control_data *d, uint16_t id, char *out, size_t len);
+
+/* The kernel map's entries as status and tsnatd --unload both say them:
+ * "N map entries (M open)", open meaning not closed by a RST or both FINs
+ * (closed ones linger a little before the sweep ends them). */
+void control_map_entries(uint32_t entries, uint32_t open, char *out, size_t len);
 
 /* Align "cell\tcell\n" rows into columns two spaces apart, appended to out. */
 void control_table(const struct textbuf *rows, struct textbuf *out);

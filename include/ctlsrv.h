@@ -35,6 +35,8 @@ struct ctlsrv_deps {
 	void *reload_ctx;
 	/* rewrite's kernel data path now (NULL: never used) */
 	void (*offload)(struct control_offload *out);
+	/* the firewall rules' last check (NULL: not watched) */
+	void (*rules)(struct rulescheck *out);
 };
 
 struct ctlsrv;

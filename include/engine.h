@@ -26,8 +26,10 @@ struct offload_path;
 struct engine *engine_open(const struct conf *c, struct domains *domains,
 			   struct discovery *discovery, uint32_t seed);
 
-/* Give the workers rewrite's kernel data path (before engine_start; NULL:
- * NFQUEUE only). */
+/* Give the workers rewrite's kernel data path (NULL: NFQUEUE only), before
+ * engine_start or while they run (a reload): each worker takes it at its
+ * next batch, with the configuration. What it replaces may still be read
+ * until every worker's epoch has moved (engine_epoch). */
 void engine_set_offload(struct engine *e, const struct offload_path *ol);
 
 /* Start the workers. Each reads *confp once per batch. Returns 0 or -1. */

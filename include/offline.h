@@ -5,6 +5,7 @@
 #define TSNATD_OFFLINE_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 enum offline_action {
 	OFF_NONE,
@@ -14,6 +15,9 @@ enum offline_action {
 	OFF_REMOVE,		/* --remove-rules */
 	OFF_UNLOAD,		/* --unload */
 };
+
+/* The command line's summary, to f. */
+void offline_usage(FILE *f);
 
 /* Record action a; false (said on stderr) if another was asked already. */
 bool offline_set_action(enum offline_action *action, enum offline_action a);

@@ -72,6 +72,24 @@ void offload_close(struct offload *o);
  * false, an earlier daemon's pinned one to drain. NULL: none. */
 struct offload *offload_start(const struct conf *c);
 
+/* After a reload to c (workers told with engine_set_offload(offload_path()
+ * of what it returns)): the kernel data path follows the configuration
+ * and says so in the log, as at start. Rewrite (with offload = true) in a
+ * daemon without a data path, or with one draining or unloaded: it is
+ * loaded or adopted as offload_start() does, and the one it replaces
+ * goes to *retired. An active one when c no longer rewrites or offload =
+ * false: it drains (its flows keep their shift until they end, no new
+ * ones), then unloads. Otherwise nothing changes. *retired (NULL if none)
+ * may be read by the workers until each has moved on (engine_epoch):
+ * offload_close() it after that. */
+struct offload *offload_follow(struct offload *o, const struct conf *c,
+			       struct offload **retired);
+
+/* o (NULL: none) as tsnatctl status and the metrics show it, c the
+ * running configuration. */
+struct control_offload;
+void offload_report(struct offload *o, const struct conf *c, struct control_offload *out);
+
 /* The main loop's housekeeping, every 2 s of the monotonic clock: the
  * programs' mark raised into the domains' floor, the attachments checked,
  * the sweep, warnings about the programs' errors; a drained data path is
@@ -88,8 +106,10 @@ bool offload_unloaded(const struct offload *o);
 /* Why offload_start() returned NULL ("" if it did not, or was not asked). */
 const char *offload_why(void);
 
-/* Entries at the last sweep; draining (offload = false). */
+/* Map entries at the last sweep, and how many of them are open (not
+ * closed by a RST or both FINs); draining (offload = false). */
 uint32_t offload_flows(const struct offload *o);
+uint32_t offload_open_flows(const struct offload *o);
 bool offload_draining(const struct offload *o);
 
 /* For the workers (draining: only the mark, no new flows). */
@@ -115,8 +135,9 @@ void offload_interfaces(struct offload *o, char *out, size_t len);
 
 /* Detach the programs from every interface and remove the pins in dir.
  * Flows still in the map lose their shift (their servers see the clients'
- * own timestamps from then on). Returns the number of such flows, or -1
- * after printing why to stderr. */
-long offload_unload(const char *dir);
+ * own timestamps from then on). Returns the number of map entries there
+ * were, *open of them open (as the sweep counts them), or -1 after
+ * printing why to stderr. */
+long offload_unload(const char *dir, long *open);
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* reload.h - replace the running configuration (SIGHUP) while the workers
- * run: load and validate a new one, keep what only a restart can change,
- * publish it with one atomic store, and free the old one only once no
+ * run: load and validate a new one, refuse one that only a restart can
+ * apply (other queues), publish it with one atomic store, and free the old one only once no
  * worker can still be reading it. A file with errors changes nothing. */
 #ifndef TSNATD_RELOAD_H
 #define TSNATD_RELOAD_H
@@ -43,11 +43,17 @@ struct conf *reload_load(const char *path, struct textbuf *errs);
  * published, drain, then free old. */
 void reload_retire(const struct reload_workers *w, struct conf *old);
 
-/* The whole reload. Returns false, with *current untouched and nothing
- * freed, if path has errors (each appended to errs, if not NULL). Else changed queue settings are replaced by
- * the running ones (with a warning: they need a restart), the log level is
- * applied, domains bound, the new conf published in *current and the old
- * one retired; returns true. */
+/* Do a and b name different queues (first or count)? The rules name
+ * them, so only a restart may change them. */
+bool reload_queues_differ(const struct conf *a, const struct conf *b);
+
+/* The whole reload. Returns false, with *current untouched and nothing of
+ * the running conf freed, if path has errors or names other queues than
+ * the running ones ("restart required": see reload.c for why not live);
+ * each error, or that one, is appended to errs as a line (if not NULL).
+ * Else a changed queue.maxlen is replaced by the running one (with a
+ * warning), the log level is applied, domains bound, the new conf
+ * published in *current and the old one retired; returns true. */
 bool reload_apply(_Atomic(struct conf *) *current, const char *path,
 		  struct domains *d, const struct reload_workers *w, struct textbuf *errs);
 

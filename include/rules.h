@@ -58,6 +58,21 @@ unsigned rules_jumps(const char *listing);
  * nothing when there is nothing to remove, else a positive number. */
 int rules_print_remove(enum rules_kind kind, const char *listing, FILE *out);
 
+/* For a family whose iptables is not in PATH: the text (for nft -f) that
+ * removes what iptables-nft loaded of tsnatd's, given `nft -a list table
+ * ip mangle` (ip6 for RULES_IP6TABLES) output: each rule jumping to
+ * TSNATD deleted by its handle, the chain flushed and deleted. Returns 0
+ * having written nothing when there is no chain TSNATD, else a positive
+ * number; -1, having written nothing, for a jump whose chain name nft
+ * could not take back as written. */
+int rules_print_remove_compat(enum rules_kind kind, const char *listing, FILE *out);
+
+/* What nft's error output (of nft -f with tsnatd's rules) means when it
+ * is the kernel's lack of the queue expression ("Could not process rule:
+ * No such file or directory" at a queue statement): a sentence saying
+ * what is missing and what works instead; NULL for any other error. */
+const char *rules_nft_hint(const char *nft_errors);
+
 /* Which tools exist (rules_tools_find, rulesapply.h). */
 #define RULES_HAVE_IPTABLES	0x1	/* iptables and iptables-restore */
 #define RULES_HAVE_IP6TABLES	0x2	/* ip6tables and ip6tables-restore */

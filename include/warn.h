@@ -21,15 +21,18 @@
 #define WARN_INTERVAL 10	/* seconds between two lines of one counter */
 #define WARN_SLOTS 16		/* room for the table's counters */
 
+/* What has been said of one counter. All zero: nothing, the counter at 0. */
+struct warn_slot {
+	uint64_t last;		/* the total at the last check */
+	uint64_t held;		/* increase not said yet */
+	uint64_t said_at;	/* time of the last line */
+	bool said;		/* a line was ever said */
+};
+
 /* What has been said. All zero is the state before the first check, with
  * every counter at 0 (as the workers start). */
 struct warn_state {
-	struct {
-		uint64_t last;		/* the total at the last check */
-		uint64_t held;		/* increase not said yet */
-		uint64_t said_at;	/* time of the last line */
-		bool said;		/* a line was ever said */
-	} c[WARN_SLOTS];
+	struct warn_slot c[WARN_SLOTS];
 };
 
 /* Compare totals (summed over the workers) with the last ones seen, at
@@ -42,6 +45,12 @@ struct warn_state {
  * of lines said. */
 unsigned warn_check(struct warn_state *w, const struct stats *totals, uint64_t now,
 		    void (*say)(void *ctx, const char *line), void *ctx);
+
+/* The same rule for one counter kept outside the stats (the rules
+ * watcher's drifting checks): total against w, a line naming name and
+ * meaning to say(ctx, line) if due. True if a line was said. */
+bool warn_counter(struct warn_slot *w, uint64_t total, uint64_t now, const char *name,
+		  const char *meaning, void (*say)(void *ctx, const char *line), void *ctx);
 
 /* The counters that warn: their number, and the name of counter i (for
  * tests and documentation). */

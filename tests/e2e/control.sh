@@ -10,7 +10,11 @@
 #    nothing is closed after the deadline, too many at once get "busy",
 #    and SYNs keep flowing meanwhile (no failed connection);
 #  - a user outside the daemon's group (nobody) is refused;
-#  - the metrics textfile is written and passes promtool (if installed).
+#  - the metrics textfile is written and passes promtool (if installed);
+#  - status shows the firewall rules: present with the daemon's queues,
+#    missing once flushed, naming other queues once loaded for two; the
+#    log warns when they drift (rate-limited) and says when they are back;
+#    and an auto policy's action.
 # Everything created is removed on exit.
 set -u
 cd "$(dirname "$0")/../.."
@@ -36,7 +40,10 @@ CONF=$TN_DIR/control.conf
 tn_rewrite_conf "$CONF"
 sed -i -e "s|^control_socket = .*|control_socket = \"$SOCK\";|" \
 	-e "s|^metrics = .*|metrics = { file = \"$CTL/tsnatd.prom\"; interval = 1; };|" "$CONF"
-grep -q "^control_socket = \"$SOCK\";" "$CONF" && grep -q "tsnatd.prom" "$CONF" ||
+# an auto policy beside the shipped one, for its action in status
+sed -i 's|^);$|  , { name = "found"; mode = "auto"; action = "strip"; destinations = "203.0.113.0/24"; }\n);|' "$CONF"
+grep -q "^control_socket = \"$SOCK\";" "$CONF" && grep -q "tsnatd.prom" "$CONF" &&
+	grep -q 'name = "found"; mode = "auto"' "$CONF" ||
 	{ echo "control.conf: keys not set"; exit 1; }
 tn_load_rules "$CONF"
 LOG=$TN_DIR/daemon.log
@@ -162,6 +169,48 @@ if command -v promtool >/dev/null; then
 else
 	echo "skip - promtool not installed"
 fi
+
+echo "# the firewall rules in status and in the log"
+# wait_status PATTERN: up to 8 s (the rules are looked at every 5 s)
+wait_status() {
+	local i
+	for i in $(seq 16); do
+		ctl status >"$OUT/rules-status.txt" 2>&1
+		grep -q -- "$1" "$OUT/rules-status.txt" && return 0
+		sleep 0.5
+	done
+	cat "$OUT/rules-status.txt"
+	return 1
+}
+check "status shows an auto policy's action" grep -q "^found  *auto  *strip  " "$OUT/status.txt"
+check "status: the rules are there, on the daemon's queue" \
+	grep -q "^rules  *iptables: present, queues 0\.\.0, as the daemon's" "$OUT/status.txt"
+python3 - "$OUT/status.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["rules"]["state"] == "match" and d["rules"]["tools"] == "iptables", d["rules"]
+assert [p.get("action") for p in d["policies"]] == [None, "strip"], d["policies"]
+PY
+check "status --json: rules match, the auto policy's action" eq $? 0
+tn_rules_off
+wait_status "^rules  *MISSING (iptables: "
+check "rules flushed: status says MISSING: $(grep ^rules "$OUT/rules-status.txt")" eq $? 0
+check "and the log warns" grep -q "warning: firewall rules: MISSING (iptables: " "$LOG"
+"$TSNATD" -c "$CONF" --print-rules iptables | sed 's/--queue-num 0/--queue-balance 0:1/' |
+	in_ns "$TN_GW" iptables-restore --noflush
+wait_status "^rules  *iptables: queues 0\.\.1, but the daemon listens on 0\.\.0"
+check "rules for two queues: status says so: $(grep ^rules "$OUT/rules-status.txt")" eq $? 0
+check "and the log warns" grep -q "warning: firewall rules: iptables: queues 0\.\.1, but the daemon" "$LOG"
+ctl metrics >"$OUT/metrics-drift.txt" 2>&1
+check "the metrics say the rules drift" grep -q "^tsnatd_rules_drift 1$" "$OUT/metrics-drift.txt"
+sleep 11
+n=$(grep -c "rules_drift went up by" "$LOG")
+check "while they drift, a reminder, rate-limited ($n in 11 s)" test "$n" -ge 1 -a "$n" -le 2
+tn_rules_off
+tn_load_rules "$CONF"
+wait_status "^rules  *iptables: present, queues 0\.\.0"
+check "rules back: status says present again" eq $? 0
+check "and the log says so" grep -q "info: firewall rules: iptables: present" "$LOG"
 
 tn_stop "$TN_DAEMON_PID"
 check "stopping removes the socket" [ ! -e "$SOCK" ]

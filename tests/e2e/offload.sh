@@ -163,7 +163,7 @@ tn_load_rules "$OFFCONF"
 tn_daemon "$OFFCONF" "$TN_DIR/daemon.switched.log"
 check "the new daemon says the kernel data path drains" has "$TN_DIR/daemon.switched.log" "keeps shifting its flows until they end"
 ctl status >"$TN_DIR/status.switched" 2>&1
-check "tsnatctl status says draining" has "$TN_DIR/status.switched" "^offload  *draining: [1-9][0-9]* flows"
+check "tsnatctl status says draining" has "$TN_DIR/status.switched" "^offload  *draining: [1-9][0-9]* map entr"
 set -- $(tn_load 5 "http://$SRV_IP/" "$TN_C2")
 check "new connections meanwhile go through NFQUEUE ($3 failed)" eq "$(($1 == 5 ? $3 : -1))" 0
 wait "$loadpid"
@@ -225,6 +225,43 @@ if [ -n "$TSNATD_NOCSUM" ] && [ -x "$TSNATD_NOCSUM" ]; then
 		test "$3" != 0 -o "$bad" -gt 0
 	tn_stop "$TN_DAEMON_PID"
 fi
+
+echo "# a reload from strip to rewrite loads the kernel data path, one back drains it"
+in_ns "$TN_GW" "$TSNATD" -c "$OLCONF" --unload >/dev/null
+LIVE=$TN_DIR/live.conf
+sed 's/mode = "rewrite";/mode = "strip";/' "$OLCONF" >"$LIVE"
+tn_rules_off
+tn_load_rules "$LIVE"
+tn_daemon "$LIVE" "$TN_DIR/daemon.live.log"
+ctl status >"$TN_DIR/status.strip" 2>&1
+check "strip: status says the kernel data path is off" grep -q "^offload  *off: no policy rewrites" "$TN_DIR/status.strip"
+cp "$OLCONF" "$LIVE"
+tn_rules_off
+tn_load_rules "$LIVE"
+ctl reload >/dev/null 2>&1
+check "the reload to rewrite is taken" eq $? 0
+check "and logged as at start" has "$TN_DIR/daemon.live.log" "offload: rewritten flows are shifted in the kernel"
+ctl status >"$TN_DIR/status.rewrite" 2>&1
+grep "^offload" "$TN_DIR/status.rewrite"
+check "status follows: active" grep -q "^offload  *active (loaded in" "$TN_DIR/status.rewrite"
+set -- $(tn_load 5 "http://$SRV_IP/" "$TN_C1" "$TN_C2")
+check "ten HTTP/1.0 connections through it ($3 failed)" eq "$(($1 == 10 ? $3 : -1))" 0
+check "they went to the kernel" gt "$(tn_daemon_counter "$TN_DIR/daemon.live.log" flows_offloaded)" 0
+sleep 2.5	# a sweep counts them (every 2 s)
+ctl status >"$TN_DIR/status.counted" 2>&1
+counted=$(grep -o "[0-9]* map entr[a-z]* ([0-9]* open)" "$TN_DIR/status.counted")
+check "status counts the closed connections as map entries, none open: $counted" \
+	grep -q "^1[0-9] map entries (0 open)$" <<<"$counted"
+sed 's/mode = "rewrite";/mode = "strip";/' "$OLCONF" >"$LIVE"
+ctl reload >/dev/null 2>&1
+check "a reload back to strip is taken" eq $? 0
+check "and logged: the data path drains" has "$TN_DIR/daemon.live.log" "no policy rewrites since the reload: the kernel data path"
+ctl status >"$TN_DIR/status.drain" 2>&1
+check "status follows: draining" grep -q "^offload  *draining: .* map entr" "$TN_DIR/status.drain"
+tn_stop "$TN_DAEMON_PID"
+in_ns "$TN_GW" "$TSNATD" -c "$OLCONF" --unload >"$TN_DIR/unload.live" 2>&1
+cat "$TN_DIR/unload.live"
+check "--unload counts them with the same words: $counted" has "$TN_DIR/unload.live" "it held $counted"
 
 echo "# --unload"
 in_ns "$TN_GW" "$TSNATD" -c "$OLCONF" --unload >"$TN_DIR/unload.out" 2>&1

@@ -15,7 +15,11 @@
 #  - nft: the generated file through nft -c -f, and apply/remove with the
 #    nft back end; reported as skipped where the kernel refuses the queue
 #    statement (no CONFIG_NFT_QUEUE). tsnatd's removal of table inet tsnatd
-#    runs either way.
+#    runs either way. Where it is refused, apply says what is missing
+#    (nft_queue, CONFIG_NFT_QUEUE) and what works instead;
+#  - with iptables missing from PATH, --remove-rules removes iptables-nft's
+#    rules with nft, and with neither tool fails saying what it could not
+#    check.
 # Other namespace tests must not run at the same time: run it under
 # flock /tmp/tsnatd-netns.lock, as the rest of make e2e.
 set -u
@@ -207,6 +211,11 @@ else
 		apply nft t1
 		check "apply with rules = \"nft\" fails here, exit 1" eq $? 1
 		check "naming nft and its status" has "$OUT/t1.err" '`nft -f -` exited with status'
+		cat "$OUT/t1.err"
+		check "saying what is missing: nft_queue, CONFIG_NFT_QUEUE" \
+			grep -q "module nft_queue, kernel option CONFIG_NFT_QUEUE" "$OUT/t1.err"
+		check "and what works instead: rules = \"iptables\"" \
+			has "$OUT/t1.err" 'rules = "iptables" works instead'
 	else
 		cat "$OUT/nftc.out" "$OUT/nftc2.out"
 		check "nft -c -f accepts the generated rules" eq $nft_ok 0
@@ -226,6 +235,45 @@ else
 	gw nft list tables >"$OUT/nfttables3"
 	check "remove deletes table inet tsnatd too, twice with exit 0" eq $((rc1 + rc2)) 0
 	check "no table inet tsnatd left" lacks "$OUT/nfttables3" "tsnatd"
+fi
+
+echo "# --remove-rules without iptables in PATH"
+# What iptables-nft loaded lives in nf_tables: nft finds and removes it.
+# With neither tool, removal says what it could not check and fails. A
+# namespace of its own: the legacy section above left iptables-legacy
+# tables, which only iptables-legacy could check.
+if command -v nft >/dev/null && iptables -V 2>/dev/null | grep -q nf_tables; then
+	mkdir "$TN_DIR/nftonly" "$TN_DIR/notools"
+	ln -s "$(command -v nft)" "$TN_DIR/nftonly/nft"
+	NS=$TN_C1
+	ip netns add "$NS" || exit 1
+	# remove_with PATH CONF NAME: --remove-rules with only PATH to find tools
+	remove_with() {
+		gw env PATH="$1" "$TSNATD" --remove-rules -c "$TN_DIR/$2.conf" >"$OUT/$3.out" 2>"$OUT/$3.err"
+	}
+	apply both m1
+	check "apply with iptables (the nf_tables variant) exits 0" eq $? 0
+	remove_with "$TN_DIR/notools" both m2
+	rc=$?
+	check "remove with neither iptables nor nft in PATH fails (exit $rc)" eq $rc 1
+	check "saying what it could not check: $(head -1 "$OUT/m2.err")" \
+		has "$OUT/m2.err" "neither iptables nor nft is in PATH"
+	check "and not that there was nothing to remove" lacks "$OUT/m2.out" "no tsnatd rules to remove"
+	remove_with "$TN_DIR/nftonly" both m3
+	rc=$?
+	cat "$OUT/m3.out" "$OUT/m3.err"
+	check "remove with nft only in PATH exits 0 ($rc)" eq $rc 0
+	check "saying it removed iptables' chain with nft" has "$OUT/m3.out" \
+		"iptables: removed chain TSNATD .* with nft (iptables is not in PATH)"
+	show iptables "$OUT/v4m"
+	show ip6tables "$OUT/v6m"
+	check "iptables: nothing of tsnatd left" nothing_of_tsnatd "$OUT/v4m"
+	check "ip6tables: nothing of tsnatd left" nothing_of_tsnatd "$OUT/v6m"
+	remove_with "$TN_DIR/nftonly" both m4
+	check "removing again with nft only: exit 0, nothing to remove" \
+		has "$OUT/m4.out" "no tsnatd rules to remove"
+else
+	skip "needs nft and the nf_tables variant of iptables"
 fi
 
 echo

@@ -69,7 +69,7 @@ render_offload(const char *line, enum control_offload_state st)
 {
 	struct control_data d = data();
 
-	d.offload = (struct control_offload){ .state = st, .adopted = true, .flows = 42,
+	d.offload = (struct control_offload){ .state = st, .adopted = true, .flows = 42, .open = 5,
 		.dir = "/run/tsnatd/bpf", .reason = st == CONTROL_OFFLOAD_OFF ? "no \"bpf\" fs" : "" };
 	snprintf(d.offload.interfaces, sizeof(d.offload.interfaces), "lan1 lan2");
 	return render_data(line, &d);
@@ -84,9 +84,10 @@ status_says_where_rewrite_runs(void **state)
 	char *u = render("status");
 
 	(void)state;
-	assert_non_null(strstr(a, "offload  active (adopted from /run/tsnatd/bpf), 42 flows, on: lan1 lan2\n"));
+	assert_non_null(strstr(a, "offload  active (adopted from /run/tsnatd/bpf), 42 map entries "
+			       "(5 open), on: lan1 lan2\n"));
 	assert_non_null(strstr(b, "offload  off: no \"bpf\" fs\n"));
-	assert_non_null(strstr(c, "offload  draining: 42 flows still shifted in the kernel\n"));
+	assert_non_null(strstr(c, "offload  draining: 42 map entries (5 open) still in the kernel\n"));
 	assert_non_null(strstr(u, "offload  unneeded (no policy rewrites)\n"));
 	free(a);
 	free(b);
@@ -101,8 +102,8 @@ status_json_has_the_offload_object(void **state)
 
 	(void)state;
 	assert_non_null(strstr(a, ", \"offload\": {\"state\": \"off\", \"adopted\": true, "
-			       "\"flows\": 42, \"interfaces\": \"lan1 lan2\", \"reason\": "
-			       "\"no \\\"bpf\\\" fs\"}}\n"));
+			       "\"flows\": 42, \"open\": 5, \"interfaces\": \"lan1 lan2\", \"reason\": "
+			       "\"no \\\"bpf\\\" fs\"}, \"rules\": "));
 	free(a);
 }
 
@@ -334,6 +335,107 @@ a_failed_reload_is_an_error_answer(void **state)
 }
 
 /* tsnatctl reload shows what is wrong, not "see the log". */
+/* Issue 20: status said "0 flows" where --unload said "7 flows were still
+ * shifted" (closed connections in the map): one count, one wording. */
+static void
+map_entries_are_counted_with_their_open_ones(void **state)
+{
+	char s[64];
+
+	(void)state;
+	control_map_entries(7, 0, s, sizeof(s));
+	assert_string_equal(s, "7 map entries (0 open)");
+	control_map_entries(1, 1, s, sizeof(s));
+	assert_string_equal(s, "1 map entry (1 open)");
+}
+
+/* Issue 20: a daemon whose rules are gone looked healthy. */
+static char *
+render_rules(const char *line, enum rulescheck_state st, unsigned first, unsigned last)
+{
+	struct control_data d = data();
+
+	d.mono_s = 100;
+	d.rules = (struct rulescheck){ .state = st, .have_queues = st != RULESCHECK_MISSING,
+		.first = first, .last = last, .at_s = 97 };
+	snprintf(d.rules.tools, sizeof(d.rules.tools), "iptables");
+	if (st == RULESCHECK_MISSING)
+		snprintf(d.rules.detail, sizeof(d.rules.detail),
+			 "iptables: no chain TSNATD in table mangle");
+	return render_data(line, &d);
+}
+
+static void
+status_says_the_rules_are_there_with_the_daemons_queues(void **state)
+{
+	char *s = render_rules("status", RULESCHECK_MATCH, 0, 0);
+
+	(void)state;
+	assert_non_null(strstr(s, "\nrules    iptables: present, queues 0..0, as the daemon's "
+			       "(checked 3s ago)\n"));
+	free(s);
+}
+
+static void
+status_says_the_rules_are_missing(void **state)
+{
+	char *s = render_rules("status", RULESCHECK_MISSING, 0, 0);
+
+	(void)state;
+	assert_non_null(strstr(s, "rules    MISSING (iptables: no chain TSNATD in table mangle): "
+			       "nothing of theirs is queued"));
+	free(s);
+}
+
+static void
+status_says_the_rules_name_other_queues(void **state)
+{
+	char *s = render_rules("status", RULESCHECK_OTHER_QUEUES, 0, 1);
+
+	(void)state;
+	assert_non_null(strstr(s, "rules    iptables: queues 0..1, but the daemon listens on 0..0"));
+	free(s);
+}
+
+static void
+status_json_has_the_rules_object(void **state)
+{
+	char *s = render_rules("status --json", RULESCHECK_OTHER_QUEUES, 0, 1);
+
+	(void)state;
+	assert_non_null(strstr(s, "\"rules\": {\"state\": \"other-queues\", \"tools\": "
+			       "\"iptables\", \"queue_first\": 0, \"queue_last\": 1, "
+			       "\"detail\": \"\", \"age_s\": 3}}\n"));
+	free(s);
+}
+
+static void
+status_shows_the_action_of_auto_policies(void **state)
+{
+	struct policy p[2] = { { .name = "legacy-web", .mode = MODE_STRIP, .ndst = 1 },
+			       { .name = "found", .mode = MODE_AUTO, .action = MODE_REWRITE,
+				 .ndst = 2 } };
+	struct conf c = conf;
+	struct control_data d = data();
+	char *t, *j;
+
+	(void)state;
+	c.pol = p;
+	c.npol = 2;
+	d.conf = &c;
+	t = render_data("status", &d);
+	j = render_data("status --json", &d);
+	assert_non_null(strstr(t, "POLICY      MODE   ACTION   DESTINATIONS  SOURCES\n"));
+	assert_non_null(strstr(t, "\nlegacy-web  strip  -        1"));
+	assert_non_null(strstr(t, "\nfound       auto   rewrite  2"));
+	assert_non_null(strstr(j, "{\"name\": \"found\", \"mode\": \"auto\", \"action\": "
+			       "\"rewrite\", \"destinations\": 2}"));
+	assert_non_null(strstr(j, "{\"name\": \"legacy-web\", \"mode\": \"strip\", "
+			       "\"destinations\": 1}"));
+	free(t);
+	free(j);
+}
+
 static void
 a_refused_reload_answers_with_the_files_errors(void **state)
 {
@@ -377,6 +479,24 @@ a_refused_reload_lists_a_bounded_number_of_errors(void **state)
 	textbuf_free(&out);
 }
 
+/* Issue 20 item 1: a reload to other queues is refused, and says why. */
+static void
+a_reload_to_other_queues_answers_restart_required(void **state)
+{
+	struct control_data d = data();
+	struct control_req r = { .cmd = CONTROL_RELOAD };
+	struct textbuf out = { 0 };
+
+	(void)state;
+	d.reload_errors = "/etc/tsnatd/tsnatd.conf: queue settings changed (queues 0..1 in the "
+			  "file, 0..0 running): restart required; nothing was changed\n";
+	control_render(&r, &d, &out);
+	assert_true(strncmp(out.p, "error reload failed", 19) == 0);
+	assert_non_null(strstr(out.p, "\n/etc/tsnatd/tsnatd.conf: queue settings changed (queues "
+			       "0..1 in the file, 0..0 running): restart required"));
+	textbuf_free(&out);
+}
+
 int
 main(void)
 {
@@ -400,6 +520,13 @@ main(void)
 		cmocka_unit_test(a_failed_reload_is_an_error_answer),
 		cmocka_unit_test(a_refused_reload_answers_with_the_files_errors),
 		cmocka_unit_test(a_refused_reload_lists_a_bounded_number_of_errors),
+		cmocka_unit_test(a_reload_to_other_queues_answers_restart_required),
+		cmocka_unit_test(map_entries_are_counted_with_their_open_ones),
+		cmocka_unit_test(status_says_the_rules_are_there_with_the_daemons_queues),
+		cmocka_unit_test(status_says_the_rules_are_missing),
+		cmocka_unit_test(status_says_the_rules_name_other_queues),
+		cmocka_unit_test(status_json_has_the_rules_object),
+		cmocka_unit_test(status_shows_the_action_of_auto_policies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

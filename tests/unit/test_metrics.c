@@ -94,7 +94,7 @@ counters_end_in_total_and_cover_every_stat(void **state)
 	assert_non_null(strstr(t, "tsnatd_send_errors_total{queue=\"1\"} 2\n"));
 	assert_int_equal(count(t, " counter\n"), count(t, "_total counter\n"));
 	assert_int_equal(count(t, "# TYPE tsnatd_") - 5 * 1 - 1 /* flows */ - 1 /* distance */
-			 - 1 /* servers */ - 5 /* server families */ - 7 /* offload */, STATS_N);
+			 - 1 /* servers */ - 5 /* server families */ - 8 /* offload */ - 1 /* rules */, STATS_N);
 	free(t);
 }
 
@@ -106,6 +106,7 @@ offload_families_are_always_there(void **state)
 	(void)state;
 	assert_non_null(strstr(t, "tsnatd_offload_active 0\n"));
 	assert_non_null(strstr(t, "tsnatd_offload_flows 0\n"));
+	assert_non_null(strstr(t, "tsnatd_offload_open_flows 0\n"));
 	assert_non_null(strstr(t, "tsnatd_offload_shifted_packets_total{direction=\"ingress\"} 0\n"));
 	assert_non_null(strstr(t, "tsnatd_offload_shifted_packets_total{direction=\"egress\"} 0\n"));
 	assert_non_null(strstr(t, "tsnatd_offload_errors_total 0\n"));

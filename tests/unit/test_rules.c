@@ -768,6 +768,120 @@ rule_kinds_parse(void **state)
 	assert_int_equal(rules_kind_parse("pf"), -1);
 }
 
+/* The nft text that removes iptables-nft's rules, and what it returned. */
+static char *
+compat_text(enum rules_kind kind, const char *listing, int *n)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	*n = rules_print_remove_compat(kind, listing, f);
+	fclose(f);
+	return out;
+}
+
+#define COMPAT_CHAIN "table ip mangle { # handle 1\n\tchain TSNATD { # handle 1\n" \
+	"\t\tip daddr 198.51.100.0/24 counter packets 0 bytes 0 queue num 0 bypass # handle 2\n\t}\n"
+#define COMPAT_FORWARD(jumps) "\tchain FORWARD { # handle 3\n" \
+	"\t\ttype filter hook forward priority mangle; policy accept;\n" jumps "\t}\n}\n"
+
+static void
+compat_remove_deletes_each_jump_by_handle_then_the_chain(void **state)
+{
+	int n;
+	char *t = compat_text(RULES_IPTABLES, COMPAT_CHAIN COMPAT_FORWARD(
+		"\t\tcounter packets 0 bytes 0 jump TSNATD # handle 4\n"
+		"\t\tip saddr 192.0.2.0/24 counter packets 0 bytes 0 jump TSNATD # handle 9\n"), &n);
+
+	(void)state;
+	assert_int_equal(n, 3);
+	assert_string_equal(t, "delete rule ip mangle FORWARD handle 4\n"
+			    "delete rule ip mangle FORWARD handle 9\n"
+			    "flush chain ip mangle TSNATD\ndelete chain ip mangle TSNATD\n");
+	free(t);
+}
+
+static void
+compat_remove_names_the_ip6_family(void **state)
+{
+	int n;
+	char *t = compat_text(RULES_IP6TABLES, "table ip6 mangle {\n\tchain TSNATD {\n\t}\n"
+			      "\tchain OUTPUT {\n\t\tgoto TSNATD # handle 7\n\t}\n}\n", &n);
+
+	(void)state;
+	assert_int_equal(n, 2);
+	assert_string_equal(t, "delete rule ip6 mangle OUTPUT handle 7\n"
+			    "flush chain ip6 mangle TSNATD\ndelete chain ip6 mangle TSNATD\n");
+	free(t);
+}
+
+static void
+compat_remove_without_the_chain_writes_nothing(void **state)
+{
+	int n;
+	char *t = compat_text(RULES_IPTABLES, "table ip mangle {\n" COMPAT_FORWARD(
+		"\t\tcounter packets 0 bytes 0 jump OTHER # handle 4\n"), &n);
+
+	(void)state;
+	assert_int_equal(n, 0);
+	assert_string_equal(t, "");
+	free(t);
+}
+
+static void
+compat_remove_ignores_rules_inside_the_chain_and_lookalike_chains(void **state)
+{
+	int n;
+	char *t = compat_text(RULES_IPTABLES, COMPAT_CHAIN COMPAT_FORWARD(
+		"\t\tjump TSNATD2 # handle 5\n\t\tcounter jump TSNATD # handle 6\n"), &n);
+
+	(void)state;
+	assert_int_equal(n, 2);
+	assert_null(strstr(t, "handle 5"));
+	assert_null(strstr(t, "handle 2"));
+	assert_non_null(strstr(t, "delete rule ip mangle FORWARD handle 6\n"));
+	free(t);
+}
+
+static void
+compat_remove_refuses_a_chain_name_nft_could_not_take_back(void **state)
+{
+	int n;
+	char *t = compat_text(RULES_IPTABLES, COMPAT_CHAIN "\tchain \"we ird\" {\n"
+			      "\t\tjump TSNATD # handle 8\n\t}\n}\n", &n);
+
+	(void)state;
+	assert_int_equal(n, -1);
+	assert_string_equal(t, "");
+	free(t);
+}
+
+static void
+nft_hint_names_the_missing_queue_expression(void **state)
+{
+	const char *h = rules_nft_hint("/dev/stdin:8:88-92: Error: Could not process rule: "
+				       "No such file or directory\n\t\tip daddr 198.51.100.0/24 "
+				       "queue num 0 bypass comment \"w\"\n\t\t^^^^^\n");
+
+	(void)state;
+	assert_non_null(h);
+	assert_non_null(strstr(h, "nft_queue"));
+	assert_non_null(strstr(h, "CONFIG_NFT_QUEUE"));
+	assert_non_null(strstr(h, "rules = \"iptables\""));
+}
+
+static void
+nft_hint_is_null_for_other_errors(void **state)
+{
+	(void)state;
+	assert_null(rules_nft_hint(""));
+	assert_null(rules_nft_hint("Error: Could not process rule: Operation not permitted\n"
+				   "\t\tqueue num 0 bypass\n"));
+	assert_null(rules_nft_hint("Error: Could not process rule: No such file or directory\n"
+				   "\t\tip daddr 198.51.100.0/24 ct mark set 1\n"));
+}
+
 int
 main(void)
 {
@@ -799,6 +913,13 @@ main(void)
 		cmocka_unit_test(families_are_those_the_text_has_rules_for),
 		cmocka_unit_test(families_of_the_shipped_shape_are_ipv4_only),
 		cmocka_unit_test(jumps_counts_exact_forward_jumps_only),
+		cmocka_unit_test(compat_remove_deletes_each_jump_by_handle_then_the_chain),
+		cmocka_unit_test(compat_remove_names_the_ip6_family),
+		cmocka_unit_test(compat_remove_without_the_chain_writes_nothing),
+		cmocka_unit_test(compat_remove_ignores_rules_inside_the_chain_and_lookalike_chains),
+		cmocka_unit_test(compat_remove_refuses_a_chain_name_nft_could_not_take_back),
+		cmocka_unit_test(nft_hint_names_the_missing_queue_expression),
+		cmocka_unit_test(nft_hint_is_null_for_other_errors),
 		cmocka_unit_test(remove_text_deletes_every_jump_then_the_chain),
 		cmocka_unit_test(remove_text_is_empty_without_the_chain),
 		cmocka_unit_test(remove_text_deletes_only_rules_that_target_the_chain),

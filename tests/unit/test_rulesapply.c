@@ -3,8 +3,11 @@
  * shell scripts named iptables, iptables-restore, ip6tables,
  * ip6tables-restore and nft in a temporary directory that is the whole
  * PATH. Each records its command line, prints a listing the test wrote
- * (iptables -S, nft list tables), keeps what it was fed on its standard
- * input and exits with the status the test chose. No root, no network. */
+ * (iptables -S, nft list tables, nft -a list table ip mangle), keeps
+ * what it was fed on its standard input, prints what the test wrote as
+ * its error output and exits with the status the test chose. /proc/net's
+ * legacy table lists are read from the directory too (fopen wrapped).
+ * No root, no network. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -87,13 +90,30 @@ fake_tools(const char *const *names)
 		 "echo \"$n $*\" >>\"$D/calls\"\n"
 		 "[ -f \"$D/early-$n\" ] && exit 5\n"
 		 "case \" $* \" in\n"
+		 "*\" -a list table \"*) f=\"$D/list-$n-$4-$5\"; [ -f \"$f\" ] && cat \"$f\" ;;\n"
 		 "*\" -S \"*|*\" list \"*) [ -f \"$D/list-$n\" ] && cat \"$D/list-$n\" ;;\n"
-		 "*) cat >>\"$D/in-$n\" ;;\n"
+		 "*) cat >>\"$D/in-$n\"; [ -f \"$D/stderr-$n\" ] && cat \"$D/stderr-$n\" >&2 ;;\n"
 		 "esac\n"
 		 "[ -f \"$D/rc-$n\" ] && exit \"$(cat \"$D/rc-$n\")\"\n"
 		 "exit 0\n", dir);
 	for (; *names; names++)
 		put(*names, script, 0755);
+}
+
+FILE *__real_fopen(const char *path, const char *mode);
+
+/* /proc/net/ip_tables_names and ip6_tables_names: the test's files
+ * proc-ip_tables_names... in the directory (absent: x_tables not loaded). */
+FILE *
+__wrap_fopen(const char *path, const char *mode)
+{
+	char fake[128];
+
+	if (strncmp(path, "/proc/net/", 10) == 0) {
+		snprintf(fake, sizeof(fake), "%s/proc-%s", dir, path + 10);
+		return __real_fopen(fake, mode);
+	}
+	return __real_fopen(path, mode);
 }
 
 static int
@@ -447,6 +467,161 @@ tools_are_found_in_absolute_directories_only(void **state)
 	assert_int_equal(chdir("/"), 0);
 }
 
+/* What `nft -a list table ip mangle` shows of iptables-nft's rules. */
+#define COMPAT_LISTING "table ip mangle { # handle 1\n" \
+	"\tchain TSNATD { # handle 1\n" \
+	"\t\tip daddr 198.51.100.0/24 counter packets 0 bytes 0 queue num 0 bypass # handle 2\n" \
+	"\t}\n\n\tchain FORWARD { # handle 3\n" \
+	"\t\ttype filter hook forward priority mangle; policy accept;\n" \
+	"\t\tcounter packets 0 bytes 0 jump TSNATD # handle 4\n\t}\n}\n"
+
+/* Issue 20: with iptables missing from PATH, remove said "no tsnatd rules
+ * to remove" while iptables-nft's rules were loaded. */
+static void
+remove_without_iptables_removes_iptables_nft_rules_with_nft(void **state)
+{
+	static const char *const nft_only[] = { "nft", NULL };
+	struct result r;
+	(void)state;
+
+	fake_tools(nft_only);
+	put("list-nft", "table ip mangle\ntable ip6 mangle\n", 0644);
+	put("list-nft-ip-mangle", COMPAT_LISTING, 0644);
+	put("list-nft-ip6-mangle", "table ip6 mangle { # handle 2\n}\n", 0644);
+	r = run_with(IPV4_ONLY, rules_remove);
+	assert_int_equal(r.rc, 0);
+	assert_true(got_has("calls", "nft -a list table ip mangle\n"));
+	assert_true(got_has("in-nft", "delete rule ip mangle FORWARD handle 4\n"
+			    "flush chain ip mangle TSNATD\ndelete chain ip mangle TSNATD\n"));
+	assert_false(got_has("in-nft", "ip6"));
+	assert_non_null(strstr(r.out, "with nft (iptables is not in PATH)"));
+	assert_null(strstr(r.out, "no tsnatd rules to remove"));
+	result_free(&r);
+}
+
+static void
+remove_without_iptables_and_nothing_in_nft_says_none(void **state)
+{
+	static const char *const nft_only[] = { "nft", NULL };
+	struct result r;
+	(void)state;
+
+	fake_tools(nft_only);
+	put("list-nft", "table inet filter\n", 0644);
+	r = run_with(IPV4_ONLY, rules_remove);
+	assert_int_equal(r.rc, 0);
+	assert_false(got_has("calls", "-a list table"));
+	assert_non_null(strstr(r.out, "no tsnatd rules to remove"));
+	result_free(&r);
+}
+
+static void
+remove_without_iptables_or_nft_fails_saying_what_it_could_not_check(void **state)
+{
+	static const char *const none[] = { NULL };
+	struct result r;
+	(void)state;
+
+	fake_tools(none);
+	r = run_with(IPV4_ONLY, rules_remove);
+	assert_int_equal(r.rc, -1);
+	assert_non_null(strstr(r.err, "neither iptables nor nft is in PATH"));
+	assert_non_null(strstr(r.err, "could not be checked"));
+	assert_null(strstr(r.out, "no tsnatd rules to remove"));
+	result_free(&r);
+}
+
+static void
+remove_without_iptables_fails_when_iptables_legacy_holds_a_mangle_table(void **state)
+{
+	static const char *const nft_only[] = { "nft", NULL };
+	struct result r;
+	(void)state;
+
+	fake_tools(nft_only);
+	put("list-nft", "", 0644);
+	put("proc-ip_tables_names", "filter\nmangle\n", 0644);
+	r = run_with(IPV4_ONLY, rules_remove);
+	assert_int_equal(r.rc, -1);
+	assert_non_null(strstr(r.err, "iptables-legacy holds a table mangle"));
+	assert_null(strstr(r.out, "no tsnatd rules to remove"));
+	result_free(&r);
+}
+
+static void
+remove_goes_on_with_the_other_tools_after_one_fails(void **state)
+{
+	static const char *const no_ipt[] = { "ip6tables", "ip6tables-restore", "nft", NULL };
+	struct result r;
+	(void)state;
+
+	fake_tools(no_ipt);
+	put("proc-ip_tables_names", "mangle\n", 0644);
+	put("list-ip6tables", TSNATD_THERE, 0644);
+	r = run_with(BOTH_FAMILIES, rules_remove);
+	assert_int_equal(r.rc, -1);
+	assert_true(got_has("in-ip6tables-restore", "-X TSNATD"));
+	result_free(&r);
+}
+
+static void
+remove_with_rules_nft_and_no_nft_fails(void **state)
+{
+	static const char *const ipt_only[] = { "iptables", "iptables-restore", "ip6tables",
+						"ip6tables-restore", NULL };
+	struct result r;
+	(void)state;
+
+	fake_tools(ipt_only);
+	r = run_with("rules = \"nft\";\n" IPV4_ONLY, rules_remove);
+	assert_int_equal(r.rc, -1);
+	assert_non_null(strstr(r.err, "table inet tsnatd could not be checked"));
+	result_free(&r);
+}
+
+/* Issue 20: nft's bare "No such file or directory" on a kernel without
+ * CONFIG_NFT_QUEUE. */
+#define NFT_NO_QUEUE "/dev/stdin:8:88-92: Error: Could not process rule: No such file or directory\n" \
+	"\t\tip daddr 198.51.100.0/24 meta l4proto tcp tcp flags & (syn | ack | fin | rst) == syn " \
+	"queue num 0 bypass comment \"w\"\n\t\t^^^^^\n"
+
+static void
+apply_with_nft_on_a_kernel_without_queue_says_what_is_missing(void **state)
+{
+	struct result r;
+	(void)state;
+
+	fake_tools(all_tools);
+	put("stderr-nft", NFT_NO_QUEUE, 0644);
+	put("rc-nft", "1\n", 0644);
+	r = run_with("rules = \"nft\";\n" IPV4_ONLY, rules_apply);
+	assert_int_equal(r.rc, -1);
+	assert_non_null(strstr(r.err, "Could not process rule"));	/* nft's own, kept */
+	assert_non_null(strstr(r.err, "nft_queue"));
+	assert_non_null(strstr(r.err, "CONFIG_NFT_QUEUE"));
+	assert_non_null(strstr(r.err, "rules = \"iptables\" works instead"));
+	/* nft's message first, then its status, then what it means */
+	assert_true(strstr(r.err, "Could not process") < strstr(r.err, "exited with status 1"));
+	assert_true(strstr(r.err, "exited with status 1") < strstr(r.err, "nft_queue"));
+	result_free(&r);
+}
+
+static void
+apply_with_nft_failing_otherwise_gets_no_queue_hint(void **state)
+{
+	struct result r;
+	(void)state;
+
+	fake_tools(all_tools);
+	put("stderr-nft", "Error: Could not process rule: Operation not permitted\n", 0644);
+	put("rc-nft", "1\n", 0644);
+	r = run_with("rules = \"nft\";\n" IPV4_ONLY, rules_apply);
+	assert_int_equal(r.rc, -1);
+	assert_non_null(strstr(r.err, "Operation not permitted"));
+	assert_null(strstr(r.err, "nft_queue"));
+	result_free(&r);
+}
+
 int
 main(void)
 {
@@ -468,6 +643,21 @@ main(void)
 		cmocka_unit_test_setup_teardown(remove_with_nothing_there_loads_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(remove_fails_when_the_chosen_tool_cannot_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(none_runs_no_tool, setup, teardown),
+		cmocka_unit_test_setup_teardown(remove_without_iptables_removes_iptables_nft_rules_with_nft,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(remove_without_iptables_and_nothing_in_nft_says_none,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(remove_without_iptables_or_nft_fails_saying_what_it_could_not_check,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(remove_without_iptables_fails_when_iptables_legacy_holds_a_mangle_table,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(remove_goes_on_with_the_other_tools_after_one_fails,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(remove_with_rules_nft_and_no_nft_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(apply_with_nft_on_a_kernel_without_queue_says_what_is_missing,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(apply_with_nft_failing_otherwise_gets_no_queue_hint,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(tools_need_their_restore_commands_too, setup, teardown),
 		cmocka_unit_test_setup_teardown(tools_are_found_in_absolute_directories_only, setup, teardown),
 	};

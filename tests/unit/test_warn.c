@@ -150,6 +150,25 @@ a_total_that_goes_back_is_a_new_baseline(void **state)
 	assert_non_null(strstr(said[1], "verdict_errors went up by 2 more"));
 }
 
+/* The rules watcher's drifting checks: a counter kept outside the stats,
+ * under the same rule. */
+static void
+a_counter_outside_the_stats_is_limited_the_same_way(void **state)
+{
+	struct warn_slot w = { 0 };
+
+	(void)state;
+	assert_true(warn_counter(&w, 1, 100, "rules_drift", "the rules drift", capture, NULL));
+	assert_string_equal(said[0], "rules_drift went up by 1: the rules drift");
+	assert_false(warn_counter(&w, 2, 105, "rules_drift", "the rules drift", capture, NULL));
+	assert_false(warn_counter(&w, 3, 109, "rules_drift", "the rules drift", capture, NULL));
+	assert_true(warn_counter(&w, 3, 110, "rules_drift", "the rules drift", capture, NULL));
+	assert_string_equal(said[1], "rules_drift went up by 2 more since its last warning 10 s "
+			    "ago: the rules drift");
+	assert_false(warn_counter(&w, 3, 200, "rules_drift", "the rules drift", capture, NULL));
+	assert_int_equal(nsaid, 2);
+}
+
 #define T(name) cmocka_unit_test_setup(name, setup)
 
 int
@@ -164,6 +183,7 @@ main(void)
 		T(counters_outside_the_table_never_warn),
 		T(every_counter_of_the_table_warns_under_its_name),
 		T(a_total_that_goes_back_is_a_new_baseline),
+		T(a_counter_outside_the_stats_is_limited_the_same_way),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
