@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* offload_reload.c - rewrite's kernel data path after a reload (see
  * offload.h, offload_follow), and as tsnatctl status shows it. Before, it
  * was decided at start only: a reload from strip to rewrite left it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rulescheck.c - the loaded rules read and judged against the daemon's
  * queues (see rulescheck.h). Pure. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rulesguard.c - the running daemon's queues against the file's, before
  * --apply-rules replaces the rules (see rulesguard.h). */
 #include <errno.h>

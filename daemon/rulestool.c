@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rulestool.c - the rules tools: found in absolute PATH directories,
  * run as child processes (posix_spawn, no shell) with the text on a pipe
  * to their standard input, their listing read from another, their errors

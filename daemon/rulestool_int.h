@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rulestool_int.h - what rulesapply.c and rulestool.c share: the rules
  * tools found in PATH, and one of them run as a child process (no shell).
  * Not a public interface: rulesapply.h is. */

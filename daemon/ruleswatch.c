@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ruleswatch.c - the rules watched from a thread of their own (see
  * ruleswatch.h). */
 #include <errno.h>

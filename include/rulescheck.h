@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rulescheck.h - are the firewall rules queueing to the daemon's queues?
  * Pure: what `iptables -t mangle -S` (ip6tables) and `nft list table inet
  * tsnatd` print is read here and judged against the queues the daemon

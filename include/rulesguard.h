@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rulesguard.h - --apply-rules asks the running daemon which queues it
  * listens on before it replaces the rules: rules naming other queues
  * would send flows to queues nobody listens on, which --queue-bypass

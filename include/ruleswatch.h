@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ruleswatch.h - the running daemon looks at the firewall rules that feed
  * its queues, every RULESWATCH_INTERVAL_S seconds and after each reload:
  * which tool holds them, whether they are there, and whether the queues

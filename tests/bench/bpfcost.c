@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* bpfcost.c - what the kernel data path's programs cost a packet, without
  * traffic: BPF_PROG_TEST_RUN with repeat on built packets, the shift
  * programs (daemon/bpf/shift.bpf.c) and the no-op of the same shape

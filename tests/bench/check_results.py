@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """tests/bench/check_results.py RESULTS.json - make bench-smoke: the harness
 ran every part and results.json has the shape a later change compares
 against (figures not judged)."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """tests/bench/compare.py RESULTS.json... - is make bench stable? For runs of
 the same commit: every judged target's verdict must be the same in all
 runs, and every cost median a target is judged on within +-10% of the runs'

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* noop.bpf.c - make bench's floor for the kernel data path: a tc program
  * of shift.bpf.c's shape (clsact, direct action, the same context) that
  * does nothing. The bench attaches it before the shift programs on the

@@ -119,8 +119,8 @@ echo "# offload: bulk, kill -9 mid-transfer, adoption"
 tn_rules_off
 tn_load_rules "$OLCONF"
 tn_daemon "$OLCONF" "$TN_DIR/daemon.bulk.log"
-estab_before=$(tn_counter "$TN_SRV" TcpExt PAWSEstab)
 csum_before=$(tn_counter "$TN_SRV" Tcp InCsumErrors)
+tn_order_start lan1 5201
 (tn_iperf "$TN_C1" 6 >"$TN_DIR/kill.iperf") &
 loadpid=$!
 sleep 2
@@ -135,9 +135,10 @@ check "a new daemon adopts the pinned data path" has "$TN_DIR/daemon.adopted.log
 ctl metrics >"$TN_DIR/metrics.adopted" 2>&1
 check "the metrics say the kernel data path is active" has "$TN_DIR/metrics.adopted" "^tsnatd_offload_active 1$"
 wait "$loadpid"
+tn_order_stop
 set -- $(cat "$TN_DIR/kill.iperf")
 check "the transfer completes across kill -9 ($1 Gbit/s, $2 retransmits)" eq "$3" 0
-check "no PAWS drop at the server across kill -9" eq "$(tn_counter "$TN_SRV" TcpExt PAWSEstab)" "$estab_before"
+check "tsnatd adds no step back across kill -9 ($TN_ORDER_LINE)" eq "$TN_ORDER_RC" 0
 check "server TcpInCsumErrors stays 0" eq "$(tn_counter "$TN_SRV" Tcp InCsumErrors)" "$csum_before"
 check "no resync was needed" eq "$(tn_daemon_counter "$TN_DIR/daemon.adopted.log" flows_resynced)" 0
 
@@ -188,7 +189,11 @@ in_ns "$TN_SRV" iptables -A INPUT -p tcp --dport 81 -j DROP	# never answered
 tn_rules_off
 tn_load_rules "$FLCONF"
 tn_daemon "$FLCONF" "$TN_DIR/daemon.flood.log"
-estab_before=$(tn_counter "$TN_SRV" TcpExt PAWSEstab)
+# checksums in software on c2's link too: no TSO, so both captures see the
+# same segments (tsorder.py pairs them by sequence range)
+in_ns "$TN_C2" ethtool -K eth0 tx off rx off >/dev/null 2>&1
+in_ns "$TN_GW" ethtool -K lan2 tx off rx off >/dev/null 2>&1
+tn_order_start lan2 5201
 (tn_iperf "$TN_C2" 6 >"$TN_DIR/flood.iperf") &
 loadpid=$!
 sleep 1
@@ -199,13 +204,14 @@ set -- $(tn_load 10 "http://$SRV_IP/" "$TN_C2")
 h_failed=$3
 wait "$floodpid"
 wait "$loadpid"
+tn_order_stop
 check "the flood was sent ($(cat "$TN_DIR/flood.out"))" has "$TN_DIR/flood.out" "sent=4096"
 over=$(tn_daemon_counter "$TN_DIR/daemon.flood.log" flows_over_quota)
 check "the flooding client hit its quota in the map ($over SYNs stripped)" gt "$over" 3000
 check "the neighbour's connects during the flood all succeed" eq "$h_failed" 0
 set -- $(cat "$TN_DIR/flood.iperf")
 check "the neighbour's transfer completes ($1 Gbit/s)" eq "$3" 0
-check "with no PAWS drop at the server" eq "$(tn_counter "$TN_SRV" TcpExt PAWSEstab)" "$estab_before"
+check "and tsnatd adds no step back to it ($TN_ORDER_LINE)" eq "$TN_ORDER_RC" 0
 tn_stop "$TN_DAEMON_PID"
 in_ns "$TN_SRV" iptables -D INPUT -p tcp --dport 81 -j DROP
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/e2e/reload.sh - a reload never leaves the rules the kernel holds
 # and the queues the daemon listens on out of step (root):
 #  - the daemon runs strip on queue 0 (rules = "iptables", applied with

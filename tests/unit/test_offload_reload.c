@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_offload_reload.c - rewrite's kernel data path follows a reload
  * (issue 20: after a reload from strip to rewrite, status still said
  * "off: no policy rewrites" and nothing was logged). offload_reload.c is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_rulescheck.c - the loaded rules read from the tools' listings and
  * judged against the daemon's queues (issue 20: a daemon whose rules were
  * gone, or queued to queue 1 nobody listened on, looked healthy). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_rulesguard.c - --apply-rules refuses to move the rules to other
  * queues than the running daemon listens on (issue 20): the status
  * answer's queues parsed, and the check against a fake daemon, a thread
