@@ -306,7 +306,7 @@ fuzz-ctl: $(FUZZ_CTL_BIN)
 $(FUZZ_NFQ_BIN): tests/fuzz/fuzz_nfq.c daemon/nfq.c $(CORE:%=daemon/%.c)
 	mkdir -p build/fuzz
 	$(FUZZ_CC) -o $@ $^ $(shell $(PKG_CONFIG) --libs libnetfilter_queue libmnl)
-$(FUZZ_CTL_BIN): tests/fuzz/fuzz_ctl.c daemon/ctlreq.c daemon/control.c daemon/ctlsock.c daemon/textbuf.c \
+$(FUZZ_CTL_BIN): tests/fuzz/fuzz_ctl.c daemon/ctlreq.c daemon/control.c daemon/ctlsock.c daemon/rulescheck.c daemon/textbuf.c \
 		 daemon/metrics.c daemon/stats.c daemon/log.c $(CORE:%=daemon/%.c)
 	mkdir -p build/fuzz
 	$(FUZZ_CC) -o $@ $^
