@@ -48,7 +48,7 @@ ALL_LDFLAGS  := $(SAN) $(LTOFLAGS) $(CFLAGS) $(LDFLAGS)
 
 # The pure packet path: no syscalls, no globals; shared by the daemon, the
 # tests, the fuzzer, the legacy-server emulator and the benchmarks.
-CORE   := csum packet tsopt policy flow domain discovery mode mode_pass mode_strip mode_rewrite mode_observe mode_auto process
+CORE   := csum packet tsopt ctlabel policy flow domain discovery mode mode_pass mode_strip mode_rewrite mode_observe mode_auto process
 DAEMON := $(CORE) conf confenum confcheck confdoc log nfq engine flowsnap rules rulesapply rulestool rulesguard rulescheck ruleswatch stats state marks discofile notes rtnl \
 	reload warn textbuf ctlreq control metrics ctlsock ctlsrv offload offload_map offload_reload offline main
 LEGACY := csum packet legacy_model legacy_main
