@@ -177,7 +177,7 @@ if command -v systemd-analyze >/dev/null; then
 	check "systemd-analyze verify $UNIT: clean" test ! -s "$TMP/verify.txt"
 fi
 
-# Installed disabled and not started (README: "Deploy on a gateway").
+# Installed disabled and not started (doc/install-and-upgrade.md).
 check "systemctl is-enabled tsnatd: disabled" \
 	eval '[ "$(systemctl is-enabled tsnatd.service 2>/dev/null)" = disabled ]'
 check "no tsnatd.service link in /etc/systemd/system/*.wants" \
