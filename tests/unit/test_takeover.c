@@ -132,6 +132,19 @@ clock_floor_starts_every_domain_a_skew_ahead(void **state)
 }
 
 static void
+clock_floor_carries_the_highest_record_to_every_domain(void **state)
+{
+	struct ct_entry e = entry(VIP, CTLABEL_SHIFT, NOW + 9000, 0, CTLABEL_FIRST_DEFAULT);
+
+	(void)state;
+	domains_intern(d, 4, VIP2);	/* the interface's own address, as an "auto"
+					 * translated source keys the flows */
+	takeover_entry(&t, &e);
+	takeover_clock(&t);
+	assert_int_equal(mark_of(VIP2), NOW + 9000 + 100);
+}
+
+static void
 raise_never_lowers_what_a_worker_sent(void **state)
 {
 	uint16_t dom = domains_intern(d, 4, VIP);
@@ -178,6 +191,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(each_translated_source_gets_its_own_floor, setup, teardown),
 		cmocka_unit_test_setup_teardown(entry_without_record_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(clock_floor_starts_every_domain_a_skew_ahead, setup, teardown),
+		cmocka_unit_test_setup_teardown(clock_floor_carries_the_highest_record_to_every_domain, setup, teardown),
 		cmocka_unit_test_setup_teardown(raise_never_lowers_what_a_worker_sent, setup, teardown),
 		cmocka_unit_test_setup_teardown(auto_flag_makes_its_server_legacy, setup, teardown),
 		cmocka_unit_test_setup_teardown(server_without_auto_flag_stays_unknown, setup, teardown),
