@@ -21,7 +21,7 @@ auto_label(const struct mode_ctx *x)
 	struct ct_tuple t;
 
 	ha_tuple(&t, p->family, p->saddr, p->daddr, htons(pkt_sport(p)), htons(pkt_dport(p)));
-	if (!ha_write_label(x->ps->ha, &t, &l))
+	if (!ha_label(x->ps->ha, x->in->has_ct, &t, &l))
 		x->s->label_errors++;
 }
 

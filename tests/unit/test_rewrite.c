@@ -789,6 +789,22 @@ rewrite_syn_asks_for_its_record_in_the_labels(void **state)
 }
 
 static void
+syn_with_the_conntrack_glue_sets_its_record_with_its_verdict(void **state)
+{
+	struct ctlabel l;
+	uint32_t v;
+
+	(void)state;
+	assert_int_equal(send_seg(&(struct seg){ .flags = TCPF_SYN, .tsval = 5,
+						 .ct_without_labels = true }), PROC_MODIFIED);
+	v = now_pkt().tsval;
+	assert_int_equal(ha.nwrites, 0);
+	assert_true(ha.verdict_labels);
+	assert_true(ctlabel_decode(ha.v_labels, CTLABEL_FIRST_DEFAULT, &l));
+	assert_int_equal(l.offset, v - 5);
+}
+
+static void
 tsval_zero_syn_writes_no_record(void **state)
 {
 	(void)state;
@@ -995,6 +1011,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(client_over_its_quota_gets_strip_and_others_rewrite,
 						setup_quota, teardown),
 		cmocka_unit_test_setup_teardown(rewrite_syn_asks_for_its_record_in_the_labels, setup_ha, teardown),
+		cmocka_unit_test_setup_teardown(syn_with_the_conntrack_glue_sets_its_record_with_its_verdict, setup_ha, teardown),
 		cmocka_unit_test_setup_teardown(tsval_zero_syn_writes_no_record, setup_ha, teardown),
 		cmocka_unit_test_setup_teardown(client_packet_without_state_is_adopted_with_its_offset, setup_ha, teardown),
 		cmocka_unit_test_setup_teardown(server_packet_without_state_is_adopted_and_its_tsecr_shifted_back, setup_ha, teardown),
