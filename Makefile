@@ -326,7 +326,7 @@ BPF_CFLAGS = -O2 -g -target bpf -I/usr/include/$(shell gcc -dumpmachine) -Idaemo
 BPFTOOL ?= $(firstword $(wildcard /usr/sbin/bpftool /sbin/bpftool) bpftool)
 bpf: build/bpf/test_shift build/bench/bpfcost
 	build/bpf/test_shift
-	build/bench/bpfcost 100000
+	build/bench/bpfcost
 build/bpf/shift.bpf.o: daemon/bpf/shift.bpf.c daemon/bpf/shift.h
 	mkdir -p build/bpf
 	clang $(BPF_CFLAGS) -c $< -o $@

@@ -51,18 +51,95 @@ RAW=$BENCH_OUT/raw.tsv
 HZ=$(getconf CLK_TCK)
 BPFTOOL=${BPFTOOL:-bpftool}
 BPF_STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled)
+BPFFS=""
+bench_cleanup() {
+	sysctl -qw kernel.bpf_stats_enabled="$BPF_STATS_WAS"
+	[ -n "$BPFFS" ] && umount "$BPFFS" 2>/dev/null
+	tn_cleanup
+	cgroup_leave
+}
+trap bench_cleanup EXIT
+
+# Other jobs on the machine (another helper's build beside the bench) slow
+# every cost measured here by 15-30% while they run (seen: the no-op
+# program's own ns/packet +47%, the example's per packet +80%, in the one run
+# of three where a build held CPU 1). So each repetition is watched: the
+# bench runs in a cpuacct cgroup of its own, and the user-mode CPU time
+# spent outside it is other jobs' (user mode only: the bench's traffic is
+# handled in softirqs that the tick charges to whatever task, or the idle
+# task, it interrupted, so system time outside the cgroup is partly the
+# bench's own; a build is almost all user time). A repetition during which
+# other jobs took more than FOREIGN_MAX (permille of one CPU over the
+# repetition) is taken again, after waiting for the machine to be quiet, up
+# to RETRIES times; one still disturbed then is kept, and counted as such
+# in the tables and the JSON.
+FOREIGN_MAX=${BENCH_FOREIGN_MAX:-100}
+RETRIES=${BENCH_RETRIES:-3}
+QUIET_WAIT=${BENCH_QUIET_WAIT:-240}	# seconds of waiting for quiet, per make bench
+CGROOT=/sys/fs/cgroup/cpuacct CG=""
+if [ -f "$CGROOT/cpuacct.usage_user" ] && mkdir "$CGROOT/tsnatd-bench.$$" 2>/dev/null; then
+	CG=$CGROOT/tsnatd-bench.$$
+	echo $$ >"$CG/cgroup.procs"
+else
+	echo "note: no cpuacct cgroup: repetitions are not checked for other jobs' load"
+fi
+cgroup_leave() {
+	[ -n "$CG" ] || return 0
+	echo $$ >"$CGROOT/cgroup.procs"
+	rmdir "$CG" 2>/dev/null
+	CG=""
+}
+# other jobs' user-mode CPU time so far, ns
+foreign_ns() {
+	if [ -n "$CG" ]; then
+		echo $(( $(cat "$CGROOT/cpuacct.usage_user") - $(cat "$CG/cpuacct.usage_user") ))
+	else
+		echo 0
+	fi
+}
+now_ns() { date +%s%N; }
+# wait_quiet: up to the rest of QUIET_WAIT, until a second passes with
+# other jobs under FOREIGN_MAX
+wait_quiet() {
+	local f0 f1 t0
+	[ -n "$CG" ] || return 0
+	while [ "$QUIET_WAIT" -gt 0 ]; do
+		f0=$(foreign_ns) t0=$(now_ns)
+		sleep 1
+		f1=$(foreign_ns)
+		[ $(( (f1 - f0) * 1000 / ($(now_ns) - t0) )) -le "$FOREIGN_MAX" ] && return 0
+		QUIET_WAIT=$((QUIET_WAIT - 1))
+	done
+}
+# guarded KEY FUNCTION ARGS...: one repetition, taken again while other
+# jobs disturb it; the raw lines of a disturbed attempt are dropped. Writes
+# "load KEY PERMILLE ATTEMPTS KEPT_DISTURBED(0/1)".
+guarded() {
+	local key=$1 try lines f0 t0 per=0
+	shift
+	for try in $(seq 1 $((RETRIES + 1))); do
+		lines=$(wc -l <"$RAW")
+		f0=$(foreign_ns) t0=$(now_ns)
+		"$@"
+		per=$(( ($(foreign_ns) - f0) * 1000 / ($(now_ns) - t0) ))
+		[ "$per" -le "$FOREIGN_MAX" ] && break
+		[ "$try" -gt "$RETRIES" ] && break
+		echo "  $key: other jobs took ${per} permille of a CPU; again"
+		head -n "$lines" "$RAW" >"$RAW.tmp" && mv "$RAW.tmp" "$RAW"
+		wait_quiet
+	done
+	printf "load\t%s\t%s\t%s\t%d\n" "$key" "$per" "$try" "$((per > FOREIGN_MAX))" >>"$RAW"
+}
 
 # tsnatd-rewrite-offload needs a bpf file system of the run's own, on the
 # host: `ip netns exec` gives each command its own mount namespace and /sys,
 # so /sys/fs/bpf there is no bpf fs (which is why the rewrite config alone
 # cannot load its offload). Unmounted on exit, before TN_DIR goes.
-BPFFS=""
 case " $SYN_CONFIGS $BULK_CONFIGS " in
 *" tsnatd-rewrite-offload "*)
 	BPFFS=$TN_DIR/bpffs
 	mkdir -p "$BPFFS"
-	mount -t bpf bpf "$BPFFS" || { echo "cannot mount a bpf file system on $BPFFS"; exit 1; }
-	trap 'sysctl -qw kernel.bpf_stats_enabled=$BPF_STATS_WAS; umount "$BPFFS" 2>/dev/null; tn_cleanup' EXIT
+	mount -t bpf bpf "$BPFFS" || { echo "cannot mount a bpf file system on $BPFFS"; BPFFS=""; exit 1; }
 	# the no-op programs, pinned once; attached beside the shift programs
 	# in every offload row
 	"$BPFTOOL" prog loadall "$BENCH_DIR/noop.bpf.o" "$BPFFS/noop" ||
@@ -364,7 +441,7 @@ if part syn; then
 	echo "== SYN rate: syngen (raw socket, sendmmsg, 8 sources x 1024 ports, MSS/SACK/TS/WS) for ${SECS}s, $REPS reps (context rows $CONTEXT_REPS)"
 	for rep in $(seq "$REPS"); do
 		for cfg in $SYN_CONFIGS; do
-			reps_of "$cfg" "$rep" && syn_run "$cfg" "$rep"
+			reps_of "$cfg" "$rep" && guarded "syn/$cfg/$rep" syn_run "$cfg" "$rep"
 		done
 	done
 fi
@@ -374,7 +451,7 @@ if part bulk; then
 	for streams in 1 4; do
 		for rep in $(seq "$REPS"); do
 			for cfg in $BULK_CONFIGS; do
-				reps_of "$cfg" "$rep" && bulk_run "$cfg" "$streams" "$rep"
+				reps_of "$cfg" "$rep" && guarded "bulk/$cfg/$streams/$rep" bulk_run "$cfg" "$streams" "$rep"
 			done
 		done
 	done
@@ -401,7 +478,12 @@ fi
 
 if part prog; then
 	echo "== kernel data path without traffic (bpfcost: BPF_PROG_TEST_RUN, repeat)"
-	"$BENCH_DIR/bpfcost" "${BENCH_PROG_REPEAT:-100000}" >>"$RAW" || { echo "FATAL: bpfcost failed" >&2; exit 1; }
+	# on the consumers' CPU, where nothing of the bench runs by now
+	prog_run() {
+		taskset -c 1 "$BENCH_DIR/bpfcost" "${BENCH_PROG_REPEAT:-20000}" "${BENCH_PROG_ROUNDS:-61}" >>"$RAW" ||
+			{ echo "FATAL: bpfcost failed" >&2; exit 1; }
+	}
+	guarded prog prog_run
 fi
 
 python3 tests/bench/report.py "$RAW" "$HZ" "$BENCH_OUT/results.json"
