@@ -173,6 +173,23 @@ OLCONF=$TN_DIR/offload.conf
 { cat "$RWCONF"; echo "offload_dir = \"$TN_DIR/bpffs/tsnatd\";"
   echo "offload_interfaces = \"lan1\";"; } >"$OLCONF"
 echo "offload = false;" >>"$RWCONF"
+# The HA row: rewrite through NFQUEUE writing conntrack labels (HA_LINE,
+# the lead's "ha_labels = true;"), against tsnatd-rewrite on the same SYNs,
+# right after it in every repetition. It runs when this tsnatd accepts the
+# line (tsnatd -t); BENCH_HA_LINE="# none" runs it with rewrite's config,
+# which tries the row itself on a tsnatd without the key.
+HACONF=$TN_DIR/rewrite-ha.conf
+HA_LINE=${BENCH_HA_LINE:-ha_labels = true;}
+{ cat "$RWCONF"; echo "$HA_LINE"; } >"$HACONF"
+case " $SYN_CONFIGS " in
+*" tsnatd-rewrite "*)
+	if "$TSNATD" -t -c "$HACONF" >/dev/null 2>&1; then
+		SYN_CONFIGS=$(echo " $SYN_CONFIGS " | sed 's/ tsnatd-rewrite / tsnatd-rewrite tsnatd-rewrite-ha /')
+		JUDGED="$JUDGED tsnatd-rewrite-ha "
+	else
+		echo "note: no row tsnatd-rewrite-ha: this tsnatd does not accept \"$HA_LINE\""
+	fi ;;
+esac
 for f in "$STRIPCONF" "$RWCONF" "$OLCONF"; do
 	"$TSNATD" -t -c "$f" >/dev/null 2>&1 || { echo "bad bench config $f:"; "$TSNATD" -t -c "$f"; exit 1; }
 done
@@ -194,8 +211,8 @@ cpu_ticks() { # PID -> utime+stime
 # clock CLOCK_THREAD_CPUTIME_ID reads): tsnatd's workers (tsnatd-q<N>), not
 # its main thread; the example's one thread. The generator's spinning on
 # the other CPU cannot enter it.
-thread_ns() { # PID
-	local t comm sum=0
+thread_ns() { # PID -> "RUN_NS USER_TICKS SYSTEM_TICKS"
+	local t comm sum=0 user=0 sys=0
 	for t in /proc/"$1"/task/*; do
 		comm=$(cat "$t/comm" 2>/dev/null) || continue
 		case $comm in
@@ -205,8 +222,12 @@ thread_ns() { # PID
 		esac
 		set -- "$1" $(cat "$t/schedstat" 2>/dev/null || echo 0)
 		sum=$((sum + $2))
+		# user and system ticks (sampled): how much of it is the
+		# consumer's own code, how much the kernel's work in its thread
+		set -- "$1" $(awk '{ sub(/.*\) /, ""); print $12, $13 }' "$t/stat" 2>/dev/null || echo 0 0)
+		user=$((user + $2)) sys=$((sys + $3))
 	done
-	echo "$sum"
+	echo "$sum $user $sys"
 }
 
 # Packets the gateway's queues handed to a consumer so far: assigned ids
@@ -278,7 +299,7 @@ noop_detach() {
 # counter, and for the offload rows the programs' (stats on for the window
 # only). cost_end PART KEY REP writes the raw "cpu" and "bpf" lines.
 cost_begin() {
-	T0=0 Q0=$(queue_received)
+	T0="0 0 0" Q0=$(queue_received)
 	[ -n "$CONSUMER_PID" ] && T0=$(thread_ns "$CONSUMER_PID")
 	if [ -n "$UNLOAD" ]; then
 		sysctl -qw kernel.bpf_stats_enabled=1
@@ -286,7 +307,7 @@ cost_begin() {
 	fi
 }
 cost_end() { # PART KEY REP
-	local t1=0 q1 pb
+	local t1="0 0 0" q1 pb
 	q1=$(queue_received)
 	[ -n "$CONSUMER_PID" ] && t1=$(thread_ns "$CONSUMER_PID")
 	if [ -n "$UNLOAD" ]; then
@@ -304,7 +325,9 @@ cost_end() { # PART KEY REP
 	else
 		pb="$((q1 - Q0)) $((q1 - Q0))"
 	fi
-	printf "cpu\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$1" "$2" "$3" "$((t1 - T0))" $pb "$((q1 - Q0))" >>"$RAW"
+	set -- "$@" $T0 $t1	# PART KEY REP, then run user system before and after
+	printf "cpu\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$1" "$2" "$3" "$(($7 - $4))" $pb "$((q1 - Q0))" \
+		"$(($8 - $5))" "$(($9 - $6))" >>"$RAW"
 }
 
 # configure NAME SELECTION: rules and consumer for one configuration.
@@ -343,8 +366,9 @@ configure() {
 		tn_track $CONSUMER_PID
 		sleep 0.5
 		taskset -a -p -c 1 "$CONSUMER_PID" >/dev/null ;;
-	tsnatd-accept|tsnatd-strip|tsnatd-rewrite|tsnatd-rewrite-offload|tsnatd-observe)
+	tsnatd-accept|tsnatd-strip|tsnatd-rewrite|tsnatd-rewrite-ha|tsnatd-rewrite-offload|tsnatd-observe)
 		[ "$name" = tsnatd-rewrite ] && conf=$RWCONF
+		[ "$name" = tsnatd-rewrite-ha ] && conf=$HACONF
 		[ "$name" = tsnatd-rewrite-offload ] && conf=$OLCONF
 		if [ "$name" = tsnatd-observe ]; then
 			# observe queues SYN, FIN and RST only: bulk data never
@@ -375,7 +399,7 @@ configure() {
 				echo "FATAL: tsnatd-rewrite-offload runs without its kernel data path:"
 				cat "$DAEMON_LOG"; exit 1; } >&2
 			noop_attach ;;
-		tsnatd-rewrite)
+		tsnatd-rewrite|tsnatd-rewrite-ha)
 			grep -q "offload: NOT USED: offload = false" "$DAEMON_LOG" || {
 				echo "FATAL: tsnatd-rewrite is meant to run through NFQUEUE alone:"
 				cat "$DAEMON_LOG"; exit 1; } >&2 ;;
