@@ -330,6 +330,16 @@ cost_end() { # PART KEY REP
 		"$(($8 - $5))" "$(($9 - $6))" >>"$RAW"
 }
 
+# rules_load CONF: tsnatd's rules for CONF into the (flushed) TSNATD chain,
+# through iptables-restore, which keeps a quoted argument whole: the HA
+# label rule's comment ("ha: conntrack labels on") split into words made
+# iptables refuse the rule, and the HA row ran without conntrack labels on.
+rules_load() {
+	{ echo "*mangle"; "$TSNATD" -c "$1" --print-rules iptables | grep '^-A TSNATD'; echo COMMIT; } |
+		in_ns "$TN_GW" iptables-restore --noflush ||
+		{ echo "FATAL: cannot load the rules of $1" >&2; exit 1; }
+}
+
 # configure NAME SELECTION: rules and consumer for one configuration.
 # SELECTION: syn (client SYNs) or all (every packet, both directions).
 configure() {
@@ -358,9 +368,7 @@ configure() {
 		in_ns "$TN_GW" iptables -t mangle -A TSNATD -p tcp --syn -d "$SRV_IP" \
 			-j TCPOPTSTRIP --strip-options timestamp ;;
 	nfq-example)
-		"$TSNATD" -c "$conf" --print-rules iptables | grep '^-A TSNATD' |
-			sed 's/^/-t mangle /' | while read -r rule; do
-				in_ns "$TN_GW" iptables $rule; done
+		rules_load "$conf"
 		ip netns exec "$TN_GW" "$BENCH_DIR/nf-queue" 0 >/dev/null 2>&1 </dev/null &
 		CONSUMER_PID=$!
 		tn_track $CONSUMER_PID
@@ -376,9 +384,7 @@ configure() {
 			sed 's/mode = "[a-z]*"/mode = "observe"/' "$STRIPCONF" >"$TN_DIR/observe.conf"
 			conf=$TN_DIR/observe.conf
 		fi
-		"$TSNATD" -c "$conf" --print-rules iptables | grep '^-A TSNATD' |
-			sed 's/^/-t mangle /' | while read -r rule; do
-				in_ns "$TN_GW" iptables $rule; done
+		rules_load "$conf"
 		if [ "$name" = tsnatd-accept ]; then
 			# the same packets queued, every policy in mode pass:
 			# received, parsed, matched, accepted in batch. On bulk,
@@ -433,6 +439,11 @@ syn_run() { # CONFIG REP
 	sleep 0.5
 	[ -n "$CONSUMER_PID" ] && c1=$(cpu_ticks "$CONSUMER_PID")
 	cost_end syn "$cfg" "$rep"
+	# the HA row: were the labels written? (its daemon's counters, from
+	# the "total:" line cost_end had it log)
+	[ "$cfg" = tsnatd-rewrite-ha ] && grep "total:" "$DAEMON_LOG" | tail -1 | tr ' ' '\n' |
+		awk -F= -v r="$rep" '$1 == "labels_written" { w = $2 } $1 == "label_errors" { e = $2 }
+			END { printf "ha\t%s\t%d\t%d\n", r, w, e }' >>"$RAW"
 	sent=$(echo "$out" | sed -n 's/.*sent=\([0-9]*\).*/\1/p')
 	secs=$(echo "$out" | sed -n 's/.*seconds=\([0-9.]*\).*/\1/p')
 	set -- $(tn_count "$SRV_IP")
