@@ -12,7 +12,11 @@
  * packet that comes out proves it (TSval + repeat, TSecr - repeat).
  *
  * Output, one line a case: "progtest CASE MEDIAN_NS MIN_NS MAX_NS ROUNDS
- * REPEAT" (tab-separated; over ROUNDS rounds of REPEAT runs each). */
+ * REPEAT ABOVE_MEDIAN ABOVE_MIN ABOVE_MAX ABOVE_Q1 ABOVE_Q3" (tab-separated;
+ * over ROUNDS rounds of REPEAT runs each; ABOVE_*: the case less the no-op
+ * timed just before it in the same round; Q1 and Q3 its quartiles).
+ *
+ *   bpfcost [REPEAT [ROUNDS]] */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,7 +34,8 @@
 #include "shift.skel.h"
 #include "noop.skel.h"
 
-#define ROUNDS 7
+#define ROUNDS 31		/* default; short rounds, many: see main() */
+#define MAX_ROUNDS 201
 #define TSVAL 1000000u
 #define TSECR 3000000000u
 
@@ -121,45 +126,50 @@ cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int
-bench(const struct bench_case *c, int repeat)
+/* One round of `repeat` runs of case c: the mean ns of a run, or -1. */
+static long
+round_ns(const struct bench_case *c, int repeat)
 {
 	uint8_t in[PB_MAX + 14], out[PB_MAX + 14];
-	uint32_t ns[ROUNDS];
 	size_t len = frame(in, c->family, c->reply, c->client_port);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = (uint32_t)len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = repeat);
+	uint32_t want = (c->reply ? TSECR : TSVAL) + (uint32_t)(c->moved * repeat);
 
-	for (int r = 0; r < ROUNDS; r++) {
-		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = (uint32_t)len,
-			    .data_out = out, .data_size_out = sizeof(out), .repeat = repeat);
-		uint32_t want = (c->reply ? TSECR : TSVAL) + (uint32_t)(c->moved * repeat);
-
-		flow_reset(c->family);
-		if (bpf_prog_test_run_opts(bpf_program__fd(c->prog), &o) < 0) {
-			perror("bpfcost: BPF_PROG_TEST_RUN");
-			return -1;
-		}
-		if (o.retval != (uint32_t)c->retval || o.data_size_out != len ||
-		    field(out, len, c->reply) != want) {
-			fprintf(stderr, "bpfcost: %s did not take the measured path (retval %d, "
-				"field %u, expected %u)\n", c->name, (int)o.retval,
-				field(out, len, c->reply), want);
-			return -1;
-		}
-		ns[r] = o.duration;
+	flow_reset(c->family);
+	if (bpf_prog_test_run_opts(bpf_program__fd(c->prog), &o) < 0) {
+		perror("bpfcost: BPF_PROG_TEST_RUN");
+		return -1;
 	}
-	qsort(ns, ROUNDS, sizeof(ns[0]), cmp_u32);
-	printf("progtest\t%s\t%u\t%u\t%u\t%d\t%d\n", c->name, ns[ROUNDS / 2], ns[0],
-	       ns[ROUNDS - 1], ROUNDS, repeat);
-	return 0;
+	if (o.retval != (uint32_t)c->retval || o.data_size_out != len ||
+	    field(out, len, c->reply) != want) {
+		fprintf(stderr, "bpfcost: %s did not take the measured path (retval %d, "
+			"field %u, expected %u)\n", c->name, (int)o.retval,
+			field(out, len, c->reply), want);
+		return -1;
+	}
+	return (long)o.duration;
+}
+
+static void
+print_case(const char *name, uint32_t *ns, uint32_t *above, int rounds, int repeat)
+{
+	qsort(ns, (size_t)rounds, sizeof(ns[0]), cmp_u32);
+	qsort(above, (size_t)rounds, sizeof(above[0]), cmp_u32);
+	printf("progtest\t%s\t%u\t%u\t%u\t%d\t%d\t%u\t%u\t%u\t%u\t%u\n", name, ns[rounds / 2],
+	       ns[0], ns[rounds - 1], rounds, repeat, above[rounds / 2], above[0],
+	       above[rounds - 1], above[rounds / 4], above[rounds - 1 - rounds / 4]);
 }
 
 int
 main(int argc, char **argv)
 {
-	int repeat = argc > 1 ? atoi(argv[1]) : 200000, rc = 0;
+	int repeat = argc > 1 ? atoi(argv[1]) : 20000;
+	int rounds = argc > 2 ? atoi(argv[2]) : ROUNDS;
 
-	if (repeat < 1 || repeat > 1000000) {
-		fprintf(stderr, "usage: bpfcost [REPEAT (1..1000000)]\n");
+	if (repeat < 1 || repeat > 1000000 || rounds < 1 || rounds > MAX_ROUNDS) {
+		fprintf(stderr, "usage: bpfcost [REPEAT (1..1000000) [ROUNDS (1..%d)]]\n",
+			MAX_ROUNDS);
 		return 2;
 	}
 	sk = shift__open_and_load();
@@ -177,9 +187,35 @@ main(int argc, char **argv)
 		/* the common packet on the interface: not a rewritten flow */
 		{ "ingress-noflow-v4", sk->progs.shift_ingress, 4, false, 40001, 0, 0 },
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]) && !rc; i++)
-		rc = bench(&cases[i], repeat);
+	enum { NCASES = sizeof(cases) / sizeof(cases[0]) };
+	static uint32_t ns[NCASES][MAX_ROUNDS], above[NCASES][MAX_ROUNDS];
+	int rc = 0;
+
+	/* Interleaved: every round times the no-op and then each case, so a
+	 * case and the no-op it is set against see the same moment of the
+	 * machine (rounds in blocks put a slow minute on one side only). One
+	 * round first, not kept: it warms the programs, maps and caches. */
+	for (int r = -1; r < rounds && !rc; r++) {
+		long noop_ns = 0;
+
+		for (size_t i = 0; i < NCASES && !rc; i++) {
+			long d = round_ns(&cases[i], repeat);
+
+			if (d < 0) {
+				rc = 1;
+				break;
+			}
+			if (i == 0)
+				noop_ns = d;
+			if (r < 0)
+				continue;
+			ns[i][r] = (uint32_t)d;
+			above[i][r] = d > noop_ns ? (uint32_t)(d - noop_ns) : 0;
+		}
+	}
+	for (size_t i = 0; i < NCASES && !rc; i++)
+		print_case(cases[i].name, ns[i], above[i], rounds, repeat);
 	noop__destroy(nk);
 	shift__destroy(sk);
-	return rc ? 1 : 0;
+	return rc;
 }
