@@ -5,24 +5,28 @@
  * legacy; in front of a 4.x server a switch to strip has a transition of up
  * to 60 s (it still holds what it recorded, and drops SYNs without
  * timestamp next to it). */
-#include <arpa/inet.h>
+#include <string.h>
 
 #include "discovery.h"
 #include "mode.h"
 
 /* HA pairs: a stripped connection's entry says that auto acted on it, so
  * that the other gateway, after a takeover, knows its server is legacy
- * (takeover.c) without paying its first drops again. */
+ * (takeover.c) without paying its first drops again. Given fields, as
+ * mode_note. */
 static __attribute__((noinline, cold)) void
-auto_label(const struct mode_ctx *x)
+auto_label(struct proc_ha *ha, struct stats *s, bool glue, int family, const uint8_t *saddr,
+	   const uint8_t *daddr, const uint8_t *tcp)
 {
-	const struct pkt *p = x->p;
 	struct ctlabel l = { .flags = CTLABEL_AUTO };
 	struct ct_tuple t;
+	uint16_t sp, dp;
 
-	ha_tuple(&t, p->family, p->saddr, p->daddr, htons(pkt_sport(p)), htons(pkt_dport(p)));
-	if (!ha_label(x->ps->ha, x->in->has_ct, &t, &l))
-		x->s->label_errors++;
+	memcpy(&sp, tcp, 2);
+	memcpy(&dp, tcp + 2, 2);
+	ha_tuple(&t, family, saddr, daddr, sp, dp);
+	if (!ha_label(ha, glue, &t, &l))
+		s->label_errors++;
 }
 
 struct action
@@ -36,7 +40,8 @@ auto_client_syn(const struct policy *pol, const struct mode_ctx *x)
 		if (pol->action == MODE_REWRITE)
 			return rewrite_client_syn(pol, x);	/* its record says auto */
 		if (x->ps->ha)
-			auto_label(x);
+			auto_label(x->ps->ha, x->s, x->in->has_ct, p->family, p->saddr,
+				   p->daddr, p->tcp);
 		return strip_client_syn(pol, x);
 	}
 	return observe_client_syn(pol, x);

@@ -398,24 +398,28 @@ rewrite_escaped(const struct conf *c, struct proc_state *ps, struct stats *s, ui
 	return (struct action){ .kind = ACT_SHIFT, .add = v - tsval };
 }
 
-/* HA pairs: the flow's record into its conntrack entry's labels, written
- * after this batch's verdicts (the SYN's entry is confirmed by then: the
- * verdict sends it on through the rest of the hooks). A TSval-0 SYN's
- * flow is not written: its offset is only known at its rebase. */
+/* HA pairs: the flow's record into its conntrack entry's labels, with its
+ * verdict (the conntrack glue) or written after this batch's verdicts (the
+ * SYN's entry is confirmed by then: the verdict sends it on through the
+ * rest of the hooks). A TSval-0 SYN's flow is not written: its offset is
+ * only known at its rebase. Given fields, as mode_note. */
 static __attribute__((noinline, cold)) void
-label_syn(const struct mode_ctx *x, const struct policy *pol, uint32_t offset,
+label_syn(struct proc_state *ps, struct stats *s, bool glue, bool autom, int family,
+	  const uint8_t *saddr, const uint8_t *daddr, const uint8_t *tcp, uint32_t offset,
 	  uint32_t syn_val, uint32_t syn_ms)
 {
-	const struct pkt *p = x->p;
 	struct ctlabel l = { .flags = CTLABEL_SHIFT, .offset = offset, .syn_val = syn_val,
-			     .syn_wall = x->ps->now_ms - (x->ps->mono_ms - syn_ms) };
+			     .syn_wall = ps->now_ms - (ps->mono_ms - syn_ms) };
 	struct ct_tuple t;
+	uint16_t sp, dp;
 
-	if (pol->mode == MODE_AUTO)
+	if (autom)
 		l.flags |= CTLABEL_AUTO;
-	ha_tuple(&t, p->family, p->saddr, p->daddr, htons(pkt_sport(p)), htons(pkt_dport(p)));
-	if (!ha_label(x->ps->ha, x->in->has_ct, &t, &l))
-		x->s->label_errors++;
+	memcpy(&sp, tcp, 2);
+	memcpy(&dp, tcp + 2, 2);
+	ha_tuple(&t, family, saddr, daddr, sp, dp);
+	if (!ha_label(ps->ha, glue, &t, &l))
+		s->label_errors++;
 }
 
 /* Adoption: a packet of a rewrite policy's connection that this daemon
@@ -572,8 +576,8 @@ adopt_table(const struct mode_ctx *x, const struct adopt *a, uint16_t dom, uint3
 	return rewrite_segment(f, a->from_client, x);
 }
 
-__attribute__((noinline, cold)) struct action
-rewrite_adopt(const struct mode_ctx *x)
+static struct action
+adopt(const struct mode_ctx *x)
 {
 	const struct pkt *p = x->p;
 	struct proc_ha *ha = x->ps->ha;
@@ -619,6 +623,21 @@ rewrite_adopt(const struct mode_ctx *x)
 	return adopt_table(x, &a, dom, age);
 }
 
+/* Given fields, as rewrite_escaped: the caller's parsed packet stays in
+ * registers. The packet is rebuilt here for what adoption reads. */
+__attribute__((noinline, cold)) struct action
+rewrite_adopt(const struct conf *c, struct proc_state *ps, const struct proc_pkt *in,
+	      struct stats *s, int family, const uint8_t *saddr, const uint8_t *daddr,
+	      const uint8_t *tcp, uint8_t tcp_flags, unsigned ts_count, uint32_t tsval,
+	      uint32_t tsecr)
+{
+	struct pkt p = { .family = (uint8_t)family, .addr_len = family == 4 ? 4 : 16,
+			 .tcp_flags = tcp_flags, .ts_count = (uint8_t)ts_count, .tsval = tsval,
+			 .tsecr = tsecr, .saddr = saddr, .daddr = daddr, .tcp = tcp };
+
+	return adopt(&(struct mode_ctx){ .conf = c, .ps = ps, .p = &p, .in = in, .s = s });
+}
+
 struct action
 rewrite_client_syn(const struct policy *pol, const struct mode_ctx *x)
 {
@@ -651,7 +670,9 @@ rewrite_client_syn(const struct policy *pol, const struct mode_ctx *x)
 				    x->in->wait_ms, dom, quota, &v, &e)) {
 		case OFFLOAD_SHIFT:
 			if (x->ps->ha)
-				label_syn(x, pol, e.offset, e.syn_val, e.syn_ms);
+				label_syn(x->ps, x->s, x->in->has_ct, pol->mode == MODE_AUTO,
+					  p->family, p->saddr, p->daddr, p->tcp, e.offset,
+					  e.syn_val, e.syn_ms);
 			return (struct action){ .kind = ACT_SHIFT, .add = v - p->tsval };
 		case OFFLOAD_QUOTA:
 			quota_hit(x, quota);
@@ -671,7 +692,8 @@ rewrite_client_syn(const struct policy *pol, const struct mode_ctx *x)
 	if (p->tsval == 0)
 		f->flags |= FLOW_REBASE;
 	else if (x->ps->ha)
-		label_syn(x, pol, f->offset, f->syn_val, f->syn_ms);
+		label_syn(x->ps, x->s, x->in->has_ct, pol->mode == MODE_AUTO, p->family,
+			  p->saddr, p->daddr, p->tcp, f->offset, f->syn_val, f->syn_ms);
 	a = rewrite_segment(f, true, x);
 	a.flow = FLOW_CREATED;
 	return a;

@@ -70,7 +70,8 @@ decide(const struct mode_ctx *x)
 			a = rewrite_escaped(x->conf, ps, x->s, x->in->mark, p->family, p->saddr,
 					    p->daddr, p->tcp, p->tsval, p->ts_count);
 		if (a.kind == ACT_PASS && ps->ha)
-			a = rewrite_adopt(x);
+			a = rewrite_adopt(x->conf, ps, x->in, x->s, p->family, p->saddr, p->daddr,
+					  p->tcp, p->tcp_flags, p->ts_count, p->tsval, p->tsecr);
 		return a;
 	}
 	if (!x->conf->enabled)
