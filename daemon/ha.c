@@ -79,7 +79,11 @@ ha_lookup(struct proc_ha *ha, const struct ct_tuple *t, uint32_t now, struct ctl
 	ha->lookups++;
 	if ((got = ha->ops->get(ha->ctx, t, &e)) < 0)
 		return HA_ERROR;
-	r = got ? ha_from_labels(ha, e.has_labels, e.labels, l) : HA_NONE;
+	/* No entry (yet: conntrackd may commit it in a moment) is not
+	 * remembered; an entry without a record is. */
+	if (!got)
+		return HA_NOENTRY;
+	r = ha_from_labels(ha, e.has_labels, e.labels, l);
 	if (r == HA_NONE) {
 		ha->miss[slot].hash = h;
 		ha->miss[slot].until = now + HA_MISS_S;

@@ -571,7 +571,7 @@ adopt_table(const struct mode_ctx *x, const struct adopt *a, uint16_t dom, uint3
 	f->syn_val = a->l.syn_val;
 	f->syn_ms = x->ps->mono_ms - age;
 	f->last_raw = a->from_client ? p->tsval : p->tsecr - a->l.offset;
-	f->flags |= FLOW_ANSWERED;
+	flow_answered(x->ps->flows, f);	/* established: the open list, not half-open */
 	x->s->flows_adopted++;
 	return rewrite_segment(f, a->from_client, x);
 }
@@ -601,7 +601,9 @@ adopt(const struct mode_ctx *x)
 		    x->ps->offload->ops->get(x->ps->offload->ctx, &k, &ent) == 1)
 			return pass;
 	}
-	if (x->in->has_ct) {
+	if (!ha) {
+		found = HA_NONE;	/* no labels to look at: counted all the same */
+	} else if (x->in->has_ct) {
 		found = ha_from_labels(ha, x->in->has_ct_labels, x->in->ct_labels, &a.l);
 	} else {
 		ha_tuple(&t, p->family, a.client, a.server, a.cport, a.sport);
@@ -609,6 +611,8 @@ adopt(const struct mode_ctx *x)
 	}
 	if (found == HA_ERROR)
 		x->s->label_errors++;
+	if (found == HA_NOENTRY)
+		return pass;	/* no conntrack entry: the firewall drops it as INVALID */
 	if (found != HA_LABEL || !(a.l.flags & CTLABEL_SHIFT)) {
 		unadopted(x);
 		return pass;

@@ -15,6 +15,10 @@
 
 static const struct action pass = { .kind = ACT_PASS };
 
+/* The modes whose connections can be met without state: adopted from
+ * their labels (ha_labels), else counted (flows_unadopted). */
+#define ADOPT_MODES ((1u << MODE_REWRITE) | (1u << MODE_AUTO))
+
 static const struct policy *
 match(const struct conf *c, const struct pkt *p)
 {
@@ -69,7 +73,7 @@ decide(const struct mode_ctx *x)
 		if (ps->offload)
 			a = rewrite_escaped(x->conf, ps, x->s, x->in->mark, p->family, p->saddr,
 					    p->daddr, p->tcp, p->tsval, p->ts_count);
-		if (a.kind == ACT_PASS && ps->ha)
+		if (a.kind == ACT_PASS && (ps->ha || (x->conf->modes & ADOPT_MODES)))
 			a = rewrite_adopt(x->conf, ps, x->in, x->s, p->family, p->saddr, p->daddr,
 					  p->tcp, p->tcp_flags, p->ts_count, p->tsval, p->tsecr);
 		return a;

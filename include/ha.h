@@ -58,14 +58,17 @@ bool ha_label(struct proc_ha *ha, bool glue, const struct ct_tuple *t, const str
 
 enum ha_found {
 	HA_LABEL,	/* *l holds the flow's record */
-	HA_NONE,	/* no record of tsnatd's (or no entry) */
+	HA_NONE,	/* an entry without a record of tsnatd's */
+	HA_NOENTRY,	/* no conntrack entry at all */
 	HA_SKIPPED,	/* not looked up: over the rate, or missed recently */
 	HA_ERROR,	/* the lookup failed */
 };
 
 /* t's record, looked up at most HA_LOOKUPS_PER_S times a second (now:
- * monotonic seconds); a tuple found without one is not looked up again
- * for HA_MISS_S s. */
+ * monotonic seconds); a tuple whose entry has none is not looked up again
+ * for HA_MISS_S s. One without an entry is looked up again: after a
+ * takeover, a packet can come before conntrackd committed its entry
+ * (with tcp_loose off the firewall drops it as INVALID). */
 enum ha_found ha_lookup(struct proc_ha *ha, const struct ct_tuple *t, uint32_t now,
 			struct ctlabel *l);
 

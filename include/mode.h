@@ -103,12 +103,13 @@ struct action rewrite_escaped(const struct conf *c, struct proc_state *ps, struc
 			      const uint8_t *daddr, const uint8_t *tcp, uint32_t tsval,
 			      unsigned ts_count);
 
-/* A packet that is not a client SYN and has no flow here, with ha_labels
- * on (ps->ha): a packet of a rewrite policy's connection whose conntrack
+/* A packet that is not a client SYN and has no flow here, of a rewrite
+ * policy's connection: with ha_labels on (ps->ha), one whose conntrack
  * entry holds tsnatd's record (ctlabel.h) is adopted (into the kernel data
  * path's map when it runs, else the flow table) and shifted as the flow's
- * own; one without is counted (flows_unadopted) and passes
- * (mode_rewrite.c). Given fields, as rewrite_escaped. */
+ * own; one without (and every one with ha_labels off) is counted
+ * (flows_unadopted) and passes; one without a conntrack entry passes
+ * uncounted (mode_rewrite.c). Given fields, as rewrite_escaped. */
 struct action rewrite_adopt(const struct conf *c, struct proc_state *ps,
 			    const struct proc_pkt *in, struct stats *s, int family,
 			    const uint8_t *saddr, const uint8_t *daddr, const uint8_t *tcp,

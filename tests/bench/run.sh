@@ -51,9 +51,11 @@ RAW=$BENCH_OUT/raw.tsv
 HZ=$(getconf CLK_TCK)
 BPFTOOL=${BPFTOOL:-bpftool}
 BPF_STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled)
+CT_MAX_WAS=""
 BPFFS=""
 bench_cleanup() {
 	sysctl -qw kernel.bpf_stats_enabled="$BPF_STATS_WAS"
+	[ -n "$CT_MAX_WAS" ] && sysctl -qw net.netfilter.nf_conntrack_max="$CT_MAX_WAS"
 	[ -n "$BPFFS" ] && umount "$BPFFS" 2>/dev/null
 	tn_cleanup
 	cgroup_leave
@@ -150,11 +152,18 @@ tn_setup
 for i in 3 4 5 6 7 8 9; do in_ns "$TN_C1" ip addr add 192.0.2.$i/26 dev eth0; done
 # the sink counts SYNs (tn_count_setup) and drops them: no replies to pace
 in_ns "$TN_SRV" iptables -t raw -A PREROUTING -p tcp --syn -d "$SRV_IP" --dport 80 -j DROP
+# and the new connections of syngen fresh (ports 10000-59999), which a
+# RST would take out of the gateway's conntrack before their label is
+# written; unanswered, they leave it after 5 s (SYN_SENT)
+in_ns "$TN_SRV" iptables -t raw -A PREROUTING -p tcp --syn -d "$SRV_IP" --dport 10000:59999 -j DROP
+in_ns "$TN_GW" sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_syn_sent=5
 STRIPCONF=$TN_DIR/strip.conf RWCONF=$TN_DIR/rewrite.conf
 # separate state: a strip daemon must not restore the rewrite runs' flows
 sed "s|^state_dir = .*|state_dir = \"$TN_DIR/state-strip\";|" conf/tsnatd.conf >"$STRIPCONF"
 tn_rewrite_conf "$RWCONF"
-sed -i 's/^flows = .*/flows = { max = 1048576; idle_timeout = 600; on_full = "strip"; };/' "$RWCONF"
+# (no client quota: syngen fresh opens new connections from 8 addresses
+# faster than a real client would; the quota is hardening.sh's)
+sed -i 's/^flows = .*/flows = { max = 1048576; idle_timeout = 600; on_full = "strip"; per_client = 1048576; };/' "$RWCONF"
 # A queue that absorbs a consumer stall of ~100 ms at this rate: with the
 # shipped 8192, a vCPU stall of ~13 ms makes the kernel fail open and SYNs
 # pass with their timestamp (seen here). Operators size it the same way.
@@ -186,6 +195,16 @@ case " $SYN_CONFIGS " in
 	if "$TSNATD" -t -c "$HACONF" >/dev/null 2>&1; then
 		SYN_CONFIGS=$(echo " $SYN_CONFIGS " | sed 's/ tsnatd-rewrite / tsnatd-rewrite tsnatd-rewrite-ha /')
 		JUDGED="$JUDGED tsnatd-rewrite-ha "
+		# A label is written when a flow is created: both rows of the
+		# pair send every SYN on a new connection (syngen fresh), so
+		# that the pair compares creating flows with and without the
+		# label. Conntrack holds each for seconds (CLOSE after the
+		# client's RST): room for a run's worth, restored on exit.
+		SYN_FRESH=" tsnatd-rewrite tsnatd-rewrite-ha "
+		CT_MAX_WAS=$(sysctl -n net.netfilter.nf_conntrack_max 2>/dev/null)
+		[ -n "$CT_MAX_WAS" ] && [ "$CT_MAX_WAS" -lt 2097152 ] &&
+			sysctl -qw net.netfilter.nf_conntrack_max=2097152
+		SYN_FRESH_SETUP=1
 	else
 		echo "note: no row tsnatd-rewrite-ha: this tsnatd does not accept \"$HA_LINE\""
 	fi ;;
@@ -422,7 +441,7 @@ reps_of() {
 }
 
 syn_run() { # CONFIG REP
-	local cfg=$1 rep=$2 c0=0 c1=0 out sent secs n ts s0 s1 e0 e1
+	local cfg=$1 rep=$2 c0=0 c1=0 out sent secs n ts s0 s1 e0 e1 fresh
 	configure "$cfg" syn
 	sleep 0.3
 	tn_count_zero
@@ -434,7 +453,9 @@ syn_run() { # CONFIG REP
 	# BENCH_PERF=1: a system-wide profile of the middle of the run
 	[ -n "${BENCH_PERF:-}" ] && { (sleep 0.5; perf record -a -g -o "$BENCH_OUT/perf.$cfg.$rep" \
 		-- sleep 1 >/dev/null 2>&1) & }
-	out=$(ip netns exec "$TN_C1" taskset -c 0 "$BENCH_DIR/syngen" "$SRV_IP" 192.0.2.2 8 "$SECS")
+	fresh=""
+	case ${SYN_FRESH:-} in *" $cfg "*) fresh=fresh;; esac
+	out=$(ip netns exec "$TN_C1" taskset -c 0 "$BENCH_DIR/syngen" "$SRV_IP" 192.0.2.2 8 "$SECS" $fresh)
 	e0=$(cpu_stat 0) e1=$(cpu_stat 1)
 	sleep 0.5
 	[ -n "$CONSUMER_PID" ] && c1=$(cpu_ticks "$CONSUMER_PID")

@@ -3,10 +3,15 @@
  * prebuilt SYNs (MSS, SACK-permitted, timestamp, window scale) from several
  * source addresses and many ports, for a bounded number of seconds.
  *
- *   syngen DST_ADDR SRC_BASE NSRC SECONDS
- * e.g. syngen 198.51.100.10 192.0.2.2 8 3 -> prints "sent=N seconds=S" */
+ *   syngen DST_ADDR SRC_BASE NSRC SECONDS [fresh]
+ * e.g. syngen 198.51.100.10 192.0.2.2 8 3 -> prints "sent=N seconds=S"
+ * fresh: every SYN a new connection, built as it is sent, from a random
+ * start: the server port moves fastest (10000..59999: the gateway's SNAT
+ * never runs short of ports for one server port), then the source, then
+ * its port; else NPKT SYNs to port 80 over and over. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +40,7 @@ sum16(const uint8_t *p, size_t n, uint32_t s)
 }
 
 static void
-build(uint8_t *p, uint32_t src, uint32_t dst, uint16_t sport, uint32_t tsval)
+build(uint8_t *p, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint32_t tsval)
 {
 	uint8_t *t = p + 20;
 	uint16_t ck;
@@ -52,7 +57,7 @@ build(uint8_t *p, uint32_t src, uint32_t dst, uint16_t sport, uint32_t tsval)
 	ck = (uint16_t)~fold(sum16(p, 20, 0));
 	p[10] = (uint8_t)(ck >> 8), p[11] = (uint8_t)ck;
 	t[0] = (uint8_t)(sport >> 8), t[1] = (uint8_t)sport;
-	t[2] = 0, t[3] = 80;
+	t[2] = (uint8_t)(dport >> 8), t[3] = (uint8_t)dport;
 	t[4] = 0x11, t[5] = 0x22, t[6] = (uint8_t)(sport >> 8), t[7] = (uint8_t)sport;
 	t[12] = 10 << 4;	/* 40-byte header */
 	t[13] = 0x02;		/* SYN */
@@ -80,15 +85,18 @@ main(int argc, char **argv)
 	struct timespec t0, t;
 	uint32_t dst, base;
 	unsigned nsrc, seconds, next = 0;
+	unsigned long long k = 0;
+	bool fresh;
 	unsigned long long sent = 0;
 	double el = 0;
 	int fd, one = 1;
 
-	if (argc != 5 || inet_pton(AF_INET, argv[1], &dst) != 1 ||
-	    inet_pton(AF_INET, argv[2], &base) != 1) {
-		fprintf(stderr, "usage: syngen DST SRC_BASE NSRC SECONDS\n");
+	if ((argc != 5 && !(argc == 6 && strcmp(argv[5], "fresh") == 0)) ||
+	    inet_pton(AF_INET, argv[1], &dst) != 1 || inet_pton(AF_INET, argv[2], &base) != 1) {
+		fprintf(stderr, "usage: syngen DST SRC_BASE NSRC SECONDS [fresh]\n");
 		return 2;
 	}
+	fresh = argc == 6;
 	nsrc = (unsigned)atoi(argv[3]);
 	seconds = (unsigned)atoi(argv[4]);
 	if (nsrc < 1 || nsrc > 64 || seconds < 1 || seconds > 60) {
@@ -104,13 +112,22 @@ main(int argc, char **argv)
 	for (unsigned i = 0; i < NPKT; i++) {
 		uint32_t src = htonl(ntohl(base) + i % nsrc);
 
-		build(pkts[i], src, dst, (uint16_t)(20000 + i / nsrc), 1000000u + i * 7919u);
+		build(pkts[i], src, dst, (uint16_t)(20000 + i / nsrc), 80, 1000000u + i * 7919u);
 	}
 	memset(mm, 0, sizeof(mm));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	k = (unsigned long long)t0.tv_nsec * nsrc;	/* a random start */
 	do {
 		int n;
 
+		/* the batch's slots, with new connections */
+		for (unsigned i = 0; fresh && i < BATCH; i++, k++)
+			build(pkts[(next + i) % NPKT],
+			      htonl(ntohl(base) + (uint32_t)(k / 50000 % nsrc)), dst,
+			      (uint16_t)(1024 + k / 50000 / nsrc % 64512),
+			      (uint16_t)(10000 + k % 50000), 1000000u + (uint32_t)k * 7919u);
+		if (fresh)
+			k -= BATCH;
 		for (unsigned i = 0; i < BATCH; i++) {
 			iov[i].iov_base = pkts[(next + i) % NPKT];
 			iov[i].iov_len = PKT_LEN;
@@ -123,6 +140,7 @@ main(int argc, char **argv)
 		if (n > 0) {
 			sent += (unsigned)n;
 			next = (next + (unsigned)n) % NPKT;
+			k += (unsigned)n;	/* the ones not sent are built again */
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		el = (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9;

@@ -710,21 +710,23 @@ static struct proc_ha ha;
 static struct { struct ct_tuple t; uint8_t labels[CTLABEL_SIZE]; } ct_table[4];
 static unsigned ct_n, ct_gets;
 
+static bool ct_no_entry;	/* a tuple not in ct_table has no entry at all */
+
 static int
 fake_ct_get(void *ctx, const struct ct_tuple *t, struct ct_entry *e)
 {
 	(void)ctx;
 	ct_gets++;
+	memset(e, 0, sizeof(*e));
+	e->orig = *t;
 	for (unsigned i = 0; i < ct_n; i++) {
 		if (memcmp(&ct_table[i].t, t, sizeof(*t)))
 			continue;
-		memset(e, 0, sizeof(*e));
-		e->orig = *t;
 		e->has_labels = true;
 		memcpy(e->labels, ct_table[i].labels, CTLABEL_SIZE);
 		return 1;
 	}
-	return 0;
+	return ct_no_entry ? 0 : 1;	/* else an entry without labels */
 }
 
 static const struct ha_ops fake_ct_ops = { .get = fake_ct_get };
@@ -738,11 +740,19 @@ setup_ha_q(unsigned per_client)
 	ha = (struct proc_ha){ .ops = &fake_ct_ops, .first = CTLABEL_FIRST_DEFAULT, .skew = 100 };
 	ps.ha = &ha;
 	ct_n = ct_gets = 0;
+	ct_no_entry = false;
 	return 0;
 }
 
 static int setup_ha(void **state) { (void)state; return setup_ha_q(1024); }
 static int setup_ha_quota(void **state) { (void)state; return setup_ha_q(1); }
+
+static void
+count_flow(const struct flow *f, void *arg)
+{
+	(void)f;
+	(*(unsigned *)arg)++;
+}
 
 static struct ct_tuple
 tuple_of(const char *client, uint16_t cport)
@@ -908,6 +918,54 @@ lookups_are_limited_per_second(void **state)
 }
 
 static void
+packet_without_conntrack_entry_is_not_counted_and_looked_up_again(void **state)
+{
+	(void)state;
+	/* a takeover: the packet came before conntrackd committed its entry
+	 * (the firewall drops it as INVALID) */
+	ct_no_entry = true;
+	assert_int_equal(send_seg(&(struct seg){ .tsval = 1700, .tsecr = 9 }), PROC_PASS);
+	assert_int_equal(st.flows_unadopted, 0);
+	other_gateway_flow(CLIENT, 40000, 1000000, 1000500, 2000, CTLABEL_SHIFT,
+			   CTLABEL_FIRST_DEFAULT);
+	assert_int_equal(send_seg(&(struct seg){ .tsval = 1710, .tsecr = 9 }), PROC_MODIFIED);
+	assert_int_equal(now_pkt().tsval, 1001710);
+	assert_int_equal(ct_gets, 2);
+	assert_int_equal(st.flows_adopted, 1);
+}
+
+static void
+packet_without_state_is_counted_without_ha_labels_too(void **state)
+{
+	(void)state;
+	assert_int_equal(send_seg(&(struct seg){ .tsval = 1700, .tsecr = 9 }), PROC_PASS);
+	assert_memory_equal(buf, orig, len);
+	assert_int_equal(st.flows_unadopted, 1);
+}
+
+static void
+adopted_flow_is_answered_and_saved_with_the_others(void **state)
+{
+	unsigned n = 0;
+
+	(void)state;
+	other_gateway_flow(CLIENT, 40000, 1000000, 1000500, 2000, CTLABEL_SHIFT,
+			   CTLABEL_FIRST_DEFAULT);
+	send_seg(&(struct seg){ .tsval = 1700, .tsecr = 9 });
+	syn(40001, 5);
+	/* every flow the count has is on a list (what state_save walks) */
+	flow_foreach(ps.flows, count_flow, &n);
+	assert_int_equal(n, flow_count(ps.flows));
+	assert_int_equal(n, 2);
+	/* and the adopted one is not half-open: it survives the half-open
+	 * expiry */
+	tick(6000);
+	flow_expire(ps.flows, ps.now, &(struct flow_timeouts){ .idle = 600, .closing = 30,
+							       .half_open = 5 }, 10);
+	assert_int_equal(flow_count(ps.flows), 1);
+}
+
+static void
 record_at_other_label_bits_is_not_adopted(void **state)
 {
 	(void)state;
@@ -1020,6 +1078,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(packet_without_record_passes_untouched_and_is_counted, setup_ha, teardown),
 		cmocka_unit_test_setup_teardown(tuple_without_record_is_not_looked_up_again_for_a_while, setup_ha, teardown),
 		cmocka_unit_test_setup_teardown(lookups_are_limited_per_second, setup_ha, teardown),
+		cmocka_unit_test_setup_teardown(packet_without_conntrack_entry_is_not_counted_and_looked_up_again, setup_ha, teardown),
+		cmocka_unit_test_setup_teardown(packet_without_state_is_counted_without_ha_labels_too, setup, teardown),
+		cmocka_unit_test_setup_teardown(adopted_flow_is_answered_and_saved_with_the_others, setup_ha, teardown),
 		cmocka_unit_test_setup_teardown(record_at_other_label_bits_is_not_adopted, setup_ha, teardown),
 		cmocka_unit_test_setup_teardown(record_of_a_stripped_flow_is_not_adopted, setup_ha, teardown),
 		cmocka_unit_test_setup_teardown(packet_of_no_rewrite_policy_is_not_looked_up, setup_ha, teardown),
