@@ -10,27 +10,29 @@
 #define F_SYN_VAL 40
 #define F_SYN_WALL 72
 
+/* width (1..32) bits of v at bit of the two words w, without a loop: the
+ * part in the first word, and what crosses into the second. */
 static void
 put(uint64_t *w, unsigned bit, unsigned width, uint32_t v)
 {
-	for (unsigned i = 0; i < width; i++, bit++) {
-		uint64_t b = 1ull << (bit % 64);
+	uint64_t m = (width == 64 ? ~0ull : (1ull << width) - 1), x = v & m;
+	unsigned i = bit / 64, sh = bit % 64;
 
-		if ((v >> i) & 1)
-			w[bit / 64] |= b;
-		else
-			w[bit / 64] &= ~b;
-	}
+	w[i] = (w[i] & ~(m << sh)) | (x << sh);
+	if (sh + width > 64)
+		w[i + 1] = (w[i + 1] & ~(m >> (64 - sh))) | (x >> (64 - sh));
 }
 
 static uint32_t
 get(const uint64_t *w, unsigned bit, unsigned width)
 {
-	uint32_t v = 0;
+	uint64_t m = (1ull << width) - 1;
+	unsigned i = bit / 64, sh = bit % 64;
+	uint64_t x = w[i] >> sh;
 
-	for (unsigned i = 0; i < width; i++, bit++)
-		v |= (uint32_t)((w[bit / 64] >> (bit % 64)) & 1) << i;
-	return v;
+	if (sh + width > 64)
+		x |= w[i + 1] << (64 - sh);
+	return (uint32_t)(x & m);
 }
 
 void
@@ -44,8 +46,8 @@ ctlabel_encode(const struct ctlabel *l, unsigned first, uint8_t labels[CTLABEL_S
 	put(w, first + F_OFFSET, 32, l->offset);
 	put(w, first + F_SYN_VAL, 32, l->syn_val);
 	put(w, first + F_SYN_WALL, 32, l->syn_wall);
-	for (unsigned i = 0; i < CTLABEL_BITS; i += 8)
-		put(m, first + i, 8, 0xff);
+	for (unsigned i = 0; i < CTLABEL_BITS; i += 32)
+		put(m, first + i, CTLABEL_BITS - i < 32 ? CTLABEL_BITS - i : 32, 0xffffffffu);
 	memcpy(labels, w, CTLABEL_SIZE);
 	memcpy(mask, m, CTLABEL_SIZE);
 }

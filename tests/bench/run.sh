@@ -52,6 +52,7 @@ HZ=$(getconf CLK_TCK)
 BPFTOOL=${BPFTOOL:-bpftool}
 BPF_STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled)
 CT_MAX_WAS=""
+STATE_FILE_NAME=tsnatd.state
 BPFFS=""
 bench_cleanup() {
 	sysctl -qw kernel.bpf_stats_enabled="$BPF_STATS_WAS"
@@ -404,6 +405,11 @@ configure() {
 			conf=$TN_DIR/observe.conf
 		fi
 		rules_load "$conf"
+		# the pair of syngen fresh: each row starts from an empty
+		# table, not the other's flows from the state file
+		case "${SYN_FRESH:-}:$sel" in
+		*" $name "*:syn) rm -f "$TN_DIR/state/$STATE_FILE_NAME" ;;
+		esac
 		if [ "$name" = tsnatd-accept ]; then
 			# the same packets queued, every policy in mode pass:
 			# received, parsed, matched, accepted in batch. On bulk,
