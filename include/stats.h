@@ -31,6 +31,7 @@
 	X(flows_offloaded, "rewrite flows handed to the kernel data path")	\
 	X(offload_escaped, "client packets of offloaded flows the kernel missed, shifted here") \
 	X(offload_refused, "rewrite flows kept in NFQUEUE: the kernel data path refused them") \
+	X(offload_dnat, "rewrite flows kept in NFQUEUE: conntrack shows destination NAT") \
 	X(ct_malformed, "packets whose conntrack attributes (NFQA_CT) failed the checks (ignored)") \
 	X(verdict_errors, "verdicts the kernel refused")		\
 	X(enobufs, "receive buffer overruns (ENOBUFS)")			\

@@ -110,6 +110,7 @@ conntrack_glue_is_a_gauge_per_queue(void **state)
 	assert_non_null(strstr(t, "# TYPE tsnatd_conntrack_glue gauge\n"));
 	assert_non_null(strstr(t, "tsnatd_conntrack_glue{queue=\"0\"} 1\n"));
 	assert_non_null(strstr(t, "tsnatd_conntrack_glue{queue=\"1\"} 0\n"));
+	assert_non_null(strstr(t, "tsnatd_offload_dnat_total{queue=\"0\"} 0\n"));
 	free(t);
 }
 
