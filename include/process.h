@@ -16,6 +16,7 @@
 #include "discovery.h"
 #include "domain.h"
 #include "flow.h"
+#include "ha.h"
 #include "stats.h"
 
 struct offload_path;
@@ -53,6 +54,7 @@ enum proc_note_kind {
 	NOTE_CLAMP,		/* a client's TSval ran ahead of real time */
 	NOTE_QUOTA,		/* a client hit its flow quota */
 	NOTE_VERDICT,		/* discovery classified a server */
+	NOTE_UNADOPTED,		/* a rewrite flow without state or label */
 	NOTE_KINDS
 };
 
@@ -83,6 +85,8 @@ struct proc_state {
 	struct proc_notes *notes;	/* may be NULL */
 	/* rewrite's kernel data path (offload.h); NULL: NFQUEUE only */
 	const struct offload_path *offload;
+	/* HA pairs (ha_labels): label writes and adoption; NULL: off */
+	struct proc_ha *ha;
 	unsigned worker;
 	uint32_t now;			/* monotonic seconds */
 	uint32_t now_ms;		/* wall clock milliseconds, mod 2^32 */

@@ -33,6 +33,10 @@
 	X(offload_refused, "rewrite flows kept in NFQUEUE: the kernel data path refused them") \
 	X(offload_dnat, "rewrite flows kept in NFQUEUE: conntrack shows destination NAT") \
 	X(ct_malformed, "packets whose conntrack attributes (NFQA_CT) failed the checks (ignored)") \
+	X(flows_adopted, "flows adopted from their conntrack labels")	\
+	X(flows_unadopted, "packets of rewrite flows with no state and no label to adopt") \
+	X(labels_written, "conntrack label writes the kernel took")	\
+	X(label_errors, "conntrack label writes or lookups that failed") \
 	X(verdict_errors, "verdicts the kernel refused")		\
 	X(enobufs, "receive buffer overruns (ENOBUFS)")			\
 	X(send_errors, "failed verdict sends")
