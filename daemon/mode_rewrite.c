@@ -251,11 +251,12 @@ struct offload_syn {
  * escape to the daemon (shifted there), but the replies would go out
  * with the server's TSecr unshifted and the client would refuse its
  * SYN-ACK. So a flow whose conntrack entry shows destination NAT stays
- * in NFQUEUE. Known only where the queue has the conntrack glue (NFQA_CT,
- * nfqmsg_parse); without it such flows are offloaded as before (the
- * documented limit: offload = false on a gateway that DNATs them). */
+ * in NFQUEUE, from its SYN or when adopted (rewrite_adopt). Known only
+ * where the queue has the conntrack glue (NFQA_CT, nfqmsg_parse);
+ * without it such flows are offloaded as before (the documented limit:
+ * offload = false on a gateway that DNATs them). */
 static bool
-syn_has_dnat(const struct proc_pkt *in)
+ct_has_dnat(const struct proc_pkt *in)
 {
 	return in->has_ct && (in->ct_status & IPS_DST_NAT);
 }
@@ -456,7 +457,8 @@ label_syn(const struct mode_ctx *x, const struct policy *pol, uint32_t offset,
  * - The flow then continues where the other daemon left it: the same
  *   offset, its bound as old as its SYN plus ha_clock_skew (the clocks
  *   may be that far apart, and the other may have sent up to its bound),
- *   into the kernel data path's map when it runs, else the flow table;
+ *   into the kernel data path's map when it runs (not a DNATed flow:
+ *   ct_has_dnat), else the flow table;
  *   under the same quota as a new flow. The domain's mark rises to that
  *   bound: no later SYN starts below what the flow may have sent.
  * A connection without a record is counted (flows_unadopted, per packet)
@@ -638,8 +640,13 @@ rewrite_adopt(const struct mode_ctx *x)
 	age = ctlabel_age(&a.l, x->ps->now_ms, ha->skew);
 	dom = adopt_domain(x, &a);
 	domains_note(x->ps->domains, x->ps->worker, dom, ctlabel_bound(&a.l, age));
-	if (x->ps->offload && x->ps->offload->ops->put)
-		return adopt_offload(x, &a, &k, dom, age);
+	if (x->ps->offload && x->ps->offload->ops->put) {
+		/* the programs would not know a DNATed flow's tuple either
+		 * (ct_has_dnat): into the flow table with it */
+		if (!ct_has_dnat(x->in))
+			return adopt_offload(x, &a, &k, dom, age);
+		x->s->offload_dnat++;
+	}
 	if (!x->ps->flows)
 		return pass;
 	return adopt_table(x, &a, dom, age);
@@ -674,7 +681,7 @@ rewrite_client_syn(const struct policy *pol, const struct mode_ctx *x)
 
 		switch (offload_syn(x->ps->offload, x->ps->domains, x->s, p->family, p->saddr,
 				    p->daddr, p->tcp, p->tsval, x->ps, x->in->indev,
-				    x->in->wait_ms, syn_has_dnat(x->in), dom, quota, &v, &e)) {
+				    x->in->wait_ms, ct_has_dnat(x->in), dom, quota, &v, &e)) {
 		case OFFLOAD_SHIFT:
 			if (x->ps->ha)
 				label_syn(x, pol, e.offset, e.syn_val, e.syn_ms);

@@ -147,6 +147,7 @@ static uint32_t skb_mark;	/* the next packet's NFQA_MARK */
 static uint32_t pkt_wait;	/* how long the kernel held the next packet */
 static bool pkt_has_ct;		/* the next packet's conntrack entry (NFQA_CT) */
 static uint32_t pkt_ct_status;
+static const uint8_t *pkt_ct_labels;	/* and its labels, if any */
 
 static int
 setup(void **state)
@@ -166,6 +167,7 @@ setup(void **state)
 	pkt_wait = 0;
 	pkt_has_ct = false;
 	pkt_ct_status = 0;
+	pkt_ct_labels = NULL;
 	ps = (struct proc_state){ .flows = flow_table_new(1024, 42), .domains = doms,
 		.offload = &fake_path, .now = 100, .now_ms = NOW_MS, .mono_ms = MONO_MS };
 	return ps.flows ? 0 : -1;
@@ -200,7 +202,9 @@ seg(uint8_t flags, bool reply, uint32_t tsval, uint32_t tsecr, bool no_ts)
 	memcpy(orig, buf, len);
 	in = (struct proc_pkt){ .buf = buf, .len = len, .indev = 3, .outdev = 4,
 				.mark = skb_mark, .wait_ms = pkt_wait, .has_ct = pkt_has_ct,
-				.ct_status = pkt_ct_status };
+				.ct_status = pkt_ct_status, .has_ct_labels = pkt_ct_labels != NULL };
+	if (pkt_ct_labels)
+		memcpy(in.ct_labels, pkt_ct_labels, sizeof(in.ct_labels));
 	return process_packet(conf, &ps, &in, &st);
 }
 
@@ -860,6 +864,27 @@ adoption_the_map_refuses_is_counted(void **state)
 	assert_int_equal(st.flows_adopted, 0);
 }
 
+/* A DNATed flow met without state (a takeover): its record comes with its
+ * packet (the glue), and it goes into the flow table, not the map. */
+static void
+dnat_flow_is_adopted_into_the_flow_table(void **state)
+{
+	(void)state;
+	dnat();
+	pkt_ct_labels = ct_labels;
+	assert_int_equal(seg(TCPF_ACK, false, 1700, 9, false), PROC_MODIFIED);
+	assert_int_equal(sent_tsval(), 1001700);
+	assert_true(csum_ok());
+	assert_int_equal(fk.n, 0);
+	assert_int_equal(flow_count(ps.flows), 1);
+	assert_int_equal(st.flows_adopted, 1);
+	assert_int_equal(st.offload_dnat, 1);
+	assert_int_equal(ct_gets, 0);		/* no lookup: the labels came along */
+	/* and its replies are shifted back here */
+	assert_int_equal(seg(TCPF_ACK, true, 77, 1001700, false), PROC_MODIFIED);
+	assert_int_equal(fk.n, 0);
+}
+
 int
 main(void)
 {
@@ -869,6 +894,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(server_packet_without_entry_is_adopted_and_left_to_the_egress_program, setup_ha, teardown),
 		cmocka_unit_test_setup_teardown(packet_of_a_flow_the_map_holds_is_not_looked_up, setup_ha, teardown),
 		cmocka_unit_test_setup_teardown(adoption_the_map_refuses_is_counted, setup_ha, teardown),
+		cmocka_unit_test_setup_teardown(dnat_flow_is_adopted_into_the_flow_table, setup_ha, teardown),
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(first_syn_writes_the_kernel_entry_and_keeps_no_flow),
 		T(first_syn_starts_at_the_domain_clock),
