@@ -132,6 +132,9 @@ $(B)/tests/test_state: TEST_LDFLAGS = -Wl,--wrap=write -Wl,--wrap=fsync \
 # test_rulesapply reads its own /proc/net/ip_tables_names.
 $(B)/tests/test_rulesapply: TEST_LDFLAGS = -Wl,--wrap=fopen
 
+# test_nfq sees what nfqmsg_batch_run() hands process_packet().
+$(B)/tests/test_nfq: TEST_LDFLAGS = -Wl,--wrap=process_packet
+
 # test_offload_reload: offload_reload.c alone, offload.c's side faked.
 $(B)/tests/test_offload_reload: $(B)/obj/offload_reload.o
 

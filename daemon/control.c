@@ -119,6 +119,53 @@ control_offload_json(const struct control_offload *ol, struct textbuf *o)
 	textbuf_printf(o, "}");
 }
 
+/* The conntrack glue over the queues: "on", "off (why)", or which queues
+ * have it when they differ. */
+static void
+control_glue_line(const struct control_data *d, struct textbuf *rows)
+{
+	unsigned on = 0;
+	const char *why = NULL;
+
+	for (unsigned i = 0; i < d->nq; i++) {
+		if (d->q[i].ct_glue)
+			on++;
+		else if (!why)
+			why = d->q[i].ct_reason;
+	}
+	if (!why)
+		why = "?";
+	if (on == d->nq) {
+		textbuf_printf(rows, "conntrack glue\ton\n");
+	} else if (on == 0) {
+		textbuf_printf(rows, "conntrack glue\toff (%s)\n", why);
+	} else {
+		textbuf_printf(rows, "conntrack glue\ton for %u of %u queues, off for", on, d->nq);
+		for (unsigned i = 0; i < d->nq; i++)
+			if (!d->q[i].ct_glue)
+				textbuf_printf(rows, " %u", d->q[i].queue);
+		textbuf_printf(rows, " (%s)\n", why);
+	}
+}
+
+static void
+control_glue_json(const struct control_data *d, struct textbuf *o)
+{
+	unsigned on = 0;
+	const char *why = "";
+
+	for (unsigned i = 0; i < d->nq; i++) {
+		if (d->q[i].ct_glue)
+			on++;
+		else if (!*why && d->q[i].ct_reason)
+			why = d->q[i].ct_reason;
+	}
+	textbuf_printf(o, ", \"conntrack_glue\": {\"on\": %s, \"queues_on\": %u, "
+		       "\"queues\": %u, \"reason\": ", on == d->nq ? "true" : "false", on, d->nq);
+	textbuf_json_str(o, why);
+	textbuf_printf(o, "}");
+}
+
 /* The firewall rules: which tool, there or not, whose queues. */
 static void
 control_rules_line(const struct control_data *d, struct textbuf *rows)
@@ -242,6 +289,7 @@ control_status(const struct control_data *d, bool json, struct textbuf *o)
 			textbuf_printf(o, ", \"destinations\": %zu}", c->pol[i].ndst);
 		}
 		textbuf_printf(o, "]");
+		control_glue_json(d, o);
 		control_offload_json(&d->offload, o);
 		control_rules_json(d, o);
 		control_ha_json(d, o);
@@ -252,6 +300,7 @@ control_status(const struct control_data *d, bool json, struct textbuf *o)
 		       "queues\t%u..%u\n", d->version, (unsigned long long)d->uptime_s,
 		       d->config_path, c->enabled ? "yes" : "no (all new flows pass)",
 		       c->queue_first, c->queue_first + c->queue_count - 1);
+	control_glue_line(d, &rows);
 	control_offload_line(&d->offload, &rows);
 	control_rules_line(d, &rows);
 	control_ha_line(d, &rows);

@@ -54,6 +54,7 @@ ctlsrv_gather(struct ctlsrv *s, struct control_data *cd)
 	const struct engine *e = s->d.engine;
 	uint32_t wall = ctlsrv_wall_ms();
 	uint16_t nd = domains_count(s->d.domains);
+	int err;
 
 	*cd = (struct control_data){ .version = s->d.version, .config_path = s->d.config_path,
 		.uptime_s = (ctlsrv_mono_ms() - s->d.start_ms) / 1000,
@@ -63,6 +64,8 @@ ctlsrv_gather(struct ctlsrv *s, struct control_data *cd)
 		s->q[i].queue = engine_queue(e, i);
 		engine_stats(e, i, &s->q[i].st);
 		s->q[i].flows = engine_queue_flows(e, i);
+		s->q[i].ct_glue = engine_conntrack(e, i, &err);
+		s->q[i].ct_reason = s->q[i].ct_glue ? NULL : engine_glue_reason(err);
 		cd->flows_total += s->q[i].flows;
 	}
 	for (uint16_t i = 0; i < nd && i < DOMAIN_MAX; i++) {

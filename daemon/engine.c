@@ -45,6 +45,8 @@ struct worker {
 	struct iovec rxiov[NFQMSG_BATCH];
 	struct nfqmsg_batch *batch;	/* the verdicts of the last batch */
 	bool owed;			/* packets may wait for engine_sweep() */
+	bool ct_glue;			/* packets carry NFQA_CT (set at open) */
+	int ct_err;			/* else the kernel's errno */
 	const struct conf *conf;	/* this turn's: loaded once per batch */
 	struct proc_state ps;
 	struct proc_notes notes;
@@ -324,13 +326,42 @@ worker_open(struct worker *w, unsigned maxlen)
 	w->ha.ops = &worker_ha_ops;
 	w->ha.ctx = w;
 
-	/* Optional: needs CONFIG_NETFILTER_NETLINK_GLUE_CT, often absent. */
+	/* Optional: needs CONFIG_NETFILTER_NETLINK_GLUE_CT, often absent
+	 * (EOPNOTSUPP); said once for all queues (engine_open). The kernel
+	 * loads nf_conntrack_netlink itself when the glue is built in and
+	 * the module is not loaded yet. */
 	if (queue_config(w, nfqmsg_config_conntrack(w->slots, (uint16_t)w->queue,
-						    config_seq(w))) < 0)
-		log_debug("queue %u: conntrack attributes not available (%s); not needed",
-			  w->queue, strerror(errno));
-
+						    config_seq(w))) < 0) {
+		w->ct_err = errno ? errno : EIO;
+		log_debug("queue %u: conntrack glue refused: %s", w->queue, strerror(w->ct_err));
+	} else {
+		w->ct_glue = true;
+	}
 	return 0;
+}
+
+/* The conntrack glue, once at start: what it is used for, and what its
+ * absence means (the kernel data path's DNAT limit, README). */
+static void
+engine_log_glue(const struct engine *e)
+{
+	unsigned on = 0;
+	int err = 0;
+
+	for (unsigned i = 0; i < e->n; i++) {
+		if (e->w[i].ct_glue)
+			on++;
+		else if (!err)
+			err = e->w[i].ct_err;
+	}
+	if (on == e->n) {
+		log_info("conntrack glue: on (the queues' packets carry their conntrack "
+			 "entry: rewrite flows with destination NAT stay in NFQUEUE)");
+		return;
+	}
+	log_info("conntrack glue: off on %u of %u queues (%s): rewrite cannot tell flows "
+		 "with destination NAT; a gateway that DNATs rewritten traffic needs "
+		 "offload = false", e->n - on, e->n, engine_glue_reason(err));
 }
 
 struct engine *
@@ -373,6 +404,7 @@ engine_open(const struct conf *c, struct domains *domains, struct discovery *dis
 			return NULL;
 		}
 	}
+	engine_log_glue(e);
 	return e;
 }
 
@@ -606,6 +638,23 @@ unsigned
 engine_queue(const struct engine *e, unsigned i)
 {
 	return e->w[i].queue;
+}
+
+bool
+engine_conntrack(const struct engine *e, unsigned i, int *err)
+{
+	if (err)
+		*err = e->w[i].ct_glue ? 0 : e->w[i].ct_err;
+	return e->w[i].ct_glue;
+}
+
+const char *
+engine_glue_reason(int err)
+{
+	/* nfqnl_recv_config(): the flag without the glue's hook */
+	if (err == EOPNOTSUPP)
+		return "kernel lacks NETLINK_GLUE_CT";
+	return err ? strerror(err) : "not requested";
 }
 
 void

@@ -70,6 +70,11 @@ metrics_stats(const struct control_data *d, struct textbuf *o)
 			       d->q[i].queue, (unsigned long long)d->q[i].st.name);
 	STATS_FIELDS(METRICS_STAT)
 #undef METRICS_STAT
+	metrics_family(o, "conntrack_glue", "gauge", "1 if the queue's packets carry their "
+		       "conntrack entry (NFQA_CT: flows with destination NAT stay in NFQUEUE)");
+	for (unsigned i = 0; i < d->nq; i++)
+		textbuf_printf(o, "tsnatd_conntrack_glue{queue=\"%u\"} %d\n", d->q[i].queue,
+			       d->q[i].ct_glue ? 1 : 0);
 	metrics_family(o, "flows", "gauge", "rewrite flows in the table of each queue");
 	for (unsigned i = 0; i < d->nq; i++)
 		textbuf_printf(o, "tsnatd_flows{queue=\"%u\"} %llu\n", d->q[i].queue,

@@ -5,6 +5,7 @@
  * is shifted by it, TSval on the way out and TSecr on the way back. Every
  * packet of such a flow is queued, in both directions. */
 #include <arpa/inet.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -239,7 +240,26 @@ struct offload_syn {
 	uint32_t tsval, indev, now_ms, mono_ms, quota, wait_ms;
 	uint16_t dom;
 	unsigned worker;
+	bool dnat;		/* its conntrack entry shows destination NAT */
 };
+
+/* The programs key a flow by the tuple they see on the client's
+ * interface, which is the one before DNAT (tc ingress runs before
+ * PREROUTING, egress after POSTROUTING's reverse NAT); the daemon sees
+ * the one after it in FORWARD. An entry written under the tuple after
+ * DNAT would match none of the flow's packets: the client's would
+ * escape to the daemon (shifted there), but the replies would go out
+ * with the server's TSecr unshifted and the client would refuse its
+ * SYN-ACK. So a flow whose conntrack entry shows destination NAT stays
+ * in NFQUEUE, from its SYN or when adopted (rewrite_adopt). Known only
+ * where the queue has the conntrack glue (NFQA_CT, nfqmsg_parse);
+ * without it such flows are offloaded as before (the documented limit:
+ * offload = false on a gateway that DNATs them). */
+static bool
+ct_has_dnat(const struct proc_pkt *in)
+{
+	return in->has_ct && (in->ct_status & IPS_DST_NAT);
+}
 
 /* The map's key of a client packet: addresses as parsed, the ports from
  * its TCP header (network order, as the programs read them). */
@@ -300,8 +320,10 @@ entry_value(const struct shift_flow *f, uint32_t raw, uint32_t mono_ms, struct s
  *   are not there yet, and the entry is written with the domain's next
  *   value before the SYN's verdict, so that the SYN-ACK finds it.
  * OFFLOAD_NO: the flow stays in NFQUEUE (the rules queue whatever the
- * programs did not mark): a TSval-0 SYN (its rebase is NFQUEUE's), a
- * draining data path (no put), or a refusal (counted). */
+ * programs did not mark): a flow with destination NAT (counted; its
+ * tuple is not the programs', so the map is not even looked at), a
+ * TSval-0 SYN (its rebase is NFQUEUE's), a draining data path (no put),
+ * or a refusal (counted). */
 static enum offload_outcome
 offload_syn_in(const struct offload_path *ol, struct domains *d, const struct offload_syn *in,
 	       struct stats *s, uint32_t *v, struct shift_flow *out)
@@ -312,6 +334,11 @@ offload_syn_in(const struct offload_path *ol, struct domains *d, const struct of
 
 	if (ol->ops->mark(ol->ctx, in->worker, in->mono_ms, &mark))
 		domains_note(d, in->worker, in->dom, mark);
+	if (in->dnat) {
+		if (ol->ops->put)
+			s->offload_dnat++;	/* it would have taken the flow */
+		return OFFLOAD_NO;
+	}
 	if ((r = ol->ops->get(ol->ctx, &in->k, &f)) < 0)
 		goto refused;
 	if (r == 1 && !(f.flags & (SHIFT_FIN_CLIENT | SHIFT_FIN_SERVER))) {
@@ -359,12 +386,12 @@ refused:
 static __attribute__((noinline, cold)) enum offload_outcome
 offload_syn(const struct offload_path *ol, struct domains *d, struct stats *s, int family,
 	    const uint8_t *saddr, const uint8_t *daddr, const uint8_t *tcp, uint32_t tsval,
-	    const struct proc_state *ps, uint32_t indev, uint32_t wait_ms, uint16_t dom,
-	    uint32_t quota, uint32_t *v, struct shift_flow *out)
+	    const struct proc_state *ps, uint32_t indev, uint32_t wait_ms, bool dnat,
+	    uint16_t dom, uint32_t quota, uint32_t *v, struct shift_flow *out)
 {
 	struct offload_syn in = { .tsval = tsval, .indev = indev, .now_ms = ps->now_ms,
 				  .mono_ms = ps->mono_ms, .quota = quota, .dom = dom,
-				  .worker = ps->worker, .wait_ms = wait_ms };
+				  .worker = ps->worker, .wait_ms = wait_ms, .dnat = dnat };
 
 	offload_key(&in.k, family, saddr, daddr, tcp);
 	return offload_syn_in(ol, d, &in, s, v, out);
@@ -434,7 +461,8 @@ label_syn(struct proc_state *ps, struct stats *s, bool glue, bool autom, int fam
  * - The flow then continues where the other daemon left it: the same
  *   offset, its bound as old as its SYN plus ha_clock_skew (the clocks
  *   may be that far apart, and the other may have sent up to its bound),
- *   into the kernel data path's map when it runs, else the flow table;
+ *   into the kernel data path's map when it runs (not a DNATed flow:
+ *   ct_has_dnat), else the flow table;
  *   under the same quota as a new flow. The domain's mark rises to that
  *   bound: no later SYN starts below what the flow may have sent.
  * A connection without a record is counted (flows_unadopted, per packet)
@@ -620,8 +648,13 @@ adopt(const struct mode_ctx *x)
 	age = ctlabel_age(&a.l, x->ps->now_ms, ha->skew);
 	dom = adopt_domain(x, &a);
 	domains_note(x->ps->domains, x->ps->worker, dom, ctlabel_bound(&a.l, age));
-	if (x->ps->offload && x->ps->offload->ops->put)
-		return adopt_offload(x, &a, &k, dom, age);
+	if (x->ps->offload && x->ps->offload->ops->put) {
+		/* the programs would not know a DNATed flow's tuple either
+		 * (ct_has_dnat): into the flow table with it */
+		if (!ct_has_dnat(x->in))
+			return adopt_offload(x, &a, &k, dom, age);
+		x->s->offload_dnat++;
+	}
 	if (!x->ps->flows)
 		return pass;
 	return adopt_table(x, &a, dom, age);
@@ -671,7 +704,7 @@ rewrite_client_syn(const struct policy *pol, const struct mode_ctx *x)
 
 		switch (offload_syn(x->ps->offload, x->ps->domains, x->s, p->family, p->saddr,
 				    p->daddr, p->tcp, p->tsval, x->ps, x->in->indev,
-				    x->in->wait_ms, dom, quota, &v, &e)) {
+				    x->in->wait_ms, ct_has_dnat(x->in), dom, quota, &v, &e)) {
 		case OFFLOAD_SHIFT:
 			if (x->ps->ha)
 				label_syn(x->ps, x->s, x->in->has_ct, pol->mode == MODE_AUTO,

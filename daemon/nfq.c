@@ -12,6 +12,7 @@
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,17 +39,34 @@ struct vmsg {
 _Static_assert(sizeof(struct vmsg) == 36, "no padding inside a verdict header");
 #define VMSG_NOPAYLOAD offsetof(struct vmsg, pattr)
 
+/* The NFQA_CT attribute of a verdict that sets conntrack labels, after the
+ * payload (the kernel reads attributes by type, in any order). NLA_F_NESTED:
+ * since 5.2 the kernel's strict nla_parse_nested() refuses a nest without
+ * it. */
+struct vct {
+	struct nlattr nest;			/* NFQA_CT */
+	struct nlattr lattr;			/* CTA_LABELS */
+	uint8_t labels[NFQMSG_CT_LABELS];
+	struct nlattr mattr;			/* CTA_LABELS_MASK */
+	uint8_t mask[NFQMSG_CT_LABELS];
+};
+_Static_assert(sizeof(struct vct) == 44 && sizeof(struct vct) % NLA_ALIGNTO == 0,
+	       "NFQA_CT of a verdict: no padding, aligned");
+
 struct nfqmsg_batch {
 	struct vmsg tmpl;			/* this queue's verdict header */
 	struct vmsg hdr[NFQMSG_BATCH];		/* the modified/dropped packets' */
+	struct vct ct[NFQMSG_BATCH];		/* hdr[i]'s NFQA_CT, if it has one */
+	bool hdr_pass[NFQMSG_BATCH];		/* hdr[i] accepts it untouched */
 	struct vmsg batch_hdr;			/* the batch verdict */
-	struct iovec iov[NFQMSG_BATCH * 3 + 1];	/* header, payload, pad each */
+	struct iovec iov[NFQMSG_BATCH * 4 + 1];	/* header, payload, pad, ct each */
 	unsigned niov;
 	unsigned nhdr;				/* hdr[] used */
 	unsigned group_end[NFQMSG_BATCH + 1];	/* iov index ending each group */
 	unsigned ngroups;
 	size_t group_bytes;			/* of the open group */
 	unsigned modified, untouched;
+	unsigned passed_own;			/* untouched, with a verdict of their own */
 	uint32_t batch_id;			/* the batch's highest packet id */
 	bool batch_any;				/* batch_id is set */
 	uint32_t last_id;			/* the highest id ever seen */
@@ -71,6 +89,62 @@ attr_u32(const uint8_t *data, size_t plen, uint32_t *out)
 	memcpy(&v, data, sizeof(v));
 	*out = ntohl(v);
 	return 0;
+}
+
+static void
+ct_clear(struct nfqmsg_pkt *p)
+{
+	p->has_ct = p->has_ct_id = p->has_ct_labels = false;
+	p->ct_status = p->ct_mark = p->ct_id = 0;
+	memset(p->ct_labels, 0, sizeof(p->ct_labels));
+}
+
+/* NFQA_CT's nested attributes, data[0..plen), walked as attrs_parse() walks
+ * the message's (nested ones, the tuples and protoinfo, are skipped
+ * whole). -1 when one fails the checks or CTA_STATUS is missing (the
+ * kernel always sends it): the caller then drops what was read. */
+static int
+ct_parse(const uint8_t *data, size_t plen, struct nfqmsg_pkt *p)
+{
+	size_t off = 0;
+	bool has_status = false;
+
+	while (off + NLA_HDRLEN <= plen) {
+		const struct nlattr *a = (const struct nlattr *)(data + off);
+		const uint8_t *d = data + off + NLA_HDRLEN;
+		size_t l;
+
+		if (a->nla_len < NLA_HDRLEN || a->nla_len > plen - off)
+			return -1;
+		l = a->nla_len - NLA_HDRLEN;
+		switch (a->nla_type & NLA_TYPE_MASK) {
+		case CTA_STATUS:
+			if (attr_u32(d, l, &p->ct_status) < 0)
+				return -1;
+			has_status = true;
+			break;
+		case CTA_MARK:
+			if (attr_u32(d, l, &p->ct_mark) < 0)
+				return -1;
+			break;
+		case CTA_ID:
+			if (attr_u32(d, l, &p->ct_id) < 0)
+				return -1;
+			p->has_ct_id = true;
+			break;
+		case CTA_LABELS:
+			/* a bitmap: another size would be another layout */
+			if (l != NFQMSG_CT_LABELS)
+				return -1;
+			memcpy(p->ct_labels, d, NFQMSG_CT_LABELS);
+			p->has_ct_labels = true;
+			break;
+		default:
+			break;
+		}
+		off += NLA_ALIGN(a->nla_len);
+	}
+	return has_status ? 0 : -1;
 }
 
 /* One walk over the attributes, each checked as mnl_attr_ok() checks it
@@ -143,6 +217,21 @@ attrs_parse(struct nlmsghdr *nlh, struct nfqmsg_pkt *p)
 			p->has_tstamp = true;
 			break;
 		}
+		/* The conntrack glue: never rejects the packet (nfq.h). */
+		case NFQA_CT:
+			ct_clear(p);
+			if (ct_parse(data, plen, p) == 0) {
+				p->has_ct = true;
+			} else {
+				ct_clear(p);
+				p->ct_malformed = true;
+			}
+			break;
+		case NFQA_CT_INFO:
+			p->has_ct_info = attr_u32(data, plen, &p->ct_info) == 0;
+			if (!p->has_ct_info)
+				p->ct_malformed = true;
+			break;
 		default:
 			break;
 		}
@@ -291,6 +380,7 @@ nfqmsg_batch_begin(struct nfqmsg_batch *b)
 	b->group_bytes = 0;
 	b->modified = 0;
 	b->untouched = 0;
+	b->passed_own = 0;
 	b->batch_any = false;
 }
 
@@ -327,14 +417,35 @@ iov_put(struct nfqmsg_batch *b, const void *base, size_t len)
 	b->iov[b->niov++].iov_len = len;
 }
 
-int
-nfqmsg_batch_add(struct nfqmsg_batch *b, uint32_t id, enum proc_result r,
-		 const uint8_t *payload, size_t len)
+/* hdr[k]'s NFQA_CT, after whatever the message holds already. */
+static void
+ct_put(struct nfqmsg_batch *b, unsigned k, const struct nfqmsg_ct_labels *ct)
+{
+	struct vct *c = &b->ct[k];
+
+	c->nest = (struct nlattr){ .nla_len = sizeof(*c), .nla_type = NFQA_CT | NLA_F_NESTED };
+	c->lattr = (struct nlattr){ .nla_len = NLA_HDRLEN + NFQMSG_CT_LABELS,
+				    .nla_type = CTA_LABELS };
+	memcpy(c->labels, ct->labels, NFQMSG_CT_LABELS);
+	c->mattr = (struct nlattr){ .nla_len = NLA_HDRLEN + NFQMSG_CT_LABELS,
+				    .nla_type = CTA_LABELS_MASK };
+	memcpy(c->mask, ct->mask, NFQMSG_CT_LABELS);
+	iov_put(b, c, sizeof(*c));
+}
+
+static int
+batch_add(struct nfqmsg_batch *b, uint32_t id, enum proc_result r, const uint8_t *payload,
+	  size_t len, const struct nfqmsg_ct_labels *ct)
 {
 	struct vmsg *v;
+	unsigned k;
+	size_t ct_len;
 
-	if (r != PROC_PASS && (b->nhdr == NFQMSG_BATCH ||
-			       (r == PROC_MODIFIED && len > 0xffff - NLA_HDRLEN)))
+	if (r == PROC_DROP)
+		ct = NULL;	/* its unconfirmed entry goes with it */
+	ct_len = ct ? sizeof(struct vct) : 0;
+	if ((r != PROC_PASS || ct) &&
+	    (b->nhdr == NFQMSG_BATCH || (r == PROC_MODIFIED && len > 0xffff - NLA_HDRLEN)))
 		return -1;
 	note_id(b, id);
 	/* The highest id, not the last: ids are FIFO per queue, but a batch
@@ -342,31 +453,54 @@ nfqmsg_batch_add(struct nfqmsg_batch *b, uint32_t id, enum proc_result r,
 	if (!b->batch_any || (int32_t)(id - b->batch_id) > 0)
 		b->batch_id = id;
 	b->batch_any = true;
-	if (r == PROC_PASS) {
+	if (r == PROC_PASS && !ct) {
 		b->untouched++;
 		return 0;
 	}
-	v = &b->hdr[b->nhdr++];
+	k = b->nhdr++;
+	v = &b->hdr[k];
 	*v = b->tmpl;
 	v->vh.id = htonl(id);
-	if (r == PROC_DROP) {
-		v->vh.verdict = htonl(NF_DROP);
-		v->nlh.nlmsg_len = VMSG_NOPAYLOAD;
-		group_room(b, VMSG_NOPAYLOAD);
+	b->hdr_pass[k] = r == PROC_PASS;
+	if (r != PROC_MODIFIED) {
+		/* dropped, or accepted untouched with its labels */
+		v->vh.verdict = htonl(r == PROC_DROP ? NF_DROP : NF_ACCEPT);
+		v->nlh.nlmsg_len = (uint32_t)(VMSG_NOPAYLOAD + ct_len);
+		group_room(b, v->nlh.nlmsg_len);
 		iov_put(b, v, VMSG_NOPAYLOAD);
+		if (ct) {
+			ct_put(b, k, ct);
+			b->passed_own++;
+		}
 		return 0;
 	}
 	v->vh.verdict = htonl(NF_ACCEPT);
 	v->pattr.nla_len = (uint16_t)(NLA_HDRLEN + len);
 	/* the padding belongs to the message, as mnl_attr_put() counts it */
-	v->nlh.nlmsg_len = (uint32_t)(sizeof(*v) + NLA_ALIGN(len));
+	v->nlh.nlmsg_len = (uint32_t)(sizeof(*v) + NLA_ALIGN(len) + ct_len);
 	group_room(b, v->nlh.nlmsg_len);
 	iov_put(b, v, sizeof(*v));
 	iov_put(b, payload, len);
 	if (NLA_ALIGN(len) != len)
 		iov_put(b, zero_pad, NLA_ALIGN(len) - len);
+	if (ct)
+		ct_put(b, k, ct);
 	b->modified++;
 	return 0;
+}
+
+int
+nfqmsg_batch_add(struct nfqmsg_batch *b, uint32_t id, enum proc_result r,
+		 const uint8_t *payload, size_t len)
+{
+	return batch_add(b, id, r, payload, len, NULL);
+}
+
+int
+nfqmsg_batch_add_ct(struct nfqmsg_batch *b, uint32_t id, enum proc_result r,
+		    const uint8_t *payload, size_t len, const struct nfqmsg_ct_labels *ct)
+{
+	return batch_add(b, id, r, payload, len, ct);
 }
 
 /* One batch verdict accepting every queued packet up to id. */
@@ -399,7 +533,7 @@ nfqmsg_batch_end(struct nfqmsg_batch *b, struct stats *s)
 		batch_verdict(b, b->batch_id);
 	group_close(b);
 	s->modified += b->modified;
-	s->passed += b->untouched;
+	s->passed += b->untouched + b->passed_own;
 }
 
 bool
@@ -459,7 +593,9 @@ nfqmsg_batch_fallback(struct nfqmsg_batch *b, unsigned g, size_t *niov)
 		if (!any || (int32_t)(id - top) > 0)
 			top = id;
 		any = true;
-		if (v == &b->batch_hdr)
+		/* untouched (a verdict of its own for its labels): accepted by
+		 * the batch verdict below, without them */
+		if (v == &b->batch_hdr || b->hdr_pass[v - b->hdr])
 			continue;
 		/* Modified or dropped: dropped now, never accepted as received
 		 * (why: nfq.h). */
@@ -518,6 +654,8 @@ run_packet(struct run *r, struct nlmsghdr *nlh)
 		return;
 	}
 	r->s->packets++;
+	if (a.ct_malformed)
+		r->s->ct_malformed++;
 	if (!a.payload) {
 		r->s->truncated++;
 	} else if (r->b->nhdr < NFQMSG_BATCH) {
@@ -531,6 +669,12 @@ run_packet(struct run *r, struct nlmsghdr *nlh)
 		pk.mark = a.mark;
 		pk.outdev = a.outdev;
 		pk.wait_ms = nfqmsg_wait_ms(a.has_tstamp, a.tstamp_ms, r->ps->now_ms);
+		pk.has_ct = a.has_ct;
+		pk.ct_status = a.ct_status;
+		if (a.has_ct_labels) {
+			pk.has_ct_labels = true;
+			memcpy(pk.ct_labels, a.ct_labels, sizeof(pk.ct_labels));
+		}
 		res = process_packet(r->c, r->ps, &pk, r->s);
 	}
 	nfqmsg_batch_add(r->b, a.id, res, pk.buf, pk.len);

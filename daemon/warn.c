@@ -33,6 +33,10 @@ static const struct warn_counter {
 		       "the queue socket fails"),
 	W(verdict_errors, "the kernel refused verdicts for unknown packet ids (another "
 			  "program on the queue, or a bug)"),
+	W(ct_malformed, "the kernel's conntrack attributes (NFQA_CT) failed the length "
+			"checks and were ignored: those packets were handled as without the "
+			"conntrack glue (a flow with destination NAT may be offloaded; a "
+			"kernel or header mismatch: report it)"),
 	W(enobufs, "the queue's receive buffer overran: packets passed unmodified "
 		   "without the daemon seeing them; the workers do not keep up (add "
 		   "queues: queue.count)"),

@@ -23,11 +23,14 @@
 
 #define CONTROL_RELOAD_ERRORS_MAX 50	/* lines of a refused file's errors */
 
-/* One queue: its number, counters and flows. */
+/* One queue: its number, counters and flows, and whether its packets
+ * carry their conntrack entry (the conntrack glue). */
 struct control_queue {
 	unsigned queue;
 	struct stats st;
 	uint64_t flows;
+	bool ct_glue;
+	const char *ct_reason;		/* without it: why (static text) */
 };
 
 /* One rewritten flow, already oriented client -> server. */

@@ -47,6 +47,14 @@ unsigned engine_nworkers(const struct engine *e);
  * runs, so a changed value proves the worker no longer uses an older conf. */
 unsigned engine_epoch(const struct engine *e, unsigned i);
 unsigned engine_queue(const struct engine *e, unsigned i);
+/* Whether queue i has the conntrack glue (NFQA_CFG_F_CONNTRACK accepted at
+ * engine_open: its packets carry their conntrack entry, NFQA_CT); if not,
+ * *err (err may be NULL) is the kernel's errno: EOPNOTSUPP where it lacks
+ * CONFIG_NETFILTER_NETLINK_GLUE_CT. */
+bool engine_conntrack(const struct engine *e, unsigned i, int *err);
+/* Why the glue is off, for that errno, as status and the log say it
+ * ("kernel lacks NETLINK_GLUE_CT" for EOPNOTSUPP). Static text. */
+const char *engine_glue_reason(int err);
 void engine_stats(const struct engine *e, unsigned i, struct stats *out);
 
 /* Worker i's flow table: only while the workers are stopped (save/restore). */

@@ -42,6 +42,10 @@ struct mmsghdr;
 /* Room for any config message built here. */
 #define NFQMSG_CONFIG_SIZE 128
 
+/* A conntrack entry's labels (connlabels, CTA_LABELS): 128 bits, the
+ * kernel's NF_CT_LABELS_MAX_SIZE. */
+#define NFQMSG_CT_LABELS 16
+
 /* What a packet message (NFQNL_MSG_PACKET) carries that the daemon uses;
  * numbers in host order, 0 when the attribute is absent. */
 struct nfqmsg_pkt {
@@ -54,6 +58,24 @@ struct nfqmsg_pkt {
 	uint32_t mark;			/* NFQA_MARK */
 	bool has_tstamp;		/* NFQA_TIMESTAMP: when the kernel */
 	uint32_t tstamp_ms;		/* received it, wall clock ms mod 2^32 */
+	/* NFQA_CT (the conntrack glue: a queue with NFQA_CFG_F_CONNTRACK on a
+	 * kernel with CONFIG_NETFILTER_NETLINK_GLUE_CT, and a packet with a
+	 * conntrack entry, confirmed or not): has_ct when it was well formed
+	 * and held CTA_STATUS. The kernel leaves out CTA_MARK when the mark
+	 * is 0 (before 6.2) and CTA_LABELS when no label is set: absent reads
+	 * as 0. */
+	bool has_ct;
+	uint32_t ct_status;		/* CTA_STATUS: IPS_* (IPS_DST_NAT, ...) */
+	uint32_t ct_mark;		/* CTA_MARK */
+	bool has_ct_id;
+	uint32_t ct_id;			/* CTA_ID */
+	bool has_ct_labels;
+	uint8_t ct_labels[NFQMSG_CT_LABELS];	/* CTA_LABELS, as the kernel sends them */
+	bool has_ct_info;
+	uint32_t ct_info;		/* NFQA_CT_INFO: enum ip_conntrack_info */
+	/* NFQA_CT failed the checks (has_ct false), or NFQA_CT_INFO did
+	 * (has_ct_info false): see nfqmsg_parse. */
+	bool ct_malformed;
 };
 
 /* Read the attributes of the packet message nlh, whose nlmsg_len bytes must
@@ -62,7 +84,16 @@ struct nfqmsg_pkt {
  * length-checked as nfq_nlmsg_parse() checks them, and one that fails
  * rejects the whole message; other attributes are skipped. Never reads past
  * nlmsg_len. Returns 0, or -1 (p undefined), also when nlh is not a packet
- * message. */
+ * message.
+ *
+ * NFQA_CT is the exception: its nested CTA_* attributes are walked with the
+ * same checks (CTA_STATUS, CTA_MARK, CTA_ID 32 bits at least, CTA_LABELS
+ * exactly NFQMSG_CT_LABELS bytes; the rest skipped), and one that fails
+ * them, or a short NFQA_CT_INFO, leaves the packet without conntrack
+ * information (has_ct, has_ct_info false, ct_malformed set) instead of
+ * rejecting it: the conntrack state only refines what is done with a
+ * packet (a flow with destination NAT stays in NFQUEUE), and a packet
+ * without it is handled as on a kernel without the glue. */
 int nfqmsg_parse(struct nlmsghdr *nlh, struct nfqmsg_pkt *p);
 
 /* The id of a packet message of which only the first len bytes may be
@@ -118,6 +149,35 @@ void nfqmsg_batch_begin(struct nfqmsg_batch *b);
 int nfqmsg_batch_add(struct nfqmsg_batch *b, uint32_t id, enum proc_result r,
 		     const uint8_t *payload, size_t len);
 
+/* The conntrack labels a packet's verdict sets: the kernel replaces the
+ * bits of mask with those of labels (nf_connlabels_replace), the others
+ * stay. */
+struct nfqmsg_ct_labels {
+	uint8_t labels[NFQMSG_CT_LABELS];
+	uint8_t mask[NFQMSG_CT_LABELS];
+};
+
+/* nfqmsg_batch_add(), and the packet's verdict also sets conntrack labels:
+ * its NFQNL_MSG_VERDICT carries NFQA_CT, nested { CTA_LABELS,
+ * CTA_LABELS_MASK }, which the kernel applies to the packet's conntrack
+ * entry before the verdict (nfqnl_recv_verdict -> ctnetlink_glue_parse).
+ * Only single verdicts carry NFQA_CT (the kernel reads none in a batch
+ * verdict), so a PROC_PASS packet given labels gets a verdict of its own,
+ * without payload, instead of a place in the batch verdict (it still
+ * counts as passed). A PROC_DROP packet's labels are not sent: its
+ * unconfirmed entry goes with it. ct NULL: exactly nfqmsg_batch_add().
+ * Returns 0, or -1 (nothing added) as nfqmsg_batch_add(), also when the
+ * batch already holds NFQMSG_BATCH verdicts of its own.
+ *
+ * What the kernel does with it, silently (the verdict applies all the
+ * same; no error comes back): without the glue NFQA_CT is ignored; the
+ * labels are set only if the entry has room for them, which the kernel
+ * gives entries created while some rule uses labels (nft "ct label set",
+ * iptables "-m connlabel --set"); a group that fails to send falls back
+ * to verdicts without NFQA_CT (nfqmsg_batch_fallback). */
+int nfqmsg_batch_add_ct(struct nfqmsg_batch *b, uint32_t id, enum proc_result r,
+			const uint8_t *payload, size_t len, const struct nfqmsg_ct_labels *ct);
+
 /* End the batch: append the batch verdict for the untouched packets.
  * Adds the packets sent back modified and those accepted untouched to
  * s->modified and s->passed. */
@@ -143,8 +203,10 @@ struct iovec *nfqmsg_batch_group(struct nfqmsg_batch *b, unsigned g, size_t *nio
  * the group holds no verdict), valid until the next fallback. Each packet
  * the group sent back modified (or dropped) is dropped by a short
  * NFQNL_MSG_VERDICT without payload, then one NFQNL_MSG_VERDICT_BATCH
- * accepts the rest up to the group's highest id. The other groups stay
- * valid and are sent as they are.
+ * accepts the rest up to the group's highest id (untouched packets that
+ * had a verdict of their own for their conntrack labels too: accepted,
+ * their labels not set). The other groups stay valid and are sent as they
+ * are.
  *
  * Why drop rather than accept a modified packet as received: its original
  * timestamps would reach the server. In a rewritten flow a raw TSval
@@ -161,9 +223,11 @@ struct iovec *nfqmsg_batch_fallback(struct nfqmsg_batch *b, unsigned g, size_t *
 /* One batch: the n datagrams rx[i] (msg_hdr.msg_iov[0], msg_len bytes, as
  * recvmmsg() fills them; n <= NFQMSG_BATCH, each 4-byte aligned) walked
  * message by message. Each packet message goes through process_packet(c,
- * ps, ..., s), changed in place; NLMSG_ERROR with an error (an asynchronous
- * verdict error) counts in s->verdict_errors; other control messages are
- * ignored. Fail-open, counted in s: a packet message that fails to parse
+ * ps, ..., s), changed in place, with its conntrack entry where it has
+ * one (proc_pkt.has_ct: status, labels; a broken NFQA_CT counts in
+ * s->ct_malformed and the packet goes on without it); NLMSG_ERROR with an
+ * error (an asynchronous verdict error) counts in s->verdict_errors; other
+ * control messages are ignored. Fail-open, counted in s: a packet message that fails to parse
  * (a bad attribute, a datagram cut short) counts as malformed, and if its
  * packet id can still be read its packet is accepted untouched by this
  * batch's verdict (and counted as a packet); a datagram misaligned or too

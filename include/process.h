@@ -37,11 +37,13 @@ struct proc_pkt {
 	uint32_t outdev;	/* NFQA_IFINDEX_OUTDEV, 0 if none */
 	uint32_t wait_ms;	/* how long the kernel held it (nfqmsg_wait_ms) */
 	bool truncated;		/* NFQA_CAP_LEN said the copy is short */
-	/* NFQA_CT (the conntrack glue), when the queue has it */
+	/* Its conntrack entry, where the queue has the conntrack glue
+	 * (NFQA_CT, nfqmsg_parse): has_ct false without it. */
 	bool has_ct;
-	uint32_t ct_status;	/* IPS_* */
-	bool has_ct_labels;
-	uint8_t ct_labels[16];
+	uint32_t ct_status;	/* IPS_* bits: IPS_DST_NAT keeps a rewrite flow
+				 * off the kernel data path (mode_rewrite.c) */
+	bool has_ct_labels;	/* false: no label set (the kernel sends none) */
+	uint8_t ct_labels[16];	/* CTA_LABELS as received */
 };
 
 /* What a worker tells the main thread to log, naming the addresses

@@ -31,6 +31,8 @@
 	X(flows_offloaded, "rewrite flows handed to the kernel data path")	\
 	X(offload_escaped, "client packets of offloaded flows the kernel missed, shifted here") \
 	X(offload_refused, "rewrite flows kept in NFQUEUE: the kernel data path refused them") \
+	X(offload_dnat, "rewrite flows kept in NFQUEUE: conntrack shows destination NAT") \
+	X(ct_malformed, "packets whose conntrack attributes (NFQA_CT) failed the checks (ignored)") \
 	X(flows_adopted, "flows adopted from their conntrack labels")	\
 	X(flows_unadopted, "packets of rewrite flows with no state and no label to adopt") \
 	X(labels_written, "conntrack label writes the kernel took")	\

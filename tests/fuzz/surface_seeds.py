@@ -18,6 +18,9 @@ import zlib
 
 NFQA_PACKET_HDR, NFQA_MARK, NFQA_INDEV, NFQA_OUTDEV = 1, 3, 5, 6
 NFQA_PAYLOAD, NFQA_CAP_LEN, NFQA_SKB_INFO = 10, 13, 14
+NFQA_CT, NFQA_CT_INFO, NLA_F_NESTED = 11, 12, 0x8000
+CTA_STATUS, CTA_MARK, CTA_ID, CTA_LABELS = 3, 8, 12, 22
+IPS_DST_NAT = 0x20
 PKT_MSG = (3 << 8) | 0  # NFNL_SUBSYS_QUEUE, NFQNL_MSG_PACKET
 SYN, ACK, PSH = 0x02, 0x10, 0x08
 
@@ -51,7 +54,17 @@ def attr(t, body):
     return a + b"\0" * (-len(a) % 4)
 
 
-def nfq_msg(pid, pkt, skb_info=None, cap_len=None):
+def ct_nest(status, labels=None):
+    """NFQA_CT and NFQA_CT_INFO as the conntrack glue sends them (the
+    tuples left out: the parser skips them)."""
+    body = attr(CTA_ID, struct.pack("!I", 7)) + attr(CTA_STATUS, struct.pack("!I", status))
+    body += attr(CTA_MARK, struct.pack("!I", 1))
+    if labels is not None:
+        body += attr(CTA_LABELS, labels)
+    return attr(NFQA_CT | NLA_F_NESTED, body) + attr(NFQA_CT_INFO, struct.pack("!I", 2))
+
+
+def nfq_msg(pid, pkt, skb_info=None, cap_len=None, ct=None):
     body = struct.pack("=BBH", 2, 0, struct.unpack("=H", struct.pack("!H", 3))[0])
     body += attr(NFQA_PACKET_HDR, struct.pack("!IHB", pid, 0x0800, 2))
     body += attr(NFQA_INDEV, struct.pack("!I", 2)) + attr(NFQA_OUTDEV, struct.pack("!I", 3))
@@ -60,6 +73,8 @@ def nfq_msg(pid, pkt, skb_info=None, cap_len=None):
         body += attr(NFQA_SKB_INFO, struct.pack("!I", skb_info))
     if cap_len is not None:
         body += attr(NFQA_CAP_LEN, struct.pack("!I", cap_len))
+    if ct is not None:
+        body += ct
     body += attr(NFQA_PAYLOAD, pkt)
     return struct.pack("=IHHII", 16 + len(body), PKT_MSG, 0, 0, 0) + body
 
@@ -83,6 +98,10 @@ def nfq_seeds():
                           for i in range(8)),
         "truncated": record(nfq_msg(5, tcp4(*st, 40005, SYN, 1, 0), cap_len=1500)),
         "two-in-one": record(nfq_msg(7, tcp4(*st, 40007, SYN, 7, 0)) + nfq_msg(8, tcp4(*un, 40008, SYN, 8, 0))),
+        "conntrack": b"".join([
+            record(nfq_msg(20, tcp4(*rw, 40020, SYN, 5, 0), ct=ct_nest(IPS_DST_NAT, bytes(range(16))))),
+            record(nfq_msg(21, tcp4(*st, 40021, SYN, 6, 0), ct=ct_nest(0))),
+        ]),
     }
 
 

@@ -5,6 +5,7 @@
 #include <linux/if_ether.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <assert.h>
 #include <string.h>
@@ -233,6 +234,59 @@ pb_build(uint8_t *buf, const struct pb_spec *s)
 	return total;
 }
 
+/* One tuple nest (CTA_TUPLE_ORIG or _REPLY) of a TCP flow. */
+static void
+ct_tuple(struct nlmsghdr *nlh, uint16_t type, const char *src, const char *dst,
+	 uint16_t sport, uint16_t dport)
+{
+	struct nlattr *t = mnl_attr_nest_start(nlh, type), *n;
+	struct in_addr a;
+
+	n = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
+	inet_pton(AF_INET, src, &a);
+	mnl_attr_put_u32(nlh, CTA_IP_V4_SRC, a.s_addr);
+	inet_pton(AF_INET, dst, &a);
+	mnl_attr_put_u32(nlh, CTA_IP_V4_DST, a.s_addr);
+	mnl_attr_nest_end(nlh, n);
+	n = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
+	mnl_attr_put_u8(nlh, CTA_PROTO_NUM, 6);
+	mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, htons(sport));
+	mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(dport));
+	mnl_attr_nest_end(nlh, n);
+	mnl_attr_nest_end(nlh, t);
+}
+
+static void
+ct_put(struct nlmsghdr *nlh, const struct pb_ct *ct)
+{
+	struct nlattr *nest = mnl_attr_nest_start(nlh, NFQA_CT), *last;
+
+	/* a client behind the gateway to a service address DNATed */
+	ct_tuple(nlh, CTA_TUPLE_ORIG, "192.0.2.5", "203.0.113.80", 40000, 8080);
+	ct_tuple(nlh, CTA_TUPLE_REPLY, "198.51.100.10", "192.0.2.5", 80, 40000);
+	mnl_attr_put_u32(nlh, CTA_ID, htonl(ct->id));
+	if (ct->short_status)
+		mnl_attr_put_u16(nlh, CTA_STATUS, 0);
+	else if (!ct->no_status)
+		mnl_attr_put_u32(nlh, CTA_STATUS, htonl(ct->status));
+	mnl_attr_put_u32(nlh, CTA_TIMEOUT, htonl(120));
+	if (ct->mark)
+		mnl_attr_put_u32(nlh, CTA_MARK, htonl(ct->mark));
+	if (ct->short_labels)
+		mnl_attr_put(nlh, CTA_LABELS, 8, ct->labels);
+	else if (ct->has_labels)
+		mnl_attr_put(nlh, CTA_LABELS, sizeof(ct->labels), ct->labels);
+	last = mnl_nlmsg_get_payload_tail(nlh);
+	mnl_attr_put_u32(nlh, CTA_USE, htonl(1));
+	if (ct->overrun)
+		last->nla_len += 4;
+	mnl_attr_nest_end(nlh, nest);
+	if (ct->short_info)
+		mnl_attr_put_u16(nlh, NFQA_CT_INFO, 0);
+	else
+		mnl_attr_put_u32(nlh, NFQA_CT_INFO, htonl(ct->info));
+}
+
 size_t
 pb_nfq_msg(uint8_t *buf, const struct pb_nfq *m, const uint8_t *pkt, size_t len)
 {
@@ -267,6 +321,8 @@ pb_nfq_msg(uint8_t *buf, const struct pb_nfq *m, const uint8_t *pkt, size_t len)
 		mnl_attr_put_u32(nlh, NFQA_SKB_INFO, htonl(m->skb_info));
 	if (m->cap_len)
 		mnl_attr_put_u32(nlh, NFQA_CAP_LEN, htonl(m->cap_len));
+	if (m->ct)
+		ct_put(nlh, m->ct);
 	if (!m->no_payload)
 		mnl_attr_put(nlh, NFQA_PAYLOAD, len, pkt);
 	return nlh->nlmsg_len;

@@ -71,10 +71,28 @@ struct pb_nfq {
 				 * NFQA_MAX, which a consumer must skip */
 	uint64_t tstamp_us;	/* NFQA_TIMESTAMP (wall clock) when non-zero */
 	bool short_tstamp;	/* NFQA_TIMESTAMP of 8 bytes: malformed */
+	const struct pb_ct *ct;	/* NFQA_CT and NFQA_CT_INFO when set */
 };
 
-/* Write the message for pkt[0..len) into buf (PB_MAX + 256 bytes); returns
- * its length. */
+/* A packet's conntrack entry as the kernel's glue puts it into NFQA_CT
+ * (ctnetlink_glue_build): the tuples (nested), CTA_ID, CTA_STATUS,
+ * CTA_TIMEOUT, CTA_MARK when non-zero, CTA_LABELS when has_labels; then
+ * NFQA_CT_INFO. The other fields break it the ways a parser must
+ * survive. */
+struct pb_ct {
+	uint32_t status;	/* IPS_* */
+	uint32_t mark, id, info;
+	bool has_labels;
+	uint8_t labels[16];
+	bool no_status;		/* leave out CTA_STATUS */
+	bool short_status;	/* CTA_STATUS of 2 bytes */
+	bool short_labels;	/* CTA_LABELS of 8 bytes */
+	bool overrun;		/* the nest's last attribute runs past its end */
+	bool short_info;	/* NFQA_CT_INFO of 2 bytes */
+};
+
+/* Write the message for pkt[0..len) into buf (PB_MAX + 256 bytes, 512
+ * with ct); returns its length. */
 size_t pb_nfq_msg(uint8_t *buf, const struct pb_nfq *m, const uint8_t *pkt, size_t len);
 
 #endif

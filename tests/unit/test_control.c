@@ -37,6 +37,10 @@ data(void)
 	}
 	q[0].st.packets = 7;
 	q[1].st.packets = 5;
+	for (int i = 0; i < 2; i++) {
+		q[i].ct_glue = false;
+		q[i].ct_reason = "kernel lacks NETLINK_GLUE_CT";
+	}
 	return (struct control_data){ .version = "1.2.3", .config_path = "/etc/t\"s.conf",
 		.conf = &conf, .q = q, .nq = 2, .dom = dom, .ndom = 2, .srv = srv, .nsrv = 3 };
 }
@@ -84,11 +88,11 @@ status_says_where_rewrite_runs(void **state)
 	char *u = render("status");
 
 	(void)state;
-	assert_non_null(strstr(a, "offload  active (adopted from /run/tsnatd/bpf), 42 map entries "
+	assert_non_null(strstr(a, "offload         active (adopted from /run/tsnatd/bpf), 42 map entries "
 			       "(5 open), on: lan1 lan2\n"));
-	assert_non_null(strstr(b, "offload  off: no \"bpf\" fs\n"));
-	assert_non_null(strstr(c, "offload  draining: 42 map entries (5 open) still in the kernel\n"));
-	assert_non_null(strstr(u, "offload  unneeded (no policy rewrites)\n"));
+	assert_non_null(strstr(b, "offload         off: no \"bpf\" fs\n"));
+	assert_non_null(strstr(c, "offload         draining: 42 map entries (5 open) still in the kernel\n"));
+	assert_non_null(strstr(u, "offload         unneeded (no policy rewrites)\n"));
 	free(a);
 	free(b);
 	free(c);
@@ -105,6 +109,63 @@ status_json_has_the_offload_object(void **state)
 			       "\"flows\": 42, \"open\": 5, \"interfaces\": \"lan1 lan2\", \"reason\": "
 			       "\"no \\\"bpf\\\" fs\"}, \"rules\": "));
 	free(a);
+}
+
+/* The conntrack glue of queues 0 and 1. */
+static char *
+render_glue(const char *line, bool q0, bool q1)
+{
+	struct control_data d = data();
+
+	q[0].ct_glue = q0;
+	q[1].ct_glue = q1;
+	return render_data(line, &d);
+}
+
+static void
+status_says_the_conntrack_glue_is_on(void **state)
+{
+	char *s = render_glue("status", true, true);
+
+	(void)state;
+	assert_non_null(strstr(s, "\nconntrack glue  on\n"));
+	free(s);
+}
+
+static void
+status_says_why_the_conntrack_glue_is_off(void **state)
+{
+	char *s = render_glue("status", false, false);
+
+	(void)state;
+	assert_non_null(strstr(s, "\nconntrack glue  off (kernel lacks NETLINK_GLUE_CT)\n"));
+	free(s);
+}
+
+static void
+status_names_the_queues_without_the_glue_when_they_differ(void **state)
+{
+	char *s = render_glue("status", true, false);
+
+	(void)state;
+	assert_non_null(strstr(s, "\nconntrack glue  on for 1 of 2 queues, off for 1 "
+			       "(kernel lacks NETLINK_GLUE_CT)\n"));
+	free(s);
+}
+
+static void
+status_json_has_the_conntrack_glue_object(void **state)
+{
+	char *on = render_glue("status --json", true, true);
+	char *off = render_glue("status --json", false, true);
+
+	(void)state;
+	assert_non_null(strstr(on, ", \"conntrack_glue\": {\"on\": true, \"queues_on\": 2, "
+			       "\"queues\": 2, \"reason\": \"\"}, \"offload\": "));
+	assert_non_null(strstr(off, ", \"conntrack_glue\": {\"on\": false, \"queues_on\": 1, "
+			       "\"queues\": 2, \"reason\": \"kernel lacks NETLINK_GLUE_CT\"}"));
+	free(on);
+	free(off);
 }
 
 static void
@@ -371,7 +432,7 @@ status_says_the_rules_are_there_with_the_daemons_queues(void **state)
 	char *s = render_rules("status", RULESCHECK_MATCH, 0, 0);
 
 	(void)state;
-	assert_non_null(strstr(s, "\nrules    iptables: present, queues 0..0, as the daemon's "
+	assert_non_null(strstr(s, "\nrules           iptables: present, queues 0..0, as the daemon's "
 			       "(checked 3s ago)\n"));
 	free(s);
 }
@@ -382,7 +443,7 @@ status_says_the_rules_are_missing(void **state)
 	char *s = render_rules("status", RULESCHECK_MISSING, 0, 0);
 
 	(void)state;
-	assert_non_null(strstr(s, "rules    MISSING (iptables: no chain TSNATD in table mangle): "
+	assert_non_null(strstr(s, "rules           MISSING (iptables: no chain TSNATD in table mangle): "
 			       "nothing of theirs is queued"));
 	free(s);
 }
@@ -393,7 +454,7 @@ status_says_the_rules_name_other_queues(void **state)
 	char *s = render_rules("status", RULESCHECK_OTHER_QUEUES, 0, 1);
 
 	(void)state;
-	assert_non_null(strstr(s, "rules    iptables: queues 0..1, but the daemon listens on 0..0"));
+	assert_non_null(strstr(s, "rules           iptables: queues 0..1, but the daemon listens on 0..0"));
 	free(s);
 }
 
@@ -599,6 +660,10 @@ main(void)
 		cmocka_unit_test(stats_table_has_a_column_per_queue_and_a_total),
 		cmocka_unit_test(status_says_where_rewrite_runs),
 		cmocka_unit_test(status_json_has_the_offload_object),
+		cmocka_unit_test(status_says_the_conntrack_glue_is_on),
+		cmocka_unit_test(status_says_why_the_conntrack_glue_is_off),
+		cmocka_unit_test(status_names_the_queues_without_the_glue_when_they_differ),
+		cmocka_unit_test(status_json_has_the_conntrack_glue_object),
 		cmocka_unit_test(servers_json_has_exactly_the_documented_keys),
 		cmocka_unit_test(servers_suggests_a_policy_of_the_legacy_ones_each_once),
 		cmocka_unit_test(domains_show_the_mark_and_its_distance),

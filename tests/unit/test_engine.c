@@ -53,6 +53,8 @@ struct fake_queue {
 	uint32_t cfg_seq;
 	unsigned pre_ack, pre_ack_sent;
 	int ack_error;			/* negative errno, 0: success */
+	int ct_ack_error;		/* the same, for the conntrack flag's */
+	bool cfg_ct;			/* the config waiting is the conntrack flag's */
 	/* send side */
 	unsigned sends;
 	unsigned fail_next;		/* fail this many sends from now */
@@ -171,8 +173,15 @@ __wrap_mnl_socket_sendto(const struct mnl_socket *nl, const void *req, size_t si
 {
 	struct fake_queue *q = queue_of(nl);
 
+	const struct nlattr *a;
+
 	q->cfg_seq = ((const struct nlmsghdr *)req)->nlmsg_seq;
 	q->pre_ack_sent = 0;
+	q->cfg_ct = false;
+	mnl_attr_for_each(a, (const struct nlmsghdr *)req, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == NFQA_CFG_FLAGS &&
+		    (ntohl(mnl_attr_get_u32(a)) & NFQA_CFG_F_CONNTRACK))
+			q->cfg_ct = true;
 	return (ssize_t)siz;
 }
 
@@ -201,7 +210,7 @@ __wrap_mnl_socket_recvfrom(const struct mnl_socket *nl, void *buf, size_t siz)
 	nlh->nlmsg_type = NLMSG_ERROR;
 	nlh->nlmsg_seq = q->cfg_seq;
 	err = mnl_nlmsg_put_extra_header(nlh, sizeof(*err));
-	err->error = q->ack_error;
+	err->error = q->cfg_ct ? q->ct_ack_error : q->ack_error;
 	return nlh->nlmsg_len;
 }
 
@@ -602,6 +611,32 @@ reload_under_load_never_frees_a_config_in_use(void **state)
 	unlink(path);
 }
 
+/* The conntrack glue is asked for on each queue at open; a kernel that
+ * refuses it costs the queue nothing but the glue, and says why. */
+static void
+each_queue_reports_whether_the_kernel_gave_it_the_conntrack_glue(void **state)
+{
+	struct engine *e;
+	int err = -1;
+
+	(void)state;
+	/* every fake socket after queue 0's (each worker also opens one for
+	 * ctnetlink): queue 1's refuses the flag */
+	for (unsigned i = 1; i < FAKE_QUEUES; i++)
+		fq[i].ct_ack_error = -EOPNOTSUPP;
+	e = engine_open(conf, doms, NULL, 1);
+	assert_non_null(e);
+	assert_true(engine_conntrack(e, 0, &err));
+	assert_int_equal(err, 0);
+	assert_false(engine_conntrack(e, 1, &err));
+	assert_int_equal(err, EOPNOTSUPP);
+	assert_false(engine_conntrack(e, 1, NULL));
+	assert_string_equal(engine_glue_reason(err), "kernel lacks NETLINK_GLUE_CT");
+	assert_string_equal(engine_glue_reason(EPERM), strerror(EPERM));
+	engine_stop(e);
+	engine_free(e);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -616,6 +651,7 @@ main(void)
 		T(failed_config_still_answers_the_packets_read),
 		T(config_ack_without_packets_sends_nothing),
 		T(reload_under_load_never_frees_a_config_in_use),
+		T(each_queue_reports_whether_the_kernel_gave_it_the_conntrack_glue),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

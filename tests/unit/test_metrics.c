@@ -93,8 +93,24 @@ counters_end_in_total_and_cover_every_stat(void **state)
 	assert_non_null(strstr(t, "tsnatd_packets_total{queue=\"0\"} 100\n"));
 	assert_non_null(strstr(t, "tsnatd_send_errors_total{queue=\"1\"} 2\n"));
 	assert_int_equal(count(t, " counter\n"), count(t, "_total counter\n"));
-	assert_int_equal(count(t, "# TYPE tsnatd_") - 5 * 1 - 1 /* flows */ - 1 /* distance */
+	assert_int_equal(count(t, "# TYPE tsnatd_") - 5 * 1 - 1 /* flows */ - 1 /* glue */ - 1 /* distance */
 			 - 1 /* servers */ - 5 /* server families */ - 8 /* offload */ - 1 /* rules */, STATS_N);
+	free(t);
+}
+
+static void
+conntrack_glue_is_a_gauge_per_queue(void **state)
+{
+	char *t;
+
+	(void)state;
+	q[0].ct_glue = true;
+	t = render();
+	q[0].ct_glue = false;
+	assert_non_null(strstr(t, "# TYPE tsnatd_conntrack_glue gauge\n"));
+	assert_non_null(strstr(t, "tsnatd_conntrack_glue{queue=\"0\"} 1\n"));
+	assert_non_null(strstr(t, "tsnatd_conntrack_glue{queue=\"1\"} 0\n"));
+	assert_non_null(strstr(t, "tsnatd_offload_dnat_total{queue=\"0\"} 0\n"));
 	free(t);
 }
 
@@ -205,6 +221,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(counters_end_in_total_and_cover_every_stat),
 		cmocka_unit_test(policies_and_modes_are_info_labels),
 		cmocka_unit_test(offload_families_are_always_there),
+		cmocka_unit_test(conntrack_glue_is_a_gauge_per_queue),
 		cmocka_unit_test(only_the_top_servers_get_series_all_are_counted_by_verdict),
 		cmocka_unit_test(the_textfile_is_never_seen_partial),
 	};

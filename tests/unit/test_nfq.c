@@ -15,7 +15,9 @@
 #include <libmnl/libmnl.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 
 #include "confutil.h"
@@ -24,7 +26,7 @@
 #include "packet.h"
 #include "pktbuild.h"
 
-#define MSG_SIZE (PB_MAX + 256)	/* a multiple of 8: every row aligned */
+#define MSG_SIZE (PB_MAX + 512)	/* a multiple of 8: every row aligned */
 #define NMSG NFQMSG_BATCH
 #define QUEUE 7
 
@@ -39,6 +41,21 @@ static size_t plen[NMSG];	/* each message's packet length */
 static struct iovec rxiov[NMSG];
 static struct mmsghdr rx[NMSG];
 
+/* What process_packet() was last given (the linker wraps it, so that
+ * what nfqmsg_batch_run() hands it can be seen); it runs as always. */
+static struct proc_pkt last_in;
+enum proc_result __real_process_packet(const struct conf *c, struct proc_state *pstate,
+				       struct proc_pkt *in, struct stats *counters);
+enum proc_result __wrap_process_packet(const struct conf *c, struct proc_state *pstate,
+				       struct proc_pkt *in, struct stats *counters);
+enum proc_result
+__wrap_process_packet(const struct conf *c, struct proc_state *pstate, struct proc_pkt *in,
+		      struct stats *counters)
+{
+	last_in = *in;
+	return __real_process_packet(c, pstate, in, counters);
+}
+
 static int
 setup(void **state)
 {
@@ -49,6 +66,7 @@ setup(void **state)
 	doms = domains_new(1);
 	batch = nfqmsg_batch_new(QUEUE);
 	memset(&st, 0, sizeof(st));
+	memset(&last_in, 0, sizeof(last_in));
 	ps = (struct proc_state){ .domains = doms, .flows = flow_table_new(1024, 1) };
 	return conf && doms && batch && ps.flows ? 0 : -1;
 }
@@ -682,6 +700,439 @@ sweep_accepts_up_to_the_highest_id_seen(void **state)
 	assert_int_equal(ntohl(vh->verdict), NF_ACCEPT);
 }
 
+/* ---- the conntrack glue: NFQA_CT in, NFQA_CT out ---- */
+
+/* Labels with a pattern, so that a byte out of place shows. */
+static void
+labels_fill(uint8_t *l, uint8_t seed)
+{
+	for (unsigned i = 0; i < NFQMSG_CT_LABELS; i++)
+		l[i] = (uint8_t)(seed + 17 * i);
+}
+
+/* Message 0 with the conntrack entry ct; parsed into *p. */
+static int
+parse_ct(const struct pb_ct *ct, struct nfqmsg_pkt *p)
+{
+	put(0, NULL, (struct pb_nfq){ .ct = ct });
+	return nfqmsg_parse((struct nlmsghdr *)msgs[0], p);
+}
+
+static void
+parse_reads_the_conntrack_status_mark_id_and_info(void **state)
+{
+	struct pb_ct ct = { .status = IPS_CONFIRMED | IPS_DST_NAT | IPS_DST_NAT_DONE,
+			    .mark = 0x42, .id = 0xdeadbeef, .info = IP_CT_NEW };
+	struct nfqmsg_pkt p;
+
+	(void)state;
+	assert_int_equal(parse_ct(&ct, &p), 0);
+	assert_true(p.has_ct);
+	assert_int_equal(p.ct_status, IPS_CONFIRMED | IPS_DST_NAT | IPS_DST_NAT_DONE);
+	assert_int_equal(p.ct_mark, 0x42);
+	assert_true(p.has_ct_id);
+	assert_int_equal(p.ct_id, 0xdeadbeef);
+	assert_true(p.has_ct_info);
+	assert_int_equal(p.ct_info, IP_CT_NEW);
+	assert_false(p.ct_malformed);
+	/* the rest of the message as without it */
+	assert_ptr_equal(p.payload, payload(0));
+	assert_int_equal(p.payload_len, plen[0]);
+}
+
+static void
+parse_reads_the_conntrack_labels(void **state)
+{
+	struct pb_ct ct = { .status = IPS_CONFIRMED, .has_labels = true };
+	struct nfqmsg_pkt p;
+
+	(void)state;
+	labels_fill(ct.labels, 3);
+	assert_int_equal(parse_ct(&ct, &p), 0);
+	assert_true(p.has_ct);
+	assert_true(p.has_ct_labels);
+	assert_memory_equal(p.ct_labels, ct.labels, NFQMSG_CT_LABELS);
+}
+
+/* The kernel sends no CTA_LABELS while no label is set, and no CTA_MARK
+ * for mark 0 (before 6.2): both read as 0. */
+static void
+conntrack_without_labels_or_mark_reads_as_zero(void **state)
+{
+	static const uint8_t zero[NFQMSG_CT_LABELS];
+	struct pb_ct ct = { .status = IPS_SRC_NAT };
+	struct nfqmsg_pkt p;
+
+	(void)state;
+	assert_int_equal(parse_ct(&ct, &p), 0);
+	assert_true(p.has_ct);
+	assert_int_equal(p.ct_status, IPS_SRC_NAT);
+	assert_false(p.has_ct_labels);
+	assert_memory_equal(p.ct_labels, zero, NFQMSG_CT_LABELS);
+	assert_int_equal(p.ct_mark, 0);
+}
+
+/* No glue (or no entry, an untracked packet): no conntrack, nothing wrong. */
+static void
+message_without_conntrack_has_none(void **state)
+{
+	struct nfqmsg_pkt p;
+
+	(void)state;
+	put(0, NULL, (struct pb_nfq){ 0 });
+	assert_int_equal(nfqmsg_parse((struct nlmsghdr *)msgs[0], &p), 0);
+	assert_false(p.has_ct);
+	assert_false(p.has_ct_info);
+	assert_false(p.ct_malformed);
+}
+
+/* A broken NFQA_CT never costs the packet: it parses, without conntrack. */
+static void
+assert_ct_ignored(const struct pb_ct *ct)
+{
+	static const uint8_t zero[NFQMSG_CT_LABELS];
+	struct nfqmsg_pkt p;
+
+	assert_int_equal(parse_ct(ct, &p), 0);
+	assert_false(p.has_ct);
+	assert_int_equal(p.ct_status, 0);
+	assert_false(p.has_ct_labels);
+	assert_memory_equal(p.ct_labels, zero, NFQMSG_CT_LABELS);
+	assert_false(p.has_ct_id);
+	assert_true(p.ct_malformed);
+	assert_ptr_equal(p.payload, payload(0));
+}
+
+static void
+short_conntrack_status_leaves_the_packet_without_conntrack(void **state)
+{
+	(void)state;
+	assert_ct_ignored(&(struct pb_ct){ .short_status = true, .has_labels = true });
+}
+
+static void
+conntrack_without_status_leaves_the_packet_without_conntrack(void **state)
+{
+	(void)state;
+	assert_ct_ignored(&(struct pb_ct){ .no_status = true, .id = 5 });
+}
+
+static void
+short_conntrack_labels_leave_the_packet_without_conntrack(void **state)
+{
+	(void)state;
+	assert_ct_ignored(&(struct pb_ct){ .status = IPS_DST_NAT, .short_labels = true });
+}
+
+static void
+attribute_past_the_conntrack_nest_leaves_the_packet_without_conntrack(void **state)
+{
+	(void)state;
+	assert_ct_ignored(&(struct pb_ct){ .status = IPS_DST_NAT, .has_labels = true,
+					   .overrun = true });
+}
+
+static void
+short_conntrack_info_is_ignored_alone(void **state)
+{
+	struct nfqmsg_pkt p;
+
+	(void)state;
+	assert_int_equal(parse_ct(&(struct pb_ct){ .status = IPS_DST_NAT, .short_info = true }, &p),
+			 0);
+	assert_true(p.has_ct);
+	assert_false(p.has_ct_info);
+	assert_true(p.ct_malformed);
+}
+
+/* Every cut of a message with NFQA_CT: nothing read past the cut. */
+static void
+parse_never_reads_past_a_conntrack_nest(void **state)
+{
+	struct pb_ct ct = { .status = IPS_DST_NAT, .has_labels = true, .mark = 9 };
+	struct nfqmsg_pkt p;
+
+	(void)state;
+	put(0, NULL, (struct pb_nfq){ .ct = &ct });
+	for (size_t len = NLMSG_HDRLEN; len < mlen[0]; len++)
+		parse_cut(len, &p);
+	assert_int_equal(parse_cut(mlen[0], &p), 0);
+	assert_true(p.has_ct);
+}
+
+/* In a batch: the packet is handled as always, its conntrack handed to
+ * process_packet(), a broken one counted. */
+static void
+conntrack_reaches_process_packet(void **state)
+{
+	struct pb_ct ct = { .status = IPS_DST_NAT, .has_labels = true };
+
+	(void)state;
+	labels_fill(ct.labels, 9);
+	put(0, NULL, (struct pb_nfq){ .ct = &ct });
+	replay(1);
+	assert_true(last_in.has_ct);
+	assert_int_equal(last_in.ct_status, IPS_DST_NAT);
+	assert_true(last_in.has_ct_labels);
+	assert_memory_equal(last_in.ct_labels, ct.labels, NFQMSG_CT_LABELS);
+	assert_int_equal(st.stripped, 1);
+	assert_int_equal(st.ct_malformed, 0);
+}
+
+static void
+broken_conntrack_is_counted_and_the_packet_handled_without_it(void **state)
+{
+	(void)state;
+	put(0, NULL, (struct pb_nfq){ .ct = &(struct pb_ct){ .status = IPS_DST_NAT,
+							     .short_labels = true } });
+	replay(1);
+	assert_false(last_in.has_ct);
+	assert_int_equal(st.ct_malformed, 1);
+	assert_int_equal(st.malformed, 0);
+	assert_int_equal(st.stripped, 1);
+	assert_false(has_ts(0));
+}
+
+/* The attributes of the one verdict message at msg (after its nfgenmsg). */
+static void
+verdict_attrs(const struct nlmsghdr *nlh, const struct nlattr **tb)
+{
+	const struct nlattr *a;
+
+	memset(tb, 0, (NFQA_MAX + 1) * sizeof(*tb));
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		assert_true(mnl_attr_get_type(a) <= NFQA_MAX);
+		tb[mnl_attr_get_type(a)] = a;
+	}
+}
+
+/* NFQA_CT of a verdict as the kernel reads it (ctnetlink_glue_parse: a
+ * nest, flagged so; CTA_LABELS and CTA_LABELS_MASK of the same length,
+ * a multiple of 4): its labels and mask. */
+static void
+verdict_ct(const struct nlattr *ct, uint8_t *labels, uint8_t *mask)
+{
+	const struct nlattr *a, *l = NULL, *m = NULL;
+
+	assert_non_null(ct);
+	assert_true(ct->nla_type & NLA_F_NESTED);
+	mnl_attr_for_each_nested(a, ct) {
+		assert_true(mnl_attr_get_type(a) == CTA_LABELS ||
+			    mnl_attr_get_type(a) == CTA_LABELS_MASK);
+		if (mnl_attr_get_type(a) == CTA_LABELS)
+			l = a;
+		else
+			m = a;
+	}
+	assert_non_null(l);
+	assert_non_null(m);
+	assert_int_equal(mnl_attr_validate2(l, MNL_TYPE_BINARY, NFQMSG_CT_LABELS), 0);
+	assert_int_equal(mnl_attr_get_payload_len(l), NFQMSG_CT_LABELS);
+	assert_int_equal(mnl_attr_get_payload_len(m), NFQMSG_CT_LABELS);
+	memcpy(labels, mnl_attr_get_payload(l), NFQMSG_CT_LABELS);
+	memcpy(mask, mnl_attr_get_payload(m), NFQMSG_CT_LABELS);
+}
+
+static struct nfqmsg_ct_labels
+ct_labels(uint8_t seed)
+{
+	struct nfqmsg_ct_labels ct;
+
+	labels_fill(ct.labels, seed);
+	labels_fill(ct.mask, (uint8_t)(seed + 100));
+	return ct;
+}
+
+static void
+modified_verdict_with_labels_carries_payload_and_nfqa_ct(void **state)
+{
+	static uint8_t got[4096];
+	const uint8_t pl[] = { 1, 2, 3, 4, 5, 6, 7 };	/* odd: padded */
+	struct nfqmsg_ct_labels ct = ct_labels(1);
+	const struct nlattr *tb[NFQA_MAX + 1];
+	const struct nlmsghdr *nlh = (const void *)got;
+	const struct nfqnl_msg_verdict_hdr *vh;
+	uint8_t l[NFQMSG_CT_LABELS], m[NFQMSG_CT_LABELS];
+	struct stats s = { 0 };
+	size_t n;
+
+	(void)state;
+	nfqmsg_batch_begin(batch);
+	assert_int_equal(nfqmsg_batch_add_ct(batch, 11, PROC_MODIFIED, pl, sizeof(pl), &ct), 0);
+	nfqmsg_batch_end(batch, &s);
+	n = verdict_bytes(got, sizeof(got));
+	assert_int_equal(nlh->nlmsg_len, n);	/* one message, all of it */
+	assert_int_equal(nlh->nlmsg_type, (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_VERDICT);
+	verdict_attrs(nlh, tb);
+	vh = mnl_attr_get_payload(tb[NFQA_VERDICT_HDR]);
+	assert_int_equal(ntohl(vh->id), 11);
+	assert_int_equal(ntohl(vh->verdict), NF_ACCEPT);
+	assert_int_equal(mnl_attr_get_payload_len(tb[NFQA_PAYLOAD]), sizeof(pl));
+	assert_memory_equal(mnl_attr_get_payload(tb[NFQA_PAYLOAD]), pl, sizeof(pl));
+	verdict_ct(tb[NFQA_CT], l, m);
+	assert_memory_equal(l, ct.labels, NFQMSG_CT_LABELS);
+	assert_memory_equal(m, ct.mask, NFQMSG_CT_LABELS);
+	assert_int_equal(s.modified, 1);
+}
+
+/* Byte for byte what libnetfilter_queue and libmnl would write. */
+static void
+verdict_with_labels_is_what_libmnl_would_build(void **state)
+{
+	static uint8_t got[4096], want[4096];
+	const uint8_t pl[] = { 9, 8, 7, 6, 5 };
+	struct nfqmsg_ct_labels ct = ct_labels(7);
+	struct nlmsghdr *nlh = nfq_nlmsg_put((char *)want, NFQNL_MSG_VERDICT, QUEUE);
+	struct nlattr *nest;
+	struct stats s = { 0 };
+
+	(void)state;
+	nfq_nlmsg_verdict_put(nlh, 12, NF_ACCEPT);
+	nfq_nlmsg_verdict_put_pkt(nlh, pl, sizeof(pl));
+	nest = mnl_attr_nest_start(nlh, NFQA_CT);
+	mnl_attr_put(nlh, CTA_LABELS, NFQMSG_CT_LABELS, ct.labels);
+	mnl_attr_put(nlh, CTA_LABELS_MASK, NFQMSG_CT_LABELS, ct.mask);
+	mnl_attr_nest_end(nlh, nest);
+	nfqmsg_batch_begin(batch);
+	nfqmsg_batch_add_ct(batch, 12, PROC_MODIFIED, pl, sizeof(pl), &ct);
+	nfqmsg_batch_end(batch, &s);
+	assert_int_equal(verdict_bytes(got, sizeof(got)), nlh->nlmsg_len);
+	assert_memory_equal(got, want, nlh->nlmsg_len);
+}
+
+/* A batch verdict carries no NFQA_CT: an untouched packet that sets labels
+ * gets a verdict of its own, the others stay in the batch verdict. */
+static void
+untouched_packet_with_labels_gets_a_verdict_of_its_own(void **state)
+{
+	static uint8_t got[4096];
+	struct nfqmsg_ct_labels ct = ct_labels(5);
+	struct seen_verdict v[4];
+	const struct nlattr *tb[NFQA_MAX + 1];
+	uint8_t l[NFQMSG_CT_LABELS], m[NFQMSG_CT_LABELS];
+	struct stats s = { 0 };
+
+	(void)state;
+	nfqmsg_batch_begin(batch);
+	nfqmsg_batch_add(batch, 30, PROC_PASS, NULL, 0);
+	assert_int_equal(nfqmsg_batch_add_ct(batch, 31, PROC_PASS, NULL, 0, &ct), 0);
+	nfqmsg_batch_add(batch, 32, PROC_PASS, NULL, 0);
+	nfqmsg_batch_end(batch, &s);
+	assert_int_equal(batch_verdicts(v, 4), 2);
+	assert_false(v[0].batch);
+	assert_int_equal(v[0].id, 31);
+	assert_int_equal(v[0].verdict, NF_ACCEPT);
+	assert_true(v[1].batch);
+	assert_int_equal(v[1].id, 32);
+	verdict_bytes(got, sizeof(got));
+	verdict_attrs((const struct nlmsghdr *)got, tb);
+	assert_null(tb[NFQA_PAYLOAD]);		/* accepted as it is */
+	verdict_ct(tb[NFQA_CT], l, m);
+	assert_memory_equal(l, ct.labels, NFQMSG_CT_LABELS);
+	assert_int_equal(s.passed, 3);
+	assert_int_equal(s.modified, 0);
+}
+
+/* Alone, it needs no batch verdict (one naming ids already answered would
+ * come back as an error). */
+static void
+lone_untouched_packet_with_labels_sends_no_batch_verdict(void **state)
+{
+	struct nfqmsg_ct_labels ct = ct_labels(2);
+	struct seen_verdict v[2];
+	struct stats s = { 0 };
+
+	(void)state;
+	nfqmsg_batch_begin(batch);
+	nfqmsg_batch_add_ct(batch, 40, PROC_PASS, NULL, 0, &ct);
+	nfqmsg_batch_end(batch, &s);
+	assert_int_equal(batch_verdicts(v, 2), 1);
+	assert_false(v[0].batch);
+	assert_int_equal(v[0].id, 40);
+	assert_int_equal(s.passed, 1);
+}
+
+static void
+dropped_packet_sends_no_labels(void **state)
+{
+	struct nfqmsg_ct_labels ct = ct_labels(4);
+	struct seen_verdict v[2];
+	struct stats s = { 0 };
+
+	(void)state;
+	nfqmsg_batch_begin(batch);
+	nfqmsg_batch_add_ct(batch, 50, PROC_DROP, NULL, 0, &ct);
+	nfqmsg_batch_end(batch, &s);
+	assert_int_equal(batch_verdicts(v, 2), 1);
+	assert_int_equal(v[0].verdict, NF_DROP);
+	assert_int_equal(v[0].len, 32);		/* header and verdict only */
+}
+
+static void
+verdict_without_labels_is_the_plain_one(void **state)
+{
+	static uint8_t a[4096], b[4096];
+	const uint8_t pl[] = { 1, 2, 3 };
+	struct stats s = { 0 };
+	size_t na;
+
+	(void)state;
+	nfqmsg_batch_begin(batch);
+	nfqmsg_batch_add(batch, 60, PROC_MODIFIED, pl, sizeof(pl));
+	nfqmsg_batch_add(batch, 61, PROC_PASS, NULL, 0);
+	nfqmsg_batch_end(batch, &s);
+	na = verdict_bytes(a, sizeof(a));
+	nfqmsg_batch_begin(batch);
+	nfqmsg_batch_add_ct(batch, 60, PROC_MODIFIED, pl, sizeof(pl), NULL);
+	nfqmsg_batch_add_ct(batch, 61, PROC_PASS, NULL, 0, NULL);
+	nfqmsg_batch_end(batch, &s);
+	assert_int_equal(verdict_bytes(b, sizeof(b)), na);
+	assert_memory_equal(a, b, na);
+}
+
+/* Its own verdicts count against the batch's NFQMSG_BATCH. */
+static void
+labels_find_no_room_in_a_full_batch(void **state)
+{
+	struct nfqmsg_ct_labels ct = ct_labels(6);
+	struct stats s = { 0 };
+
+	(void)state;
+	nfqmsg_batch_begin(batch);
+	for (unsigned i = 0; i < NFQMSG_BATCH; i++)
+		assert_int_equal(nfqmsg_batch_add_ct(batch, i + 1, PROC_PASS, NULL, 0, &ct), 0);
+	assert_int_equal(nfqmsg_batch_add_ct(batch, 100, PROC_PASS, NULL, 0, &ct), -1);
+	assert_int_equal(nfqmsg_batch_add(batch, 100, PROC_PASS, NULL, 0), 0);
+	nfqmsg_batch_end(batch, &s);
+	assert_int_equal(s.passed, NFQMSG_BATCH + 1);
+}
+
+/* A failed send's fallback: the untouched packet is accepted (without its
+ * labels), never dropped as the modified ones are. */
+static void
+fallback_accepts_an_untouched_packet_with_labels(void **state)
+{
+	const uint8_t pl[] = { 1, 2, 3, 4 };
+	struct nfqmsg_ct_labels ct = ct_labels(8);
+	struct seen_verdict v[4];
+	struct stats s = { 0 };
+	struct iovec *iov;
+	size_t niov;
+
+	(void)state;
+	nfqmsg_batch_begin(batch);
+	nfqmsg_batch_add_ct(batch, 70, PROC_MODIFIED, pl, sizeof(pl), &ct);
+	nfqmsg_batch_add_ct(batch, 71, PROC_PASS, NULL, 0, &ct);
+	nfqmsg_batch_end(batch, &s);
+	iov = nfqmsg_batch_fallback(batch, 0, &niov);
+	assert_int_equal(verdicts_of(iov, niov, v, 4), 2);
+	assert_int_equal(v[0].id, 70);
+	assert_int_equal(v[0].verdict, NF_DROP);
+	assert_true(v[1].batch);
+	assert_int_equal(v[1].id, 71);
+	assert_int_equal(v[1].verdict, NF_ACCEPT);
+}
+
 /* The attributes of config message nlh, by type. */
 static void
 config_attrs(const struct nlmsghdr *nlh, const struct nlattr **tb)
@@ -784,6 +1235,26 @@ main(void)
 		T(datagram_cut_short_is_malformed_and_accepted_untouched),
 		T(misaligned_datagram_is_never_read),
 		T(sweep_accepts_up_to_the_highest_id_seen),
+		T(parse_reads_the_conntrack_status_mark_id_and_info),
+		T(parse_reads_the_conntrack_labels),
+		T(conntrack_without_labels_or_mark_reads_as_zero),
+		T(message_without_conntrack_has_none),
+		T(short_conntrack_status_leaves_the_packet_without_conntrack),
+		T(conntrack_without_status_leaves_the_packet_without_conntrack),
+		T(short_conntrack_labels_leave_the_packet_without_conntrack),
+		T(attribute_past_the_conntrack_nest_leaves_the_packet_without_conntrack),
+		T(short_conntrack_info_is_ignored_alone),
+		T(parse_never_reads_past_a_conntrack_nest),
+		T(conntrack_reaches_process_packet),
+		T(broken_conntrack_is_counted_and_the_packet_handled_without_it),
+		T(modified_verdict_with_labels_carries_payload_and_nfqa_ct),
+		T(verdict_with_labels_is_what_libmnl_would_build),
+		T(untouched_packet_with_labels_gets_a_verdict_of_its_own),
+		T(lone_untouched_packet_with_labels_sends_no_batch_verdict),
+		T(dropped_packet_sends_no_labels),
+		T(verdict_without_labels_is_the_plain_one),
+		T(labels_find_no_room_in_a_full_batch),
+		T(fallback_accepts_an_untouched_packet_with_labels),
 		T(config_bind_is_one_message_with_copy_mode_maxlen_and_flags),
 		T(config_maxlen_and_conntrack_carry_only_their_setting),
 		T(every_receive_slot_of_a_page_aligned_ring_is_aligned),

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <arpa/inet.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 
 #include "confutil.h"
 #include "offload.h"
@@ -144,6 +145,9 @@ static uint8_t buf[PB_MAX], orig[PB_MAX];
 static size_t len;
 static uint32_t skb_mark;	/* the next packet's NFQA_MARK */
 static uint32_t pkt_wait;	/* how long the kernel held the next packet */
+static bool pkt_has_ct;		/* the next packet's conntrack entry (NFQA_CT) */
+static uint32_t pkt_ct_status;
+static const uint8_t *pkt_ct_labels;	/* and its labels, if any */
 
 static int
 setup(void **state)
@@ -161,6 +165,9 @@ setup(void **state)
 	memset(&st, 0, sizeof(st));
 	skb_mark = 0;
 	pkt_wait = 0;
+	pkt_has_ct = false;
+	pkt_ct_status = 0;
+	pkt_ct_labels = NULL;
 	ps = (struct proc_state){ .flows = flow_table_new(1024, 42), .domains = doms,
 		.offload = &fake_path, .now = 100, .now_ms = NOW_MS, .mono_ms = MONO_MS };
 	return ps.flows ? 0 : -1;
@@ -194,7 +201,10 @@ seg(uint8_t flags, bool reply, uint32_t tsval, uint32_t tsecr, bool no_ts)
 		.payload = flags & TCPF_SYN ? 0 : 20 });
 	memcpy(orig, buf, len);
 	in = (struct proc_pkt){ .buf = buf, .len = len, .indev = 3, .outdev = 4,
-				.mark = skb_mark, .wait_ms = pkt_wait };
+				.mark = skb_mark, .wait_ms = pkt_wait, .has_ct = pkt_has_ct,
+				.ct_status = pkt_ct_status, .has_ct_labels = pkt_ct_labels != NULL };
+	if (pkt_ct_labels)
+		memcpy(in.ct_labels, pkt_ct_labels, sizeof(in.ct_labels));
 	return process_packet(conf, &ps, &in, &st);
 }
 
@@ -614,6 +624,132 @@ draining_path_takes_no_flow_but_raises_the_clock(void **state)
 	assert_int_equal(st.offload_refused, 0);
 }
 
+/* ---- destination NAT: the programs would see another tuple ---- */
+
+/* The gateway DNATs the flow: conntrack says so (the glue). */
+static void
+dnat(void)
+{
+	pkt_has_ct = true;
+	pkt_ct_status = IPS_CONFIRMED | IPS_DST_NAT | IPS_DST_NAT_DONE | IPS_SRC_NAT;
+}
+
+static void
+syn_with_destination_nat_stays_in_nfqueue(void **state)
+{
+	(void)state;
+	dnat();
+	assert_int_equal(seg(TCPF_SYN, false, 777, 0, false), PROC_MODIFIED);
+	assert_int_equal(sent_tsval(), NOW_MS);
+	assert_int_equal(fk.gets + fk.puts + fk.attaches, 0);	/* the map untouched */
+	assert_int_equal(fk.n, 0);
+	assert_int_equal(flow_count(ps.flows), 1);
+	assert_int_equal(st.offload_dnat, 1);
+	assert_int_equal(st.flows_offloaded, 0);
+	assert_int_equal(st.offload_refused, 0);
+	assert_int_equal(st.flows_created, 1);
+	assert_true(csum_ok());
+}
+
+/* Every packet of it is shifted here, both ways: none goes out unshifted. */
+static void
+dnat_flow_is_shifted_by_the_daemon_both_ways(void **state)
+{
+	uint32_t off;
+	struct pkt p;
+
+	(void)state;
+	dnat();
+	seg(TCPF_SYN, false, 777, 0, false);
+	off = sent_tsval() - 777;
+	assert_int_equal(seg(TCPF_SYN | TCPF_ACK, true, 9, 777 + off, false), PROC_MODIFIED);
+	assert_int_equal(pkt_parse(buf, len, &p), PKT_OK);
+	assert_int_equal(p.tsecr, 777);
+	assert_true(csum_ok());
+	ps.mono_ms += 10;	/* 1 ms of the client's clock in 10: within the bound */
+	assert_int_equal(seg(TCPF_ACK, false, 778, 9, false), PROC_MODIFIED);
+	assert_int_equal(sent_tsval(), 778 + off);
+	assert_int_equal(fk.gets + fk.puts, 0);
+}
+
+static void
+retransmitted_dnat_syn_is_counted_once(void **state)
+{
+	(void)state;
+	dnat();
+	seg(TCPF_SYN, false, 777, 0, false);
+	seg(TCPF_SYN, false, 1777, 0, false);
+	assert_int_equal(st.offload_dnat, 1);
+	assert_int_equal(flow_count(ps.flows), 1);
+}
+
+/* Its SYN still starts above what the programs sent for other flows. */
+static void
+dnat_syn_still_starts_above_the_kernel_mark(void **state)
+{
+	(void)state;
+	dnat();
+	fk.has_mark = true;
+	fk.mark = NOW_MS + 4000;
+	seg(TCPF_SYN, false, 777, 0, false);
+	assert_int_equal(sent_tsval(), NOW_MS + 4000);
+}
+
+/* Source NAT happens after the programs' hooks: the tuple is theirs. */
+static void
+syn_with_only_source_nat_is_offloaded(void **state)
+{
+	(void)state;
+	pkt_has_ct = true;
+	pkt_ct_status = IPS_CONFIRMED | IPS_SRC_NAT | IPS_SRC_NAT_DONE;
+	seg(TCPF_SYN, false, 777, 0, false);
+	assert_int_equal(fk.n, 1);
+	assert_int_equal(st.flows_offloaded, 1);
+	assert_int_equal(st.offload_dnat, 0);
+}
+
+/* Without the glue nothing is known: offloaded as before (the documented
+ * limit), whatever the field holds. */
+static void
+syn_without_conntrack_is_offloaded_as_before(void **state)
+{
+	(void)state;
+	pkt_has_ct = false;
+	pkt_ct_status = IPS_DST_NAT;
+	seg(TCPF_SYN, false, 777, 0, false);
+	assert_int_equal(fk.n, 1);
+	assert_int_equal(st.flows_offloaded, 1);
+	assert_int_equal(st.offload_dnat, 0);
+}
+
+/* A draining path takes no flow anyway: nothing kept from it to count. */
+static void
+dnat_syn_on_a_draining_path_is_not_counted(void **state)
+{
+	static const struct offload_ops drain = { .get = fake_get, .del = fake_del,
+						  .mark = fake_mark };
+	static const struct offload_path drain_path = { &drain, NULL };
+
+	(void)state;
+	ps.offload = &drain_path;
+	dnat();
+	assert_int_equal(seg(TCPF_SYN, false, 777, 0, false), PROC_MODIFIED);
+	assert_int_equal(flow_count(ps.flows), 1);
+	assert_int_equal(st.offload_dnat, 0);
+}
+
+/* No kernel data path: no count either. */
+static void
+dnat_syn_without_offload_is_not_counted(void **state)
+{
+	(void)state;
+	ps.offload = NULL;
+	dnat();
+	seg(TCPF_SYN, false, 777, 0, false);
+	assert_int_equal(flow_count(ps.flows), 1);
+	assert_int_equal(st.offload_dnat, 0);
+}
+
 /* HA pairs with the kernel data path: a flow adopted from its record goes
  * into the map. The fake conntrack holds one entry, the test's flow. */
 static struct proc_ha ha;
@@ -728,6 +864,27 @@ adoption_the_map_refuses_is_counted(void **state)
 	assert_int_equal(st.flows_adopted, 0);
 }
 
+/* A DNATed flow met without state (a takeover): its record comes with its
+ * packet (the glue), and it goes into the flow table, not the map. */
+static void
+dnat_flow_is_adopted_into_the_flow_table(void **state)
+{
+	(void)state;
+	dnat();
+	pkt_ct_labels = ct_labels;
+	assert_int_equal(seg(TCPF_ACK, false, 1700, 9, false), PROC_MODIFIED);
+	assert_int_equal(sent_tsval(), 1001700);
+	assert_true(csum_ok());
+	assert_int_equal(fk.n, 0);
+	assert_int_equal(flow_count(ps.flows), 1);
+	assert_int_equal(st.flows_adopted, 1);
+	assert_int_equal(st.offload_dnat, 1);
+	assert_int_equal(ct_gets, 0);		/* no lookup: the labels came along */
+	/* and its replies are shifted back here */
+	assert_int_equal(seg(TCPF_ACK, true, 77, 1001700, false), PROC_MODIFIED);
+	assert_int_equal(fk.n, 0);
+}
+
 int
 main(void)
 {
@@ -737,6 +894,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(server_packet_without_entry_is_adopted_and_left_to_the_egress_program, setup_ha, teardown),
 		cmocka_unit_test_setup_teardown(packet_of_a_flow_the_map_holds_is_not_looked_up, setup_ha, teardown),
 		cmocka_unit_test_setup_teardown(adoption_the_map_refuses_is_counted, setup_ha, teardown),
+		cmocka_unit_test_setup_teardown(dnat_flow_is_adopted_into_the_flow_table, setup_ha, teardown),
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(first_syn_writes_the_kernel_entry_and_keeps_no_flow),
 		T(first_syn_starts_at_the_domain_clock),
@@ -767,6 +925,14 @@ main(void)
 		T(each_offloaded_flow_counts_for_its_client),
 		T(client_at_its_quota_in_the_map_gets_strip),
 		T(client_below_its_quota_is_offloaded),
+		T(syn_with_destination_nat_stays_in_nfqueue),
+		T(dnat_flow_is_shifted_by_the_daemon_both_ways),
+		T(retransmitted_dnat_syn_is_counted_once),
+		T(dnat_syn_still_starts_above_the_kernel_mark),
+		T(syn_with_only_source_nat_is_offloaded),
+		T(syn_without_conntrack_is_offloaded_as_before),
+		T(dnat_syn_on_a_draining_path_is_not_counted),
+		T(dnat_syn_without_offload_is_not_counted),
 #undef T
 	};
 

@@ -142,6 +142,8 @@ unit_pid() { systemctl show -p MainPID --value tsnatd; }
 journal_since() { journalctl -u tsnatd --no-pager -o cat --since "@$1"; }
 set_mode() { sed -i "s/^\(    mode = \)\"[a-z]*\";/\1\"$1\";/" "$CONF"; grep -q "^    mode = \"$1\";" "$CONF"; }
 metric() { tsnatctl metrics | awk -v m="$1" '$1 == m { print $2; exit }'; }
+# a per-queue family summed over the queues: metric_sum tsnatd_offload_dnat_total
+metric_sum() { tsnatctl metrics | awk -v m="$1" 'index($1, m "{") == 1 { s += $2 } END { print s + 0 }'; }
 shifted() { metric 'tsnatd_offload_shifted_packets_total{direction="ingress"}'; }
 wait_active() { # up to 20 s
 	local i
@@ -243,6 +245,12 @@ journal_since "$T0" >"$RES/journal.start.txt"
 journalctl -u tsnatd -p err --no-pager -o cat --since "@$T0" >"$RES/journal.errors.txt"
 vcheck "journalctl -u tsnatd: no error" test ! -s "$RES/journal.errors.txt"
 
+step "the conntrack glue (NFQA_CT): 6.1 has it"
+grep "^conntrack glue" "$RES/status.strip.txt"
+vcheck "tsnatctl status: conntrack glue on" grep -Eq "^conntrack glue +on$" "$RES/status.strip.txt"
+vcheck "the daemon said so once at start" \
+	eval '[ "$(grep -c "conntrack glue: on" "$RES/journal.start.txt")" = 1 ]'
+
 step "the rules: nft"
 nft list ruleset >"$RES/ruleset.strip.txt" 2>&1
 vcheck "rules = $(sed -n 's/^rules = "\(.*\)";/\1/p' "$CONF") loaded table inet tsnatd with nft" grep -q "table inet tsnatd" "$RES/ruleset.strip.txt"
@@ -281,6 +289,40 @@ vcheck "offload: the kernel shifted the flows' packets (${sh:-none})" gt "${sh:-
 vcheck "offload: the programs sit on lan1 ($(tc_ours lan1) filters)" eq "$(tc_ours lan1)" 2
 bpftool prog show >"$RES/bpftool-prog.txt" 2>&1
 grep -A3 "name shift_" "$RES/bpftool-prog.txt"
+
+step "DNAT: a service address the gateway DNATs to the legacy server, offload on"
+# The tc programs see a DNATed flow's tuple before DNAT (the service
+# address), the daemon the one after it (the server): an entry would match
+# none of its packets and the SYN-ACKs would reach the clients with TSecr
+# unshifted (PAWSActive: failed connects). With the conntrack glue the
+# daemon sees IPS_DST_NAT and keeps such flows in NFQUEUE.
+nft -f - <<-'NFT'
+table ip vmtest-dnat {
+	chain prerouting {
+		type nat hook prerouting priority dstnat; policy accept;
+		ip daddr 203.0.113.80 tcp dport 8080 dnat to 198.51.100.10:80
+	}
+}
+NFT
+vcheck "the gateway DNATs 203.0.113.80:8080 to the server's port 80" \
+	eval 'nft list table ip vmtest-dnat | grep -q "dnat to 198.51.100.10:80"'
+dnat0=$(metric_sum tsnatd_offload_dnat_total)
+offl0=$(metric_sum tsnatd_flows_offloaded_total)
+sh0=$(shifted)
+url0=$SRV_URL
+SRV_URL=http://203.0.113.80:8080/
+tn_scenario "rewrite, DNAT" 4x "$N" "$TN_C1" "$TN_C2"
+SRV_URL=$url0
+conntrack -L -p tcp --orig-dst 203.0.113.80 >"$RES/conntrack.dnat.txt" 2>&1
+dnat=$(( $(metric_sum tsnatd_offload_dnat_total) - dnat0 ))
+offl=$(( $(metric_sum tsnatd_flows_offloaded_total) - offl0 ))
+vcheck "rewrite through DNAT with offload: 0 failed connects, 0 PAWS drops ($SC_ATTEMPTS attempts, $SC_FAILED failed, PAWSPassive $SC_PASSIVE, PAWSEstab $SC_ESTAB)" scenario_ok
+vcheck "the DNATed flows stayed in NFQUEUE: offload_dnat +$dnat, flows_offloaded +$offl" \
+	eval '[ "$dnat" -gt 0 ] && [ "$offl" = 0 ]'
+vcheck "conntrack shows the DNAT ($(grep -c "dport=8080" "$RES/conntrack.dnat.txt") entries)" \
+	grep -q "src=198.51.100.10 dst=.* sport=80 dport=" "$RES/conntrack.dnat.txt"
+nft delete table ip vmtest-dnat
+echo "offload_dnat +$dnat, flows_offloaded +$offl, shifted ingress $sh0 -> $(shifted)"
 
 step "iperf3 through the kernel data path, checksums in software"
 vcheck "checksums are computed in software on every link" tn_csum_software
