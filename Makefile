@@ -48,9 +48,9 @@ ALL_LDFLAGS  := $(SAN) $(LTOFLAGS) $(CFLAGS) $(LDFLAGS)
 
 # The pure packet path: no syscalls, no globals; shared by the daemon, the
 # tests, the fuzzer, the legacy-server emulator and the benchmarks.
-CORE   := csum packet tsopt policy flow domain discovery mode mode_pass mode_strip mode_rewrite mode_observe mode_auto process
+CORE   := csum packet tsopt ctlabel ha policy flow domain discovery mode mode_pass mode_strip mode_rewrite mode_observe mode_auto process
 DAEMON := $(CORE) conf confenum confcheck confdoc log nfq engine flowsnap rules rulesapply rulestool rulesguard rulescheck ruleswatch stats state marks discofile notes rtnl \
-	reload warn textbuf ctlreq control metrics ctlsock ctlsrv offload offload_map offload_reload offline main
+	reload warn textbuf ctlreq control metrics ctlsock ctlsrv ctnl takeover offload offload_map offload_reload offline main
 LEGACY := csum packet legacy_model legacy_main
 
 CORE_OBJ   := $(CORE:%=$(B)/obj/%.o)
@@ -64,7 +64,7 @@ UNIT_DEPS  := $(CORE_OBJ) $(B)/obj/conf.o $(B)/obj/confenum.o $(B)/obj/confcheck
 	      $(B)/obj/nfq.o $(B)/obj/rules.o $(B)/obj/rulesapply.o $(B)/obj/rulestool.o $(B)/obj/rulesguard.o $(B)/obj/rulescheck.o $(B)/obj/state.o $(B)/obj/marks.o $(B)/obj/discofile.o $(B)/obj/notes.o \
 	      $(B)/obj/rtnl.o $(B)/obj/reload.o $(B)/obj/warn.o $(B)/obj/legacy_model.o $(B)/tests/pktbuild.o \
 	      $(B)/obj/flowsnap.o $(B)/obj/textbuf.o $(B)/obj/ctlreq.o $(B)/obj/control.o $(B)/obj/metrics.o \
-	      $(B)/obj/ctlsock.o
+	      $(B)/obj/ctlsock.o $(B)/obj/ctnl.o $(B)/obj/takeover.o
 
 .PHONY: all unit unit-check metrics-check alerts-check legacy-cli link-check ctl-check service-user-check tsan bpf fuzz check e2e demo bench bench-smoke man install install-tools uninstall clean help
 all: $(B)/tsnatd $(B)/tsnatd-legacy $(B)/tsnatctl build/tsnatd build/tsnatd-legacy build/tsnatctl

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "ctlabel.h"
 #include "conf_int.h"
 #include "control.h"
 #include "flow.h"
@@ -134,6 +135,27 @@ static const struct conf_key conf_table[] = {
 		 "system of its own on /run/tsnatd/bpf, owned by the user tsnatd "
 		 "(/sys/fs/bpf is root's alone). Read when the kernel data path is "
 		 "loaded (at start, or the reload that first needs it)" },
+	{ "ha_labels", CONF_BOOL, .def = false, CF(ha_labels),
+	  .doc = "for HA pairs (keepalived and conntrackd): rewrite writes each "
+		 "flow's state (its offset, and where its real-time bound starts) "
+		 "into the flow's conntrack labels, which conntrackd carries to the "
+		 "other gateway; a daemon that meets a flow it has no state for "
+		 "(after a failover, or a restart without its state file) adopts it "
+		 "from them. The rules then keep conntrack labels on (a label rule "
+		 "in tsnatd's chain): run tsnatd on both gateways, since conntrackd "
+		 "cannot commit a labelled entry where labels are off. One label "
+		 "write per rewritten connection, sent after the verdicts" },
+	{ "ha_label_first", CONF_UINT, .min = 0, .max = CTLABEL_FIRST_MAX,
+	  .def = CTLABEL_FIRST_DEFAULT, CF(ha_label_first),
+	  .doc = "the first of the 104 consecutive conntrack label bits tsnatd "
+		 "uses (label bits 0..127; the default leaves 0..23 to other rules). "
+		 "Both gateways must use the same" },
+	{ "ha_clock_skew", CONF_UINT, .min = 0, .max = 10000, .def = 100, CF(ha_clock_skew),
+	  .doc = "ms the two gateways' wall clocks may be apart: after a takeover "
+		 "(tsnatctl takeover, or a translated source address appearing) "
+		 "every domain starts this far above what the other gateway may "
+		 "have sent, and adopted flows are bounded as if this much older. "
+		 "Being ahead costs a legacy server nothing; being behind drops SYNs" },
 	{ "policies", CONF_LIST,
 	  .doc = "the policies, tried in order: the first whose destinations (and "
 		 "sources, if given) match a connection decides" },

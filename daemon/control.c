@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "control.h"
+#include "ctlabel.h"
 #include "metrics.h"
 
 void
@@ -152,6 +153,60 @@ control_rules_json(const struct control_data *d, struct textbuf *o)
 			d->mono_s - r->at_s : 0));
 }
 
+/* HA pairs: labels on or off, adoptions, the last takeover. */
+static void
+control_ha_line(const struct control_data *d, struct textbuf *rows)
+{
+	const struct conf *c = d->conf;
+	const struct control_ha *h = &d->ha;
+	struct stats t = { 0 };
+
+	for (unsigned i = 0; i < d->nq; i++)
+		stats_add(&t, &d->q[i].st);
+	if (!c->ha_labels) {
+		textbuf_printf(rows, "ha	labels off (ha_labels)");
+	} else {
+		textbuf_printf(rows, "ha	labels on (bits %u-%u, clock skew %u ms): %llu flows "
+			       "adopted, %llu packets without state or label, %llu labels "
+			       "written, %llu label errors", c->ha_label_first,
+			       c->ha_label_first + CTLABEL_BITS - 1, c->ha_clock_skew,
+			       (unsigned long long)t.flows_adopted,
+			       (unsigned long long)t.flows_unadopted,
+			       (unsigned long long)t.labels_written,
+			       (unsigned long long)t.label_errors);
+	}
+	if (h->takeovers)
+		textbuf_printf(rows, "; last takeover %llus ago: %s%lu labelled of %lu entries, "
+			       "%lu servers legacy by auto", (unsigned long long)
+			       (d->mono_s >= h->at_s ? d->mono_s - h->at_s : 0),
+			       h->failed ? "table not read, clock floor only; " : "",
+			       h->labelled, h->entries, h->legacy);
+	textbuf_printf(rows, "\n");
+}
+
+static void
+control_ha_json(const struct control_data *d, struct textbuf *o)
+{
+	const struct conf *c = d->conf;
+	const struct control_ha *h = &d->ha;
+	struct stats t = { 0 };
+
+	for (unsigned i = 0; i < d->nq; i++)
+		stats_add(&t, &d->q[i].st);
+	textbuf_printf(o, ", \"ha\": {\"labels\": %s, \"label_first\": %u, \"clock_skew_ms\": %u, "
+		       "\"flows_adopted\": %llu, \"flows_unadopted\": %llu, \"takeovers\": %llu, "
+		       "\"last_takeover\": ", c->ha_labels ? "true" : "false", c->ha_label_first,
+		       c->ha_clock_skew, (unsigned long long)t.flows_adopted,
+		       (unsigned long long)t.flows_unadopted, (unsigned long long)h->takeovers);
+	if (!h->takeovers)
+		textbuf_printf(o, "null}");
+	else
+		textbuf_printf(o, "{\"age_s\": %llu, \"table_read\": %s, \"entries\": %lu, "
+			       "\"labelled\": %lu, \"legacy\": %lu}}", (unsigned long long)
+			       (d->mono_s >= h->at_s ? d->mono_s - h->at_s : 0),
+			       h->failed ? "false" : "true", h->entries, h->labelled, h->legacy);
+}
+
 /* What a policy does: its mode, and for auto the action legacy servers
  * get. */
 static const char *
@@ -189,6 +244,7 @@ control_status(const struct control_data *d, bool json, struct textbuf *o)
 		textbuf_printf(o, "]");
 		control_offload_json(&d->offload, o);
 		control_rules_json(d, o);
+		control_ha_json(d, o);
 		textbuf_printf(o, "}\n");
 		return;
 	}
@@ -198,6 +254,7 @@ control_status(const struct control_data *d, bool json, struct textbuf *o)
 		       c->queue_first, c->queue_first + c->queue_count - 1);
 	control_offload_line(&d->offload, &rows);
 	control_rules_line(d, &rows);
+	control_ha_line(d, &rows);
 	control_table(&rows, o);
 	textbuf_reset(&rows);
 	textbuf_printf(o, "\n");
@@ -480,6 +537,18 @@ control_render(const struct control_req *r, const struct control_data *d, struct
 		break;
 	case CONTROL_METRICS:
 		control_metrics(d, r->json, o);
+		break;
+	case CONTROL_TAKEOVER:
+		if (r->json)
+			textbuf_printf(o, "{\"table_read\": %s, \"entries\": %lu, \"labelled\": %lu, "
+				       "\"legacy\": %lu}\n", d->ha.failed ? "false" : "true",
+				       d->ha.entries, d->ha.labelled, d->ha.legacy);
+		else
+			textbuf_printf(o, "takeover: %s%lu labelled of %lu conntrack entries; "
+				       "every clock domain raised above what the other gateway "
+				       "may have sent; %lu servers legacy by auto\n",
+				       d->ha.failed ? "conntrack table not read (clock floor "
+				       "only); " : "", d->ha.labelled, d->ha.entries, d->ha.legacy);
 		break;
 	}
 }

@@ -11,6 +11,7 @@ static const char *const control_names[] = {
 	[CONTROL_STATUS] = "status", [CONTROL_STATS] = "stats", [CONTROL_FLOWS] = "flows",
 	[CONTROL_DOMAINS] = "domains", [CONTROL_SERVERS] = "servers",
 	[CONTROL_RELOAD] = "reload", [CONTROL_METRICS] = "metrics",
+	[CONTROL_TAKEOVER] = "takeover",
 };
 #define CONTROL_NCMD (sizeof(control_names) / sizeof(control_names[0]))
 

@@ -165,6 +165,8 @@ ctlsrv_answer(void *ctx, const char *line, bool first, struct textbuf *out)
 		cd.nflows = s->nflows;
 		cd.flows_total = s->flows_total;
 	}
+	if (s->d.ha)
+		s->d.ha(&cd.ha, r.cmd == CONTROL_TAKEOVER);
 	if (r.cmd == CONTROL_RELOAD) {
 		cd.reload_ok = s->d.reload(s->d.reload_ctx, &reload_errs);
 		cd.reload_errors = reload_errs.p;

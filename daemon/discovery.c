@@ -282,3 +282,20 @@ discovery_restore(struct discovery *d, const struct discovery_entry_state *st, u
 	e->record_stamp = now - st->record_age;
 	pthread_mutex_unlock(&d->lock);
 }
+
+bool
+discovery_adopt_legacy(struct discovery *d, uint16_t dom, int family, const uint8_t *server,
+		       uint32_t now)
+{
+	struct entry *e;
+	bool was;
+
+	pthread_mutex_lock(&d->lock);
+	e = find(d, dom, family, server, true, now);
+	was = e->s.verdict == DISCOVERY_LEGACY;
+	if (e->s.confirmed < DISCOVERY_LEGACY_CONFIRMED + e->s.contrary)
+		e->s.confirmed = DISCOVERY_LEGACY_CONFIRMED + e->s.contrary;
+	e->s.verdict = judge(&e->s);
+	pthread_mutex_unlock(&d->lock);
+	return !was && e->s.verdict == DISCOVERY_LEGACY;
+}

@@ -16,7 +16,8 @@ struct domains {
 	_Atomic uint16_t count;			/* published after the key */
 	struct domain_key keys[DOMAIN_MAX];
 	_Atomic uint16_t ifmap[2][DOMAIN_IFINDEX_MAX];
-	/* marks[w * DOMAIN_MAX + dom]: 0 = unset, else (1 << 32) | tsval */
+	/* marks[w * DOMAIN_MAX + dom]: 0 = unset, else (1 << 32) | tsval;
+	 * w = nworkers is the main thread's (domains_raise) */
 	_Atomic uint64_t *marks;
 	_Atomic uint64_t floor;			/* the same encoding */
 };
@@ -29,7 +30,7 @@ domains_new(unsigned nworkers)
 	if (!d)
 		return NULL;
 	d->nworkers = nworkers ? nworkers : 1;
-	d->marks = calloc((size_t)d->nworkers * DOMAIN_MAX, sizeof(*d->marks));
+	d->marks = calloc((size_t)(d->nworkers + 1) * DOMAIN_MAX, sizeof(*d->marks));
 	if (!d->marks) {
 		free(d);
 		return NULL;
@@ -86,7 +87,7 @@ domains_hwm(const struct domains *d, uint16_t dom, uint32_t *hwm)
 	bool any = false;
 	uint32_t best = 0;
 
-	for (unsigned w = 0; w < d->nworkers; w++) {
+	for (unsigned w = 0; w <= d->nworkers; w++) {
 		uint64_t m = atomic_load_explicit(&d->marks[(size_t)w * DOMAIN_MAX + dom],
 						  memory_order_relaxed);
 
@@ -153,4 +154,10 @@ uint16_t
 domains_count(const struct domains *d)
 {
 	return atomic_load(&d->count);
+}
+
+void
+domains_raise(struct domains *d, uint16_t dom, uint32_t tsval)
+{
+	domains_note(d, d->nworkers, dom, tsval);
 }

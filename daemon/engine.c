@@ -21,6 +21,7 @@
 
 #include "engine.h"
 #include "engine_int.h"
+#include "ctnl.h"
 #include "flowsnap.h"
 #include "log.h"
 #include "nfq.h"
@@ -50,6 +51,9 @@ struct worker {
 	struct stats st;
 	struct stats_pub pub;
 	struct flowsnap snap;		/* the control socket's copy of the flows */
+	struct ctnl *ct;		/* HA: label writes and lookups; NULL: none */
+	struct proc_ha ha;
+	uint8_t *ha_buf;		/* a batch of label writes */
 	_Atomic uint32_t nflows;	/* flows in the table, published per turn */
 	_Atomic unsigned epoch;
 };
@@ -230,6 +234,47 @@ worker_check_sndbuf(const struct worker *w)
 }
 
 static int
+worker_ha_get(void *ctx, const struct ct_tuple *t, struct ct_entry *e)
+{
+	struct worker *w = ctx;
+
+	return ctnl_get(w->ct, t, e);
+}
+
+static const struct ha_ops worker_ha_ops = { .get = worker_ha_get };
+
+/* The label writes the batch asked for, in one datagram after its
+ * verdicts: by then the SYNs' conntrack entries are confirmed (the verdict
+ * sent them on through the rest of the hooks), so they can be updated. */
+static void
+worker_ha_flush(struct worker *w)
+{
+	struct proc_ha *ha = &w->ha;
+	size_t len = 0;
+	unsigned n = 0;
+	int refused;
+
+	for (unsigned i = 0; i < ha->nwrites; i++) {
+		struct nlmsghdr *nlh = ctnl_build_labels(w->ha_buf + len, CTNL_LABEL_MSG_MAX,
+							 &ha->w[i].t, ha->w[i].labels,
+							 ha->w[i].mask, 0x80000000u | i);
+
+		if (!nlh)
+			continue;
+		len += NLMSG_ALIGN(nlh->nlmsg_len);
+		n++;
+	}
+	ha->nwrites = 0;
+	if (!n)
+		return;
+	refused = ctnl_send_writes(w->ct, w->ha_buf, len);
+	if (refused < 0)
+		refused = (int)n;
+	w->st.labels_written += n - (unsigned)refused;
+	w->st.label_errors += (unsigned)refused;
+}
+
+static int
 worker_open(struct worker *w, unsigned maxlen)
 {
 	int one = 1, rcv = ENG_RCVBUF, snd = ENG_SNDBUF;
@@ -271,6 +316,14 @@ worker_open(struct worker *w, unsigned maxlen)
 			log_warn("queue %u: bind with copy mode, maxlen and flags", w->queue);
 		return -1;
 	}
+	/* HA pairs (ha_labels): a ctnetlink socket of the worker's own, for
+	 * label writes after its verdicts and for adoption lookups. Opened
+	 * whether or not the configuration asks for it now: a reload may. */
+	if (!(w->ct = ctnl_open()) || !(w->ha_buf = malloc(HA_WRITES * CTNL_LABEL_MSG_MAX)))
+		log_warn("queue %u: conntrack socket: ha_labels cannot work", w->queue);
+	w->ha.ops = &worker_ha_ops;
+	w->ha.ctx = w;
+
 	/* Optional: needs CONFIG_NETFILTER_NETLINK_GLUE_CT, often absent. */
 	if (queue_config(w, nfqmsg_config_conntrack(w->slots, (uint16_t)w->queue,
 						    config_seq(w))) < 0)
@@ -387,6 +440,9 @@ worker_batch(struct worker *w, bool dontwait)
 	w->conf = atomic_load_explicit(w->eng->confp, memory_order_seq_cst);
 	/* acquire: what engine_set_offload published is complete */
 	w->ps.offload = atomic_load_explicit(&w->eng->offload, memory_order_acquire);
+	w->ps.ha = w->conf->ha_labels && w->ct && w->ha_buf ? &w->ha : NULL;
+	w->ha.first = w->conf->ha_label_first;
+	w->ha.skew = w->conf->ha_clock_skew;
 	if (n < 0) {
 		if (errno == ENOBUFS)
 			w->st.enobufs++;
@@ -397,6 +453,8 @@ worker_batch(struct worker *w, bool dontwait)
 	 * the batch verdict accepts its packet unmodified. */
 	nfqmsg_batch_run(w->batch, w->conf, &w->ps, &w->st, w->rx, (unsigned)n);
 	verdicts_send(w);
+	if (w->ha.nwrites)
+		worker_ha_flush(w);
 	return n;
 }
 
@@ -525,6 +583,8 @@ engine_free(struct engine *e)
 		nfqmsg_batch_free(e->w[i].batch);
 		flow_table_free(e->w[i].ps.flows);
 		flowsnap_free(&e->w[i].snap);
+		ctnl_close(e->w[i].ct);
+		free(e->w[i].ha_buf);
 	}
 	free(e->w);
 	free(e);

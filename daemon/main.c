@@ -37,6 +37,7 @@
 #include "offline.h"
 #include "offload.h"
 #include "state.h"
+#include "takeover.h"
 #include "warn.h"
 
 #ifndef TSNATD_VERSION
@@ -54,6 +55,8 @@ static struct offload *offload_retired;	/* the one a reload replaced */
 static struct ruleswatch *ruleswatch;	/* the rules that feed the queues */
 
 /* What the workers noted, logged (rate-limited: notes.c). */
+static void ha_new_address(void *arg, int family, const uint8_t *addr);
+
 static void
 log_notes(const struct engine *e)
 {
@@ -321,6 +324,8 @@ start(struct conf *c, struct state_queue *sq, unsigned *nq, struct rtnl **rt)
 			  c->state_dir, MARKS_COVER_MS);
 	reload_bind_domains(c, domains);
 	*rt = rtnl_open(domains);
+	if (*rt)
+		rtnl_on_new_address(*rt, ha_new_address, NULL);
 	offload = offload_start(c);
 	engine_set_offload(e, offload_path(offload));
 	if (engine_start(e, &current) < 0) {
@@ -416,6 +421,66 @@ rules_status(struct rulescheck *out)
 	ruleswatch_get(ruleswatch, out);
 }
 
+/* HA pairs: the last takeover, and a new one when asked (tsnatctl
+ * takeover, from keepalived's notify script once conntrackd committed the
+ * other gateway's entries; or a translated source's address appearing). */
+static struct control_ha ha_last;
+
+static void
+ha_takeover(const char *why)
+{
+	const struct conf *c = atomic_load(&current);
+	struct takeover t = { .conf = c, .d = domains, .disc = discovery,
+			      .now_ms = (uint32_t)wall_ms(), .now_s = (uint32_t)mono_s() };
+	int r = takeover_run(&t);
+
+	ha_last = (struct control_ha){ .takeovers = ha_last.takeovers + 1, .at_s = mono_s(),
+				       .failed = r < 0, .entries = t.entries,
+				       .labelled = t.labelled, .legacy = t.legacy,
+				       .highest = t.highest };
+	if (r < 0)
+		log_warn("takeover (%s): the conntrack table could not be read; every clock "
+			 "domain starts %u ms ahead of this gateway's clock (ha_clock_skew), "
+			 "flows' records are not counted", why, c->ha_clock_skew);
+	else
+		log_info("takeover (%s): %lu of %lu conntrack entries hold tsnatd's record; "
+			  "every clock domain starts above what the other gateway may have "
+			  "sent (ha_clock_skew %u ms); %lu servers legacy by auto", why,
+			  t.labelled, t.entries, c->ha_clock_skew, t.legacy);
+}
+
+static void
+ha_status(struct control_ha *out, bool run)
+{
+	if (run)
+		ha_takeover("tsnatctl takeover");
+	*out = ha_last;
+}
+
+/* A new address on the gateway: when it is a clock domain's translated
+ * source (keepalived moved a virtual address here) and ha_labels is on,
+ * a takeover. */
+static void
+ha_new_address(void *arg, int family, const uint8_t *addr)
+{
+	const struct conf *c = atomic_load(&current);
+	uint16_t n = domains_count(domains);
+
+	(void)arg;
+	if (!c->ha_labels)
+		return;
+	for (uint16_t dom = 1; dom < n; dom++) {
+		int f;
+		uint8_t a[16];
+
+		if (domains_get(domains, dom, &f, a) && f == family &&
+		    !memcmp(a, addr, family == 4 ? 4 : 16)) {
+			ha_takeover("a translated source address appeared");
+			return;
+		}
+	}
+}
+
 /* The control socket and what it reads; NULL never (a socket that cannot
  * be opened is warned about and the daemon runs on). */
 static struct ctlsrv *
@@ -425,7 +490,7 @@ control_open(struct engine *e, const char *path, uint64_t start, struct ctl_relo
 		.current = &current, .engine = e, .domains = domains, .discovery = discovery,
 		.config_path = path, .version = TSNATD_VERSION, .start_ms = start,
 		.reload = ctl_reload, .reload_ctx = rl, .offload = offload_status,
-		.rules = rules_status,
+		.rules = rules_status, .ha = ha_status,
 	};
 	struct ctlsrv *ctl = ctlsrv_new(&deps);
 

@@ -304,7 +304,7 @@ entry_value(const struct shift_flow *f, uint32_t raw, uint32_t mono_ms, struct s
  * draining data path (no put), or a refusal (counted). */
 static enum offload_outcome
 offload_syn_in(const struct offload_path *ol, struct domains *d, const struct offload_syn *in,
-	       struct stats *s, uint32_t *v)
+	       struct stats *s, uint32_t *v, struct shift_flow *out)
 {
 	struct shift_flow f;
 	uint32_t mark;
@@ -323,6 +323,7 @@ offload_syn_in(const struct offload_path *ol, struct domains *d, const struct of
 		}
 		if (ol->ops->put)
 			ol->ops->put(ol->ctx, &in->k, &f, false);
+		*out = f;
 		return OFFLOAD_SHIFT;
 	}
 	if (r == 1 && ol->ops->del(ol->ctx, &in->k) < 0)
@@ -346,6 +347,7 @@ offload_syn_in(const struct offload_path *ol, struct domains *d, const struct of
 	s->flows_offloaded++;
 	s->flows_created++;
 	*v = f.syn_val;
+	*out = f;
 	return OFFLOAD_SHIFT;
 refused:
 	s->offload_refused++;
@@ -358,14 +360,14 @@ static __attribute__((noinline, cold)) enum offload_outcome
 offload_syn(const struct offload_path *ol, struct domains *d, struct stats *s, int family,
 	    const uint8_t *saddr, const uint8_t *daddr, const uint8_t *tcp, uint32_t tsval,
 	    const struct proc_state *ps, uint32_t indev, uint32_t wait_ms, uint16_t dom,
-	    uint32_t quota, uint32_t *v)
+	    uint32_t quota, uint32_t *v, struct shift_flow *out)
 {
 	struct offload_syn in = { .tsval = tsval, .indev = indev, .now_ms = ps->now_ms,
 				  .mono_ms = ps->mono_ms, .quota = quota, .dom = dom,
 				  .worker = ps->worker, .wait_ms = wait_ms };
 
 	offload_key(&in.k, family, saddr, daddr, tcp);
-	return offload_syn_in(ol, d, &in, s, v);
+	return offload_syn_in(ol, d, &in, s, v, out);
 }
 
 /* A client packet of an offloaded flow that the programs did not shift
@@ -396,6 +398,227 @@ rewrite_escaped(const struct conf *c, struct proc_state *ps, struct stats *s, ui
 	return (struct action){ .kind = ACT_SHIFT, .add = v - tsval };
 }
 
+/* HA pairs: the flow's record into its conntrack entry's labels, written
+ * after this batch's verdicts (the SYN's entry is confirmed by then: the
+ * verdict sends it on through the rest of the hooks). A TSval-0 SYN's
+ * flow is not written: its offset is only known at its rebase. */
+static __attribute__((noinline, cold)) void
+label_syn(const struct mode_ctx *x, const struct policy *pol, uint32_t offset,
+	  uint32_t syn_val, uint32_t syn_ms)
+{
+	const struct pkt *p = x->p;
+	struct ctlabel l = { .flags = CTLABEL_SHIFT, .offset = offset, .syn_val = syn_val,
+			     .syn_wall = x->ps->now_ms - (x->ps->mono_ms - syn_ms) };
+	struct ct_tuple t;
+
+	if (pol->mode == MODE_AUTO)
+		l.flags |= CTLABEL_AUTO;
+	ha_tuple(&t, p->family, p->saddr, p->daddr, htons(pkt_sport(p)), htons(pkt_dport(p)));
+	if (!ha_write_label(x->ps->ha, &t, &l))
+		x->s->label_errors++;
+}
+
+/* Adoption: a packet of a rewrite policy's connection that this daemon
+ * has no state for (the other gateway of an HA pair started it, or this
+ * one before a restart that lost its state), with the record of
+ * label_syn() in its conntrack entry, as conntrackd synced it.
+ * - The connection's sides come from the policies: the packet's source is
+ *   the client when a rewrite policy matches it as one, else its
+ *   destination.
+ * - The record comes from NFQA_CT where the queue has the conntrack glue,
+ *   else from one lookup (ha_lookup: rate-limited, misses remembered).
+ * - The flow then continues where the other daemon left it: the same
+ *   offset, its bound as old as its SYN plus ha_clock_skew (the clocks
+ *   may be that far apart, and the other may have sent up to its bound),
+ *   into the kernel data path's map when it runs, else the flow table;
+ *   under the same quota as a new flow. The domain's mark rises to that
+ *   bound: no later SYN starts below what the flow may have sent.
+ * A connection without a record is counted (flows_unadopted, per packet)
+ * and passes as today: its timestamps are the client's own. */
+struct adopt {
+	const struct policy *pol;
+	bool from_client;
+	const uint8_t *client, *server;
+	uint16_t cport, sport;		/* network order */
+	struct ctlabel l;
+};
+
+static const struct policy *
+rewrite_policy(const struct conf *c, int family, const uint8_t *client, const uint8_t *server)
+{
+	const struct policy *pol = family == 4 ?
+		policy_match4(c->dst4, c->ndst4, client, server) :
+		policy_match(c->pol, c->npol, family, client, server);
+
+	if (!pol || !(pol->mode == MODE_REWRITE ||
+		      (pol->mode == MODE_AUTO && pol->action == MODE_REWRITE)))
+		return NULL;
+	return pol;
+}
+
+static bool
+adopt_sides(const struct mode_ctx *x, struct adopt *a)
+{
+	const struct pkt *p = x->p;
+	uint16_t sp, dp;
+
+	memcpy(&sp, p->tcp, 2);
+	memcpy(&dp, p->tcp + 2, 2);
+	if ((a->pol = rewrite_policy(x->conf, p->family, p->saddr, p->daddr))) {
+		*a = (struct adopt){ .pol = a->pol, .from_client = true, .client = p->saddr,
+				     .server = p->daddr, .cport = sp, .sport = dp };
+		return true;
+	}
+	if ((a->pol = rewrite_policy(x->conf, p->family, p->daddr, p->saddr))) {
+		*a = (struct adopt){ .pol = a->pol, .from_client = false, .client = p->daddr,
+				     .server = p->saddr, .cport = dp, .sport = sp };
+		return true;
+	}
+	return false;
+}
+
+static uint16_t
+adopt_domain(const struct mode_ctx *x, const struct adopt *a)
+{
+	if (!a->pol->ts_auto)
+		return a->pol->domain;
+	/* the translated source's interface: the client's packets leave by it,
+	 * the server's come in by it */
+	return domains_for_ifindex(x->ps->domains, x->p->family,
+				   a->from_client ? x->in->outdev : x->in->indev);
+}
+
+static void
+unadopted(const struct mode_ctx *x)
+{
+	x->s->flows_unadopted++;
+	mode_note(x->ps->notes, x->ps->now, NOTE_UNADOPTED, NULL, 0, 0, 0, x->p->family,
+		  x->p->saddr, x->p->daddr);
+}
+
+/* Into the kernel data path: an entry the programs shift from now on. */
+static struct action
+adopt_offload(const struct mode_ctx *x, const struct adopt *a, const struct shift_key *k,
+	      uint16_t dom, uint32_t age)
+{
+	const struct offload_path *ol = x->ps->offload;
+	const struct pkt *p = x->p;
+	uint32_t raw = a->from_client ? p->tsval : p->tsecr - a->l.offset, v;
+	struct shift_flow f = { .offset = a->l.offset, .syn_val = a->l.syn_val,
+				.syn_ms = x->ps->mono_ms - age, .last_raw = raw,
+				.domain = dom, .syn_wait = x->ps->ha->skew };
+
+	f.last_val = raw + f.offset;
+	if ((int32_t)(f.last_val - ctlabel_bound(&a->l, age)) > 0)
+		f.last_val = ctlabel_bound(&a->l, age);
+	if (ol->ops->client_flows &&
+	    ol->ops->client_flows(ol->ctx, x->ps->worker, k, false) >= client_quota(x->conf)) {
+		quota_hit(x, client_quota(x->conf));
+		unadopted(x);
+		return pass;
+	}
+	if (ol->ops->attach(ol->ctx, a->from_client ? x->in->indev : x->in->outdev) < 0 ||
+	    ol->ops->put(ol->ctx, k, &f, true) < 0) {
+		x->s->offload_refused++;
+		unadopted(x);
+		return pass;
+	}
+	if (ol->ops->client_flows)
+		ol->ops->client_flows(ol->ctx, x->ps->worker, k, true);
+	x->s->flows_adopted++;
+	x->s->flows_offloaded++;
+	if (!a->from_client)
+		return pass;	/* the egress program shifts it, now that it has the entry */
+	v = f.last_val;
+	domains_note(x->ps->domains, x->ps->worker, dom, v);
+	return (struct action){ .kind = ACT_SHIFT, .add = v - p->tsval };
+}
+
+/* Into the flow table. */
+static struct action
+adopt_table(const struct mode_ctx *x, const struct adopt *a, uint16_t dom, uint32_t age)
+{
+	const struct pkt *p = x->p;
+	struct pkt q = *p;
+	uint8_t ports[4];
+	struct flow *f;
+
+	if (flow_client_count(x->ps->flows, p->family, a->client) >= client_quota(x->conf)) {
+		quota_hit(x, client_quota(x->conf));
+		unadopted(x);
+		return pass;
+	}
+	/* the flow's key as its client's packets have it */
+	memcpy(ports, &a->cport, 2);
+	memcpy(ports + 2, &a->sport, 2);
+	q.saddr = a->client;
+	q.daddr = a->server;
+	q.tcp = ports;
+	if (!(f = flow_insert(x->ps->flows, &q, x->ps->now))) {
+		struct action fallback = pass;
+
+		if (!(f = insert_when_full(x, &fallback))) {
+			unadopted(x);
+			return pass;
+		}
+	}
+	f->domain = dom;
+	f->offset = a->l.offset;
+	f->syn_val = a->l.syn_val;
+	f->syn_ms = x->ps->mono_ms - age;
+	f->last_raw = a->from_client ? p->tsval : p->tsecr - a->l.offset;
+	f->flags |= FLOW_ANSWERED;
+	x->s->flows_adopted++;
+	return rewrite_segment(f, a->from_client, x);
+}
+
+__attribute__((noinline, cold)) struct action
+rewrite_adopt(const struct mode_ctx *x)
+{
+	const struct pkt *p = x->p;
+	struct proc_ha *ha = x->ps->ha;
+	struct shift_key k;
+	struct shift_flow ent;
+	struct ct_tuple t;
+	struct adopt a;
+	enum ha_found found;
+	uint32_t age;
+	uint16_t dom;
+
+	if (!p->ts_count || !adopt_sides(x, &a))
+		return pass;
+	if (x->ps->offload) {
+		/* a flow the programs hold (its SYN-ACK, a reply they let
+		 * through to the queue) is theirs, not one to adopt */
+		offload_key(&k, p->family, a.client, a.server, p->tcp);
+		memcpy(&k.client_port, &a.cport, 2);
+		memcpy(&k.server_port, &a.sport, 2);
+		if (x->ps->offload->ops->get &&
+		    x->ps->offload->ops->get(x->ps->offload->ctx, &k, &ent) == 1)
+			return pass;
+	}
+	if (x->in->has_ct) {
+		found = ha_from_labels(ha, x->in->has_ct_labels, x->in->ct_labels, &a.l);
+	} else {
+		ha_tuple(&t, p->family, a.client, a.server, a.cport, a.sport);
+		found = ha_lookup(ha, &t, x->ps->now, &a.l);
+	}
+	if (found == HA_ERROR)
+		x->s->label_errors++;
+	if (found != HA_LABEL || !(a.l.flags & CTLABEL_SHIFT)) {
+		unadopted(x);
+		return pass;
+	}
+	age = ctlabel_age(&a.l, x->ps->now_ms, ha->skew);
+	dom = adopt_domain(x, &a);
+	domains_note(x->ps->domains, x->ps->worker, dom, ctlabel_bound(&a.l, age));
+	if (x->ps->offload && x->ps->offload->ops->put)
+		return adopt_offload(x, &a, &k, dom, age);
+	if (!x->ps->flows)
+		return pass;
+	return adopt_table(x, &a, dom, age);
+}
+
 struct action
 rewrite_client_syn(const struct policy *pol, const struct mode_ctx *x)
 {
@@ -421,11 +644,14 @@ rewrite_client_syn(const struct policy *pol, const struct mode_ctx *x)
 	syn_wait_note(x->ps, x->in->wait_ms);
 	if (x->ps->offload) {
 		uint32_t v, quota = client_quota(x->conf);
+		struct shift_flow e;
 
 		switch (offload_syn(x->ps->offload, x->ps->domains, x->s, p->family, p->saddr,
 				    p->daddr, p->tcp, p->tsval, x->ps, x->in->indev,
-				    x->in->wait_ms, dom, quota, &v)) {
+				    x->in->wait_ms, dom, quota, &v, &e)) {
 		case OFFLOAD_SHIFT:
+			if (x->ps->ha)
+				label_syn(x, pol, e.offset, e.syn_val, e.syn_ms);
 			return (struct action){ .kind = ACT_SHIFT, .add = v - p->tsval };
 		case OFFLOAD_QUOTA:
 			quota_hit(x, quota);
@@ -444,6 +670,8 @@ rewrite_client_syn(const struct policy *pol, const struct mode_ctx *x)
 	f->offset = f->syn_val - p->tsval;
 	if (p->tsval == 0)
 		f->flags |= FLOW_REBASE;
+	else if (x->ps->ha)
+		label_syn(x, pol, f->offset, f->syn_val, f->syn_ms);
 	a = rewrite_segment(f, true, x);
 	a.flow = FLOW_CREATED;
 	return a;

@@ -80,6 +80,15 @@ notes_format(const struct proc_note *n, const struct domains *d, uint32_t held,
 			 "its new connections get strip (counter flows_over_quota)%s",
 			 client, n->value, more);
 		break;
+	case NOTE_UNADOPTED:
+		snprintf(out, len, "packets of client %s's connection to %s, which a rewrite "
+			 "policy covers, pass with the client's own timestamps: tsnatd has "
+			 "no state for it and its conntrack entry no label to adopt "
+			 "(counter flows_unadopted). After a failover or a restart without "
+			 "state the server may drop them; with ha_labels on both gateways "
+			 "and conntrackd syncing, it should not happen%s",
+			 client, server, more);
+		break;
 	default:
 		snprintf(out, len, "note of unknown kind %u", n->kind);
 		break;
@@ -110,7 +119,7 @@ notes_log(struct notes_log *l, const struct proc_note *n, const struct domains *
 	if (k == NOTE_SYN_WITHOUT_TS) {
 		if (!first_time(l, n))
 			return false;
-	} else if (k == NOTE_CLAMP || k == NOTE_QUOTA) {
+	} else if (k == NOTE_CLAMP || k == NOTE_QUOTA || k == NOTE_UNADOPTED) {
 		if ((int32_t)(now - l->next[k]) < 0 && l->next[k]) {
 			l->held[k]++;
 			return false;

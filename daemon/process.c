@@ -61,11 +61,18 @@ decide(const struct mode_ctx *x)
 		flow_remove(ps->flows, f);
 	}
 	/* A client packet of an offloaded flow the programs did not shift
-	 * gets its shift from the map. */
-	if (!client_syn)
-		return ps->offload ? rewrite_escaped(x->conf, ps, x->s, x->in->mark, p->family,
-						     p->saddr, p->daddr, p->tcp, p->tsval,
-						     p->ts_count) : pass;
+	 * gets its shift from the map; a packet of a connection without
+	 * state here is adopted from its conntrack labels (HA pairs). */
+	if (!client_syn) {
+		struct action a = pass;
+
+		if (ps->offload)
+			a = rewrite_escaped(x->conf, ps, x->s, x->in->mark, p->family, p->saddr,
+					    p->daddr, p->tcp, p->tsval, p->ts_count);
+		if (a.kind == ACT_PASS && ps->ha)
+			a = rewrite_adopt(x);
+		return a;
+	}
 	if (!x->conf->enabled)
 		return pass;
 	pol = match(x->conf, p);

@@ -12,10 +12,16 @@
 #include "log.h"
 #include "rtnl.h"
 
+#define RTNL_NEW_MAX 16		/* new addresses told per event round */
+
 struct rtnl {
 	struct mnl_socket *events;
 	struct domains *d;
 	struct rtnl_map map;
+	void (*on_new)(void *arg, int family, const uint8_t *addr);
+	void *on_new_arg;
+	unsigned nnew;
+	struct { int family; uint8_t addr[16]; } new[RTNL_NEW_MAX];
 };
 
 struct rtnl_scan {
@@ -206,6 +212,51 @@ rtnl_fd(const struct rtnl *r)
 }
 
 void
+rtnl_on_new_address(struct rtnl *r, void (*fn)(void *arg, int family, const uint8_t *addr),
+		    void *arg)
+{
+	r->on_new = fn;
+	r->on_new_arg = arg;
+}
+
+/* Any address an RTM_NEWADDR announces, secondary ones included (a
+ * virtual address keepalived adds usually is one). */
+static void
+announce(struct rtnl *r, const char *buf, size_t len)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	int n = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
+		const struct ifaddrmsg *ifa;
+		const struct nlattr *a, *local = NULL, *address = NULL;
+		int fam;
+		size_t alen;
+
+		if (nlh->nlmsg_type != RTM_NEWADDR ||
+		    nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(*ifa))
+			continue;
+		ifa = mnl_nlmsg_get_payload(nlh);
+		fam = ifa->ifa_family == AF_INET ? 4 : ifa->ifa_family == AF_INET6 ? 6 : 0;
+		alen = fam == 4 ? 4 : 16;
+		if (!fam)
+			continue;
+		mnl_attr_for_each(a, nlh, sizeof(*ifa)) {
+			if (mnl_attr_get_type(a) == IFA_LOCAL)
+				local = a;
+			else if (mnl_attr_get_type(a) == IFA_ADDRESS)
+				address = a;
+		}
+		if (!local)
+			local = address;
+		if (local && mnl_attr_get_payload_len(local) == alen && r->nnew < RTNL_NEW_MAX) {
+			r->new[r->nnew].family = fam;
+			memcpy(r->new[r->nnew++].addr, mnl_attr_get_payload(local), alen);
+		}
+	}
+}
+
+void
 rtnl_event(struct rtnl *r)
 {
 	static char buf[1 << 16];
@@ -218,12 +269,17 @@ rtnl_event(struct rtnl *r)
 
 		if (n > 0 || (n < 0 && errno == ENOBUFS)) {
 			changed = true;
+			if (n > 0 && r->on_new)
+				announce(r, buf, (size_t)n);
 			continue;
 		}
 		break;
 	}
 	if (changed)
 		rtnl_refresh(r);
+	for (unsigned i = 0; i < r->nnew; i++)
+		r->on_new(r->on_new_arg, r->new[i].family, r->new[i].addr);
+	r->nnew = 0;
 }
 
 void

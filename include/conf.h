@@ -56,6 +56,9 @@ struct conf {
 	char offload_interfaces[256];	/* "auto", or names */
 	unsigned offload_mark;		/* skb mark bit(s) of kernel-shifted packets */
 	char offload_dir[256];		/* pins, on a bpf file system */
+	bool ha_labels;			/* flows' state in conntrack labels */
+	unsigned ha_label_first;	/* the first label bit of tsnatd's record */
+	unsigned ha_clock_skew;		/* ms between the pair's clocks */
 	struct policy *pol;
 	size_t npol;
 	struct policy_dst4 *dst4;	/* pol's IPv4 destinations, flattened */

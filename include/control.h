@@ -74,6 +74,16 @@ struct control_offload {
 	uint64_t counters[CONTROL_OFFLOAD_COUNTERS];
 };
 
+/* HA pairs: the last takeover (tsnatctl takeover, or a translated
+ * source's address appearing). */
+struct control_ha {
+	uint64_t takeovers;		/* since start */
+	uint64_t at_s;			/* monotonic seconds of the last */
+	bool failed;			/* the table could not be read */
+	unsigned long entries, labelled, legacy;
+	uint32_t highest;		/* the highest floor a record gave */
+};
+
 struct control_data {
 	const char *version;
 	const char *config_path;
@@ -92,6 +102,7 @@ struct control_data {
 	const char *reload_errors;	/* a refused file's, one a line; may be NULL */
 	struct control_offload offload;
 	struct rulescheck rules;	/* the firewall rules, last checked */
+	struct control_ha ha;
 	uint64_t mono_s;		/* now, for the check's age */
 };
 

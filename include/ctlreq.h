@@ -7,7 +7,7 @@
  * Request: one line of at most CONTROL_LINE_MAX bytes: a COMMAND and its
  * options, [--json] [--limit N], in any order (tsnatctl --json status,
  * as ip, ss and systemctl take them). COMMAND: status, stats, flows,
- * domains, servers, reload, metrics; --limit N is flows' only. */
+ * domains, servers, reload, metrics, takeover; --limit N is flows' only. */
 #ifndef TSNATD_CTLREQ_H
 #define TSNATD_CTLREQ_H
 
@@ -27,6 +27,7 @@ enum control_cmd {
 	CONTROL_SERVERS,
 	CONTROL_RELOAD,
 	CONTROL_METRICS,
+	CONTROL_TAKEOVER,
 };
 
 struct control_req {

@@ -37,6 +37,8 @@ struct ctlsrv_deps {
 	void (*offload)(struct control_offload *out);
 	/* the firewall rules' last check (NULL: not watched) */
 	void (*rules)(struct rulescheck *out);
+	/* HA pairs: the last takeover; with run, a takeover first (NULL: none) */
+	void (*ha)(struct control_ha *out, bool run);
 };
 
 struct ctlsrv;

@@ -104,4 +104,10 @@ void discovery_foreach(struct discovery *d, uint32_t now,
  * second. A full table makes room as for a new entry. */
 void discovery_restore(struct discovery *d, const struct discovery_entry_state *e, uint32_t now);
 
+/* HA pairs: the other gateway's auto mode acted on a flow to server (its
+ * conntrack labels say so): the server is legacy here too, as if its drops
+ * had been confirmed here. True when that changed its verdict. */
+bool discovery_adopt_legacy(struct discovery *d, uint16_t dom, int family, const uint8_t *server,
+			    uint32_t now);
+
 #endif

@@ -47,6 +47,10 @@ bool domains_floor(const struct domains *d, uint32_t *floor);
 /* Worker w sent tsval from dom: raise its mark. */
 void domains_note(struct domains *d, unsigned w, uint16_t dom, uint32_t tsval);
 
+/* Main thread: raise dom's mark to tsval (a takeover: what the other
+ * gateway of an HA pair may have sent), in a slot of its own. */
+void domains_raise(struct domains *d, uint16_t dom, uint32_t tsval);
+
 /* The mark of dom over all workers; false if nothing was sent yet. */
 bool domains_hwm(const struct domains *d, uint16_t dom, uint32_t *hwm);
 

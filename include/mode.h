@@ -103,6 +103,14 @@ struct action rewrite_escaped(const struct conf *c, struct proc_state *ps, struc
 			      const uint8_t *daddr, const uint8_t *tcp, uint32_t tsval,
 			      unsigned ts_count);
 
+/* A packet that is not a client SYN and has no flow here, with ha_labels
+ * on (x->ps->ha): a packet of a rewrite policy's connection whose
+ * conntrack entry holds tsnatd's record (ctlabel.h) is adopted (into the
+ * kernel data path's map when it runs, else the flow table) and shifted
+ * as the flow's own; one without is counted (flows_unadopted) and passes
+ * (mode_rewrite.c). */
+struct action rewrite_adopt(const struct mode_ctx *x);
+
 /* The clock domain of a policy's connection: its explicit translated
  * source, or for "auto" the one of the packet's outbound interface. */
 uint16_t mode_domain(const struct policy *pol, const struct mode_ctx *x);

@@ -16,6 +16,7 @@
 #include "discovery.h"
 #include "domain.h"
 #include "flow.h"
+#include "ha.h"
 #include "stats.h"
 
 struct offload_path;
@@ -36,6 +37,11 @@ struct proc_pkt {
 	uint32_t outdev;	/* NFQA_IFINDEX_OUTDEV, 0 if none */
 	uint32_t wait_ms;	/* how long the kernel held it (nfqmsg_wait_ms) */
 	bool truncated;		/* NFQA_CAP_LEN said the copy is short */
+	/* NFQA_CT (the conntrack glue), when the queue has it */
+	bool has_ct;
+	uint32_t ct_status;	/* IPS_* */
+	bool has_ct_labels;
+	uint8_t ct_labels[16];
 };
 
 /* What a worker tells the main thread to log, naming the addresses
@@ -46,6 +52,7 @@ enum proc_note_kind {
 	NOTE_CLAMP,		/* a client's TSval ran ahead of real time */
 	NOTE_QUOTA,		/* a client hit its flow quota */
 	NOTE_VERDICT,		/* discovery classified a server */
+	NOTE_UNADOPTED,		/* a rewrite flow without state or label */
 	NOTE_KINDS
 };
 
@@ -76,6 +83,8 @@ struct proc_state {
 	struct proc_notes *notes;	/* may be NULL */
 	/* rewrite's kernel data path (offload.h); NULL: NFQUEUE only */
 	const struct offload_path *offload;
+	/* HA pairs (ha_labels): label writes and adoption; NULL: off */
+	struct proc_ha *ha;
 	unsigned worker;
 	uint32_t now;			/* monotonic seconds */
 	uint32_t now_ms;		/* wall clock milliseconds, mod 2^32 */

@@ -22,6 +22,11 @@ int rtnl_fd(const struct rtnl *r);
 void rtnl_event(struct rtnl *r);
 void rtnl_close(struct rtnl *r);
 
+/* Call fn for every address announced as new (RTM_NEWADDR, secondary ones
+ * included), after the domains learned it. */
+void rtnl_on_new_address(struct rtnl *r, void (*fn)(void *arg, int family, const uint8_t *addr),
+			 void *arg);
+
 /* The pure part, driven by rtnl_open/rtnl_event and by the tests. */
 
 /* The address chosen for each interface and family in one dump. */

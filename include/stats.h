@@ -31,6 +31,10 @@
 	X(flows_offloaded, "rewrite flows handed to the kernel data path")	\
 	X(offload_escaped, "client packets of offloaded flows the kernel missed, shifted here") \
 	X(offload_refused, "rewrite flows kept in NFQUEUE: the kernel data path refused them") \
+	X(flows_adopted, "flows adopted from their conntrack labels")	\
+	X(flows_unadopted, "packets of rewrite flows with no state and no label to adopt") \
+	X(labels_written, "conntrack label writes the kernel took")	\
+	X(label_errors, "conntrack label writes or lookups that failed") \
 	X(verdict_errors, "verdicts the kernel refused")		\
 	X(enobufs, "receive buffer overruns (ENOBUFS)")			\
 	X(send_errors, "failed verdict sends")

@@ -405,7 +405,7 @@ status_json_has_the_rules_object(void **state)
 	(void)state;
 	assert_non_null(strstr(s, "\"rules\": {\"state\": \"other-queues\", \"tools\": "
 			       "\"iptables\", \"queue_first\": 0, \"queue_last\": 1, "
-			       "\"detail\": \"\", \"age_s\": 3}}\n"));
+			       "\"detail\": \"\", \"age_s\": 3}, \"ha\": "));
 	free(s);
 }
 
@@ -497,6 +497,92 @@ a_reload_to_other_queues_answers_restart_required(void **state)
 	textbuf_free(&out);
 }
 
+static void
+status_says_labels_are_off_without_ha_labels(void **state)
+{
+	struct control_data d = data();
+	char *t = render_data("status", &d);
+
+	(void)state;
+	assert_non_null(strstr(t, "labels off (ha_labels)"));
+	free(t);
+}
+
+static void
+status_counts_adoptions_of_every_queue_with_ha_labels(void **state)
+{
+	struct conf c = conf;
+	struct control_data d = data();
+	char *t, *j;
+
+	(void)state;
+	c.ha_labels = true;
+	c.ha_label_first = 24;
+	c.ha_clock_skew = 100;
+	d.conf = &c;
+	q[0].st.flows_adopted = 3;
+	q[1].st.flows_adopted = 4;
+	q[1].st.flows_unadopted = 9;
+	t = render_data("status", &d);
+	j = render_data("status --json", &d);
+	q[0].st.flows_adopted = q[1].st.flows_adopted = q[1].st.flows_unadopted = 0;
+	assert_non_null(strstr(t, "labels on (bits 24-127, clock skew 100 ms): 7 flows adopted, "
+			       "9 packets without state or label"));
+	assert_non_null(strstr(j, "\"ha\": {\"labels\": true, \"label_first\": 24, "
+			       "\"clock_skew_ms\": 100, \"flows_adopted\": 7, "
+			       "\"flows_unadopted\": 9, \"takeovers\": 0, \"last_takeover\": null}"));
+	free(t);
+	free(j);
+}
+
+static void
+status_tells_the_last_takeover(void **state)
+{
+	struct control_data d = data();
+	char *t;
+
+	(void)state;
+	d.mono_s = 50;
+	d.ha = (struct control_ha){ .takeovers = 1, .at_s = 45, .entries = 12, .labelled = 8,
+				    .legacy = 1 };
+	t = render_data("status", &d);
+	assert_non_null(strstr(t, "last takeover 5s ago: 8 labelled of 12 entries, "
+			       "1 servers legacy by auto"));
+	free(t);
+}
+
+static void
+takeover_answers_what_it_read(void **state)
+{
+	struct control_data d = data();
+	char *t, *j;
+
+	(void)state;
+	d.ha = (struct control_ha){ .takeovers = 1, .entries = 12, .labelled = 8 };
+	t = render_data("takeover", &d);
+	j = render_data("takeover --json", &d);
+	assert_string_equal(t, "ok\ntakeover: 8 labelled of 12 conntrack entries; every clock "
+			    "domain raised above what the other gateway may have sent; 0 "
+			    "servers legacy by auto\n");
+	assert_string_equal(j, "ok\n{\"table_read\": true, \"entries\": 12, \"labelled\": 8, "
+			    "\"legacy\": 0}\n");
+	free(t);
+	free(j);
+}
+
+static void
+takeover_that_could_not_read_the_table_says_so(void **state)
+{
+	struct control_data d = data();
+	char *t;
+
+	(void)state;
+	d.ha = (struct control_ha){ .takeovers = 1, .failed = true };
+	t = render_data("takeover", &d);
+	assert_non_null(strstr(t, "conntrack table not read (clock floor only)"));
+	free(t);
+}
+
 int
 main(void)
 {
@@ -527,6 +613,11 @@ main(void)
 		cmocka_unit_test(status_says_the_rules_name_other_queues),
 		cmocka_unit_test(status_json_has_the_rules_object),
 		cmocka_unit_test(status_shows_the_action_of_auto_policies),
+		cmocka_unit_test(status_says_labels_are_off_without_ha_labels),
+		cmocka_unit_test(status_counts_adoptions_of_every_queue_with_ha_labels),
+		cmocka_unit_test(status_tells_the_last_takeover),
+		cmocka_unit_test(takeover_answers_what_it_read),
+		cmocka_unit_test(takeover_that_could_not_read_the_table_says_so),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
