@@ -46,7 +46,7 @@ HA_VARIANTS=${HA_VARIANTS:-none strip nfq offload skew nolabels auto}
 HA_DOWNLOADS=${HA_DOWNLOADS:-4}
 HA_CONNECTS=${HA_CONNECTS:-20}
 HA_SIZE_KIB=${HA_SIZE_KIB:-2048}	# each download; at 4 KiB / 10 ms, 5 s
-HA_IPERF_S=${HA_IPERF_S:-12}
+HA_IPERF_S=${HA_IPERF_S:-10}
 
 GW1=tsn-gw1-$TN_ID
 GW2=tsn-gw2-$TN_ID
@@ -319,7 +319,7 @@ ha_pair_up() {
 
 # A counter of gateway N's tsnatd (tsnatctl stats), "-" if it has none.
 gw_stat() { # N NAME
-	"$TSNATCTL" -s "$(gw_dir "$1")/control" stats --json 2>/dev/null | python3 -c '
+	"$TSNATCTL" -s "$(gw_dir "$1")/control" stats --json 2>"$VDIR/stats.err" | tee "$VDIR/stats.gw$1.json" | python3 -c '
 import json, sys
 try:
     print(json.load(sys.stdin)["total"].get(sys.argv[1], "-"))
@@ -338,10 +338,10 @@ head -c $((HA_SIZE_KIB * 1024)) /dev/zero >"$TN_DIR/www/big"
 # Downloads and iperf3 in the background (their PIDs: LOAD_DL, LOAD_IPERF).
 ha_load_start() {
 	ip netns exec "$CL" python3 tests/e2e/hafetch.py get $CL_IP $SRV_IP /big \
-		"$HA_DOWNLOADS" 4 15 >"$VDIR/downloads" 2>&1 </dev/null &
+		"$HA_DOWNLOADS" 4 10 >"$VDIR/downloads" 2>&1 </dev/null &
 	LOAD_DL=$!
 	tn_track $LOAD_DL
-	timeout $((HA_IPERF_S + 30)) ip netns exec "$CL" iperf3 -c $SRV_IP -t "$HA_IPERF_S" \
+	timeout $((HA_IPERF_S + 8)) ip netns exec "$CL" iperf3 -c $SRV_IP -t "$HA_IPERF_S" \
 		-b 20M --cport $((20000 + RANDOM % 30000)) -J >"$VDIR/iperf.json" 2>&1 </dev/null &
 	LOAD_IPERF=$!
 	tn_track $LOAD_IPERF
@@ -469,16 +469,26 @@ ha_variant() {
 		# forwarded TCP connection, counted on gw2 (where the match
 		# also makes the kernel keep labels at all).
 		in_ns "$GW1" iptables -t mangle -A FORWARD -p tcp -s 192.0.2.0/24 \
-			-m connlabel --label 1 --set
+			-m connlabel --label 1 --set 2>/dev/null
 		in_ns "$GW2" iptables -t mangle -A FORWARD -p tcp -m connlabel --label 1 \
-			-m comment --comment label-probe
+			-m comment --comment label-probe 2>/dev/null
 	fi
+	case $start in
+	rewrite-*|skew|auto)
+		# tsnatd's records on gw2: its magic (0xb at label bits
+		# 24..27, ha_label_first's default), counted per packet
+		# (first in the chain: a queued packet's verdict ends it)
+		in_ns "$GW2" iptables -t mangle -I FORWARD 1 -p tcp -m connlabel --label 24 \
+			-m connlabel --label 25 -m connlabel ! --label 26 -m connlabel --label 27 \
+			-m comment --comment label-probe 2>/dev/null
+		;;
+	esac
 	ha_pair_up
 	check "$name: the pair is up, gw1 primary" eq $? 0
 
 	if [ "$start" = auto ]; then
 		tn_legacy 4x "$VDIR/legacy.learn.log"
-		set -- $(ip netns exec "$CL" python3 tests/e2e/hafetch.py connect $CL_IP $SRV_IP 24 4)
+		set -- $(ip netns exec "$CL" python3 tests/e2e/hafetch.py connect $CL_IP $SRV_IP 18 6)
 		"$TSNATCTL" -s "$(gw_dir 1)/control" servers >"$VDIR/servers.gw1" 2>&1
 		check "$name: gw1 classified the server legacy ($3 of $1 connects failed while it learned)" \
 			grep -q "$SRV_IP.*legacy" "$VDIR/servers.gw1"
@@ -512,7 +522,7 @@ ha_variant() {
 	sed -n 's/^sport=/  download from port /p' "$VDIR/downloads"
 	echo "  iperf3: exit $iperf_rc, ${iperf_late} MB in its last 2 s"
 
-	set -- $(ip netns exec "$CL" python3 tests/e2e/hafetch.py connect $CL_IP $SRV_IP "$HA_CONNECTS" 5)
+	set -- $(ip netns exec "$CL" python3 tests/e2e/hafetch.py connect $CL_IP $SRV_IP "$HA_CONNECTS" 10)
 	local attempts=$1 slow=$2 failed=$3
 	echo "  $attempts new connects through gw2: $failed failed, $slow slow"
 	line=$(tn_legacy_stop "$VDIR/legacy.log")
@@ -553,10 +563,16 @@ ha_variant() {
 			test "${dl:-0}" -lt "$HA_DOWNLOADS" -o "${estab:-0}" -gt 0 -o "${passive:-0}" -gt 0 -o "$failed" -gt 0
 		;;
 	esac
+	local probe
+	probe=$(in_ns "$GW2" iptables -t mangle -L FORWARD -v -n -x 2>/dev/null | awk '/label-probe/ { print $1 }')
 	case $start in
 	rewrite-nfq|rewrite-offload|skew|auto)
+		check "$name: gw1's tsnatd wrote labels (labels_written $lw)" gt "$(num "$lw")" 0
+		check "$name: conntrackd carried them: ${probe:-0} packets of connections with tsnatd's record on gw2" \
+			gt "${probe:-0}" 0
 		check "$name: gw2's tsnatd adopted the flows it did not start (flows_adopted $adopted)" \
 			gt "$(num "$adopted")" 0
+		check "$name: gw2 had no label error ($le)" eq "$(num "$le")" 0
 		;;
 	nolabels)
 		check "$name: gw2's tsnatd adopted nothing (flows_adopted $adopted)" test "$adopted" = 0
@@ -564,8 +580,6 @@ ha_variant() {
 			gt "$(num "$unadopted")" 0
 		;;
 	none)
-		local probe
-		probe=$(in_ns "$GW2" iptables -t mangle -L FORWARD -v -n -x | awk '/label-probe/ { print $1 }')
 		check "$name: conntrackd carried gw1's connlabels to gw2 ($probe packets of labelled connections there)" \
 			gt "${probe:-0}" 0
 		;;
@@ -580,6 +594,7 @@ ha_variant() {
 		"$adopted" "$lw")")
 	ha_row_header
 	echo "${ROWS[-1]}"
+	echo "  (${SECONDS} s since the start)"
 }
 
 echo "# the recipe in conf/ha: the test's copies differ only in the instance's values"
