@@ -208,11 +208,12 @@ alerts-check: $(B)/tests/test_metrics
 legacy-cli: $(B)/tsnatd-legacy
 	@tests/legacy/cli.sh $(B)/tsnatd-legacy
 
-# The documents' links: relative links and anchors in README.md and
-# doc/*.md resolve, and so do source paths in their code spans.
+# The documents' links: relative links and anchors in README.md,
+# CONTRIBUTING.md and doc/*.md resolve, and so do source paths in their
+# code spans; README.md links every page of doc/ (guide and man pages).
 link-check:
 	@tests/docs/linkcheck.py --self-test
-	@tests/docs/linkcheck.py . README.md $(wildcard doc/*.md)
+	@tests/docs/linkcheck.py . README.md CONTRIBUTING.md $(wildcard doc/*.md)
 
 # The unit file as install writes it, with $(1) for @SBINDIR@.
 UNIT_SED = sed 's|@SBINDIR@|$(1)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/tsnatd.service.in
@@ -358,6 +359,7 @@ e2e: all $(BENCH_BINS) $(B)/tsnatd-nocsum
 	$(RUN_ENV) tests/e2e/discovery.sh
 	$(RUN_ENV) tests/e2e/rules.sh
 	$(RUN_ENV) tests/e2e/reload.sh
+	$(RUN_ENV) tests/e2e/labels.sh
 	$(RUN_ENV) tests/e2e/ha.sh
 	$(MAKE) --no-print-directory bench-smoke
 

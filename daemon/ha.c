@@ -31,6 +31,16 @@ ha_write_label(struct proc_ha *ha, const struct ct_tuple *t, const struct ctlabe
 	return true;
 }
 
+bool
+ha_label(struct proc_ha *ha, bool glue, const struct ct_tuple *t, const struct ctlabel *l)
+{
+	if (!glue)
+		return ha_write_label(ha, t, l);
+	ctlabel_encode(l, ha->first, ha->v_labels, ha->v_mask);
+	ha->verdict_labels = true;
+	return true;
+}
+
 static uint32_t
 tuple_hash(const struct ct_tuple *t)
 {

@@ -5,8 +5,25 @@
  * legacy; in front of a 4.x server a switch to strip has a transition of up
  * to 60 s (it still holds what it recorded, and drops SYNs without
  * timestamp next to it). */
+#include <arpa/inet.h>
+
 #include "discovery.h"
 #include "mode.h"
+
+/* HA pairs: a stripped connection's entry says that auto acted on it, so
+ * that the other gateway, after a takeover, knows its server is legacy
+ * (takeover.c) without paying its first drops again. */
+static __attribute__((noinline, cold)) void
+auto_label(const struct mode_ctx *x)
+{
+	const struct pkt *p = x->p;
+	struct ctlabel l = { .flags = CTLABEL_AUTO };
+	struct ct_tuple t;
+
+	ha_tuple(&t, p->family, p->saddr, p->daddr, htons(pkt_sport(p)), htons(pkt_dport(p)));
+	if (!ha_label(x->ps->ha, x->in->has_ct, &t, &l))
+		x->s->label_errors++;
+}
 
 struct action
 auto_client_syn(const struct policy *pol, const struct mode_ctx *x)
@@ -15,9 +32,13 @@ auto_client_syn(const struct policy *pol, const struct mode_ctx *x)
 
 	if (x->ps->discovery &&
 	    discovery_verdict(x->ps->discovery, mode_domain(pol, x), p->family,
-			      p->daddr) == DISCOVERY_LEGACY)
-		return pol->action == MODE_REWRITE ? rewrite_client_syn(pol, x) :
-		       strip_client_syn(pol, x);
+			      p->daddr) == DISCOVERY_LEGACY) {
+		if (pol->action == MODE_REWRITE)
+			return rewrite_client_syn(pol, x);	/* its record says auto */
+		if (x->ps->ha)
+			auto_label(x);
+		return strip_client_syn(pol, x);
+	}
 	return observe_client_syn(pol, x);
 }
 

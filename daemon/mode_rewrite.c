@@ -414,7 +414,7 @@ label_syn(const struct mode_ctx *x, const struct policy *pol, uint32_t offset,
 	if (pol->mode == MODE_AUTO)
 		l.flags |= CTLABEL_AUTO;
 	ha_tuple(&t, p->family, p->saddr, p->daddr, htons(pkt_sport(p)), htons(pkt_dport(p)));
-	if (!ha_write_label(x->ps->ha, &t, &l))
+	if (!ha_label(x->ps->ha, x->in->has_ct, &t, &l))
 		x->s->label_errors++;
 }
 

@@ -31,9 +31,16 @@ void
 takeover_clock(struct takeover *t)
 {
 	uint16_t n = domains_count(t->d);
+	uint32_t floor = t->now_ms + t->conf->ha_clock_skew;
 
+	/* The highest record's floor too, for every domain: a policy whose
+	 * translated source is "auto" keys its flows by the interface's own
+	 * address, not by the virtual one the records name. Ahead costs a
+	 * legacy server nothing. */
+	if (t->labelled && (int32_t)(t->highest - floor) > 0)
+		floor = t->highest;
 	for (uint16_t dom = 0; dom < n; dom++)
-		domains_raise(t->d, dom, t->now_ms + t->conf->ha_clock_skew);
+		domains_raise(t->d, dom, floor);
 }
 
 static void

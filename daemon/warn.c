@@ -20,6 +20,14 @@ static const struct warn_counter {
 			    "flows.per_client)"),
 	W(ts_clamped, "client timestamps ran ahead of real time and were clamped to "
 		      "their flow's bound (a client with a broken or hostile clock)"),
+	W(flows_unadopted, "packets of rewrite connections passed with the client's own "
+			   "timestamps: tsnatd had no state for them and their conntrack "
+			   "entries no label to adopt (a failover without ha_labels on both "
+			   "gateways, or conntrackd not syncing; a restart without state)"),
+	W(label_errors, "conntrack label writes or lookups failed (ha_labels): those "
+			"flows would not survive a failover; is tsnatd's label rule "
+			"loaded (tsnatctl status: rules), and are conntrack labels "
+			"available (CONFIG_NF_CONNTRACK_LABELS)?"),
 	W(send_errors, "verdict sends failed; their modified packets were dropped (TCP "
 		       "resends them), the rest accepted unmodified; memory is short or "
 		       "the queue socket fails"),

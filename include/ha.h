@@ -33,6 +33,10 @@ struct proc_ha {
 	void *ctx;
 	unsigned first;			/* ha_label_first */
 	uint32_t skew;			/* ha_clock_skew, ms */
+	/* The packet being decided: labels its own verdict sets (the
+	 * conntrack glue, NFQA_CT: no extra message), taken by the engine */
+	bool verdict_labels;
+	uint8_t v_labels[CTLABEL_SIZE], v_mask[CTLABEL_SIZE];
 	unsigned nwrites;		/* pending in w[], sent after the batch */
 	struct ha_write w[HA_WRITES];
 	uint32_t lookup_sec, lookups;	/* this second's lookups */
@@ -46,6 +50,11 @@ void ha_tuple(struct ct_tuple *t, int family, const uint8_t *client, const uint8
 /* Ask for l to be written into t's entry after this batch. False when the
  * batch has no room left (counted by the caller). */
 bool ha_write_label(struct proc_ha *ha, const struct ct_tuple *t, const struct ctlabel *l);
+
+/* The same for the packet being decided: with the conntrack glue (glue:
+ * its NFQA_CT was there) its verdict sets l, else a write after the
+ * batch. */
+bool ha_label(struct proc_ha *ha, bool glue, const struct ct_tuple *t, const struct ctlabel *l);
 
 enum ha_found {
 	HA_LABEL,	/* *l holds the flow's record */

@@ -39,7 +39,9 @@ struct takeover {
  * discovery. Pure, but for the registry (domains_intern). */
 void takeover_entry(struct takeover *t, const struct ct_entry *e);
 
-/* Every domain at least at now_ms + skew. */
+/* Every domain at least at now_ms + skew, and at the highest floor the
+ * records gave (a domain keyed by an interface's own address may carry
+ * the flows a record names by the virtual one). */
 void takeover_clock(struct takeover *t);
 
 /* Both, over the whole conntrack table (one dump on a socket of its own).

@@ -24,7 +24,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"usage: tsnatctl [-s PATH] [--json] COMMAND\n"
-		"commands: status, stats, flows [--limit N], domains, servers, reload, metrics\n"
+		"commands: status, stats, flows [--limit N], domains, servers, reload, metrics,\n"
+		"          takeover\n"
 		"options may stand before or after COMMAND; default PATH: "
 		CONTROL_SOCKET_DEFAULT "\n");
 }

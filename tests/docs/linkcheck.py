@@ -13,6 +13,9 @@ For each FILE (README.md, doc/*.md):
     ROOT) names a file or folder that exists, relative to ROOT; spans with
     a wildcard or a placeholder (`daemon/mode_*.c`, `<name>`) are skipped,
     and so are paths under build/, which make creates.
+And README.md (when it is one of the FILEs) links every page of doc/:
+each doc/*.md and each man page (doc/*.5, doc/*.8), so that no page of
+the guide is left unreachable.
 Links with a scheme (https:, mailto:) are not fetched: no network.
 Fenced code blocks are skipped. Standard library only.
 
@@ -110,6 +113,31 @@ def check_file(root, path, tops):
     return links, problems
 
 
+GUIDE_PAGE = re.compile(r"\.(md|[58])$")
+
+
+def unlinked_pages(root, readme):
+    """The pages of ROOT/doc that README links nowhere (relative links)."""
+    doc = os.path.join(root, "doc")
+    if not os.path.isdir(doc):
+        return []
+    with open(readme, encoding="utf-8") as f:
+        text = f.read()
+    here = os.path.dirname(readme)
+    linked = set()
+    for _, line in lines_outside_fences(text):
+        targets = [m.group(1) for m in LINK.finditer(CODE.sub("", line))]
+        m = REFDEF.match(line)
+        if m:
+            targets.append(m.group(1))
+        for t in targets:
+            if t and not SCHEME.match(t):
+                linked.add(os.path.normpath(os.path.join(here, t.partition("#")[0])))
+    return [f"{readme}: doc/{name} is not linked from it"
+            for name in sorted(os.listdir(doc))
+            if GUIDE_PAGE.search(name) and os.path.normpath(os.path.join(doc, name)) not in linked]
+
+
 def check(root, paths):
     tops = top_folders(root)
     total = 0
@@ -118,6 +146,8 @@ def check(root, paths):
         n, probs = check_file(root, p, tops)
         total += n
         problems += probs
+        if os.path.basename(p) == "README.md" and os.path.dirname(os.path.abspath(p)) == os.path.abspath(root):
+            problems += unlinked_pages(root, p)
     for p in problems:
         print(p)
     if problems:
@@ -159,7 +189,24 @@ def self_test():
             if len(probs) != want:
                 print(f"self-test: {name}: {len(probs)} broken, want {want}: {probs}")
                 failed += 1
-    print("linkcheck: self-test " + ("FAILED" if failed else f"passed ({len(cases)} cases)"))
+        # every page of doc/ linked from the README: g.md is, x.8 only
+        # from a code span, h.md not at all
+        for page in ("x.8", "h.md", "notes.txt"):
+            with open(os.path.join(root, "doc", page), "w") as f:
+                f.write("")
+        with open(readme, "w") as f:
+            f.write("[g](doc/g.md#guide-part) `[x](doc/x.8)`\n```\n[h](doc/h.md)\n```\n")
+        probs = unlinked_pages(root, readme)
+        want = [f"{readme}: doc/h.md is not linked from it", f"{readme}: doc/x.8 is not linked from it"]
+        if probs != want:
+            print(f"self-test: unlinked pages: {probs}, want {want}")
+            failed += 1
+        with open(readme, "w") as f:
+            f.write("[g](doc/g.md) [h](./doc/h.md)\n[x]: doc/x.8\n")
+        if unlinked_pages(root, readme):
+            print(f"self-test: all pages linked: {unlinked_pages(root, readme)}")
+            failed += 1
+    print("linkcheck: self-test " + ("FAILED" if failed else f"passed ({len(cases) + 2} cases)"))
     return 1 if failed else 0
 
 

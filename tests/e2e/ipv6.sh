@@ -13,7 +13,7 @@
 # the emulated kernels (default "310 4x").
 #
 # It creates network namespaces; on a shared machine hold the lock:
-#   flock /tmp/tsnatd-netns.lock tests/e2e/ipv6.sh
+#   flock /run/tsnatd-netns.lock tests/e2e/ipv6.sh
 # Everything it creates is removed on exit, also on failure or interruption.
 set -u
 cd "$(dirname "$0")/../.."

@@ -3,6 +3,9 @@
 # tests/e2e/rules.sh - tsnatd --apply-rules and --remove-rules against the
 # real iptables, ip6tables and nft, in a network namespace of its own
 # (root; removed on exit, also on failure or interruption):
+#  - the operator's own rules (a mark rule in mangle FORWARD, a chain, the
+#    SNAT rule) stay as they were through apply and remove, and the jump
+#    is appended after theirs;
 #  - applying twice leaves one FORWARD jump and the policy rules, each with
 #    --queue-bypass, for iptables and for ip6tables;
 #  - each load of --print-rules output adds a jump; apply leaves one;
@@ -21,7 +24,7 @@
 #    rules with nft, and with neither tool fails saying what it could not
 #    check.
 # Other namespace tests must not run at the same time: run it under
-# flock /tmp/tsnatd-netns.lock, as the rest of make e2e.
+# flock /run/tsnatd-netns.lock, as the rest of make e2e.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/e2e/lib.sh
@@ -71,9 +74,26 @@ offload_first() {
 nothing_of_tsnatd() { ! grep -q TSNATD "$1"; }
 lacks() { ! grep -q -- "$2" "$1"; }
 
+echo "# the operator's own rules stay as they are"
+# a mark rule in mangle FORWARD ahead of tsnatd's jump, a chain of the
+# operator's own, and the SNAT rule: apply and remove touch none of them
+gw iptables -t mangle -A FORWARD -p tcp --dport 22 -j MARK --set-xmark 0x1/0x1
+gw iptables -t mangle -N OPERATOR
+gw iptables -t mangle -A OPERATOR -j RETURN
+gw iptables -t nat -A POSTROUTING -o lo -j MASQUERADE
+operator_rules() { { gw iptables -t mangle -S; gw iptables -t nat -S; } | grep -v TSNATD; }
+operator_rules >"$OUT/operator-before"
+
 echo "# apply twice"
 apply both a1; rc1=$?
 apply both a2; rc2=$?
+operator_rules >"$OUT/operator-applied"
+check "apply leaves the operator's own rules as they were" \
+	cmp -s "$OUT/operator-before" "$OUT/operator-applied"
+show iptables "$OUT/v4order"
+check "its mark rule still comes before tsnatd's jump (appended)" \
+	awk '/^-A FORWARD .*MARK/ { m = NR } /^-A FORWARD -j TSNATD$/ { j = NR }
+	     END { exit !(m && j && m < j) }' "$OUT/v4order"
 check "first --apply-rules exits 0 ($(cat "$OUT/a1.out" "$OUT/a1.err" | tr '\n' ' '))" eq $rc1 0
 check "second --apply-rules exits 0 ($(cat "$OUT/a2.out" | tr '\n' ' '))" eq $rc2 0
 show iptables "$OUT/v4"
@@ -127,6 +147,9 @@ show iptables "$OUT/v4r"
 show ip6tables "$OUT/v6r"
 check "iptables: no TSNATD chain or jump" nothing_of_tsnatd "$OUT/v4r"
 check "ip6tables: no TSNATD chain or jump" nothing_of_tsnatd "$OUT/v6r"
+operator_rules >"$OUT/operator-removed"
+check "remove leaves the operator's own rules as they were" \
+	cmp -s "$OUT/operator-before" "$OUT/operator-removed"
 
 echo "# rules = \"none\" changes nothing"
 "$TSNATD" --print-rules iptables -c "$TN_DIR/both.conf" | gw iptables-restore --noflush

@@ -131,6 +131,12 @@ for d in README.md ARCHITECTURE.md DESIGN.md; do
 	# uncompressed: the man pages name /usr/share/doc/tsnatd/DESIGN.md
 	check "dpkg -L has /usr/share/doc/tsnatd/$d" listed "/usr/share/doc/tsnatd/$d"
 done
+# the operator's guide, where the README's links expect it, and NEWS
+for d in doc/install-and-upgrade.md doc/troubleshooting.md doc/rollback-and-removal.md \
+	 doc/support.md doc/DESIGN.md; do
+	check "dpkg -L has /usr/share/doc/tsnatd/$d" listed "/usr/share/doc/tsnatd/$d"
+done
+check "dpkg -L has /usr/share/doc/tsnatd/NEWS" listed_doc /usr/share/doc/tsnatd/NEWS
 for f in tsnatd.conf tsnatd.rules.yml tsnatd-grafana.json; do
 	check "dpkg -L has /usr/share/doc/tsnatd/examples/$f" \
 		listed_doc /usr/share/doc/tsnatd/examples/$f
@@ -171,7 +177,7 @@ if command -v systemd-analyze >/dev/null; then
 	check "systemd-analyze verify $UNIT: clean" test ! -s "$TMP/verify.txt"
 fi
 
-# Installed disabled and not started (README: "Deploy on a gateway").
+# Installed disabled and not started (doc/install-and-upgrade.md).
 check "systemctl is-enabled tsnatd: disabled" \
 	eval '[ "$(systemctl is-enabled tsnatd.service 2>/dev/null)" = disabled ]'
 check "no tsnatd.service link in /etc/systemd/system/*.wants" \

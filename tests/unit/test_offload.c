@@ -614,10 +614,129 @@ draining_path_takes_no_flow_but_raises_the_clock(void **state)
 	assert_int_equal(st.offload_refused, 0);
 }
 
+/* HA pairs with the kernel data path: a flow adopted from its record goes
+ * into the map. The fake conntrack holds one entry, the test's flow. */
+static struct proc_ha ha;
+static uint8_t ct_labels[CTLABEL_SIZE];
+static bool ct_has;
+static unsigned ct_gets;
+
+static int
+fake_ct_get(void *ctx, const struct ct_tuple *t, struct ct_entry *e)
+{
+	(void)ctx;
+	ct_gets++;
+	if (!ct_has)
+		return 0;
+	memset(e, 0, sizeof(*e));
+	e->orig = *t;
+	e->has_labels = true;
+	memcpy(e->labels, ct_labels, CTLABEL_SIZE);
+	return 1;
+}
+
+static const struct ha_ops fake_ct_ops = { .get = fake_ct_get };
+
+static int
+setup_ha(void **state)
+{
+	struct ctlabel l = { .flags = CTLABEL_SHIFT, .offset = 1000000, .syn_val = 1000500,
+			     .syn_wall = NOW_MS - 2000 };
+	uint8_t mask[CTLABEL_SIZE];
+
+	if (setup(state) < 0)
+		return -1;
+	ha = (struct proc_ha){ .ops = &fake_ct_ops, .first = CTLABEL_FIRST_DEFAULT, .skew = 100 };
+	ps.ha = &ha;
+	ctlabel_encode(&l, CTLABEL_FIRST_DEFAULT, ct_labels, mask);
+	ct_has = true;
+	ct_gets = 0;
+	return 0;
+}
+
+static void
+offloaded_syn_asks_for_its_record(void **state)
+{
+	struct ctlabel l;
+	uint32_t v;
+
+	(void)state;
+	assert_int_equal(seg(TCPF_SYN, false, 5, 0, false), PROC_MODIFIED);
+	v = sent_tsval();
+	assert_int_equal(ha.nwrites, 1);
+	assert_true(ctlabel_decode(ha.w[0].labels, CTLABEL_FIRST_DEFAULT, &l));
+	assert_int_equal(l.offset, v - 5);
+	assert_int_equal(l.syn_val, v);
+	assert_int_equal(l.syn_wall, NOW_MS);
+}
+
+static void
+client_packet_without_entry_is_adopted_into_the_map(void **state)
+{
+	struct shift_key k = key();
+	int i;
+
+	(void)state;
+	assert_int_equal(seg(TCPF_ACK, false, 1700, 9, false), PROC_MODIFIED);
+	assert_int_equal(sent_tsval(), 1001700);
+	assert_true(csum_ok());
+	assert_true((i = fake_find(&k)) >= 0);
+	assert_int_equal(fk.f[i].offset, 1000000);
+	assert_int_equal(fk.f[i].syn_val, 1000500);
+	/* its bound counts from the SYN plus the skew, on this clock */
+	assert_int_equal(fk.f[i].syn_ms, MONO_MS - 2100);
+	assert_int_equal(fk.f[i].last_raw, 1700);
+	assert_int_equal(fk.f[i].last_val, 1001700);
+	assert_int_equal(fk.attached_to, 3);	/* the client's input interface */
+	assert_int_equal(st.flows_adopted, 1);
+	assert_int_equal(flow_count(ps.flows), 0);
+}
+
+static void
+server_packet_without_entry_is_adopted_and_left_to_the_egress_program(void **state)
+{
+	struct shift_key k = key();
+
+	(void)state;
+	assert_int_equal(seg(TCPF_ACK, true, 77, 1001700, false), PROC_PASS);
+	assert_memory_equal(buf, orig, len);
+	assert_true(fake_find(&k) >= 0);
+	assert_int_equal(fk.attached_to, 4);	/* its output: the client's side */
+	assert_int_equal(st.flows_adopted, 1);
+}
+
+static void
+packet_of_a_flow_the_map_holds_is_not_looked_up(void **state)
+{
+	(void)state;
+	seg(TCPF_SYN, false, 5, 0, false);
+	/* the SYN-ACK, queued before the connection's mark is set */
+	assert_int_equal(seg(TCPF_SYN | TCPF_ACK, true, 77, 1, false), PROC_PASS);
+	assert_int_equal(ct_gets, 0);
+	assert_int_equal(st.flows_adopted, 0);
+	assert_int_equal(st.flows_unadopted, 0);
+}
+
+static void
+adoption_the_map_refuses_is_counted(void **state)
+{
+	(void)state;
+	fk.fail_put = true;
+	assert_int_equal(seg(TCPF_ACK, false, 1700, 9, false), PROC_PASS);
+	assert_int_equal(st.offload_refused, 1);
+	assert_int_equal(st.flows_unadopted, 1);
+	assert_int_equal(st.flows_adopted, 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(offloaded_syn_asks_for_its_record, setup_ha, teardown),
+		cmocka_unit_test_setup_teardown(client_packet_without_entry_is_adopted_into_the_map, setup_ha, teardown),
+		cmocka_unit_test_setup_teardown(server_packet_without_entry_is_adopted_and_left_to_the_egress_program, setup_ha, teardown),
+		cmocka_unit_test_setup_teardown(packet_of_a_flow_the_map_holds_is_not_looked_up, setup_ha, teardown),
+		cmocka_unit_test_setup_teardown(adoption_the_map_refuses_is_counted, setup_ha, teardown),
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(first_syn_writes_the_kernel_entry_and_keeps_no_flow),
 		T(first_syn_starts_at_the_domain_clock),

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_rewrite.c - rewrite mode through process_packet(). */
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -83,10 +84,12 @@ struct seg {
 	uint32_t outdev, skb_info;
 	bool truncated;
 	uint32_t wait_ms;		/* the kernel held it that long */
+	const uint8_t *ct_labels;	/* NFQA_CT with these labels (the glue) */
+	bool ct_without_labels;		/* NFQA_CT without CTA_LABELS */
 };
 
 static enum proc_result
-send(const struct seg *g)
+send_seg(const struct seg *g)
 {
 	struct pb_opts o = {0};
 	const char *c = g->client ? g->client : CLIENT, *s = g->server ? g->server : SERVER;
@@ -108,7 +111,10 @@ send(const struct seg *g)
 	memcpy(orig, buf, len);
 	in = (struct proc_pkt){ .buf = buf, .len = len, .outdev = g->outdev,
 		.csum = nfqmsg_csum_mode(g->skb_info), .truncated = g->truncated,
-		.wait_ms = g->wait_ms };
+		.wait_ms = g->wait_ms, .has_ct = g->ct_labels || g->ct_without_labels,
+		.has_ct_labels = g->ct_labels != NULL };
+	if (g->ct_labels)
+		memcpy(in.ct_labels, g->ct_labels, sizeof(in.ct_labels));
 	return process_packet(conf, &ps, &in, &st);
 }
 
@@ -124,7 +130,7 @@ now_pkt(void)
 static uint32_t
 syn(uint16_t cport, uint32_t tsval)
 {
-	assert_int_equal(send(&(struct seg){ .flags = TCPF_SYN, .cport = cport, .tsval = tsval }), PROC_MODIFIED);
+	assert_int_equal(send_seg(&(struct seg){ .flags = TCPF_SYN, .cport = cport, .tsval = tsval }), PROC_MODIFIED);
 	assert_true(pb_tcp_csum_ok(buf, len));
 	return now_pkt().tsval;
 }
@@ -164,7 +170,7 @@ later_client_packets_keep_the_offset(void **state)
 	(void)state;
 	syn(40000, 5);
 	tick(5000);	/* the clock must not matter now, only the offset */
-	assert_int_equal(send(&(struct seg){ .tsval = 105, .tsecr = 777 }), PROC_MODIFIED);
+	assert_int_equal(send_seg(&(struct seg){ .tsval = 105, .tsecr = 777 }), PROC_MODIFIED);
 	assert_int_equal(now_pkt().tsval, NOW_MS + 100);
 	assert_int_equal(now_pkt().tsecr, 777);		/* the server's clock: untouched */
 	assert_true(pb_tcp_csum_ok(buf, len));
@@ -175,7 +181,7 @@ server_tsecr_maps_back_to_the_clients_clock(void **state)
 {
 	(void)state;
 	syn(40000, 5);
-	assert_int_equal(send(&(struct seg){ .reply = true, .flags = TCPF_SYN | TCPF_ACK,
+	assert_int_equal(send_seg(&(struct seg){ .reply = true, .flags = TCPF_SYN | TCPF_ACK,
 		.tsval = 4242, .tsecr = NOW_MS }), PROC_MODIFIED);
 	assert_int_equal(now_pkt().tsecr, 5);
 	assert_int_equal(now_pkt().tsval, 4242);
@@ -187,7 +193,7 @@ server_tsecr_zero_stays_zero(void **state)
 {
 	(void)state;
 	syn(40000, 5);
-	assert_int_equal(send(&(struct seg){ .reply = true, .tsval = 1, .tsecr = 0 }), PROC_PASS);
+	assert_int_equal(send_seg(&(struct seg){ .reply = true, .tsval = 1, .tsecr = 0 }), PROC_PASS);
 	assert_memory_equal(buf, orig, len);
 }
 
@@ -212,14 +218,14 @@ syn_with_tsval_zero_is_rebased_on_the_first_nonzero(void **state)
 	v = syn(40000, 0);
 	assert_int_equal(v, NOW_MS);
 	/* SYN-ACK echoes TSval' of the SYN: it maps back to 0 */
-	send(&(struct seg){ .reply = true, .flags = TCPF_SYN | TCPF_ACK, .tsval = 9, .tsecr = v });
+	send_seg(&(struct seg){ .reply = true, .flags = TCPF_SYN | TCPF_ACK, .tsval = 9, .tsecr = v });
 	assert_int_equal(now_pkt().tsecr, 0);
-	send(&(struct seg){ .tsval = 777, .tsecr = 9 });
+	send_seg(&(struct seg){ .tsval = 777, .tsecr = 9 });
 	assert_int_equal(now_pkt().tsval, v);
 	tick(10);
-	send(&(struct seg){ .tsval = 787, .tsecr = 9 });
+	send_seg(&(struct seg){ .tsval = 787, .tsecr = 9 });
 	assert_int_equal(now_pkt().tsval, v + 10);
-	send(&(struct seg){ .reply = true, .tsval = 10, .tsecr = v + 10 });
+	send_seg(&(struct seg){ .reply = true, .tsval = 10, .tsecr = v + 10 });
 	assert_int_equal(now_pkt().tsecr, 787);
 }
 
@@ -229,9 +235,9 @@ offsets_wrap_around_two_to_the_32(void **state)
 	(void)state;
 	assert_int_equal(syn(40000, 0xfffffff0u), NOW_MS);
 	tick(0x20);
-	send(&(struct seg){ .tsval = 0x10, .tsecr = 1 });
+	send_seg(&(struct seg){ .tsval = 0x10, .tsecr = 1 });
 	assert_int_equal(now_pkt().tsval, NOW_MS + 0x20);
-	send(&(struct seg){ .reply = true, .tsval = 2, .tsecr = NOW_MS + 0x20 });
+	send_seg(&(struct seg){ .reply = true, .tsval = 2, .tsecr = NOW_MS + 0x20 });
 	assert_int_equal(now_pkt().tsecr, 0x10);
 }
 
@@ -242,7 +248,7 @@ offsets_across_two_to_the_31(void **state)
 	ps.now_ms = 0x80000005u;
 	assert_int_equal(syn(40000, 0x7ffffff0u), 0x80000005u);
 	tick(0x10);
-	send(&(struct seg){ .tsval = 0x80000000u, .tsecr = 1 });
+	send_seg(&(struct seg){ .tsval = 0x80000000u, .tsecr = 1 });
 	assert_int_equal(now_pkt().tsval, 0x80000015u);
 }
 
@@ -250,9 +256,9 @@ static void
 flow_whose_syn_was_not_seen_passes_untouched(void **state)
 {
 	(void)state;
-	assert_int_equal(send(&(struct seg){ .tsval = 100, .tsecr = 5 }), PROC_PASS);
+	assert_int_equal(send_seg(&(struct seg){ .tsval = 100, .tsecr = 5 }), PROC_PASS);
 	assert_memory_equal(buf, orig, len);
-	assert_int_equal(send(&(struct seg){ .reply = true, .tsval = 100, .tsecr = 5 }), PROC_PASS);
+	assert_int_equal(send_seg(&(struct seg){ .reply = true, .tsval = 100, .tsecr = 5 }), PROC_PASS);
 	assert_memory_equal(buf, orig, len);
 }
 
@@ -260,14 +266,14 @@ static void
 syn_without_timestamp_passes_and_is_noted(void **state)
 {
 	(void)state;
-	assert_int_equal(send(&(struct seg){ .flags = TCPF_SYN, .no_ts = true }), PROC_PASS);
+	assert_int_equal(send_seg(&(struct seg){ .flags = TCPF_SYN, .no_ts = true }), PROC_PASS);
 	assert_memory_equal(buf, orig, len);
 	assert_int_equal(st.syn_without_ts, 1);
 	assert_int_equal(atomic_load(&notes.head), 1);
 	assert_int_equal(notes.ring[0].domain, dom_explicit);
 	assert_string_equal(notes.ring[0].policy, "legacy");
 	/* the same server and domain again: counted, not noted twice */
-	send(&(struct seg){ .flags = TCPF_SYN, .no_ts = true, .cport = 2 });
+	send_seg(&(struct seg){ .flags = TCPF_SYN, .no_ts = true, .cport = 2 });
 	assert_int_equal(st.syn_without_ts, 2);
 	assert_int_equal(atomic_load(&notes.head), 1);
 }
@@ -279,9 +285,9 @@ turning_off_keeps_existing_flows_rewritten(void **state)
 	syn(40000, 5);
 	conf->enabled = false;
 	tick(1);
-	assert_int_equal(send(&(struct seg){ .tsval = 6, .tsecr = 1 }), PROC_MODIFIED);
+	assert_int_equal(send_seg(&(struct seg){ .tsval = 6, .tsecr = 1 }), PROC_MODIFIED);
 	assert_int_equal(now_pkt().tsval, NOW_MS + 1);
-	assert_int_equal(send(&(struct seg){ .flags = TCPF_SYN, .cport = 41000, .tsval = 5 }), PROC_PASS);
+	assert_int_equal(send_seg(&(struct seg){ .flags = TCPF_SYN, .cport = 41000, .tsval = 5 }), PROC_PASS);
 	assert_memory_equal(buf, orig, len);
 }
 
@@ -291,7 +297,7 @@ full_table_falls_back_to_strip(void **state)
 	(void)state;
 	syn(1, 5);
 	syn(2, 5);
-	assert_int_equal(send(&(struct seg){ .flags = TCPF_SYN, .cport = 3, .tsval = 5 }), PROC_MODIFIED);
+	assert_int_equal(send_seg(&(struct seg){ .flags = TCPF_SYN, .cport = 3, .tsval = 5 }), PROC_MODIFIED);
 	assert_int_equal(now_pkt().ts_count, 0);
 	assert_true(pb_tcp_csum_ok(buf, len));
 	assert_int_equal(st.flows_full, 1);
@@ -304,7 +310,7 @@ full_table_falls_back_to_pass(void **state)
 	(void)state;
 	syn(1, 5);
 	syn(2, 5);
-	assert_int_equal(send(&(struct seg){ .flags = TCPF_SYN, .cport = 3, .tsval = 5 }), PROC_PASS);
+	assert_int_equal(send_seg(&(struct seg){ .flags = TCPF_SYN, .cport = 3, .tsval = 5 }), PROC_PASS);
 	assert_memory_equal(buf, orig, len);
 	assert_int_equal(st.flows_full, 1);
 }
@@ -320,8 +326,8 @@ full_table_evicts_the_idle_flow(void **state)
 	assert_int_equal(syn(3, 5), NOW_MS);
 	assert_int_equal(st.flows_evicted, 1);
 	/* flow 1 is gone: its packets pass untouched now */
-	assert_int_equal(send(&(struct seg){ .cport = 1, .tsval = 6 }), PROC_PASS);
-	assert_int_equal(send(&(struct seg){ .cport = 2, .tsval = 6 }), PROC_MODIFIED);
+	assert_int_equal(send_seg(&(struct seg){ .cport = 1, .tsval = 6 }), PROC_PASS);
+	assert_int_equal(send_seg(&(struct seg){ .cport = 2, .tsval = 6 }), PROC_MODIFIED);
 }
 
 static void
@@ -329,7 +335,7 @@ rst_ends_the_flow(void **state)
 {
 	(void)state;
 	syn(40000, 5);
-	assert_int_equal(send(&(struct seg){ .flags = TCPF_RST | TCPF_ACK, .tsval = 6 }), PROC_MODIFIED);
+	assert_int_equal(send_seg(&(struct seg){ .flags = TCPF_RST | TCPF_ACK, .tsval = 6 }), PROC_MODIFIED);
 	assert_int_equal(flow_count(ps.flows), 0);
 }
 
@@ -338,8 +344,8 @@ new_syn_after_both_fins_starts_a_new_flow(void **state)
 {
 	(void)state;
 	syn(40000, 5);
-	send(&(struct seg){ .reply = true, .flags = TCPF_FIN | TCPF_ACK, .tsval = 9, .tsecr = NOW_MS });
-	send(&(struct seg){ .flags = TCPF_FIN | TCPF_ACK, .tsval = 6, .tsecr = 9 });
+	send_seg(&(struct seg){ .reply = true, .flags = TCPF_FIN | TCPF_ACK, .tsval = 9, .tsecr = NOW_MS });
+	send_seg(&(struct seg){ .flags = TCPF_FIN | TCPF_ACK, .tsval = 6, .tsecr = 9 });
 	assert_int_equal(flow_count(ps.flows), 1);
 	ps.now_ms += 10;
 	assert_int_equal(syn(40000, 50000), NOW_MS + 10);
@@ -352,7 +358,7 @@ auto_source_uses_the_outbound_interface_domain(void **state)
 	uint32_t hwm;
 	(void)state;
 
-	send(&(struct seg){ .flags = TCPF_SYN, .server = "203.0.113.7", .outdev = 5, .tsval = 1 });
+	send_seg(&(struct seg){ .flags = TCPF_SYN, .server = "203.0.113.7", .outdev = 5, .tsval = 1 });
 	assert_true(domains_hwm(doms, dom_if5, &hwm));
 	assert_int_equal(hwm, NOW_MS);
 	assert_false(domains_hwm(doms, DOMAIN_SHARED, &hwm));
@@ -365,7 +371,7 @@ auto_source_on_unknown_interface_uses_the_shared_domain(void **state)
 	uint32_t hwm;
 	(void)state;
 
-	send(&(struct seg){ .flags = TCPF_SYN, .server = "203.0.113.7", .outdev = 9, .tsval = 1 });
+	send_seg(&(struct seg){ .flags = TCPF_SYN, .server = "203.0.113.7", .outdev = 9, .tsval = 1 });
 	assert_true(domains_hwm(doms, DOMAIN_SHARED, &hwm));
 	assert_false(domains_hwm(doms, dom_if5, &hwm));
 }
@@ -402,14 +408,14 @@ syns_stay_above_everything_sent_across_many_flows(void **state)
 			tick(x % 3);
 		if (raw[k] && i % 2) {
 			raw[k] += 1 + (x >> 20) % 50;	/* this client's clock */
-			send(&(struct seg){ .cport = (uint16_t)(1000 + k), .tsval = raw[k] });
+			send_seg(&(struct seg){ .cport = (uint16_t)(1000 + k), .tsval = raw[k] });
 			p = now_pkt();
 			if (!any || (int32_t)(p.tsval - highest) > 0)
 				highest = p.tsval, any = true;
 			continue;
 		}
 		if (raw[k]) {	/* the old connection ends: RST at its clock */
-			send(&(struct seg){ .flags = TCPF_RST, .cport = (uint16_t)(1000 + k),
+			send_seg(&(struct seg){ .flags = TCPF_RST, .cport = (uint16_t)(1000 + k),
 				.tsval = raw[k] + 1 });
 			p = now_pkt();
 			if ((int32_t)(p.tsval - highest) > 0)
@@ -432,13 +438,13 @@ server_echoing_raw_values_switches_the_flow_to_raw(void **state)
 
 	syn(40000, raw);
 	tick(100);
-	send(&(struct seg){ .tsval = raw + 100, .tsecr = 1 });
+	send_seg(&(struct seg){ .tsval = raw + 100, .tsecr = 1 });
 	/* a packet passed unrewritten (tsnatd restarting) and the server now
 	 * echoes the client's own clock */
-	assert_int_equal(send(&(struct seg){ .reply = true, .tsval = 2, .tsecr = raw + 90 }), PROC_PASS);
+	assert_int_equal(send_seg(&(struct seg){ .reply = true, .tsval = 2, .tsecr = raw + 90 }), PROC_PASS);
 	assert_int_equal(now_pkt().tsecr, raw + 90);
 	assert_int_equal(st.flows_resynced, 1);
-	assert_int_equal(send(&(struct seg){ .tsval = raw + 200, .tsecr = 2 }), PROC_PASS);
+	assert_int_equal(send_seg(&(struct seg){ .tsval = raw + 200, .tsecr = 2 }), PROC_PASS);
 	assert_int_equal(now_pkt().tsval, raw + 200);
 }
 
@@ -450,8 +456,8 @@ normal_echo_does_not_resync(void **state)
 
 	syn(40000, raw);
 	tick(100);
-	send(&(struct seg){ .tsval = raw + 100, .tsecr = 1 });
-	send(&(struct seg){ .reply = true, .tsval = 2, .tsecr = NOW_MS + 100 });
+	send_seg(&(struct seg){ .tsval = raw + 100, .tsecr = 1 });
+	send_seg(&(struct seg){ .reply = true, .tsval = 2, .tsecr = NOW_MS + 100 });
 	assert_int_equal(now_pkt().tsecr, raw + 100);
 	assert_int_equal(st.flows_resynced, 0);
 }
@@ -461,7 +467,7 @@ truncated_rewrite_packet_is_dropped_not_passed(void **state)
 {
 	(void)state;
 	syn(40000, 5);
-	assert_int_equal(send(&(struct seg){ .tsval = 6, .truncated = true }), PROC_DROP);
+	assert_int_equal(send_seg(&(struct seg){ .tsval = 6, .truncated = true }), PROC_DROP);
 	assert_memory_equal(buf, orig, len);
 	assert_int_equal(st.dropped, 1);
 }
@@ -470,11 +476,11 @@ static void
 ipv6_flow_is_rewritten(void **state)
 {
 	(void)state;
-	assert_int_equal(send(&(struct seg){ .family = 6, .flags = TCPF_SYN, .client = "2001:db8::5",
+	assert_int_equal(send_seg(&(struct seg){ .family = 6, .flags = TCPF_SYN, .client = "2001:db8::5",
 		.server = "2001:db8:1::10", .tsval = 5 }), PROC_MODIFIED);
 	assert_int_equal(now_pkt().tsval, NOW_MS);
 	assert_true(pb_tcp_csum_ok(buf, len));
-	send(&(struct seg){ .family = 6, .reply = true, .client = "2001:db8::5",
+	send_seg(&(struct seg){ .family = 6, .reply = true, .client = "2001:db8::5",
 		.server = "2001:db8:1::10", .tsval = 1, .tsecr = NOW_MS });
 	assert_int_equal(now_pkt().tsecr, 5);
 	assert_true(pb_tcp_csum_ok(buf, len));
@@ -484,7 +490,7 @@ static void
 partial_checksum_is_completed_on_rewrite(void **state)
 {
 	(void)state;
-	assert_int_equal(send(&(struct seg){ .flags = TCPF_SYN, .tsval = 5,
+	assert_int_equal(send_seg(&(struct seg){ .flags = TCPF_SYN, .tsval = 5,
 		.skb_info = NFQA_SKB_CSUMNOTREADY }), PROC_MODIFIED);
 	assert_true(pb_tcp_csum_ok(buf, len));
 }
@@ -500,7 +506,7 @@ hostile_jump_is_clamped_to_the_flows_real_time_bound(void **state)
 
 	v = syn(40000, 5000);
 	tick(2000);
-	assert_int_equal(send(&(struct seg){ .tsval = 5000 + 0x7fffffffu, .tsecr = 1 }),
+	assert_int_equal(send_seg(&(struct seg){ .tsval = 5000 + 0x7fffffffu, .tsecr = 1 }),
 			 PROC_MODIFIED);
 	assert_int_equal(now_pkt().tsval, v + 2000 + 2000 / 1024);
 	assert_true(pb_tcp_csum_ok(buf, len));
@@ -521,9 +527,9 @@ next_syn_after_a_hostile_jump_stays_at_the_clock(void **state)
 	(void)state;
 	syn(40000, 5000);
 	tick(10);
-	send(&(struct seg){ .tsval = 5000 + 0x7fffffffu, .tsecr = 1 });
+	send_seg(&(struct seg){ .tsval = 5000 + 0x7fffffffu, .tsecr = 1 });
 	tick(10);
-	assert_int_equal(send(&(struct seg){ .flags = TCPF_SYN, .client = "192.0.2.6",
+	assert_int_equal(send_seg(&(struct seg){ .flags = TCPF_SYN, .client = "192.0.2.6",
 		.cport = 50000, .tsval = 77 }), PROC_MODIFIED);
 	assert_int_equal(now_pkt().tsval, NOW_MS + 20);
 }
@@ -538,7 +544,7 @@ honest_client_is_never_clamped(void **state)
 	v = syn(40000, 100);
 	for (uint32_t ms = 1; ms <= 5000; ms++) {
 		tick(1);
-		send(&(struct seg){ .tsval = 100 + ms, .tsecr = 1 });
+		send_seg(&(struct seg){ .tsval = 100 + ms, .tsecr = 1 });
 		assert_int_equal(now_pkt().tsval, v + ms);
 	}
 	assert_int_equal(st.ts_clamped, 0);
@@ -553,14 +559,14 @@ clamp_within_the_syn_wait_is_not_counted(void **state)
 	uint32_t v;
 	(void)state;
 
-	assert_int_equal(send(&(struct seg){ .flags = TCPF_SYN, .tsval = 100, .wait_ms = 40 }),
+	assert_int_equal(send_seg(&(struct seg){ .flags = TCPF_SYN, .tsval = 100, .wait_ms = 40 }),
 			 PROC_MODIFIED);
 	v = now_pkt().tsval;
 	tick(10);
-	send(&(struct seg){ .tsval = 100 + 10 + 40, .tsecr = 1 });
+	send_seg(&(struct seg){ .tsval = 100 + 10 + 40, .tsecr = 1 });
 	assert_int_equal(now_pkt().tsval, v + 10);	/* clamped all the same */
 	assert_int_equal(st.ts_clamped, 0);
-	send(&(struct seg){ .tsval = 100 + 10 + 40 + SHIFT_CLAMP_GRACE + 1, .tsecr = 1 });
+	send_seg(&(struct seg){ .tsval = 100 + 10 + 40 + SHIFT_CLAMP_GRACE + 1, .tsecr = 1 });
 	assert_int_equal(st.ts_clamped, 1);		/* beyond it: the client's */
 	assert_int_equal(atomic_load(&notes.head), 0);	/* and no note for 43 ms */
 }
@@ -572,7 +578,7 @@ clamp_without_a_measured_wait_is_counted(void **state)
 	(void)state;
 	syn(40000, 100);
 	tick(10);
-	send(&(struct seg){ .tsval = 100 + 10 + SHIFT_CLAMP_GRACE + 1, .tsecr = 1 });
+	send_seg(&(struct seg){ .tsval = 100 + 10 + SHIFT_CLAMP_GRACE + 1, .tsecr = 1 });
 	assert_int_equal(st.ts_clamped, 1);
 }
 
@@ -586,10 +592,10 @@ echo_of_a_clamped_value_maps_back_below_the_clients_clock(void **state)
 
 	v = syn(40000, 5000);
 	tick(100);
-	send(&(struct seg){ .tsval = 9000, .tsecr = 1 });
+	send_seg(&(struct seg){ .tsval = 9000, .tsecr = 1 });
 	sent = now_pkt().tsval;
 	assert_int_equal(sent, v + 100);
-	send(&(struct seg){ .reply = true, .tsval = 3, .tsecr = sent });
+	send_seg(&(struct seg){ .reply = true, .tsval = 3, .tsecr = sent });
 	assert_int_equal(now_pkt().tsecr, 5100);
 	assert_int_equal(st.flows_resynced, 0);
 }
@@ -608,9 +614,9 @@ many_connections_cannot_ratchet_the_domain_clock(void **state)
 	for (unsigned i = 0; i < 20000; i++) {
 		uint16_t port = (uint16_t)(1024 + i);
 
-		send(&(struct seg){ .flags = TCPF_SYN, .cport = port, .tsval = 1000 });
-		send(&(struct seg){ .cport = port, .tsval = 1000 + 100000000u, .tsecr = 1 });
-		send(&(struct seg){ .flags = TCPF_RST, .cport = port, .tsval = 1000 + 100000000u });
+		send_seg(&(struct seg){ .flags = TCPF_SYN, .cport = port, .tsval = 1000 });
+		send_seg(&(struct seg){ .cport = port, .tsval = 1000 + 100000000u, .tsecr = 1 });
+		send_seg(&(struct seg){ .flags = TCPF_RST, .cport = port, .tsval = 1000 + 100000000u });
 		if (i % 10 == 9)
 			tick(1);
 	}
@@ -633,10 +639,10 @@ month_old_flow_is_still_bound(void **state)
 	for (unsigned i = 0; i < 25 * 24 * 3600 / 500; i++) {
 		tick(500 * 1000);
 		raw += 500 * 1000;
-		send(&(struct seg){ .tsval = raw, .tsecr = 1 });
+		send_seg(&(struct seg){ .tsval = raw, .tsecr = 1 });
 	}
 	assert_int_equal(st.ts_clamped, 0);
-	send(&(struct seg){ .tsval = raw + (1u << 30), .tsecr = 1 });
+	send_seg(&(struct seg){ .tsval = raw + (1u << 30), .tsecr = 1 });
 	assert_int_equal(st.ts_clamped, 1);
 	assert_true(domains_hwm(doms, dom_explicit, &hwm));
 	assert_true((int32_t)(hwm - ps.now_ms) <= (int32_t)(25u * 24 * 3600 * 1000 / 1024 + 1));
@@ -649,18 +655,18 @@ client_over_its_quota_gets_strip_and_others_rewrite(void **state)
 	(void)state;
 	for (uint16_t port = 1; port <= 3; port++)
 		syn(port, 5);
-	assert_int_equal(send(&(struct seg){ .flags = TCPF_SYN, .cport = 4, .tsval = 5 }),
+	assert_int_equal(send_seg(&(struct seg){ .flags = TCPF_SYN, .cport = 4, .tsval = 5 }),
 			 PROC_MODIFIED);
 	assert_int_equal(now_pkt().ts_count, 0);
 	assert_true(pb_tcp_csum_ok(buf, len));
 	assert_int_equal(st.flows_over_quota, 1);
 	assert_int_equal(notes.ring[0].kind, NOTE_QUOTA);
 	assert_int_equal(notes.ring[0].value, 3);
-	assert_int_equal(send(&(struct seg){ .flags = TCPF_SYN, .client = "192.0.2.6",
+	assert_int_equal(send_seg(&(struct seg){ .flags = TCPF_SYN, .client = "192.0.2.6",
 		.cport = 4, .tsval = 5 }), PROC_MODIFIED);
 	assert_int_equal(now_pkt().tsval, NOW_MS);
 	/* a flow ends: room again */
-	send(&(struct seg){ .flags = TCPF_RST, .cport = 1, .tsval = 6 });
+	send_seg(&(struct seg){ .flags = TCPF_RST, .cport = 1, .tsval = 6 });
 	assert_int_equal(syn(5, 5), NOW_MS);
 }
 
@@ -669,7 +675,7 @@ static void
 note_keeps_its_policy_name_after_a_reload(void **state)
 {
 	(void)state;
-	send(&(struct seg){ .flags = TCPF_SYN, .no_ts = true });
+	send_seg(&(struct seg){ .flags = TCPF_SYN, .no_ts = true });
 	conf_free(conf);
 	conf = conf_from_text("policies = ( { name = \"other\"; mode = \"pass\";"
 			      " destinations = \"203.0.113.0/24\"; } );\n", NULL);
@@ -691,12 +697,278 @@ server_answer_makes_the_flow_established(void **state)
 	f = flow_lookup(ps.flows, &p, &fc);
 	assert_non_null(f);
 	assert_false(f->flags & FLOW_ANSWERED);
-	send(&(struct seg){ .reply = true, .flags = TCPF_SYN | TCPF_ACK, .tsval = 1,
+	send_seg(&(struct seg){ .reply = true, .flags = TCPF_SYN | TCPF_ACK, .tsval = 1,
 		.tsecr = NOW_MS });
 	assert_true(f->flags & FLOW_ANSWERED);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+/* HA pairs: the records in conntrack labels. A fake conntrack table: the
+ * entries the tests put, and the lookups made. */
+static struct proc_ha ha;
+static struct { struct ct_tuple t; uint8_t labels[CTLABEL_SIZE]; } ct_table[4];
+static unsigned ct_n, ct_gets;
+
+static int
+fake_ct_get(void *ctx, const struct ct_tuple *t, struct ct_entry *e)
+{
+	(void)ctx;
+	ct_gets++;
+	for (unsigned i = 0; i < ct_n; i++) {
+		if (memcmp(&ct_table[i].t, t, sizeof(*t)))
+			continue;
+		memset(e, 0, sizeof(*e));
+		e->orig = *t;
+		e->has_labels = true;
+		memcpy(e->labels, ct_table[i].labels, CTLABEL_SIZE);
+		return 1;
+	}
+	return 0;
+}
+
+static const struct ha_ops fake_ct_ops = { .get = fake_ct_get };
+
+static int
+setup_ha_q(unsigned per_client)
+{
+	if (setup_q(1024, "strip", per_client) < 0)
+		return -1;
+	memset(&ha, 0, sizeof(ha));
+	ha = (struct proc_ha){ .ops = &fake_ct_ops, .first = CTLABEL_FIRST_DEFAULT, .skew = 100 };
+	ps.ha = &ha;
+	ct_n = ct_gets = 0;
+	return 0;
+}
+
+static int setup_ha(void **state) { (void)state; return setup_ha_q(1024); }
+static int setup_ha_quota(void **state) { (void)state; return setup_ha_q(1); }
+
+static struct ct_tuple
+tuple_of(const char *client, uint16_t cport)
+{
+	struct ct_tuple t;
+	uint8_t c[4], sv[4];
+
+	inet_pton(AF_INET, client, c);
+	inet_pton(AF_INET, SERVER, sv);
+	ha_tuple(&t, 4, c, sv, htons(cport), htons(80));
+	return t;
+}
+
+/* A flow the other gateway rewrote: its record in the fake table. */
+static void
+other_gateway_flow(const char *client, uint16_t cport, uint32_t offset, uint32_t syn_val,
+		   uint32_t syn_age_ms, uint8_t flags, unsigned first)
+{
+	struct ctlabel l = { .flags = flags, .offset = offset, .syn_val = syn_val,
+			     .syn_wall = ps.now_ms - syn_age_ms };
+	uint8_t mask[CTLABEL_SIZE];
+
+	ct_table[ct_n].t = tuple_of(client, cport);
+	ctlabel_encode(&l, first, ct_table[ct_n].labels, mask);
+	ct_n++;
+}
+
+static void
+rewrite_syn_asks_for_its_record_in_the_labels(void **state)
+{
+	struct ctlabel l;
+	struct ct_tuple t = tuple_of(CLIENT, 40000);
+	uint32_t v;
+
+	(void)state;
+	v = syn(40000, 5);
+	assert_int_equal(ha.nwrites, 1);
+	assert_memory_equal(&ha.w[0].t, &t, sizeof(t));
+	assert_true(ctlabel_decode(ha.w[0].labels, CTLABEL_FIRST_DEFAULT, &l));
+	assert_int_equal(l.flags, CTLABEL_SHIFT);
+	assert_int_equal(l.offset, v - 5);
+	assert_int_equal(l.syn_val, v);
+	assert_int_equal(l.syn_wall, NOW_MS);
+}
+
+static void
+syn_with_the_conntrack_glue_sets_its_record_with_its_verdict(void **state)
+{
+	struct ctlabel l;
+	uint32_t v;
+
+	(void)state;
+	assert_int_equal(send_seg(&(struct seg){ .flags = TCPF_SYN, .tsval = 5,
+						 .ct_without_labels = true }), PROC_MODIFIED);
+	v = now_pkt().tsval;
+	assert_int_equal(ha.nwrites, 0);
+	assert_true(ha.verdict_labels);
+	assert_true(ctlabel_decode(ha.v_labels, CTLABEL_FIRST_DEFAULT, &l));
+	assert_int_equal(l.offset, v - 5);
+}
+
+static void
+tsval_zero_syn_writes_no_record(void **state)
+{
+	(void)state;
+	syn(40000, 0);
+	assert_int_equal(ha.nwrites, 0);
+}
+
+static void
+client_packet_without_state_is_adopted_with_its_offset(void **state)
+{
+	(void)state;
+	other_gateway_flow(CLIENT, 40000, 1000000, 1000500, 2000, CTLABEL_SHIFT,
+			   CTLABEL_FIRST_DEFAULT);
+	assert_int_equal(send_seg(&(struct seg){ .tsval = 1700, .tsecr = 9 }), PROC_MODIFIED);
+	assert_int_equal(now_pkt().tsval, 1001700);
+	assert_true(pb_tcp_csum_ok(buf, len));
+	assert_int_equal(st.flows_adopted, 1);
+	assert_int_equal(flow_count(ps.flows), 1);
+	/* the flow is the table's now: no second lookup */
+	assert_int_equal(send_seg(&(struct seg){ .tsval = 1710, .tsecr = 9 }), PROC_MODIFIED);
+	assert_int_equal(now_pkt().tsval, 1001710);
+	assert_int_equal(ct_gets, 1);
+}
+
+static void
+server_packet_without_state_is_adopted_and_its_tsecr_shifted_back(void **state)
+{
+	(void)state;
+	other_gateway_flow(CLIENT, 40000, 1000000, 1000500, 2000, CTLABEL_SHIFT,
+			   CTLABEL_FIRST_DEFAULT);
+	assert_int_equal(send_seg(&(struct seg){ .reply = true, .tsval = 77, .tsecr = 1001700 }),
+			 PROC_MODIFIED);
+	assert_int_equal(now_pkt().tsecr, 1700);
+	assert_int_equal(now_pkt().tsval, 77);
+	assert_int_equal(st.flows_adopted, 1);
+	/* its client's next packet finds the flow */
+	assert_int_equal(send_seg(&(struct seg){ .tsval = 1720, .tsecr = 77 }), PROC_MODIFIED);
+	assert_int_equal(now_pkt().tsval, 1001720);
+	assert_int_equal(ct_gets, 1);
+}
+
+static void
+adopted_flow_is_bounded_from_its_syn_plus_the_skew(void **state)
+{
+	(void)state;
+	/* SYN 2 s ago at TSval' 1000500: with 100 ms of skew the flow may
+	 * have sent up to 1000500 + 2100 + 2 */
+	other_gateway_flow(CLIENT, 40000, 1000000, 1000500, 2000, CTLABEL_SHIFT,
+			   CTLABEL_FIRST_DEFAULT);
+	assert_int_equal(send_seg(&(struct seg){ .tsval = 900000, .tsecr = 9 }), PROC_MODIFIED);
+	assert_int_equal(now_pkt().tsval, 1000500 + 2100 + 2);
+}
+
+static void
+adoption_raises_the_domain_mark_to_the_flows_bound(void **state)
+{
+	(void)state;
+	other_gateway_flow(CLIENT, 40000, 1000000, NOW_MS + 5000, 2000, CTLABEL_SHIFT,
+			   CTLABEL_FIRST_DEFAULT);
+	send_seg(&(struct seg){ .tsval = 1, .tsecr = 9 });
+	assert_int_equal(st.flows_adopted, 1);
+	/* a new SYN from the same translated source starts at that bound */
+	assert_int_equal(syn(40001, 5), NOW_MS + 5000 + 2100 + 2);
+}
+
+static void
+packet_without_record_passes_untouched_and_is_counted(void **state)
+{
+	(void)state;
+	assert_int_equal(send_seg(&(struct seg){ .tsval = 1700, .tsecr = 9 }), PROC_PASS);
+	assert_memory_equal(buf, orig, len);
+	assert_int_equal(st.flows_unadopted, 1);
+	assert_int_equal(st.flows_adopted, 0);
+	assert_int_equal(flow_count(ps.flows), 0);
+}
+
+static void
+tuple_without_record_is_not_looked_up_again_for_a_while(void **state)
+{
+	(void)state;
+	send_seg(&(struct seg){ .tsval = 1700, .tsecr = 9 });
+	send_seg(&(struct seg){ .tsval = 1710, .tsecr = 9 });
+	assert_int_equal(ct_gets, 1);
+	assert_int_equal(st.flows_unadopted, 2);
+	tick(HA_MISS_S * 1000);
+	send_seg(&(struct seg){ .tsval = 1720, .tsecr = 9 });
+	assert_int_equal(ct_gets, 2);
+}
+
+static void
+lookups_are_limited_per_second(void **state)
+{
+	(void)state;
+	for (unsigned i = 0; i < HA_LOOKUPS_PER_S + 50; i++)
+		send_seg(&(struct seg){ .cport = (uint16_t)(10000 + i), .tsval = 1700, .tsecr = 9 });
+	assert_int_equal(ct_gets, HA_LOOKUPS_PER_S);
+	assert_int_equal(st.flows_unadopted, HA_LOOKUPS_PER_S + 50);
+	tick(1000);
+	send_seg(&(struct seg){ .cport = 9999, .tsval = 1700, .tsecr = 9 });
+	assert_int_equal(ct_gets, HA_LOOKUPS_PER_S + 1);
+}
+
+static void
+record_at_other_label_bits_is_not_adopted(void **state)
+{
+	(void)state;
+	other_gateway_flow(CLIENT, 40000, 1000000, 1000500, 2000, CTLABEL_SHIFT, 0);
+	assert_int_equal(send_seg(&(struct seg){ .tsval = 1700, .tsecr = 9 }), PROC_PASS);
+	assert_int_equal(st.flows_adopted, 0);
+	assert_int_equal(st.flows_unadopted, 1);
+}
+
+static void
+record_of_a_stripped_flow_is_not_adopted(void **state)
+{
+	(void)state;
+	other_gateway_flow(CLIENT, 40000, 0, 0, 2000, CTLABEL_AUTO, CTLABEL_FIRST_DEFAULT);
+	assert_int_equal(send_seg(&(struct seg){ .tsval = 1700, .tsecr = 9 }), PROC_PASS);
+	assert_int_equal(st.flows_adopted, 0);
+}
+
+static void
+packet_of_no_rewrite_policy_is_not_looked_up(void **state)
+{
+	(void)state;
+	assert_int_equal(send_seg(&(struct seg){ .server = "192.0.2.200", .tsval = 1, .tsecr = 9 }),
+			 PROC_PASS);
+	assert_int_equal(ct_gets, 0);
+	assert_int_equal(st.flows_unadopted, 0);
+}
+
+static void
+labels_of_the_conntrack_glue_need_no_lookup(void **state)
+{
+	struct ctlabel l = { .flags = CTLABEL_SHIFT, .offset = 1000000, .syn_val = 1000500,
+			     .syn_wall = NOW_MS - 2000 };
+	uint8_t labels[CTLABEL_SIZE], mask[CTLABEL_SIZE];
+
+	(void)state;
+	ctlabel_encode(&l, CTLABEL_FIRST_DEFAULT, labels, mask);
+	assert_int_equal(send_seg(&(struct seg){ .tsval = 1700, .tsecr = 9, .ct_labels = labels }),
+			 PROC_MODIFIED);
+	assert_int_equal(now_pkt().tsval, 1001700);
+	assert_int_equal(ct_gets, 0);
+	/* an entry without labels: nothing to adopt, still no lookup */
+	assert_int_equal(send_seg(&(struct seg){ .cport = 40001, .tsval = 1700, .tsecr = 9,
+					     .ct_without_labels = true }), PROC_PASS);
+	assert_int_equal(ct_gets, 0);
+	assert_int_equal(st.flows_unadopted, 1);
+}
+
+static void
+adoption_keeps_the_client_quota(void **state)
+{
+	(void)state;
+	syn(40000, 5);			/* the client's one flow */
+	other_gateway_flow(CLIENT, 40001, 1000000, 1000500, 2000, CTLABEL_SHIFT,
+			   CTLABEL_FIRST_DEFAULT);
+	assert_int_equal(send_seg(&(struct seg){ .cport = 40001, .tsval = 1700, .tsecr = 9 }),
+			 PROC_PASS);
+	assert_int_equal(st.flows_adopted, 0);
+	assert_int_equal(st.flows_over_quota, 1);
+	assert_int_equal(st.flows_unadopted, 1);
+}
 
 int
 main(void)
@@ -738,6 +1010,21 @@ main(void)
 		T(month_old_flow_is_still_bound),
 		cmocka_unit_test_setup_teardown(client_over_its_quota_gets_strip_and_others_rewrite,
 						setup_quota, teardown),
+		cmocka_unit_test_setup_teardown(rewrite_syn_asks_for_its_record_in_the_labels, setup_ha, teardown),
+		cmocka_unit_test_setup_teardown(syn_with_the_conntrack_glue_sets_its_record_with_its_verdict, setup_ha, teardown),
+		cmocka_unit_test_setup_teardown(tsval_zero_syn_writes_no_record, setup_ha, teardown),
+		cmocka_unit_test_setup_teardown(client_packet_without_state_is_adopted_with_its_offset, setup_ha, teardown),
+		cmocka_unit_test_setup_teardown(server_packet_without_state_is_adopted_and_its_tsecr_shifted_back, setup_ha, teardown),
+		cmocka_unit_test_setup_teardown(adopted_flow_is_bounded_from_its_syn_plus_the_skew, setup_ha, teardown),
+		cmocka_unit_test_setup_teardown(adoption_raises_the_domain_mark_to_the_flows_bound, setup_ha, teardown),
+		cmocka_unit_test_setup_teardown(packet_without_record_passes_untouched_and_is_counted, setup_ha, teardown),
+		cmocka_unit_test_setup_teardown(tuple_without_record_is_not_looked_up_again_for_a_while, setup_ha, teardown),
+		cmocka_unit_test_setup_teardown(lookups_are_limited_per_second, setup_ha, teardown),
+		cmocka_unit_test_setup_teardown(record_at_other_label_bits_is_not_adopted, setup_ha, teardown),
+		cmocka_unit_test_setup_teardown(record_of_a_stripped_flow_is_not_adopted, setup_ha, teardown),
+		cmocka_unit_test_setup_teardown(packet_of_no_rewrite_policy_is_not_looked_up, setup_ha, teardown),
+		cmocka_unit_test_setup_teardown(labels_of_the_conntrack_glue_need_no_lookup, setup_ha, teardown),
+		cmocka_unit_test_setup_teardown(adoption_keeps_the_client_quota, setup_ha_quota, teardown),
 		T(note_keeps_its_policy_name_after_a_reload),
 		T(server_answer_makes_the_flow_established),
 	};
