@@ -382,7 +382,7 @@ ha_failover() {
 	kill -STOP $pids
 	for i in lan0 wan0 sync0; do in_ns "$GW1" ip link set "$i" down; done
 	kill -KILL $pids
-	FO_KILLED=$pids
+	FO_KILLED=" $(echo $pids) "	# one line, space-separated
 	FO_TAKEOVER=-1
 	for _ in $(seq 300); do
 		if holds_vips 2; then FO_TAKEOVER=$(( $(date +%s%3N) - t0 )); break; fi
@@ -394,6 +394,15 @@ ha_failover() {
 			"$(gw_dir 2)/notify.log" 2>/dev/null | tail -1)
 		if [ -n "$ms" ]; then FO_COMMIT=$((ms - t0)); break; fi
 		sleep 0.05
+	done
+}
+
+# Were all these PIDs among those ha_failover killed?
+killed() { # PID...
+	local pid
+	[ $# -gt 0 ] || return 1
+	for pid in "$@"; do
+		[ -n "$pid" ] && [[ $FO_KILLED == *" $pid "* ]] || return 1
 	done
 }
 
@@ -522,8 +531,7 @@ ha_variant() {
 	local ka kv left
 	ka=$(cat "$(gw_dir 1)/keepalived.pid" 2>/dev/null) kv=$(cat "$(gw_dir 1)/vrrp.pid" 2>/dev/null)
 	check "$name: the kill took keepalived ($ka, its VRRP child $kv) and tsnatd (${GW_PID[1]:-none}) by PID" \
-		test -n "$ka" -a -n "$kv" -a -n "$(echo " $FO_KILLED " | grep " $ka " | grep " $kv ")" \
-		-a \( "$start" = none -o -n "$(echo " $FO_KILLED " | grep " ${GW_PID[1]:-x} ")" \)
+		killed "$ka" "$kv" ${GW_PID[1]:-}
 	left=$(ip netns pids "$GW1" 2>/dev/null | tr '\n' ' ')
 	check "$name: nothing lives on in gw1 (${left:-no process})" test -z "$left"
 	check "$name: gw2 holds both VIPs after the failover" ge "$FO_TAKEOVER" 0
