@@ -84,6 +84,12 @@ ha_gw_down() { # N
 		sleep 0.1
 	done
 	[ -z "$pids" ] || kill -KILL $pids 2>/dev/null
+	# The links first: a namespace's deletion takes its veths away
+	# later (the kernel's cleanup runs deferred), and the next variant's
+	# ports of the same names would collide with them.
+	in_ns "$SW" ip link del "g$1lan" 2>/dev/null
+	in_ns "$SW" ip link del "g$1wan" 2>/dev/null
+	in_ns "$ns" ip link del sync0 2>/dev/null
 	ip netns del "$ns" 2>/dev/null
 	true
 }
@@ -359,12 +365,18 @@ ha_load_start() {
 # seconds by then).
 ha_iperf_result() { # RC
 	python3 - "$VDIR/iperf.json" "$1" "$(( FO_T0 - LOAD_T0 + FO_TAKEOVER ))" <<'PY'
-import json, sys
+import json, re, sys
 try:
     j = json.load(open(sys.argv[1]))
     after = float(sys.argv[3]) / 1000
-    iv = j["server_output_json"]["intervals"]
-    late = sum(i["sum"]["bytes"] for i in iv if i["sum"]["start"] >= after)
+    # the server's intervals, as its text output: "[  5]   6.00-7.00   sec  2.38 MBytes ..."
+    unit = {"Bytes": 1, "KBytes": 1024, "MBytes": 1024 ** 2, "GBytes": 1024 ** 3}
+    late = 0
+    for m in re.finditer(r"^\[ *\d+\] +([\d.]+)-([\d.]+) +sec +([\d.]+) (\w*Bytes) .*?(\w*)$",
+                         j["server_output_text"], re.M):
+        if m.group(5) in ("receiver", "sender") or float(m.group(1)) < after:
+            continue
+        late += float(m.group(3)) * unit.get(m.group(4), 1)
     print("%s %.1f" % (sys.argv[2], late / 1e6))
 except Exception:
     print("%s 0" % (sys.argv[2] if sys.argv[2] != "0" else "1"))
@@ -560,7 +572,6 @@ ha_variant() {
 	if [ "$start" != none ]; then
 		adopted=$(gw_stat 2 flows_adopted)
 		unadopted=$(gw_stat 2 flows_unadopted)
-		lw=$(gw_stat 1 labels_written)
 		le=$(gw_stat 2 label_errors)
 		"$TSNATCTL" -s "$(gw_dir 2)/control" status >"$VDIR/status.gw2" 2>&1
 		echo "  gw2's tsnatd: flows_adopted $adopted, flows_unadopted $unadopted, label_errors $le; $(grep '^ha' "$VDIR/status.gw2" || echo 'no ha: line in status')"
