@@ -363,6 +363,7 @@ e2e: all $(BENCH_BINS) $(B)/tsnatd-nocsum
 	$(RUN_ENV) tests/e2e/rules.sh
 	$(RUN_ENV) tests/e2e/reload.sh
 	$(RUN_ENV) tests/e2e/labels.sh
+	$(RUN_ENV) tests/e2e/ha.sh
 	$(MAKE) --no-print-directory bench-smoke
 
 demo: all
