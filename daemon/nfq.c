@@ -677,6 +677,20 @@ run_packet(struct run *r, struct nlmsghdr *nlh)
 		}
 		res = process_packet(r->c, r->ps, &pk, r->s);
 	}
+	if (r->ps->ha && r->ps->ha->verdict_labels) {
+		/* HA pairs with the conntrack glue: the record rides on the
+		 * packet's own verdict (ha_label) */
+		struct nfqmsg_ct_labels ct;
+
+		r->ps->ha->verdict_labels = false;
+		memcpy(ct.labels, r->ps->ha->v_labels, sizeof(ct.labels));
+		memcpy(ct.mask, r->ps->ha->v_mask, sizeof(ct.mask));
+		if (nfqmsg_batch_add_ct(r->b, a.id, res, pk.buf, pk.len, &ct) == 0) {
+			r->s->labels_written += res != PROC_DROP;
+			return;
+		}
+		r->s->label_errors++;	/* no room for a verdict of its own */
+	}
 	nfqmsg_batch_add(r->b, a.id, res, pk.buf, pk.len);
 }
 
