@@ -15,6 +15,21 @@
 
 static const struct action pass = { .kind = ACT_PASS };
 
+static void label_answer(const struct conf *c, struct proc_state *ps, struct stats *s,
+			 bool glue, int family, const uint8_t *client, const uint8_t *server,
+			 uint16_t cport, uint16_t sport, uint32_t offset, uint32_t syn_val,
+			 uint32_t syn_ms);
+
+/* 16 bits as they are in the packet (network order). */
+static inline uint16_t
+pkt_get16n(const uint8_t *b)
+{
+	uint16_t v;
+
+	memcpy(&v, b, 2);
+	return v;
+}
+
 _Static_assert(DOMAIN_MAX <= 512, "a flow keeps its domain in 9 bits");
 
 /* The server echoes a raw value we never sent (packets passed unrewritten,
@@ -151,8 +166,13 @@ rewrite_segment(struct flow *f, bool from_client, const struct mode_ctx *x)
 	struct action a = pass;
 
 	flow_touch(x->ps->flows, f, x->ps->now);
-	if (!from_client && !(f->flags & FLOW_ANSWERED))
+	if (!from_client && !(f->flags & FLOW_ANSWERED)) {
 		flow_answered(x->ps->flows, f);
+		if (x->ps->ha && !(f->flags & (FLOW_REBASE | FLOW_OBSERVE)))
+			label_answer(x->conf, x->ps, x->s, x->in->has_ct, p->family, p->daddr,
+				     p->saddr, pkt_get16n(p->tcp + 2), pkt_get16n(p->tcp),
+				     f->offset, f->syn_val, f->syn_ms);
+	}
 	if (p->ts_count)
 		a = from_client ? client_segment(f, x) : server_segment(f, x);
 	if (a.kind == ACT_SHIFT && !a.add && !a.sub)
@@ -425,26 +445,28 @@ rewrite_escaped(const struct conf *c, struct proc_state *ps, struct stats *s, ui
 	return (struct action){ .kind = ACT_SHIFT, .add = v - tsval };
 }
 
-/* HA pairs: the flow's record into its conntrack entry's labels, with its
- * verdict (the conntrack glue) or written after this batch's verdicts (the
- * SYN's entry is confirmed by then: the verdict sends it on through the
- * rest of the hooks). A TSval-0 SYN's flow is not written: its offset is
- * only known at its rebase. Given fields, as mode_note. */
+/* HA pairs: the flow's record into its conntrack entry's labels, at the
+ * server's first answer (its SYN-ACK), with its verdict (the conntrack
+ * glue) or written after this batch's verdicts. Not at the SYN: a SYN that
+ * nobody answers (a flood, a scan, a dead server) then costs no label
+ * write and no conntrackd sync. A TSval-0 SYN's flow is not written: its
+ * offset is only known at its rebase. Given fields, as mode_note; ports
+ * in network order. */
 static __attribute__((noinline, cold)) void
-label_syn(struct proc_state *ps, struct stats *s, bool glue, bool autom, int family,
-	  const uint8_t *saddr, const uint8_t *daddr, const uint8_t *tcp, uint32_t offset,
-	  uint32_t syn_val, uint32_t syn_ms)
+label_answer(const struct conf *c, struct proc_state *ps, struct stats *s, bool glue,
+	     int family, const uint8_t *client, const uint8_t *server, uint16_t cport,
+	     uint16_t sport, uint32_t offset, uint32_t syn_val, uint32_t syn_ms)
 {
+	const struct policy *pol = family == 4 ?
+		policy_match4(c->dst4, c->ndst4, client, server) :
+		policy_match(c->pol, c->npol, family, client, server);
 	struct ctlabel l = { .flags = CTLABEL_SHIFT, .offset = offset, .syn_val = syn_val,
 			     .syn_wall = ps->now_ms - (ps->mono_ms - syn_ms) };
 	struct ct_tuple t;
-	uint16_t sp, dp;
 
-	if (autom)
+	if (pol && pol->mode == MODE_AUTO)
 		l.flags |= CTLABEL_AUTO;
-	memcpy(&sp, tcp, 2);
-	memcpy(&dp, tcp + 2, 2);
-	ha_tuple(&t, family, saddr, daddr, sp, dp);
+	ha_tuple(&t, family, client, server, cport, sport);
 	if (!ha_label(ps->ha, glue, &t, &l))
 		s->label_errors++;
 }
@@ -626,8 +648,14 @@ adopt(const struct mode_ctx *x)
 		memcpy(&k.client_port, &a.cport, 2);
 		memcpy(&k.server_port, &a.sport, 2);
 		if (x->ps->offload->ops->get &&
-		    x->ps->offload->ops->get(x->ps->offload->ctx, &k, &ent) == 1)
+		    x->ps->offload->ops->get(x->ps->offload->ctx, &k, &ent) == 1) {
+			/* its server's first answer: the record (label_answer) */
+			if (ha && !a.from_client && (p->tcp_flags & TCPF_SYN))
+				label_answer(x->conf, x->ps, x->s, x->in->has_ct, p->family,
+					     a.client, a.server, a.cport, a.sport, ent.offset,
+					     ent.syn_val, ent.syn_ms);
 			return pass;
+		}
 	}
 	if (!ha) {
 		found = HA_NONE;	/* no labels to look at: counted all the same */
@@ -706,10 +734,6 @@ rewrite_client_syn(const struct policy *pol, const struct mode_ctx *x)
 				    p->daddr, p->tcp, p->tsval, x->ps, x->in->indev,
 				    x->in->wait_ms, ct_has_dnat(x->in), dom, quota, &v, &e)) {
 		case OFFLOAD_SHIFT:
-			if (x->ps->ha)
-				label_syn(x->ps, x->s, x->in->has_ct, pol->mode == MODE_AUTO,
-					  p->family, p->saddr, p->daddr, p->tcp, e.offset,
-					  e.syn_val, e.syn_ms);
 			return (struct action){ .kind = ACT_SHIFT, .add = v - p->tsval };
 		case OFFLOAD_QUOTA:
 			quota_hit(x, quota);
@@ -728,9 +752,6 @@ rewrite_client_syn(const struct policy *pol, const struct mode_ctx *x)
 	f->offset = f->syn_val - p->tsval;
 	if (p->tsval == 0)
 		f->flags |= FLOW_REBASE;
-	else if (x->ps->ha)
-		label_syn(x->ps, x->s, x->in->has_ct, pol->mode == MODE_AUTO, p->family,
-			  p->saddr, p->daddr, p->tcp, f->offset, f->syn_val, f->syn_ms);
 	a = rewrite_segment(f, true, x);
 	a.flow = FLOW_CREATED;
 	return a;

@@ -177,17 +177,19 @@ offload_gate(const struct conf *c, enum rules_kind kind, FILE *out)
 /* With ha_labels, one rule that keeps conntrack labels on: the kernel
  * gives entries room for labels only while a rule that sets them exists
  * (xt_connlabel, nft "ct label set"); without it, every label write, and
- * conntrackd's commit of a labelled entry, fails. It sets tsnatd's first
- * label bit on packets without a conntrack entry (state INVALID), which
- * changes nothing: only the rule's existence matters. */
+ * conntrackd's commit of a labelled entry, fails. Only its existence
+ * matters, so it costs no packet anything: in nft a chain of its own that
+ * nothing jumps to; in iptables the end of tsnatd's chain, which a queued
+ * packet never reaches, with a match that fails at once (state INVALID:
+ * a packet without a conntrack entry, to which it could set nothing). */
 static void
 ha_gate(const struct conf *c, enum rules_kind kind, FILE *out)
 {
 	if (!c->ha_labels || !conf_rewrites(c))
 		return;
 	if (kind == RULES_NFT)
-		fprintf(out, "\t\tct state invalid ct label set %u comment \"ha: conntrack labels on\"\n",
-			c->ha_label_first);
+		fprintf(out, "\tchain labels {\n\t\tct state invalid ct label set %u "
+			"comment \"ha: conntrack labels on\"\n\t}\n", c->ha_label_first);
 	else
 		fprintf(out, "-A " RULES_CHAIN " -m conntrack --ctstate INVALID -m connlabel --label %u "
 			"--set -m comment --comment \"ha: conntrack labels on\"\n", c->ha_label_first);
@@ -233,11 +235,12 @@ rules_write(const struct conf *c, enum rules_kind kind, const char *conf_path,
 			"table inet " RULES_NFT_TABLE " {}\nflush table inet " RULES_NFT_TABLE "\n"
 			"table inet " RULES_NFT_TABLE " {\n\tchain forward {\n"
 			"\t\ttype filter hook forward priority mangle; policy accept;\n");
-		ha_gate(c, kind, out);
 		offload_gate(c, kind, out);
 		all_rules(c, kind, 4, out);
 		all_rules(c, kind, 6, out);
-		fprintf(out, "\t}\n}\n");
+		fprintf(out, "\t}\n");
+		ha_gate(c, kind, out);
+		fprintf(out, "}\n");
 		return 0;
 	}
 	fprintf(out, "# load with: %s-restore --noflush < FILE\n"
@@ -245,9 +248,9 @@ rules_write(const struct conf *c, enum rules_kind kind, const char *conf_path,
 		"#  tsnatd --apply-rules only when there is none. Remove them all with\n"
 		"#  tsnatd --remove-rules)\n", tool);
 	fprintf(out, "*mangle\n:" RULES_CHAIN " - [0:0]\n");
-	ha_gate(c, kind, out);
 	offload_gate(c, kind, out);
 	all_rules(c, kind, kind == RULES_IPTABLES ? 4 : 6, out);
+	ha_gate(c, kind, out);
 	/* Exactly one jump afterwards: -D deletes the first match, so the
 	 * jump that stays is the last one and keeps its place. */
 	if (jumps == 0)

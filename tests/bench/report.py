@@ -317,17 +317,17 @@ if "bulk/tsnatd-rewrite/1" in T:
 # HA: rewrite writing conntrack labels against rewrite without, paired by
 # repetition (run one after the other): the worker's CPU per SYN, without
 # over with, at least 0.95 (the SYN rate: context, below)
-# Judged only where the row wrote labels: tsnatd writes one when it creates
-# a flow, and syngen's SYNs repeat 8192 tuples, which the rewrite rows'
-# daemons restore from the state file of the one before: then every SYN
-# is a known flow's retransmission and the row compares nothing.
+# Judged only where the row wrote labels: tsnatd writes one at a flow's
+# first answer from its server, and the bench's SYNs are new connections
+# nobody answers (syngen fresh, dropped at the sink): the row then shows
+# what ha_labels costs on such SYNs (a flood, a scan), not a label write.
 tha, trw = T.get("syn/tsnatd-rewrite-ha"), T.get("syn/tsnatd-rewrite")
 ha_syns = sum(r["delivered_n"] for r in syn.get("tsnatd-rewrite-ha", []))
 ha_written = sum(w for w, e in ha_labels) / ha_syns if ha_syns else 0.0
 if tha and trw and ha_written < 0.5:
     tha = None
     unjudged = ("rewrite with ha_labels: NOT JUDGED, label writes per SYN",
-                "%.3f (SYNs of known flows: no label to write)" % ha_written)
+                "%.3f (unanswered SYNs: no label to write)" % ha_written)
 if tha and trw:
     judge_at_least("rewrite with ha_labels: worker CPU/SYN, without over with, >= %.2f" % HA_OF_WITHOUT,
                    [trw["by_rep"][r] / tha["by_rep"][r] for r in sorted(tha["by_rep"]) if r in trw["by_rep"]],

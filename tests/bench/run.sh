@@ -153,9 +153,13 @@ tn_setup
 for i in 3 4 5 6 7 8 9; do in_ns "$TN_C1" ip addr add 192.0.2.$i/26 dev eth0; done
 # the sink counts SYNs (tn_count_setup) and drops them: no replies to pace
 in_ns "$TN_SRV" iptables -t raw -A PREROUTING -p tcp --syn -d "$SRV_IP" --dport 80 -j DROP
-# and the new connections of syngen fresh (ports 10000-59999), which a
-# RST would take out of the gateway's conntrack before their label is
-# written; unanswered, they leave it after 5 s (SYN_SENT)
+# and the new connections of syngen fresh (ports 10000-59999): a RST
+# would take them out of the gateway's conntrack at once; unanswered, they
+# leave it after 5 s (SYN_SENT). Answered (a listener behind a REDIRECT),
+# the gateway's forwarding of the SYN-ACKs cost 35-110 us a packet in the
+# worker's context on this 2-core VM, 30-45% lost: that, not tsnatd,
+# would be measured. tsnatd writes a flow's label at its server's first
+# answer, so these SYNs write none: see the HA row.
 in_ns "$TN_SRV" iptables -t raw -A PREROUTING -p tcp --syn -d "$SRV_IP" --dport 10000:59999 -j DROP
 in_ns "$TN_GW" sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_syn_sent=5
 STRIPCONF=$TN_DIR/strip.conf RWCONF=$TN_DIR/rewrite.conf
@@ -196,11 +200,13 @@ case " $SYN_CONFIGS " in
 	if "$TSNATD" -t -c "$HACONF" >/dev/null 2>&1; then
 		SYN_CONFIGS=$(echo " $SYN_CONFIGS " | sed 's/ tsnatd-rewrite / tsnatd-rewrite tsnatd-rewrite-ha /')
 		JUDGED="$JUDGED tsnatd-rewrite-ha "
-		# A label is written when a flow is created: both rows of the
-		# pair send every SYN on a new connection (syngen fresh), so
-		# that the pair compares creating flows with and without the
-		# label. Conntrack holds each for seconds (CLOSE after the
-		# client's RST): room for a run's worth, restored on exit.
+		# Both rows of the pair send every SYN on a new connection
+		# (syngen fresh), unanswered: what ha_labels costs on new
+		# connections whose server does not answer (a flood, a scan),
+		# for which no label is written (tsnatd writes one at a
+		# server's first answer). The row is judged only where labels
+		# were written. Conntrack holds each for 5 s (SYN_SENT): room
+		# for a run's worth, restored on exit.
 		SYN_FRESH=" tsnatd-rewrite tsnatd-rewrite-ha "
 		CT_MAX_WAS=$(sysctl -n net.netfilter.nf_conntrack_max 2>/dev/null)
 		[ -n "$CT_MAX_WAS" ] && [ "$CT_MAX_WAS" -lt 2097152 ] &&
@@ -407,8 +413,13 @@ configure() {
 		rules_load "$conf"
 		# the pair of syngen fresh: each row starts from an empty
 		# table, not the other's flows from the state file
+		# (and an empty conntrack table: the row before left its
+		# hundreds of thousands of entries, which slowed the next row
+		# by 15-20% whatever it was: measured with two rewrite rows)
 		case "${SYN_FRESH:-}:$sel" in
-		*" $name "*:syn) rm -f "$TN_DIR/state/$STATE_FILE_NAME" ;;
+		*" $name "*:syn)
+			rm -f "$TN_DIR/state/$STATE_FILE_NAME"
+			in_ns "$TN_GW" conntrack -F >/dev/null 2>&1 ;;
 		esac
 		if [ "$name" = tsnatd-accept ]; then
 			# the same packets queued, every policy in mode pass:

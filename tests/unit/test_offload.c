@@ -791,7 +791,7 @@ setup_ha(void **state)
 }
 
 static void
-offloaded_syn_asks_for_its_record(void **state)
+offloaded_flows_answer_asks_for_its_record(void **state)
 {
 	struct ctlabel l;
 	uint32_t v;
@@ -799,11 +799,15 @@ offloaded_syn_asks_for_its_record(void **state)
 	(void)state;
 	assert_int_equal(seg(TCPF_SYN, false, 5, 0, false), PROC_MODIFIED);
 	v = sent_tsval();
+	assert_int_equal(ha.nwrites, 0);
+	/* the SYN-ACK, queued before the connection's mark is set */
+	assert_int_equal(seg(TCPF_SYN | TCPF_ACK, true, 77, v, false), PROC_PASS);
 	assert_int_equal(ha.nwrites, 1);
 	assert_true(ctlabel_decode(ha.w[0].labels, CTLABEL_FIRST_DEFAULT, &l));
 	assert_int_equal(l.offset, v - 5);
 	assert_int_equal(l.syn_val, v);
 	assert_int_equal(l.syn_wall, NOW_MS);
+	assert_int_equal(ct_gets, 0);
 }
 
 static void
@@ -889,7 +893,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(offloaded_syn_asks_for_its_record, setup_ha, teardown),
+		cmocka_unit_test_setup_teardown(offloaded_flows_answer_asks_for_its_record, setup_ha, teardown),
 		cmocka_unit_test_setup_teardown(client_packet_without_entry_is_adopted_into_the_map, setup_ha, teardown),
 		cmocka_unit_test_setup_teardown(server_packet_without_entry_is_adopted_and_left_to_the_egress_program, setup_ha, teardown),
 		cmocka_unit_test_setup_teardown(packet_of_a_flow_the_map_holds_is_not_looked_up, setup_ha, teardown),

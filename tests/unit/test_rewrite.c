@@ -781,7 +781,7 @@ other_gateway_flow(const char *client, uint16_t cport, uint32_t offset, uint32_t
 }
 
 static void
-rewrite_syn_asks_for_its_record_in_the_labels(void **state)
+server_answer_asks_for_the_flows_record_in_the_labels(void **state)
 {
 	struct ctlabel l;
 	struct ct_tuple t = tuple_of(CLIENT, 40000);
@@ -789,6 +789,9 @@ rewrite_syn_asks_for_its_record_in_the_labels(void **state)
 
 	(void)state;
 	v = syn(40000, 5);
+	assert_int_equal(ha.nwrites, 0);	/* not for a SYN nobody answered */
+	send_seg(&(struct seg){ .reply = true, .flags = TCPF_SYN | TCPF_ACK, .tsval = 77,
+				.tsecr = v });
 	assert_int_equal(ha.nwrites, 1);
 	assert_memory_equal(&ha.w[0].t, &t, sizeof(t));
 	assert_true(ctlabel_decode(ha.w[0].labels, CTLABEL_FIRST_DEFAULT, &l));
@@ -796,6 +799,18 @@ rewrite_syn_asks_for_its_record_in_the_labels(void **state)
 	assert_int_equal(l.offset, v - 5);
 	assert_int_equal(l.syn_val, v);
 	assert_int_equal(l.syn_wall, NOW_MS);
+	/* once per flow */
+	send_seg(&(struct seg){ .reply = true, .tsval = 78, .tsecr = v });
+	assert_int_equal(ha.nwrites, 1);
+}
+
+static void
+unanswered_syns_write_no_record(void **state)
+{
+	(void)state;
+	for (uint16_t i = 0; i < 10; i++)
+		syn((uint16_t)(40000 + i), 5);
+	assert_int_equal(ha.nwrites, 0);
 }
 
 static void
@@ -805,9 +820,10 @@ syn_with_the_conntrack_glue_sets_its_record_with_its_verdict(void **state)
 	uint32_t v;
 
 	(void)state;
-	assert_int_equal(send_seg(&(struct seg){ .flags = TCPF_SYN, .tsval = 5,
+	v = syn(40000, 5);
+	assert_int_equal(send_seg(&(struct seg){ .reply = true, .flags = TCPF_SYN | TCPF_ACK,
+						 .tsval = 77, .tsecr = v,
 						 .ct_without_labels = true }), PROC_MODIFIED);
-	v = now_pkt().tsval;
 	assert_int_equal(ha.nwrites, 0);
 	assert_true(ha.verdict_labels);
 	assert_true(ctlabel_decode(ha.v_labels, CTLABEL_FIRST_DEFAULT, &l));
@@ -819,6 +835,8 @@ tsval_zero_syn_writes_no_record(void **state)
 {
 	(void)state;
 	syn(40000, 0);
+	send_seg(&(struct seg){ .reply = true, .flags = TCPF_SYN | TCPF_ACK, .tsval = 77,
+				.tsecr = 1 });
 	assert_int_equal(ha.nwrites, 0);
 }
 
@@ -1068,7 +1086,8 @@ main(void)
 		T(month_old_flow_is_still_bound),
 		cmocka_unit_test_setup_teardown(client_over_its_quota_gets_strip_and_others_rewrite,
 						setup_quota, teardown),
-		cmocka_unit_test_setup_teardown(rewrite_syn_asks_for_its_record_in_the_labels, setup_ha, teardown),
+		cmocka_unit_test_setup_teardown(server_answer_asks_for_the_flows_record_in_the_labels, setup_ha, teardown),
+		cmocka_unit_test_setup_teardown(unanswered_syns_write_no_record, setup_ha, teardown),
 		cmocka_unit_test_setup_teardown(syn_with_the_conntrack_glue_sets_its_record_with_its_verdict, setup_ha, teardown),
 		cmocka_unit_test_setup_teardown(tsval_zero_syn_writes_no_record, setup_ha, teardown),
 		cmocka_unit_test_setup_teardown(client_packet_without_state_is_adopted_with_its_offset, setup_ha, teardown),
