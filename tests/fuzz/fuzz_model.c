@@ -130,6 +130,8 @@ world_init(struct world *w, uint8_t choice, uint8_t clocks)
 	if ((n = policy_dst4_build(w->pol, 5, &w->conf.dst4)) < 0)
 		abort();
 	w->conf.ndst4 = (size_t)n;
+	for (size_t i = 0; i < w->conf.npol; i++)	/* as conf_load sets it */
+		w->conf.modes |= 1u << w->pol[i].mode;
 	w->ps = (struct proc_state){ .domains = w->doms, .notes = &w->notes,
 		.now = 1000, .now_ms = 5000000,
 		.mono_ms = (clocks & 2) ? 0xfffff830u : 1000000 };

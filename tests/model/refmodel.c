@@ -471,6 +471,22 @@ first_match(const struct conf *c, const struct seg *s)
 	return NULL;
 }
 
+/* Whether the first policy matching s (its reverse with swap) rewrites. */
+static bool
+rewrite_first(const struct conf *c, const struct seg *s, bool swap)
+{
+	struct seg r = *s;
+	const struct policy *p;
+
+	if (swap) {
+		r.src = s->dst;
+		r.dst = s->src;
+	}
+	p = first_match(c, &r);
+	return p && (p->mode == MODE_REWRITE ||
+		     (p->mode == MODE_AUTO && p->action == MODE_REWRITE));
+}
+
 static enum proc_result
 decide(struct ref_model *m, uint8_t *buf, const struct seg *s, const struct ref_in *in)
 {
@@ -484,7 +500,14 @@ decide(struct ref_model *m, uint8_t *buf, const struct seg *s, const struct ref_
 		ref_flows_drop(m, f);
 		m->paths.reopened++;
 	}
-	if (!m->conf->enabled || !client_syn)
+	if (!client_syn) {
+		/* a rewrite connection's packet without state: counted
+		 * (flows_unadopted; no conntrack labels in this model) */
+		if (s->nts && (rewrite_first(m->conf, s, false) || rewrite_first(m->conf, s, true)))
+			m->st.flows_unadopted++;
+		return PROC_PASS;
+	}
+	if (!m->conf->enabled)
 		return PROC_PASS;
 	if (!(pol = first_match(m->conf, s))) {
 		m->st.unmatched++;
