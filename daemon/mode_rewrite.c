@@ -15,6 +15,14 @@
 
 static const struct action pass = { .kind = ACT_PASS };
 
+/* The first policy matching a connection client -> server. */
+static const struct policy *
+first_policy(const struct conf *c, int family, const uint8_t *client, const uint8_t *server)
+{
+	return family == 4 ? policy_match4(c->dst4, c->ndst4, client, server) :
+	       policy_match(c->pol, c->npol, family, client, server);
+}
+
 static void label_answer(const struct conf *c, struct proc_state *ps, struct stats *s,
 			 bool glue, int family, const uint8_t *client, const uint8_t *server,
 			 uint16_t cport, uint16_t sport, uint32_t offset, uint32_t syn_val,
@@ -457,9 +465,7 @@ label_answer(const struct conf *c, struct proc_state *ps, struct stats *s, bool 
 	     int family, const uint8_t *client, const uint8_t *server, uint16_t cport,
 	     uint16_t sport, uint32_t offset, uint32_t syn_val, uint32_t syn_ms)
 {
-	const struct policy *pol = family == 4 ?
-		policy_match4(c->dst4, c->ndst4, client, server) :
-		policy_match(c->pol, c->npol, family, client, server);
+	const struct policy *pol = first_policy(c, family, client, server);
 	struct ctlabel l = { .flags = CTLABEL_SHIFT, .offset = offset, .syn_val = syn_val,
 			     .syn_wall = ps->now_ms - (ps->mono_ms - syn_ms) };
 	struct ct_tuple t;
@@ -500,9 +506,7 @@ struct adopt {
 static const struct policy *
 rewrite_policy(const struct conf *c, int family, const uint8_t *client, const uint8_t *server)
 {
-	const struct policy *pol = family == 4 ?
-		policy_match4(c->dst4, c->ndst4, client, server) :
-		policy_match(c->pol, c->npol, family, client, server);
+	const struct policy *pol = first_policy(c, family, client, server);
 
 	if (!pol || !(pol->mode == MODE_REWRITE ||
 		      (pol->mode == MODE_AUTO && pol->action == MODE_REWRITE)))

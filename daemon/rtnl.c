@@ -45,20 +45,17 @@ rtnl_scan_free(struct rtnl_scan *sc)
 #define RTNL_UNUSABLE (IFA_F_SECONDARY | IFA_F_TENTATIVE | IFA_F_DEPRECATED | \
 		       IFA_F_DADFAILED)
 
-bool
-rtnl_scan_addr(struct rtnl_scan *sc, const struct nlmsghdr *nlh)
+/* The address of an RTM_NEWADDR message whose ifaddrmsg is readable:
+ * IFA_LOCAL, else IFA_ADDRESS (IFA_LOCAL is the local address on
+ * point-to-point links, where IFA_ADDRESS is the peer's); NULL if none.
+ * *flags: IFA_FLAGS' full 32 bits when present, else ifa_flags. */
+static const struct nlattr *
+addr_attr(const struct nlmsghdr *nlh, uint32_t *flags)
 {
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *attr, *local = NULL, *address = NULL;
-	uint32_t flags;
-	int fam;
 
-	if (nlh->nlmsg_type != RTM_NEWADDR || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa))
-		return false;
-	if (ifa->ifa_index >= DOMAIN_IFINDEX_MAX || ifa->ifa_scope != RT_SCOPE_UNIVERSE ||
-	    (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6))
-		return false;
-	flags = ifa->ifa_flags;
+	*flags = ifa->ifa_flags;
 	mnl_attr_for_each(attr, nlh, sizeof(*ifa)) {
 		switch (mnl_attr_get_type(attr)) {
 		case IFA_LOCAL:
@@ -67,19 +64,32 @@ rtnl_scan_addr(struct rtnl_scan *sc, const struct nlmsghdr *nlh)
 		case IFA_ADDRESS:
 			address = attr;
 			break;
-		case IFA_FLAGS:	/* the full 32 bits, when present */
+		case IFA_FLAGS:
 			if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
-				flags = mnl_attr_get_u32(attr);
+				*flags = mnl_attr_get_u32(attr);
 			break;
 		}
 	}
+	return local ? local : address;
+}
+
+bool
+rtnl_scan_addr(struct rtnl_scan *sc, const struct nlmsghdr *nlh)
+{
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *local;
+	uint32_t flags;
+	int fam;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa))
+		return false;
+	if (ifa->ifa_index >= DOMAIN_IFINDEX_MAX || ifa->ifa_scope != RT_SCOPE_UNIVERSE ||
+	    (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6))
+		return false;
+	local = addr_attr(nlh, &flags);
 	if (flags & RTNL_UNUSABLE)
 		return false;
 	fam = ifa->ifa_family == AF_INET6;
-	/* IFA_LOCAL is the local address on point-to-point links, where
-	 * IFA_ADDRESS is the peer's. */
-	if (!local)
-		local = address;
 	if (!local || sc->have[fam][ifa->ifa_index] ||
 	    mnl_attr_get_payload_len(local) != (fam ? 16u : 4u))
 		return false;
@@ -229,7 +239,8 @@ announce(struct rtnl *r, const char *buf, size_t len)
 
 	for (; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
 		const struct ifaddrmsg *ifa;
-		const struct nlattr *a, *local = NULL, *address = NULL;
+		const struct nlattr *local;
+		uint32_t flags;
 		int fam;
 		size_t alen;
 
@@ -241,14 +252,7 @@ announce(struct rtnl *r, const char *buf, size_t len)
 		alen = fam == 4 ? 4 : 16;
 		if (!fam)
 			continue;
-		mnl_attr_for_each(a, nlh, sizeof(*ifa)) {
-			if (mnl_attr_get_type(a) == IFA_LOCAL)
-				local = a;
-			else if (mnl_attr_get_type(a) == IFA_ADDRESS)
-				address = a;
-		}
-		if (!local)
-			local = address;
+		local = addr_attr(nlh, &flags);
 		if (local && mnl_attr_get_payload_len(local) == alen && r->nnew < RTNL_NEW_MAX) {
 			r->new[r->nnew].family = fam;
 			memcpy(r->new[r->nnew++].addr, mnl_attr_get_payload(local), alen);
